@@ -1,0 +1,131 @@
+"""The ``Host`` contract every transport implements, and the result of one command.
+
+Managers never build shell strings: they hand an argv list to :meth:`Host.query` (reads,
+which a dry run executes) or :meth:`Host.change` (writes, which a dry run records). The split
+is what makes ``plan`` and ``--dry-run`` safe by construction rather than by care.
+"""
+
+from __future__ import annotations
+
+import shlex
+import time
+from abc import ABC, abstractmethod
+from collections.abc import Sequence
+from typing import Protocol, runtime_checkable
+
+import attrs
+
+from phoenix_core.errors import CommandFailed
+
+DEFAULT_TIMEOUT = 300.0
+
+
+@attrs.frozen
+class CommandResult:
+    """What one command did: its argv, exit code and captured output."""
+
+    argv: tuple[str, ...] = attrs.field(converter=tuple)
+    returncode: int
+    stdout: str = ""
+    stderr: str = ""
+    duration: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        return self.returncode == 0
+
+    @property
+    def command(self) -> str:
+        """The argv as one line a user could paste into a shell."""
+        return shlex.join(self.argv)
+
+    def check(self) -> CommandResult:
+        """Return ``self`` when the command succeeded, else raise :class:`CommandFailed`."""
+        if self.ok:
+            return self
+        detail = (self.stderr.strip() or self.stdout.strip() or "no output").splitlines()[-1]
+        raise CommandFailed(self, f"`{self.command}` exited {self.returncode}: {detail}")
+
+
+@runtime_checkable
+class Host(Protocol):
+    """A machine that runs Proxmox's tools: the local node, a node over SSH, or a dry run."""
+
+    name: str
+
+    def query(
+        self, argv: Sequence[str], *, timeout: float | None = None, input: str | None = None
+    ) -> CommandResult:
+        """Run a command that only reads state; a dry run executes it too."""
+        ...
+
+    def change(
+        self, argv: Sequence[str], *, timeout: float | None = None, input: str | None = None
+    ) -> CommandResult:
+        """Run a command that changes state; a dry run records it instead."""
+        ...
+
+    def read_file(self, path: str) -> bytes:
+        """Return a file's bytes; raise ``FileNotFoundError`` when it does not exist."""
+        ...
+
+    def write_file(self, path: str, data: bytes, *, mode: int = 0o644) -> None:
+        """Replace a file atomically (readers see the old or the new content, never half)."""
+        ...
+
+    def close(self) -> None:
+        """Release connections; the host must not be used afterwards."""
+        ...
+
+
+class BaseHost(ABC):
+    """Shared behaviour of real transports: the query/change split, timing and counting.
+
+    Subclasses implement :meth:`_execute` and the two file operations.
+    """
+
+    name: str = "host"
+
+    def __init__(self, *, timeout: float = DEFAULT_TIMEOUT) -> None:
+        self.timeout = timeout
+        self.queries = 0
+        self.changes = 0
+
+    def query(
+        self, argv: Sequence[str], *, timeout: float | None = None, input: str | None = None
+    ) -> CommandResult:
+        self.queries += 1
+        return self._timed(argv, timeout, input)
+
+    def change(
+        self, argv: Sequence[str], *, timeout: float | None = None, input: str | None = None
+    ) -> CommandResult:
+        self.changes += 1
+        return self._timed(argv, timeout, input)
+
+    def _timed(self, argv: Sequence[str], timeout: float | None, input: str | None) -> CommandResult:
+        argv = tuple(str(arg) for arg in argv)
+        if not argv:
+            raise ValueError("empty argv")
+        from phoenix_core.logs import logger
+
+        started = time.perf_counter()
+        rc, out, err = self._execute(argv, timeout or self.timeout, input)
+        result = CommandResult(argv, rc, out, err, time.perf_counter() - started)
+        logger.debug("{} [{}] rc={} {:.0f} ms", result.command, self.name, rc, result.duration * 1e3)
+        return result
+
+    @abstractmethod
+    def _execute(
+        self, argv: tuple[str, ...], timeout: float, input: str | None
+    ) -> tuple[int, str, str]:
+        """Run argv and return (exit code, stdout, stderr); raise HostError if it cannot run."""
+
+    @abstractmethod
+    def read_file(self, path: str) -> bytes: ...
+
+    @abstractmethod
+    def write_file(self, path: str, data: bytes, *, mode: int = 0o644) -> None: ...
+
+    def close(self) -> None:
+        """Nothing to release by default."""

@@ -1,0 +1,47 @@
+"""A host wrapper that executes reads and records writes: the engine of ``plan`` and ``--dry-run``."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import attrs
+
+from phoenix_core.hosts.base import CommandResult, Host
+
+
+@attrs.frozen
+class PlannedCommand:
+    """A change a dry run did not make: a command, or a file it would have written."""
+
+    host: str
+    argv: tuple[str, ...] = attrs.field(converter=tuple)
+    path: str | None = None
+
+
+class DryRunHost:
+    """Wraps any :class:`Host`: queries go through, changes are recorded and answered with success."""
+
+    def __init__(self, inner: Host) -> None:
+        self.inner = inner
+        self.name = inner.name
+        self.planned: list[PlannedCommand] = []
+
+    def query(
+        self, argv: Sequence[str], *, timeout: float | None = None, input: str | None = None
+    ) -> CommandResult:
+        return self.inner.query(argv, timeout=timeout, input=input)
+
+    def change(
+        self, argv: Sequence[str], *, timeout: float | None = None, input: str | None = None
+    ) -> CommandResult:
+        self.planned.append(PlannedCommand(self.name, tuple(str(a) for a in argv)))
+        return CommandResult(argv, 0)
+
+    def read_file(self, path: str) -> bytes:
+        return self.inner.read_file(path)
+
+    def write_file(self, path: str, data: bytes, *, mode: int = 0o644) -> None:
+        self.planned.append(PlannedCommand(self.name, ("write", path), path=path))
+
+    def close(self) -> None:
+        self.inner.close()

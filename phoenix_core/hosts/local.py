@@ -1,0 +1,68 @@
+"""Run commands on this machine with subprocess: the default when phoenix runs on the node."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import tempfile
+
+from phoenix_core.errors import HostError
+from phoenix_core.hosts.base import DEFAULT_TIMEOUT, BaseHost
+
+
+class LocalHost(BaseHost):
+    """Runs argv lists directly (never through a shell) with ``LC_ALL=C``.
+
+    ``LC_ALL=C`` keeps the Proxmox tools' messages in English, which is what the error
+    classifiers match against.
+    """
+
+    name = "local"
+
+    def __init__(self, *, timeout: float = DEFAULT_TIMEOUT, env: dict[str, str] | None = None):
+        super().__init__(timeout=timeout)
+        self.env = {**(os.environ if env is None else env), "LC_ALL": "C"}
+
+    def _execute(
+        self, argv: tuple[str, ...], timeout: float, input: str | None
+    ) -> tuple[int, str, str]:
+        try:
+            proc = subprocess.run(
+                argv,
+                input=input,
+                stdin=None if input is not None else subprocess.DEVNULL,
+                capture_output=True,
+                text=True,
+                errors="replace",
+                timeout=timeout,
+                env=self.env,
+                check=False,
+            )
+        except FileNotFoundError:
+            raise HostError(
+                f"{argv[0]}: command not found on {self.name} "
+                "(is this a Proxmox node? use --host to target one)"
+            ) from None
+        except subprocess.TimeoutExpired:
+            raise HostError(f"`{' '.join(argv)}` timed out after {timeout:g} s on {self.name}") from None
+        return proc.returncode, proc.stdout, proc.stderr
+
+    def read_file(self, path: str) -> bytes:
+        with open(path, "rb") as fh:
+            return fh.read()
+
+    def write_file(self, path: str, data: bytes, *, mode: int = 0o644) -> None:
+        self.changes += 1
+        directory = os.path.dirname(path) or "."
+        try:
+            fd, tmp = tempfile.mkstemp(dir=directory, prefix=".phoenix-")
+            try:
+                with os.fdopen(fd, "wb") as fh:
+                    fh.write(data)
+                os.chmod(tmp, mode)
+                os.replace(tmp, path)
+            except BaseException:
+                os.unlink(tmp)
+                raise
+        except OSError as exc:
+            raise HostError(f"cannot write {path} on {self.name}: {exc.strerror}") from None

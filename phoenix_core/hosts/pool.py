@@ -1,0 +1,109 @@
+"""Which host runs a guest's commands: one open connection per node, made on first use.
+
+A node is named by ``--host`` (``[user@]node[:port]``), by the hypervisor config's ``nodes``
+map, or by a guest's ``node`` key. The default, when nothing names one, is this machine.
+"""
+
+from __future__ import annotations
+
+import re
+
+import attrs
+
+from phoenix_core.errors import UsageError
+from phoenix_core.hosts.base import DEFAULT_TIMEOUT, Host
+
+LOCAL_NAMES = frozenset({"", "local", "localhost"})
+_ADDRESS = re.compile(r"^(?:(?P<user>[^@\s]+)@)?(?P<host>\[[^\]]+\]|[^:@\s]+)(?::(?P<port>\d+))?$")
+
+
+@attrs.frozen
+class NodeAddress:
+    """Where a node is reached: host name or address, optional user and port, sudo or not."""
+
+    host: str
+    user: str | None = None
+    port: int | None = None
+    sudo: bool = False
+
+    @property
+    def is_local(self) -> bool:
+        return self.host in LOCAL_NAMES
+
+    def __str__(self) -> str:
+        text = f"{self.user}@{self.host}" if self.user else self.host
+        return f"{text}:{self.port}" if self.port else text
+
+
+def parse_address(text: str) -> NodeAddress:
+    """Parse ``[user@]host[:port]`` (IPv6 in brackets); raise UsageError naming the text."""
+    match = _ADDRESS.match(text.strip())
+    if not match:
+        raise UsageError(f"--host: expected [user@]node[:port], got {text!r}")
+    port = match["port"]
+    if port is not None and not 0 < int(port) < 65536:
+        raise UsageError(f"--host: port must be 1-65535, got {port}")
+    return NodeAddress(match["host"].strip("[]"), match["user"], int(port) if port else None)
+
+
+@attrs.define
+class HostOptions:
+    """Transport settings shared by every connection of a run."""
+
+    timeout: float = DEFAULT_TIMEOUT
+    connect_timeout: float = 10.0
+    accept_new_host_keys: bool = False
+
+
+class HostPool:
+    """Hands out one :class:`Host` per node and closes them all at the end of the run.
+
+    ``default`` answers for guests with no ``node``; ``nodes`` maps node names from the
+    configuration to addresses. A guest naming a node that is not in ``nodes`` is reached at
+    the node name itself (as ``ssh NAME`` would, so ``~/.ssh/config`` aliases work).
+    """
+
+    def __init__(
+        self,
+        default: NodeAddress | None = None,
+        nodes: dict[str, NodeAddress] | None = None,
+        options: HostOptions | None = None,
+    ) -> None:
+        self.default = default or NodeAddress("local")
+        self.nodes = dict(nodes or {})
+        self.options = options or HostOptions()
+        self._open: dict[NodeAddress, Host] = {}
+
+    def address_for(self, node: str | None) -> NodeAddress:
+        if node is None:
+            return self.default
+        return self.nodes.get(node) or NodeAddress(node)
+
+    def for_node(self, node: str | None) -> Host:
+        """The host for ``node`` (``None``: the default), connecting on first use."""
+        address = self.address_for(node)
+        if address not in self._open:
+            self._open[address] = self._connect(address)
+        return self._open[address]
+
+    def _connect(self, address: NodeAddress) -> Host:
+        if address.is_local:
+            from phoenix_core.hosts.local import LocalHost
+
+            return LocalHost(timeout=self.options.timeout)
+        from phoenix_core.hosts.ssh import SSHHost
+
+        return SSHHost(
+            address.host,
+            user=address.user,
+            port=address.port,
+            sudo=address.sudo,
+            timeout=self.options.timeout,
+            connect_timeout=self.options.connect_timeout,
+            accept_new_host_keys=self.options.accept_new_host_keys,
+        )
+
+    def close(self) -> None:
+        for host in self._open.values():
+            host.close()
+        self._open.clear()

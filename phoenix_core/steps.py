@@ -1,0 +1,73 @@
+"""Steps: how a manager describes convergence so that plan, dry-run and idempotency come free.
+
+A step pairs a read-only ``check`` (what would change, empty when in sync) with an ``apply``
+that makes exactly those changes. The engine runs ``check``; it runs ``apply`` only when
+there is something to change and the run is not a dry run.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import attrs
+
+
+def _show(value: Any) -> str:
+    return "(none)" if value is None else str(value)
+
+
+@attrs.frozen
+class Change:
+    """One difference between the live state and the desired state: what, from, to."""
+
+    what: str
+    before: Any = None
+    after: Any = None
+
+    def __str__(self) -> str:
+        return f"{self.what}: {_show(self.before)} -> {_show(self.after)}"
+
+
+@attrs.frozen
+class Step:
+    """A named unit of convergence.
+
+    ``check()`` must not change anything; it returns the changes ``apply`` would make.
+    ``apply(changes)`` receives that same list and must leave the node so that a following
+    ``check()`` returns nothing.
+    """
+
+    name: str
+    check: Callable[[], Sequence[Change]]
+    apply: Callable[[Sequence[Change]], None]
+
+
+@attrs.frozen
+class StepReport:
+    """What happened to one step in a run."""
+
+    step: str
+    changes: tuple[Change, ...] = attrs.field(converter=tuple)
+    applied: bool = False
+
+
+def run_steps(steps: Sequence[Step], *, dry_run: bool) -> list[StepReport]:
+    """Check every step in order and apply the ones that found drift (unless ``dry_run``).
+
+    Raises whatever a check or apply raises: the engine turns that into a failed action.
+    """
+    from phoenix_core.logs import logger
+
+    reports = []
+    for step in steps:
+        changes = tuple(step.check())
+        applied = False
+        if changes:
+            for change in changes:
+                logger.info("{}: {}", step.name, change)
+            if not dry_run:
+                step.apply(changes)
+                applied = True
+        reports.append(StepReport(step.name, changes, applied))
+    return reports
