@@ -1,0 +1,121 @@
+"""Start, stop and inspect the owner process of a node directory."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from . import protocol
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def status(sim_dir: Path) -> dict[str, Any] | None:
+    """The running node's state, or None when no owner answers for sim_dir."""
+    try:
+        state = protocol.read_state(sim_dir)
+    except protocol.NodeDown:
+        return None
+    if not _alive(int(state["pid"])):
+        return None
+    try:
+        protocol.request(sim_dir, {"op": "ping"}, timeout=5)
+    except (protocol.NodeDown, RuntimeError):
+        return None
+    return state
+
+
+def up(
+    sim_dir: Path,
+    node: str = "pve1",
+    seed: Path | None = None,
+    time_scale: float = 0.0,
+    timeout: float = 30.0,
+) -> dict[str, Any]:
+    """Start a node in sim_dir (in the background) and wait until its tools answer."""
+    sim_dir = Path(sim_dir).resolve()
+    sim_dir.mkdir(parents=True, exist_ok=True)
+    running = status(sim_dir)
+    if running is not None:
+        return running
+    (sim_dir / protocol.STATE_FILE).unlink(missing_ok=True)
+    cmd = [
+        sys.executable,
+        "-m",
+        "pve_sim.owner",
+        "--dir",
+        str(sim_dir),
+        "--node",
+        node,
+        "--time-scale",
+        str(time_scale),
+    ]
+    if seed is not None:
+        cmd += ["--seed", str(Path(seed).resolve())]
+    with open(sim_dir / "owner.log", "ab") as logfile:
+        proc = subprocess.Popen(
+            cmd,
+            stdin=subprocess.DEVNULL,
+            stdout=logfile,
+            stderr=logfile,
+            start_new_session=True,
+            cwd=sim_dir,
+        )
+    (sim_dir / "owner.pid").write_text(f"{proc.pid}\n")
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            tail = (sim_dir / "owner.log").read_text()[-2000:]
+            raise RuntimeError(f"pve-sim owner exited with {proc.returncode}:\n{tail}")
+        if (sim_dir / protocol.STATE_FILE).exists():
+            state = protocol.read_state(sim_dir)
+            if state.get("pid") == proc.pid:
+                return state
+        time.sleep(0.02)
+    proc.terminate()
+    raise RuntimeError(f"pve-sim owner did not become ready within {timeout}s")
+
+
+def down(sim_dir: Path, timeout: float = 10.0) -> bool:
+    """Stop the node in sim_dir; True if one was running. Safe to call again."""
+    sim_dir = Path(sim_dir).resolve()
+    pid_file = sim_dir / "owner.pid"
+    try:
+        pid = int(pid_file.read_text().strip())
+    except (OSError, ValueError):
+        return False
+    stopped = False
+    if _alive(pid):
+        os.kill(pid, signal.SIGTERM)
+        deadline = time.monotonic() + timeout
+        while _alive(pid) and time.monotonic() < deadline:
+            _reap(pid)
+            time.sleep(0.02)
+        if _alive(pid):
+            os.kill(pid, signal.SIGKILL)
+        stopped = True
+    _reap(pid)
+    pid_file.unlink(missing_ok=True)
+    (sim_dir / protocol.STATE_FILE).unlink(missing_ok=True)
+    return stopped
+
+
+def _reap(pid: int) -> None:
+    """Collect the owner if it is our own child (the pytest fixture's case)."""
+    try:
+        os.waitpid(pid, os.WNOHANG)
+    except ChildProcessError:
+        pass

@@ -1,0 +1,100 @@
+"""Run one simulated command line: pick the tool and verb, apply faults, journal the outcome."""
+
+from __future__ import annotations
+
+import logging
+import time
+
+from . import journal, tool_misc, tool_pct, tool_pvesh, tool_pvesm, tool_qm
+from .argv import UsageError, parse
+from .common import Verb
+from .node import Node
+from .result import CliError, Result
+
+log = logging.getLogger("pve_sim")
+
+TOOLS: dict[str, dict[str, Verb]] = {
+    "pct": tool_pct.VERBS,
+    "qm": tool_qm.VERBS,
+    "pvesm": tool_pvesm.VERBS,
+    "pvesh": tool_pvesh.VERBS,
+    "pveam": tool_misc.PVEAM,
+    "pveversion": tool_misc.PVEVERSION,
+}
+JOURNAL_TEXT_LIMIT = 65536
+
+
+def _lookup(argv: list[str]) -> tuple[str, Verb, list[str]]:
+    """The verb name, its table entry and the remaining arguments."""
+    tool = argv[0]
+    verbs = TOOLS.get(tool)
+    if verbs is None:
+        raise CliError(f"pve-sim: unknown tool '{tool}'")
+    if "" in verbs:  # tools without subcommands (pveversion)
+        return "", verbs[""], argv[1:]
+    rest = argv[1:]
+    name = rest[0] if rest else ""
+    # Two-word verbs: qm guest exec|cmd, qm disk import, qm cloudinit update|dump.
+    if len(rest) > 1 and f"{rest[0]} {rest[1]}" in verbs:
+        return f"{rest[0]} {rest[1]}", verbs[f"{rest[0]} {rest[1]}"], rest[2:]
+    if name not in verbs:
+        shown = f"{tool} {name}".strip()
+        raise CliError(f"unknown command '{shown}'\nUSAGE: {tool} <COMMAND> [ARGS] [OPTIONS]")
+    return name, verbs[name], rest[1:]
+
+
+def _mutation_fault(node: Node, tool: str, args_pos: list[str], message: str | None) -> CliError:
+    if message:
+        return CliError(message)
+    vmid = args_pos[0] if args_pos and args_pos[0].isdigit() else "0"
+    if tool == "qm":
+        return CliError(f"can't lock file '/var/lock/qemu-server/lock-{vmid}.conf' - got timeout")
+    return CliError(f"can't lock file '/run/lock/lxc/pve-config-{vmid}.lock' - got timeout")
+
+
+async def run(node: Node, argv: list[str], cwd: str) -> Result:
+    """Execute argv (argv[0] is the tool name) against node and append its journal line."""
+    started = time.time()
+    mutating = False
+    verb_name = ""
+    try:
+        verb_name, verb, rest = _lookup(argv)
+        mutating = verb.mutating or (tool_pvesh.is_write(argv) if argv[0] == "pvesh" else False)
+        args = parse(rest)
+        args.cwd = cwd
+        if len(args.positional) < len(verb.positional):
+            usage = verb.usage or f"{argv[0]} {verb_name} " + " ".join(
+                f"<{p}>" for p in verb.positional
+            )
+            raise CliError(f"400 not enough arguments\n{usage} [OPTIONS]")
+        if mutating:
+            fault = node.faults.next_mutation()
+            if fault is not None:
+                raise _mutation_fault(node, argv[0], args.positional, fault.message)
+        result = await verb.handler(node, args)
+        if mutating:
+            for token in args.positional[:2]:
+                if token.isdigit():
+                    node.sync(int(token))
+    except UsageError as exc:
+        result = Result(255, "", str(exc))
+    except CliError as exc:
+        result = Result(exc.rc, exc.stdout, exc.message)
+    except Exception as exc:
+        log.exception("internal error running %s", argv)
+        result = Result(255, "", f"pve-sim internal error: {exc!r}\n")
+    journal.append(
+        node.sim_dir,
+        {
+            "argv": list(argv),
+            "verb": verb_name,
+            "rc": result.rc,
+            "mutating": mutating,
+            "ts": started,
+            "duration": round(time.time() - started, 4),
+            "cwd": cwd,
+            "stdout": result.stdout[:JOURNAL_TEXT_LIMIT],
+            "stderr": result.stderr[:JOURNAL_TEXT_LIMIT],
+        },
+    )
+    return result

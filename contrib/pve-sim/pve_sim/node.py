@@ -1,0 +1,88 @@
+"""The state one owner process holds for its simulated node, shared by all command handlers."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from . import conffile
+from .api import Api
+from .faults import Faults
+from .guestfs import GuestFs
+from .result import CliError
+
+
+@dataclass
+class Node:
+    """One simulated PVE node: the fakepve object, an API session and the simulator's extras."""
+
+    pve: Any
+    api: Api
+    name: str
+    sim_dir: Path
+    faults: Faults = field(default_factory=Faults)
+    catalogue: list[str] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.guestfs = GuestFs(self.sim_dir / "guests")
+        self.pve_etc = self.sim_dir / "etc" / "pve"
+        conffile.prepare_tree(self.pve_etc, self.name)
+
+    # ------------------------------------------------------------ lookup
+
+    def guest(self, vmid: int) -> Any:
+        """The fakepve guest with this id on this node, or None."""
+        guest = self.pve.guest(vmid)
+        return guest if guest is not None and guest.node == self.name else None
+
+    def kind(self, guest: Any) -> str:
+        return "qemu" if type(guest).__name__ == "FakeVm" else "lxc"
+
+    def require(self, vmid: int, kind: str) -> Any:
+        """The guest, or the real tools' 'Configuration file ... does not exist' error."""
+        guest = self.guest(vmid)
+        if guest is None or self.kind(guest) != kind:
+            folder = "lxc" if kind == "lxc" else "qemu-server"
+            raise CliError(
+                f"Configuration file 'nodes/{self.name}/{folder}/{vmid}.conf' does not exist"
+            )
+        return guest
+
+    def conf_path(self, vmid: int, kind: str) -> Path:
+        return conffile.guest_conf(self.pve_etc, self.name, kind, vmid)
+
+    # ------------------------------------------------------------ conf files
+
+    def raw_lines(self, vmid: int, section: str = "") -> list[tuple[str, str]]:
+        """Raw lxc.* lines of a CT's config file (a snapshot's with section=name)."""
+        return conffile.read_raw(self.conf_path(vmid, "lxc")).get(section, [])
+
+    def sync(self, vmid: int, raw: dict[str, list[tuple[str, str]]] | None = None) -> None:
+        """Rewrite a guest's conf file from fakepve's state, keeping its raw lxc.* lines."""
+        guest = self.pve.guest(vmid)
+        if guest is None or guest.node != self.name:
+            for kind in ("lxc", "qemu"):
+                conffile.remove_conf(self.conf_path(vmid, kind))
+            return
+        kind = self.kind(guest)
+        path = self.conf_path(vmid, kind)
+        if raw is None:
+            raw = conffile.read_raw(path) if kind == "lxc" else {}
+        raw = {k: v for k, v in raw.items() if k == "" or k in guest.snapshots}
+        config = dict(guest.config)
+        if kind == "qemu" and guest.lock:
+            config["lock"] = guest.lock
+        if kind == "qemu" and guest.template:
+            config["template"] = 1
+        snapshots = {
+            name: {k: v for k, v in snap.items() if k != "digest"}
+            for name, snap in guest.snapshots.items()
+        }
+        conffile.write_conf(path, config, raw, snapshots)
+
+    def sync_all(self) -> None:
+        """Write every guest's conf file (after seeding)."""
+        for guest in self.pve.vms:
+            if guest.node == self.name:
+                self.sync(guest.vmid)

@@ -1,0 +1,100 @@
+"""Seed files: the storages, templates, images and guests a simulated node starts with.
+
+Format (JSON, every key optional):
+
+    {"storages":  [{"id": "local", "type": "dir", "content": "iso,vztmpl,backup",
+                    "path": "/var/lib/vz", "total": 107374182400, "avail": 53687091200}],
+     "templates": [{"storage": "local", "name": "debian-12-standard_12.7-1_amd64.tar.zst"}],
+     "images":    [{"storage": "local", "name": "noble-server-cloudimg-amd64.img"}],
+     "catalogue": ["debian-12-standard_12.7-1_amd64.tar.zst"],
+     "guests":    [fakepve guests entries: {"vmid", "type": "lxc"|"qemu", "name", "config", ...}]}
+
+When "storages" is given it replaces fakepve's built-in `local` and `local-lvm`.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+DEFAULT_SEED = Path(__file__).resolve().parent.parent / "seeds" / "default.json"
+FALLBACK: dict[str, Any] = {
+    "storages": [
+        {"id": "local", "type": "dir", "content": "iso,vztmpl,backup", "path": "/var/lib/vz"},
+        {
+            "id": "local-lvm",
+            "type": "lvmthin",
+            "content": "images,rootdir",
+            "vgname": "pve",
+            "thinpool": "data",
+        },
+    ],
+    "templates": [{"storage": "local", "name": "debian-12-standard_12.7-1_amd64.tar.zst"}],
+}
+MIB = 1024**2
+GUEST_ATTRS = ("shutdown_secs", "start_secs", "stop_secs", "start_error", "ha_state")
+
+
+def load(path: Path | None) -> dict[str, Any]:
+    """Read a seed file; without one, the repository's seeds/default.json (or a copy of it)."""
+    if path is None:
+        if not DEFAULT_SEED.exists():
+            return FALLBACK
+        path = DEFAULT_SEED
+    return json.loads(Path(path).read_text())
+
+
+def apply(pve: Any, seed: dict[str, Any], node: str = "pve1") -> list[str]:
+    """Put the seed into a FakePve; returns the `pveam available` catalogue."""
+    if "storages" in seed:
+        pve.storages.clear()
+        for entry in seed["storages"]:
+            options = {k: v for k, v in entry.items() if k != "id"}
+            options.setdefault("active", 1)
+            options["files"] = set()
+            pve.storages[entry["id"]] = options
+    for tpl in seed.get("templates", []):
+        pve.store_file(tpl["storage"], tpl["name"], tpl.get("size", 128 * MIB), content="vztmpl")
+    for image in seed.get("images", []):
+        pve.store_file(
+            image["storage"],
+            image["name"],
+            image.get("size", 600 * MIB),
+            content=image.get("content", "iso"),
+        )
+    for guest in seed.get("guests", []):
+        _add_guest(pve, dict({"node": node}, **guest))
+    names = [t["name"] for t in seed.get("templates", [])]
+    return sorted(set(seed.get("catalogue", [])) | set(names))
+
+
+def _add_guest(pve: Any, guest: dict[str, Any]) -> None:
+    if guest.get("type", "qemu") == "lxc":
+        ct = pve.add_ct(
+            guest["vmid"],
+            guest.get("name"),
+            node=guest.get("node", "pve1"),
+            status=guest.get("status", "stopped"),
+            config=guest.get("config", {}),
+            template=guest.get("template", False),
+            lock=guest.get("lock"),
+            ostemplate=guest.get("ostemplate"),
+        )
+        for key in GUEST_ATTRS:
+            if key in guest:
+                setattr(ct, key, guest[key])
+        return
+    vm = pve.add_vm(
+        guest["vmid"],
+        guest["name"],
+        node=guest.get("node", "pve1"),
+        status=guest.get("status", "stopped"),
+        qmpstatus=guest.get("qmpstatus"),
+        config=guest.get("config", {}),
+        template=guest.get("template", False),
+        lock=guest.get("lock"),
+    )
+    for key in (*GUEST_ATTRS, "agent"):
+        if key in guest:
+            setattr(vm, key, guest[key])

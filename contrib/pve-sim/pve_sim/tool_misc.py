@@ -1,0 +1,93 @@
+"""`pveversion` and `pveam`: the version line and the template catalogue."""
+
+from __future__ import annotations
+
+from .argv import Args
+from .common import Verb, call, task
+from .node import Node
+from .result import CliError, Result, lines
+
+KERNEL = "6.14.8-2-pve"
+
+
+async def pveversion(node: Node, args: Args) -> Result:
+    if args.positional:
+        raise CliError("USAGE: pveversion [--verbose]")
+    version, repoid = node.pve.version, "fakepve"
+    if not args.flag("verbose") and not args.flag("v"):
+        return Result(0, f"pve-manager/{version}/{repoid} (running kernel: {KERNEL})\n")
+    return Result(
+        0,
+        lines(
+            [
+                f"proxmox-ve: {version} (running kernel: {KERNEL})",
+                f"pve-manager: {version} (running version: {version}/{repoid})",
+                f"proxmox-kernel-helper: {version}",
+                "pve-container: 6.1.10",
+                "qemu-server: 9.2.6",
+                "libpve-storage-perl: 9.0.13",
+                "lxc-pve: 6.0.5-1",
+            ]
+        ),
+    )
+
+
+async def pveam_list(node: Node, args: Args) -> Result:
+    storage = args.positional[0]
+    data = await call(
+        node, "GET", f"/nodes/{node.name}/storage/{storage}/content", [("content", "vztmpl")]
+    )
+    out = ["{:<60} {:<6}".format("NAME", "SIZE")]
+    for e in sorted(data, key=lambda e: e["volid"]):
+        out.append("{:<60} {:.2f}MB".format(e["volid"], int(e.get("size") or 0) / 1024**2))
+    return Result(0, lines(out))
+
+
+async def pveam_available(node: Node, args: Args) -> Result:
+    return Result(0, lines(["{:<15} {}".format("system", n) for n in sorted(node.catalogue)]))
+
+
+async def pveam_update(node: Node, args: Args) -> Result:
+    return Result(0, "update successful\n")
+
+
+async def pveam_download(node: Node, args: Args) -> Result:
+    storage, name = args.positional[:2]
+    if name not in node.catalogue:
+        raise CliError(
+            "400 Parameter verification failed.\ntemplate: no such template\n"
+            "pveam download <storage> <template>"
+        )
+    upid = await call(
+        node,
+        "POST",
+        f"/nodes/{node.name}/storage/{storage}/download-url",
+        [
+            ("content", "vztmpl"),
+            ("filename", name),
+            ("size", str(128 * 1024**2)),
+            ("url", f"http://download.proxmox.com/images/system/{name}"),
+        ],
+    )
+    store = node.pve.storages.get(storage, {})
+    base = store.get("path") or ("/var/lib/vz" if storage == "local" else f"/mnt/pve/{storage}")
+    head = [
+        f"downloading http://download.proxmox.com/images/system/{name} to "
+        f"{base}/template/cache/{name}"
+    ]
+    result = await task(node, upid, head)
+    if result.rc == 0:
+        result.stdout += (
+            f"download of 'http://download.proxmox.com/images/system/{name}' to "
+            f"'{base}/template/cache/{name}' finished\n"
+        )
+    return result
+
+
+PVEVERSION: dict[str, Verb] = {"": Verb(pveversion, False)}
+PVEAM: dict[str, Verb] = {
+    "list": Verb(pveam_list, False, ("storage",)),
+    "available": Verb(pveam_available, False),
+    "update": Verb(pveam_update, False),
+    "download": Verb(pveam_download, True, ("storage", "template")),
+}

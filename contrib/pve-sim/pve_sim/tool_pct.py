@@ -1,0 +1,268 @@
+"""`pct`: container commands translated to fakepve API calls (pve-cli.md §2.2)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from . import formats
+from .argv import Args
+from .common import Verb, call, task, vmid_of
+from .node import Node
+from .result import CliError, Result
+
+BIND_OR_DEV = ("/",)
+
+
+def _ct(node: Node, args: Args) -> tuple[int, str]:
+    vmid = vmid_of(args.positional[0])
+    node.require(vmid, "lxc")
+    return vmid, f"/nodes/{node.name}/lxc/{vmid}"
+
+
+def _host_path(args: Args, path: str) -> Path:
+    return Path(args.cwd, path) if not path.startswith("/") else Path(path)
+
+
+async def create(node: Node, args: Args) -> Result:
+    vmid = vmid_of(args.positional[0])
+    ostemplate = args.positional[1]
+    params = [("vmid", str(vmid)), ("ostemplate", ostemplate)]
+    for key, value in args.params():
+        if key == "ssh-public-keys":
+            try:
+                value = _host_path(args, value).read_text()
+            except OSError as exc:
+                raise CliError(f"unable to read '{value}' - {exc.strerror}") from None
+        params.append((key, value))
+    upid = await call(node, "POST", f"/nodes/{node.name}/lxc", params, USAGE["create"])
+    result = await task(node, upid)
+    if result.rc == 0:
+        sid, _, volname = ostemplate.partition(":")
+        store = node.pve.storages.get(sid, {})
+        base = store.get("path") or ("/var/lib/vz" if sid == "local" else f"/mnt/pve/{sid}")
+        arch = (node.guest(vmid).config.get("arch") if node.guest(vmid) else None) or "amd64"
+        head = [
+            f"extracting archive '{base}/template/cache/{volname.split('/')[-1]}'",
+            "Total bytes read: 524288000 (500MiB, 512MiB/s)",
+            f"Detected container architecture: {arch}",
+        ]
+        result.stdout = "".join(f"{h}\n" for h in head) + result.stdout
+    return result
+
+
+async def clone(node: Node, args: Args) -> Result:
+    vmid, path = _ct(node, args)
+    newid = vmid_of(args.positional[1])
+    source = node.guest(vmid)
+    full = args.get("full")
+    is_full = (
+        (full.lower() in ("1", "yes", "true", "on")) if full else not source.config.get("template")
+    )
+    raw = node.raw_lines(vmid)
+    upid = await call(
+        node, "POST", f"{path}/clone", [("newid", str(newid)), *args.params()], USAGE["clone"]
+    )
+    head = []
+    for key in sorted(source.config, key=lambda k: (k != "rootfs", k)):
+        if key == "rootfs" or (key.startswith("mp") and key[2:].isdigit()):
+            volid = str(source.config[key]).split(",")[0]
+            if volid.startswith(BIND_OR_DEV):
+                continue
+            if is_full:
+                head.append(f"create full clone of mountpoint {key} ({volid})")
+            else:
+                head.append(f"create linked clone of mount point {key} ({volid})")
+    result = await task(node, upid, head)
+    if result.rc == 0:
+        node.guestfs.copy_guest(vmid, newid)
+        node.sync(newid, {"": raw})
+    return result
+
+
+async def set_(node: Node, args: Args) -> Result:
+    _, path = _ct(node, args)
+    await call(node, "PUT", f"{path}/config", args.params(), USAGE["set"])
+    return Result()
+
+
+def _action(action: str):
+    async def run(node: Node, args: Args) -> Result:
+        _, path = _ct(node, args)
+        upid = await call(node, "POST", f"{path}/status/{action}", args.params(), USAGE[action])
+        return await task(node, upid)
+
+    run.__doc__ = f"`pct {action} <vmid>`: POST status/{action}, synchronous like the CLI."
+    return run
+
+
+async def status(node: Node, args: Args) -> Result:
+    _, path = _ct(node, args)
+    data = await call(node, "GET", f"{path}/status/current")
+    if args.flag("verbose"):
+        return Result(0, formats.verbose_status(data))
+    return Result(0, f"status: {data.get('status') or 'unknown'}\n")
+
+
+async def list_(node: Node, args: Args) -> Result:
+    return Result(0, formats.pct_list(await call(node, "GET", f"/nodes/{node.name}/lxc")))
+
+
+async def config(node: Node, args: Args) -> Result:
+    vmid, path = _ct(node, args)
+    snapshot = args.get("snapshot")
+    data = await call(node, "GET", f"{path}/config", args.params(), USAGE["config"])
+    return Result(0, formats.config_text(data, node.raw_lines(vmid, snapshot or "")))
+
+
+async def pending(node: Node, args: Args) -> Result:
+    _, path = _ct(node, args)
+    return Result(0, formats.pending_text(await call(node, "GET", f"{path}/pending")))
+
+
+def _running(node: Node, vmid: int) -> bool:
+    return node.guest(vmid).status == "running"
+
+
+async def exec_(node: Node, args: Args) -> Result:
+    vmid, _ = _ct(node, args)
+    if not _running(node, vmid):
+        raise CliError(f"container '{vmid}' not running!")
+    command = args.rest or args.positional[1:]
+    if not command:
+        raise CliError("missing command")
+    return node.guestfs.exec(vmid, command)
+
+
+async def push(node: Node, args: Args) -> Result:
+    vmid, _ = _ct(node, args)
+    if not _running(node, vmid):
+        raise CliError("can only push files to a running CT")
+    source = _host_path(args, args.positional[1])
+    if not source.is_file():
+        # An in-task failure: pct push has no $upid_exit, so it exits 0 (pve-cli.md §2.2).
+        return Result(0, "", f"failed to open {source} for reading\n")
+    node.guestfs.push(vmid, source, args.positional[2], args.get("perms"))
+    return Result()
+
+
+async def pull(node: Node, args: Args) -> Result:
+    vmid, _ = _ct(node, args)
+    if not _running(node, vmid):
+        raise CliError("can only pull files from a running CT")
+    inner = args.positional[1]
+    if not node.guestfs.path(vmid, inner).is_file():
+        return Result(0, "", f"failed to open {inner} for reading\n")
+    node.guestfs.pull(vmid, inner, _host_path(args, args.positional[2]))
+    return Result()
+
+
+async def snapshot(node: Node, args: Args) -> Result:
+    vmid, path = _ct(node, args)
+    name = args.positional[1]
+    raw = node.raw_lines(vmid)
+    params = [("snapname", name), *args.params()]
+    upid = await call(node, "POST", f"{path}/snapshot", params, USAGE["snapshot"])
+    result = await task(node, upid)
+    if result.rc == 0:
+        sections = {"": raw, name: raw}
+        sections.update({k: v for k, v in _raw_sections(node, vmid).items() if k not in sections})
+        node.sync(vmid, sections)
+    return result
+
+
+def _raw_sections(node: Node, vmid: int) -> dict[str, list[tuple[str, str]]]:
+    from . import conffile
+
+    return conffile.read_raw(node.conf_path(vmid, "lxc"))
+
+
+async def listsnapshot(node: Node, args: Args) -> Result:
+    _, path = _ct(node, args)
+    return Result(0, formats.snapshot_tree(await call(node, "GET", f"{path}/snapshot")))
+
+
+async def delsnapshot(node: Node, args: Args) -> Result:
+    _, path = _ct(node, args)
+    upid = await call(node, "DELETE", f"{path}/snapshot/{args.positional[1]}", args.params())
+    return await task(node, upid)
+
+
+async def rollback(node: Node, args: Args) -> Result:
+    vmid, path = _ct(node, args)
+    name = args.positional[1]
+    sections = _raw_sections(node, vmid)
+    upid = await call(node, "POST", f"{path}/snapshot/{name}/rollback", args.params())
+    result = await task(node, upid)
+    if result.rc == 0 and name in sections:
+        sections[""] = sections[name]
+        node.sync(vmid, sections)
+    return result
+
+
+async def template(node: Node, args: Args) -> Result:
+    _, path = _ct(node, args)
+    upid = await call(node, "POST", f"{path}/template")
+    return await task(node, upid, upid_exit=False)
+
+
+async def destroy(node: Node, args: Args) -> Result:
+    vmid, path = _ct(node, args)
+    upid = await call(node, "DELETE", path, args.params(), USAGE["destroy"])
+    head = [f"purging CT {vmid} from related configurations.."] if args.flag("purge") else []
+    result = await task(node, upid, head)
+    if result.rc == 0:
+        node.guestfs.drop_guest(vmid)
+    return result
+
+
+async def resize(node: Node, args: Args) -> Result:
+    _, path = _ct(node, args)
+    params = [("disk", args.positional[1]), ("size", args.positional[2]), *args.params()]
+    upid = await call(node, "PUT", f"{path}/resize", params, USAGE["resize"])
+    return await task(node, upid)
+
+
+async def unlock(node: Node, args: Args) -> Result:
+    vmid, _ = _ct(node, args)
+    node.pve.unlock(vmid)
+    return Result()
+
+
+USAGE = {
+    "create": "pct create <vmid> <ostemplate> [OPTIONS]",
+    "clone": "pct clone <vmid> <newid> [OPTIONS]",
+    "set": "pct set <vmid> [OPTIONS]",
+    "config": "pct config <vmid> [OPTIONS]",
+    "snapshot": "pct snapshot <vmid> <snapname> [OPTIONS]",
+    "destroy": "pct destroy <vmid> [OPTIONS]",
+    "resize": "pct resize <vmid> <disk> <size> [OPTIONS]",
+}
+for _verb in ("start", "stop", "shutdown", "reboot", "suspend", "resume"):
+    USAGE[_verb] = f"pct {_verb} <vmid> [OPTIONS]"
+
+VERBS: dict[str, Verb] = {
+    "create": Verb(create, True, ("vmid", "ostemplate")),
+    "clone": Verb(clone, True, ("vmid", "newid")),
+    "set": Verb(set_, True, ("vmid",)),
+    "start": Verb(_action("start"), True, ("vmid",)),
+    "stop": Verb(_action("stop"), True, ("vmid",)),
+    "shutdown": Verb(_action("shutdown"), True, ("vmid",)),
+    "reboot": Verb(_action("reboot"), True, ("vmid",)),
+    "suspend": Verb(_action("suspend"), True, ("vmid",)),
+    "resume": Verb(_action("resume"), True, ("vmid",)),
+    "status": Verb(status, False, ("vmid",)),
+    "list": Verb(list_, False),
+    "config": Verb(config, False, ("vmid",)),
+    "pending": Verb(pending, False, ("vmid",)),
+    "exec": Verb(exec_, False, ("vmid",)),
+    "push": Verb(push, True, ("vmid", "file", "destination")),
+    "pull": Verb(pull, False, ("vmid", "path", "destination")),
+    "snapshot": Verb(snapshot, True, ("vmid", "snapname")),
+    "listsnapshot": Verb(listsnapshot, False, ("vmid",)),
+    "delsnapshot": Verb(delsnapshot, True, ("vmid", "snapname")),
+    "rollback": Verb(rollback, True, ("vmid", "snapname")),
+    "template": Verb(template, True, ("vmid",)),
+    "destroy": Verb(destroy, True, ("vmid",)),
+    "resize": Verb(resize, True, ("vmid", "disk", "size")),
+    "unlock": Verb(unlock, True, ("vmid",)),
+}

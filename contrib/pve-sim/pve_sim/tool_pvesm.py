@@ -1,0 +1,74 @@
+"""`pvesm`: storage status, listing and volume allocation (pve-cli.md §2.4)."""
+
+from __future__ import annotations
+
+from . import formats
+from .argv import Args
+from .common import Verb, call, task
+from .node import Node
+from .result import Result, lines
+
+
+async def status(node: Node, args: Args) -> Result:
+    params = [(k, v) for k, v in args.params() if k in ("storage", "content", "enabled", "target")]
+    data = await call(node, "GET", f"/nodes/{node.name}/storage", params)
+    return Result(0, formats.pvesm_status(data))
+
+
+async def list_(node: Node, args: Args) -> Result:
+    storage = args.positional[0]
+    params = [(k, v) for k, v in args.params() if k in ("content", "vmid")]
+    data = await call(node, "GET", f"/nodes/{node.name}/storage/{storage}/content", params)
+    if not data:
+        return Result()
+    width = max(len(e["volid"]) for e in data + [{"volid": "Volid"}])
+    fmt = "{:<%d} {:<6} {:<9} {:>10} {}" % width
+    out = [fmt.format("Volid", "Format", "Type", "Size", "VMID")]
+    for e in sorted(data, key=lambda e: e["volid"]):
+        fmt_name = "tzst" if e.get("format") == "zst" else e.get("format", "")
+        out.append(
+            fmt.format(
+                e["volid"],
+                fmt_name,
+                e.get("content", ""),
+                int(e.get("size") or 0),
+                e.get("vmid", ""),
+            ).rstrip()
+        )
+    return Result(0, lines(out))
+
+
+async def alloc(node: Node, args: Args) -> Result:
+    storage, vmid, filename, size = args.positional[:4]
+    params = [("vmid", vmid), ("filename", filename), ("size", size), *args.params()]
+    volid = await call(
+        node,
+        "POST",
+        f"/nodes/{node.name}/storage/{storage}/content",
+        params,
+        "pvesm alloc <storage> <vmid> <filename> <size> [OPTIONS]",
+    )
+    return Result(0, f"successfully created '{volid}'\n")
+
+
+async def path(node: Node, args: Args) -> Result:
+    volid = args.positional[0]
+    storage = volid.split(":", 1)[0]
+    data = await call(node, "GET", f"/nodes/{node.name}/storage/{storage}/content/{volid}")
+    return Result(0, f"{data['path']}\n")
+
+
+async def free(node: Node, args: Args) -> Result:
+    volid = args.positional[0]
+    storage = args.get("storage") or volid.split(":", 1)[0]
+    upid = await call(node, "DELETE", f"/nodes/{node.name}/storage/{storage}/content/{volid}")
+    return await task(node, upid)
+
+
+VERBS: dict[str, Verb] = {
+    "status": Verb(status, False),
+    "list": Verb(list_, False, ("storage",)),
+    "alloc": Verb(alloc, True, ("storage", "vmid", "filename", "size")),
+    "path": Verb(path, False, ("volume",)),
+    "free": Verb(free, True, ("volume",)),
+}

@@ -1,0 +1,7 @@
+"""`qm`: VM commands (placeholder until written)."""
+
+from __future__ import annotations
+
+from .common import Verb
+
+VERBS: dict[str, Verb] = {}
