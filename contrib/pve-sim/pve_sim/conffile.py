@@ -79,7 +79,7 @@ def write_conf(
     """Atomically write a guest's config file (main section, then snapshot sections)."""
     lines = _section_lines(config, raw.get("", []))
     for name in sorted(snapshots):
-        lines += ["", f"[{name}]"] + _section_lines(snapshots[name], raw.get(name, []))
+        lines += ["", f"[{name}]", *_section_lines(snapshots[name], raw.get(name, []))]
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     tmp.write_text("\n".join(lines) + "\n")

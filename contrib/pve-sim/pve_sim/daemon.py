@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -115,7 +116,5 @@ def down(sim_dir: Path, timeout: float = 10.0) -> bool:
 
 def _reap(pid: int) -> None:
     """Collect the owner if it is our own child (the pytest fixture's case)."""
-    try:
+    with contextlib.suppress(ChildProcessError):
         os.waitpid(pid, os.WNOHANG)
-    except ChildProcessError:
-        pass

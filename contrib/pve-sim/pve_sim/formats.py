@@ -143,7 +143,7 @@ def pending_text(items: list[dict[str, Any]]) -> str:
 def pvesm_status(entries: list[dict[str, Any]]) -> str:
     """`pvesm status`: `%-<L>s %10s %10s %15s %15s %15s %8s`, KiB integers, sorted by name."""
     width = max([len(e["storage"]) for e in entries] + [len("Name")]) + 1
-    fmt = "{:<%d} {:>10} {:>10} {:>15} {:>15} {:>15} {:>8}" % width
+    fmt = f"{{:<{width}}} {{:>10}} {{:>10}} {{:>15}} {{:>15}} {{:>15}} {{:>8}}"
     out = [
         fmt.format("Name", "Type", "Status", "Total (KiB)", "Used (KiB)", "Available (KiB)", "%")
     ]

@@ -21,8 +21,8 @@ async def list_(node: Node, args: Args) -> Result:
     data = await call(node, "GET", f"/nodes/{node.name}/storage/{storage}/content", params)
     if not data:
         return Result()
-    width = max(len(e["volid"]) for e in data + [{"volid": "Volid"}])
-    fmt = "{:<%d} {:<6} {:<9} {:>10} {}" % width
+    width = max(len(e["volid"]) for e in [*data, {"volid": "Volid"}])
+    fmt = f"{{:<{width}}} {{:<6}} {{:<9}} {{:>10}} {{}}"
     out = [fmt.format("Volid", "Format", "Type", "Size", "VMID")]
     for e in sorted(data, key=lambda e: e["volid"]):
         fmt_name = "tzst" if e.get("format") == "zst" else e.get("format", "")

@@ -1,0 +1,119 @@
+"""`SimNode`: a started simulated node as tests use it (the `pve_node` fixture yields one)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from . import daemon, journal, protocol
+
+
+class SimNode:
+    """Handle on a running node directory: paths, environment, journal and fault knobs."""
+
+    def __init__(self, sim_dir: Path, state: dict[str, Any]):
+        self.dir = Path(sim_dir)
+        self.bin_dir = self.dir / "bin"
+        self.pve_etc = self.dir / "etc" / "pve"
+        self.node = state["node"]
+        self.api_url = state["api_url"]
+        self.env = dict(os.environ, PATH=f"{self.bin_dir}{os.pathsep}{os.environ.get('PATH', '')}")
+
+    @classmethod
+    def start(
+        cls, sim_dir: Path, seed: Path | None = None, node: str = "pve1", time_scale: float = 0.0
+    ) -> SimNode:
+        """Bring a node up in sim_dir and return its handle."""
+        return cls(sim_dir, daemon.up(sim_dir, node, seed, time_scale))
+
+    def stop(self) -> None:
+        daemon.down(self.dir)
+
+    # ------------------------------------------------------------ commands
+
+    def run(
+        self, argv: Sequence[str], check: bool = False, **kwargs: Any
+    ) -> subprocess.CompletedProcess:
+        """Run a tool (`["pct", "status", "100"]`) with the node's PATH; text output captured."""
+        kwargs.setdefault("env", self.env)
+        return subprocess.run(list(argv), capture_output=True, text=True, check=check, **kwargs)
+
+    # ------------------------------------------------------------ journal
+
+    def journal(self) -> list[dict[str, Any]]:
+        """Every command the node answered, oldest first."""
+        return journal.read(self.dir)
+
+    def mutating(self) -> list[dict[str, Any]]:
+        """The journal entries of state-changing commands."""
+        return [e for e in self.journal() if e["mutating"]]
+
+    def mark(self) -> int:
+        """A position in the journal, for since()."""
+        return len(self.journal())
+
+    def since(self, mark: int) -> list[dict[str, Any]]:
+        """Journal entries appended after mark()."""
+        return self.journal()[mark:]
+
+    # ------------------------------------------------------------ scripting and faults
+
+    def _ctl(self, **message: Any) -> dict[str, Any]:
+        return protocol.request(self.dir, message)
+
+    def script_exec(
+        self,
+        vmid: int | None,
+        pattern: str,
+        rc: int = 0,
+        stdout: str = "",
+        stderr: str = "",
+        times: int | None = None,
+    ) -> None:
+        """Answer `pct exec`/`qm guest exec` commands matching the regex pattern in guest vmid
+        (None: any guest) with this exit code and output."""
+        self._ctl(
+            op="script",
+            vmid=vmid,
+            pattern=pattern,
+            rc=rc,
+            stdout=stdout,
+            stderr=stderr,
+            times=times,
+        )
+
+    def fail_nth_mutation(self, n: int, message: str | None = None) -> None:
+        """Make the nth mutating command from now fail with rc 255 (1 = the next one)."""
+        self._ctl(op="fail_nth_mutation", n=n, message=message)
+
+    def hold_lock(self, vmid: int, lock: str = "backup") -> None:
+        """Put `lock: <lock>` on a guest, as a running backup or crashed task leaves it."""
+        self._ctl(op="hold_lock", vmid=vmid, lock=lock)
+
+    def release_lock(self, vmid: int) -> None:
+        self._ctl(op="release_lock", vmid=vmid)
+
+    def hold_flock(self, vmid: int) -> None:
+        """Hold the guest's config flock: writes fail with `can't lock file ... got timeout`."""
+        self._ctl(op="hold_flock", vmid=vmid)
+
+    def release_flock(self, vmid: int) -> None:
+        self._ctl(op="release_flock", vmid=vmid)
+
+    def set_latency(self, seconds: float) -> None:
+        """Every task takes this long; LXC tasks hold their locks meanwhile."""
+        self._ctl(op="latency", seconds=seconds)
+
+    def clear_faults(self) -> None:
+        self._ctl(op="clear_faults")
+
+    def conf(self, vmid: int, kind: str = "lxc") -> Path:
+        """The guest's config file, DIR/etc/pve/{lxc,qemu-server}/<id>.conf."""
+        return self.pve_etc / ("lxc" if kind == "lxc" else "qemu-server") / f"{vmid}.conf"
+
+    def guest_path(self, vmid: int, inner: str) -> Path:
+        """Where a file inside the guest lives (what pct push wrote)."""
+        return self.dir / "guests" / str(vmid) / inner.lstrip("/")
