@@ -103,7 +103,9 @@ class BaseHost(ABC):
         self.changes += 1
         return self._timed(argv, timeout, input)
 
-    def _timed(self, argv: Sequence[str], timeout: float | None, input: str | None) -> CommandResult:
+    def _timed(
+        self, argv: Sequence[str], timeout: float | None, input: str | None
+    ) -> CommandResult:
         argv = tuple(str(arg) for arg in argv)
         if not argv:
             raise ValueError("empty argv")
@@ -112,7 +114,9 @@ class BaseHost(ABC):
         started = time.perf_counter()
         rc, out, err = self._execute(argv, timeout or self.timeout, input)
         result = CommandResult(argv, rc, out, err, time.perf_counter() - started)
-        logger.debug("{} [{}] rc={} {:.0f} ms", result.command, self.name, rc, result.duration * 1e3)
+        logger.debug(
+            "{} [{}] rc={} {:.0f} ms", result.command, self.name, rc, result.duration * 1e3
+        )
         return result
 
     @abstractmethod
@@ -127,5 +131,5 @@ class BaseHost(ABC):
     @abstractmethod
     def write_file(self, path: str, data: bytes, *, mode: int = 0o644) -> None: ...
 
-    def close(self) -> None:
+    def close(self) -> None:  # noqa: B027 - optional override: most hosts hold nothing
         """Nothing to release by default."""

@@ -44,7 +44,9 @@ class LocalHost(BaseHost):
                 "(is this a Proxmox node? use --host to target one)"
             ) from None
         except subprocess.TimeoutExpired:
-            raise HostError(f"`{' '.join(argv)}` timed out after {timeout:g} s on {self.name}") from None
+            raise HostError(
+                f"`{' '.join(argv)}` timed out after {timeout:g} s on {self.name}"
+            ) from None
         return proc.returncode, proc.stdout, proc.stderr
 
     def read_file(self, path: str) -> bytes:

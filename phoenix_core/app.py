@@ -1,0 +1,93 @@
+"""The state of one CLI invocation: options, plugins, and what is built from them on demand.
+
+Building lazily keeps ``phoenix --help`` and ``phoenix plugins`` from reading configuration
+or opening connections they do not need.
+"""
+
+from __future__ import annotations
+
+from functools import cached_property
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import attrs
+
+from phoenix_core.plugins import Plugins
+
+if TYPE_CHECKING:
+    from phoenix_core.config.models import Config
+    from phoenix_core.engine import Engine
+    from phoenix_core.hosts.pool import HostPool
+
+
+@attrs.define(slots=False)
+class App:
+    """Handed to every verb as ``click.get_current_context().obj``."""
+
+    plugins: Plugins
+    config_dir: str | None = None
+    host: str | None = None
+    accept_new_host_keys: bool = False
+    dry_run: bool = False
+    keep_going: bool = False
+    log_dir: Path | None = None
+    verbosity: int = 0
+    run_id: str = "-"
+    _config: Any = None
+    _pool: Any = None
+
+    def start_logging(self) -> None:
+        from phoenix_core import logs
+
+        managers = sorted(r.spec.name for r in self.plugins.by_kind.values())
+        self.run_id, _ = logs.setup(
+            verbosity=self.verbosity, log_dir=self.log_dir, managers=managers
+        )
+
+    @property
+    def config(self) -> Config:
+        """The loaded, validated configuration (ConfigError, exit 2, when it is not valid)."""
+        if self._config is None:
+            from phoenix_core.config import config_dir, load_config
+            from phoenix_core.logs import logger
+
+            self._config = load_config(config_dir(self.config_dir), self.plugins.managers())
+            for warning in self._config.warnings:
+                logger.warning(warning)
+        return self._config
+
+    @cached_property
+    def hosts(self) -> HostPool:
+        from phoenix_core.hosts.pool import HostOptions, HostPool, NodeAddress, parse_address
+
+        hypervisor = self.config.hypervisor
+        nodes = {
+            name: NodeAddress(n.address, n.user, n.port, n.sudo)
+            for name, n in hypervisor.nodes.items()
+        }
+        default = parse_address(self.host) if self.host else None
+        if (
+            default is not None
+            and default.host in nodes
+            and default.user is None
+            and default.port is None
+        ):
+            default = nodes[default.host]
+        options = HostOptions(accept_new_host_keys=self.accept_new_host_keys)
+        return HostPool(default, nodes, options)
+
+    def engine(self, *, dry_run: bool = False, **options: Any) -> Engine:
+        from phoenix_core.engine import Engine
+
+        return Engine(
+            self.config,
+            self.plugins,
+            self.hosts,
+            dry_run=self.dry_run or dry_run,
+            keep_going=self.keep_going or bool(options.pop("keep_going", False)),
+            options=options,
+        )
+
+    def close(self) -> None:
+        if "hosts" in self.__dict__:
+            self.hosts.close()

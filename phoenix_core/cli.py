@@ -1,0 +1,346 @@
+"""The ``phoenix`` command line: the root group, global options and the core verbs."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from phoenix_core import __version__
+from phoenix_core.app import App
+from phoenix_core.errors import ConfigError, PhoenixError, UsageError
+from phoenix_core.plugins import Plugins
+
+OUTPUT = click.option(
+    "--output",
+    "-o",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="Print results as aligned text or as JSON.",
+)
+DRY_RUN = click.option("--dry-run", is_flag=True, help="Run the checks only; change nothing.")
+KEEP_GOING = click.option(
+    "--keep-going",
+    is_flag=True,
+    help="After a failure, go on with every guest that does not depend on it.",
+)
+IDS = click.argument("ids", nargs=-1, metavar="IDS...")
+
+
+def _version(ctx: click.Context, _: click.Parameter, value: bool) -> None:
+    if not value or ctx.resilient_parsing:
+        return
+    plugins: Plugins = ctx.find_root().obj
+    click.echo(f"phoenix-core {__version__}")
+    for info in plugins.plugins:
+        state = f"failed: {info.error}" if info.error else ", ".join(info.managers + info.verbs)
+        click.echo(f"  {info.distribution} {info.version} ({info.name}: {state})")
+    ctx.exit(0)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.option(
+    "--config-dir",
+    metavar="DIR",
+    help="Configuration directory [env PHOENIX_CONFIG_DIR; default /usr/local/phoenix_hypervisor/etc].",
+)
+@click.option(
+    "--host",
+    metavar="[USER@]NODE[:PORT]",
+    help="Proxmox node to run on over SSH [default: this machine].",
+)
+@click.option(
+    "--accept-new-host-keys",
+    is_flag=True,
+    help="Trust and record SSH host keys seen for the first time.",
+)
+@click.option(
+    "--dry-run",
+    "global_dry_run",
+    is_flag=True,
+    help="Run checks only: show what would change, change nothing.",
+)
+@click.option(
+    "--keep-going", "global_keep_going", is_flag=True, help="Do not stop at the first failed guest."
+)
+@click.option(
+    "--log-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Write log files here [default /var/log/phoenix_hypervisor or ~/.local/state/phoenix/log].",
+)
+@click.option(
+    "-v", "--verbose", count=True, help="More detail on the terminal (-vv for every command)."
+)
+@click.option("-q", "--quiet", is_flag=True, help="Only warnings and errors on the terminal.")
+@click.option(
+    "--version",
+    is_flag=True,
+    expose_value=False,
+    is_eager=True,
+    callback=_version,
+    help="Show the version of phoenix and of every plugin.",
+)
+@click.pass_context
+def cli(
+    ctx: click.Context,
+    config_dir: str | None,
+    host: str | None,
+    accept_new_host_keys: bool,
+    global_dry_run: bool,
+    global_keep_going: bool,
+    log_dir: Path | None,
+    verbose: int,
+    quiet: bool,
+) -> None:
+    """Provision Proxmox VE guests from JSON, in dependency order, idempotently.
+
+    \b
+    Verbs take guest ids (CTIDs and VMIDs share one namespace):
+      phoenix create 101        make 101 and whatever it is cloned from or depends on
+      phoenix converge          make every guest match its configuration
+      phoenix plan 101          show what converge would change
+      phoenix LetsGo            converge everything, then start by boot_order
+    """
+    app = App(
+        plugins=ctx.obj,
+        config_dir=config_dir,
+        host=host,
+        accept_new_host_keys=accept_new_host_keys,
+        dry_run=global_dry_run,
+        keep_going=global_keep_going,
+        log_dir=log_dir,
+        verbosity=-1 if quiet else verbose,
+    )
+    ctx.obj = app
+    ctx.call_on_close(app.close)
+    app.start_logging()
+
+
+def _run(verb: str, ids: tuple[str, ...], output: str, **options: Any) -> None:
+    app: App = click.get_current_context().obj
+    result = app.engine(**options).run(verb, ids)
+    from phoenix_core import render
+
+    render.run_result(result, output)
+    click.get_current_context().exit(result.exit_code)
+
+
+def _require(ids: tuple[str, ...], verb: str) -> None:
+    if not ids:
+        raise click.UsageError(f"{verb} needs at least one guest id")
+
+
+@cli.command()
+@IDS
+@DRY_RUN
+@KEEP_GOING
+@OUTPUT
+def create(ids: tuple[str, ...], dry_run: bool, keep_going: bool, output: str) -> None:
+    """Create missing guests and their missing dependencies.
+
+    A guest that already exists is left alone (and said so); use converge to repair drift.
+    """
+    _require(ids, "create")
+    _run("create", ids, output, dry_run=dry_run, keep_going=keep_going)
+
+
+@cli.command()
+@IDS
+@DRY_RUN
+@KEEP_GOING
+@OUTPUT
+def converge(ids: tuple[str, ...], dry_run: bool, keep_going: bool, output: str) -> None:
+    """Make guests (all when no ids) and their dependencies match the configuration.
+
+    Only drift is changed: a second converge runs no mutating command.
+    """
+    _run("converge", ids, output, dry_run=dry_run, keep_going=keep_going)
+
+
+@cli.command()
+@IDS
+@OUTPUT
+def plan(ids: tuple[str, ...], output: str) -> None:
+    """Show what converge would change (all guests when no ids); change nothing."""
+    _run("plan", ids, output, dry_run=True, keep_going=True)
+
+
+@cli.command()
+@IDS
+@DRY_RUN
+@KEEP_GOING
+@OUTPUT
+def start(ids: tuple[str, ...], dry_run: bool, keep_going: bool, output: str) -> None:
+    """Start guests, bringing up what they depend on first. Templates are never started."""
+    _require(ids, "start")
+    _run("start", ids, output, dry_run=dry_run, keep_going=keep_going)
+
+
+@cli.command()
+@IDS
+@DRY_RUN
+@KEEP_GOING
+@click.option(
+    "--timeout",
+    type=click.IntRange(1),
+    default=60,
+    show_default=True,
+    help="Seconds to wait for a clean shutdown before stopping hard.",
+)
+@OUTPUT
+def stop(ids: tuple[str, ...], dry_run: bool, keep_going: bool, timeout: int, output: str) -> None:
+    """Shut down only the given guests, dependents first (clean shutdown, then hard stop)."""
+    _require(ids, "stop")
+    _run("stop", ids, output, dry_run=dry_run, keep_going=keep_going, timeout=timeout)
+
+
+@cli.command()
+@IDS
+@DRY_RUN
+@KEEP_GOING
+@click.option(
+    "--timeout",
+    type=click.IntRange(1),
+    default=60,
+    show_default=True,
+    help="Seconds to wait for a clean shutdown before stopping hard.",
+)
+@OUTPUT
+def restart(
+    ids: tuple[str, ...], dry_run: bool, keep_going: bool, timeout: int, output: str
+) -> None:
+    """Restart only the given guests, in dependency order."""
+    _require(ids, "restart")
+    _run("restart", ids, output, dry_run=dry_run, keep_going=keep_going, timeout=timeout)
+
+
+@cli.command()
+@IDS
+@DRY_RUN
+@KEEP_GOING
+@click.option(
+    "--force", is_flag=True, help="Delete even while another existing guest depends on it."
+)
+@click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation.")
+@OUTPUT
+def delete(
+    ids: tuple[str, ...], dry_run: bool, keep_going: bool, force: bool, yes: bool, output: str
+) -> None:
+    """Stop and destroy guests, dependents first.
+
+    Refuses while another existing guest depends on one of them, unless --force.
+    """
+    _require(ids, "delete")
+    app: App = click.get_current_context().obj
+    if not (yes or dry_run or app.dry_run):
+        if not sys.stdin.isatty():
+            raise UsageError("delete asks for confirmation: pass --yes when not at a terminal")
+        click.confirm(f"Destroy {', '.join(ids)} and all their disks?", abort=True)
+    _run("delete", ids, output, dry_run=dry_run, keep_going=keep_going, force=force)
+
+
+@cli.command(name="LetsGo")
+@DRY_RUN
+@KEEP_GOING
+@click.option(
+    "--no-boot-delay", is_flag=True, help="Do not wait boot_delay seconds between starts."
+)
+@OUTPUT
+def letsgo(dry_run: bool, keep_going: bool, no_boot_delay: bool, output: str) -> None:
+    """Converge every guest in dependency order, then start non-templates by boot_order."""
+    app: App = click.get_current_context().obj
+    engine = app.engine(dry_run=dry_run, keep_going=keep_going)
+    if no_boot_delay:
+        engine.sleep = lambda _seconds: None
+    result = engine.letsgo()
+    from phoenix_core import render
+
+    render.run_result(result, output)
+    click.get_current_context().exit(result.exit_code)
+
+
+@cli.command()
+@IDS
+@OUTPUT
+def status(ids: tuple[str, ...], output: str) -> None:
+    """Show id, kind, name, node, existence and power state (all guests when no ids)."""
+    app: App = click.get_current_context().obj
+    from phoenix_core.commands.status import show_status
+
+    show_status(app.engine().status(ids), output)
+
+
+@cli.command()
+@OUTPUT
+def plugins(output: str) -> None:
+    """List installed plugins: distribution, version, managers, verbs and load failures."""
+    from phoenix_core.commands.plugins import show_plugins
+
+    show_plugins(click.get_current_context().obj.plugins, output)
+
+
+@cli.group()
+def config() -> None:
+    """Check the configuration files, or print their JSON Schema."""
+
+
+@config.command()
+def validate() -> None:
+    """Load and cross-check the configuration; list every problem; exit 2 if any is an error."""
+    app: App = click.get_current_context().obj
+    from phoenix_core.commands.config import show_validation
+
+    show_validation(app.config)
+
+
+@config.command()
+@click.argument("file", type=click.Choice(["hypervisor", "lxc", "vm"]))
+def schema(file: str) -> None:
+    """Print the JSON Schema of one configuration file (for editors)."""
+    from phoenix_core.commands.config import print_schema
+
+    print_schema(file, click.get_current_context().obj.plugins)
+
+
+def build(plugins: Plugins) -> click.Group:
+    """The root group with every plugin's verbs added (a duplicate verb is an error)."""
+    plugins.add_commands(cli)
+    return cli
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Console-script entry point: exit 0 success, 1 an action failed, 2 usage or config error."""
+    try:
+        plugins = Plugins().discover()
+        root = build(plugins)
+    except PhoenixError as exc:
+        click.echo(f"phoenix: error: {exc}", err=True)
+        return exc.exit_code
+    for info in plugins.failures:
+        click.echo(
+            f"phoenix: warning: plugin {info.name} ({info.label}) skipped: {info.error}", err=True
+        )
+    try:
+        rc = root.main(argv, prog_name="phoenix", standalone_mode=False, obj=plugins)
+    except ConfigError as exc:
+        click.echo("phoenix: configuration error (nothing was executed):", err=True)
+        for problem in exc.problems:
+            click.echo(f"  {problem}", err=True)
+        return exc.exit_code
+    except PhoenixError as exc:
+        click.echo(f"phoenix: error: {exc}", err=True)
+        return exc.exit_code
+    except click.exceptions.Abort:
+        click.echo("phoenix: aborted", err=True)
+        return 1
+    except click.ClickException as exc:
+        exc.show()
+        return exc.exit_code
+    return rc if isinstance(rc, int) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,56 @@
+"""``phoenix status``: one row per guest with its live state."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from phoenix_core.config.models import KIND_DISTRIBUTIONS, GuestConfig
+from phoenix_core.manager import GuestState
+from phoenix_core.render import emit_json, table
+
+
+def status_record(guest: GuestConfig, state: GuestState | None) -> dict[str, object]:
+    record: dict[str, object] = {
+        "id": guest.id,
+        "kind": guest.kind,
+        "name": guest.name,
+        "node": guest.common.node or "default",
+        "template": guest.is_template,
+    }
+    if state is None:
+        record.update(
+            exists=None,
+            status=None,
+            lock=None,
+            note=f"no manager installed (install {KIND_DISTRIBUTIONS.get(guest.kind, '?')})",
+        )
+    else:
+        record.update(
+            exists=state.exists,
+            status=state.status if state.exists else "missing",
+            lock=state.lock,
+            note=None,
+        )
+    return record
+
+
+def show_status(rows: Sequence[tuple[GuestConfig, GuestState | None]], output: str) -> None:
+    records = [status_record(g, s) for g, s in rows]
+    if output == "json":
+        emit_json(records)
+        return
+    headers = ("ID", "KIND", "NAME", "NODE", "EXISTS", "STATUS", "LOCK", "TEMPLATE")
+    lines = [
+        (
+            r["id"],
+            r["kind"],
+            r["name"],
+            r["node"],
+            "?" if r["exists"] is None else "yes" if r["exists"] else "no",
+            r["status"] or r["note"],
+            r["lock"] or "",
+            "yes" if r["template"] else "",
+        )
+        for r in records
+    ]
+    print(table(headers, lines))

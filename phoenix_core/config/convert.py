@@ -1,0 +1,143 @@
+"""The one cattrs converter every model is structured with, and its error messages.
+
+cattrs is lenient by default (``int("16")``, ``bool("false") is True``); configuration must
+not be, so the primitive hooks here accept only the JSON type the model declares. Errors are
+flattened into ``json.path: expected an integer, got "2G"`` lines, with a suggestion for
+unknown keys that look like a typo of a known one.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import attrs
+import cattrs
+from cattrs.errors import ClassValidationError, ForbiddenExtraKeysError, IterableValidationError
+from cattrs.gen import make_dict_structure_fn, override
+
+from phoenix_core.config.types import Id, parse_id
+
+_NAMES = {int: "an integer", str: "a string", bool: "a boolean (true or false)", float: "a number"}
+
+
+class ValueProblem(ValueError):
+    """A value of the wrong JSON type; the message is already user-facing."""
+
+
+def show(value: Any) -> str:
+    """A value as it looks in the JSON file, shortened for one line."""
+    text = json.dumps(value, ensure_ascii=False)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _strict(kind: type) -> Any:
+    def structure(value: Any, _: type) -> Any:
+        ok = isinstance(value, kind) and not (kind is not bool and isinstance(value, bool))
+        if kind is float and isinstance(value, int) and not isinstance(value, bool):
+            return float(value)
+        if not ok:
+            raise ValueProblem(f"expected {_NAMES[kind]}, got {show(value)}")
+        return value
+
+    return structure
+
+
+def _structure_id(value: Any, _: type) -> Id:
+    try:
+        return parse_id(value)
+    except ValueError:
+        raise ValueProblem(
+            f"expected a guest id (a whole number like 101), got {show(value)}"
+        ) from None
+
+
+def _structure_any(value: Any, _: type) -> Any:
+    return value
+
+
+def _forbid_extra_keys(converter: cattrs.Converter, cls: type) -> Any:
+    """Attrs classes reject unknown keys; ``renames`` metadata maps JSON names like ``$schema``."""
+    overrides = {
+        f.name: override(rename=f.metadata["json"])
+        for f in attrs.fields(cls)
+        if "json" in f.metadata
+    }
+    return make_dict_structure_fn(cls, converter, _cattrs_forbid_extra_keys=True, **overrides)
+
+
+def make_converter() -> cattrs.Converter:
+    converter = cattrs.Converter(detailed_validation=True, forbid_extra_keys=True)
+    for kind in (int, str, bool, float):
+        converter.register_structure_hook(kind, _strict(kind))
+    converter.register_structure_hook(Id, _structure_id)
+    converter.register_structure_hook(Any, _structure_any)
+    converter.register_structure_hook_factory(
+        attrs.has, lambda cls: _forbid_extra_keys(converter, cls)
+    )
+    return converter
+
+
+converter = make_converter()
+
+
+def json_name(cls: type, name: str) -> str:
+    for f in attrs.fields(cls):
+        if f.name == name:
+            return f.metadata.get("json", name)
+    return name
+
+
+def known_keys(cls: type) -> list[str]:
+    return [f.metadata.get("json", f.name) for f in attrs.fields(cls)]
+
+
+def suggest(key: str, candidates: list[str]) -> str:
+    """`` (did you mean "memory_mb"?)`` when a close known key exists, else ``""``."""
+    close = difflib.get_close_matches(key, candidates, n=1, cutoff=0.75)
+    return f' (did you mean "{close[0]}"?)' if close else ""
+
+
+def join_path(base: str, part: str | int) -> str:
+    if isinstance(part, int):
+        return f"{base}[{part}]"
+    return f"{base}.{part}" if base else str(part)
+
+
+def describe(exc: BaseException, path: str, cls: type | None = None) -> Iterator[tuple[str, str]]:
+    """Walk a cattrs error tree and yield ``(json path, problem)`` pairs."""
+    if isinstance(exc, ForbiddenExtraKeysError):
+        keys = known_keys(exc.cl) if attrs.has(exc.cl) else []
+        for key in sorted(exc.extra_fields):
+            yield join_path(path, key), "unknown key" + suggest(key, keys)
+        return
+    if isinstance(exc, ClassValidationError | IterableValidationError):
+        for inner in exc.exceptions:
+            notes = getattr(inner, "__notes__", [])
+            note = next((n for n in notes if hasattr(n, "name") or hasattr(n, "index")), None)
+            sub = path
+            if note is not None and hasattr(note, "name"):
+                owner = getattr(exc, "cl", None)
+                key = json_name(owner, note.name) if owner and attrs.has(owner) else note.name
+                sub = join_path(path, key)
+            elif note is not None:
+                sub = join_path(path, note.index)
+            yield from describe(inner, sub)
+        return
+    if isinstance(exc, KeyError):
+        yield path, "required key is missing"
+        return
+    if isinstance(exc, ValueProblem):
+        yield path, str(exc)
+        return
+    if isinstance(exc, TypeError | AttributeError):
+        yield (
+            path,
+            "has the wrong type (expected an object here)"
+            if "mapping" in str(exc) or "items" in str(exc)
+            else str(exc),
+        )
+        return
+    yield path, str(exc) or type(exc).__name__

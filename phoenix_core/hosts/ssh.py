@@ -1,0 +1,506 @@
+"""Run commands on a Proxmox node over SSH with paramiko: one connection per node, reused.
+
+This is the only module that imports paramiko, and it is itself imported lazily by the host
+pool, so ``phoenix --help`` and local runs never pay for (or need) paramiko.
+
+Why paramiko rather than one ``ssh`` process per command: a converge runs hundreds of short
+``pct``/``qm`` queries, and a new SSH handshake per command costs tens of milliseconds where a
+new channel on an open connection costs about one round trip (see ``bench/ssh_overhead.py``).
+
+Security mirrors OpenSSH: ``~/.ssh/config`` is honoured, host keys are checked against
+known_hosts by :class:`KnownHostsPolicy` (unknown keys are refused unless the user opted in,
+changed keys always are), and commands are built with ``shlex.join`` only.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import getpass
+import itertools
+import os
+import re
+import secrets
+import select
+import shlex
+import socket
+import threading
+import time
+from collections.abc import Sequence
+
+import attrs
+import paramiko
+
+from phoenix_core.errors import HostError
+from phoenix_core.hosts.base import DEFAULT_TIMEOUT, BaseHost
+from phoenix_core.hosts.known_hosts import (
+    KnownHosts,
+    Verdict,
+    fingerprint,
+    host_pattern,
+    preferred_algorithms,
+)
+
+DEFAULT_SSH_CONFIG = "~/.ssh/config"
+DEFAULT_KNOWN_HOSTS = ("~/.ssh/known_hosts",)
+GLOBAL_KNOWN_HOSTS = ("/etc/ssh/ssh_known_hosts",)
+_CHUNK = 1 << 16
+_JUMP = re.compile(
+    r"^(?:ssh://)?(?:(?P<user>[^@\s]+)@)?(?P<host>\[[^\]]+\]|[^:@\s]+)(?::(?P<port>\d+))?$"
+)
+
+
+def remote_command(argv: Sequence[str], *, sudo: bool = False) -> str:
+    """The one command line sent to the node: ``[sudo -n] env LC_ALL=C argv...``, shell-quoted.
+
+    The SSH protocol carries a string that the remote login shell parses, so every argument is
+    quoted with ``shlex.join``; nothing else ever builds a command string. ``env LC_ALL=C`` keeps
+    the Proxmox tools' messages in English (sshd may forward the user's locale otherwise), and
+    ``sudo -n`` fails at once instead of hanging on a password prompt.
+    """
+    prefix = ["sudo", "-n"] if sudo else []
+    return shlex.join([*prefix, "env", "LC_ALL=C", *argv])
+
+
+@attrs.frozen
+class Target:
+    """Where and how to connect, after ``~/.ssh/config`` and explicit arguments are merged."""
+
+    alias: str
+    hostname: str
+    port: int
+    user: str
+    identity_files: tuple[str, ...] = ()
+    identities_only: bool = False
+    proxy_jump: tuple[str, ...] = ()
+    proxy_command: str | None = None
+    known_hosts: tuple[str, ...] = DEFAULT_KNOWN_HOSTS
+    hash_known_hosts: bool = False
+    accept_new: bool = False
+    host_key_alias: str | None = None
+
+    @property
+    def label(self) -> str:
+        return f"{self.user}@{self.hostname}:{self.port}"
+
+    @property
+    def key_name(self) -> str:
+        """The name the node's key is filed under in known_hosts."""
+        return self.host_key_alias or host_pattern(self.hostname, self.port)
+
+
+def resolve(
+    host: str,
+    *,
+    user: str | None = None,
+    port: int | None = None,
+    ssh_config: str | None = DEFAULT_SSH_CONFIG,
+) -> Target:
+    """Merge ``~/.ssh/config`` into the address like ``ssh`` does: explicit values win.
+
+    ``StrictHostKeyChecking accept-new`` (or ``no``) in the config counts as opting in to
+    recording new keys; nothing in the config makes a *changed* key acceptable.
+    """
+    options: dict = {}
+    path = os.path.expanduser(ssh_config) if ssh_config else None
+    if path and os.path.exists(path):
+        try:
+            options = paramiko.SSHConfig.from_path(path).lookup(host)
+        except Exception as exc:  # paramiko raises several types for a bad config
+            raise HostError(f"cannot read ssh config {path}: {exc}") from None
+
+    def listed(key: str) -> tuple[str, ...]:
+        value = options.get(key)
+        if value is None:
+            return ()
+        items = value if isinstance(value, list) else str(value).split()
+        return tuple(os.path.expanduser(v) for v in items)
+
+    jump = str(options.get("proxyjump", "")).strip()
+    known = listed("userknownhostsfile") or DEFAULT_KNOWN_HOSTS
+    return Target(
+        alias=host,
+        hostname=options.get("hostname", host),
+        port=port or int(options.get("port", 22)),
+        user=user or options.get("user") or getpass.getuser(),
+        identity_files=listed("identityfile"),
+        identities_only=str(options.get("identitiesonly", "no")).lower() == "yes",
+        proxy_jump=tuple(j for j in jump.split(",") if j) if jump.lower() != "none" else (),
+        proxy_command=options.get("proxycommand") if not jump else None,
+        known_hosts=(*known, *(listed("globalknownhostsfile") or GLOBAL_KNOWN_HOSTS)),
+        hash_known_hosts=str(options.get("hashknownhosts", "no")).lower() == "yes",
+        accept_new=str(options.get("stricthostkeychecking", "")).lower() in ("accept-new", "no"),
+        host_key_alias=options.get("hostkeyalias"),
+    )
+
+
+def _key_type(blob: bytes) -> str:
+    """The key type named inside an SSH public key blob (RSA keys say ``ssh-rsa`` here)."""
+    size = int.from_bytes(blob[:4], "big")
+    return blob[4 : 4 + size].decode("ascii", "replace")
+
+
+class KnownHostsPolicy(paramiko.MissingHostKeyPolicy):
+    """Verify every server key against known_hosts ourselves, like OpenSSH does.
+
+    The client is given no host keys of its own, so paramiko hands every key to this policy;
+    that keeps one code path for known, unknown, changed and revoked keys and lets the error
+    name the file and line of a changed key.
+    """
+
+    def __init__(self, known: KnownHosts, name: str, *, accept_new: bool) -> None:
+        self.known = known
+        self.name = name
+        self.accept_new = accept_new
+        self.recorded: str | None = None
+
+    def missing_host_key(self, client: paramiko.SSHClient, hostname: str, key: paramiko.PKey):
+        blob = key.asbytes()
+        key_type = _key_type(blob)
+        shown = f"{key_type.removeprefix('ssh-').upper()} key {fingerprint(blob)}"
+        lookup = self.known.check(self.name, key_type, blob)
+        if lookup.verdict is Verdict.KNOWN:
+            return
+        if lookup.verdict is Verdict.REVOKED:
+            entry = lookup.entry
+            raise HostError(
+                f"host key for {self.name} ({shown}) is marked @revoked in "
+                f"{entry.path}:{entry.line}; refusing to connect"
+            )
+        if lookup.verdict is Verdict.CHANGED:
+            entry = lookup.entry
+            raise HostError(
+                f"HOST KEY FOR {self.name} HAS CHANGED: the node offered {shown}, but "
+                f"{entry.path} line {entry.line} holds a different key (possible "
+                f"man-in-the-middle); if the node was reinstalled, remove the old key with "
+                f"`ssh-keygen -R {shlex.quote(self.name)} -f {shlex.quote(entry.path)}` and rerun"
+            )
+        if not self.accept_new:
+            host, _, port = self.name.strip("[").partition("]:")
+            scan = shlex.join(["ssh-keyscan", *(["-p", port] if port else []), host])
+            raise HostError(
+                f"host key for {self.name} is not known ({shown}); verify it, then rerun with "
+                f"--accept-new-host-keys or add it with `{scan} >> {self.known.paths[0]}`"
+            )
+        self.recorded = self.known.add(self.name, key_type, blob)
+        from phoenix_core.logs import logger
+
+        logger.warning("added host key for {} ({}) to {}", self.name, shown, self.recorded)
+
+
+def _dial(target: Target, timeout: float) -> socket.socket | paramiko.ProxyCommand:
+    """Open the TCP connection (or ProxyCommand) with TCP_NODELAY: commands are tiny messages."""
+    if target.proxy_command:
+        return paramiko.ProxyCommand(target.proxy_command)
+    sock = socket.create_connection((target.hostname, target.port), timeout=timeout)
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    return sock
+
+
+def _connect_error(target: Target, exc: BaseException) -> HostError:
+    """One line saying why the connection failed, for the run's exit message."""
+    where = f"cannot connect to {target.label}"
+    if isinstance(exc, paramiko.AuthenticationException):
+        return HostError(
+            f"authentication failed for {target.label} (tried the SSH agent and key files; "
+            "check the user, IdentityFile in ~/.ssh/config, or `ssh-add`)"
+        )
+    if isinstance(exc, TimeoutError | socket.timeout):
+        return HostError(f"{where}: timed out")
+    if isinstance(exc, socket.gaierror):
+        return HostError(f"{where}: cannot resolve {target.hostname} ({exc.strerror})")
+    if isinstance(exc, ConnectionRefusedError):
+        return HostError(f"{where}: connection refused (is sshd running on port {target.port}?)")
+    if isinstance(exc, OSError) and exc.strerror:
+        return HostError(f"{where}: {exc.strerror}")
+    detail = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    return HostError(f"{where}: SSH handshake failed: {detail}")
+
+
+class SSHHost(BaseHost):
+    """A Proxmox node reached over one SSH connection, opened in the constructor.
+
+    ``known_hosts``, ``ssh_config``, ``identity_files``, ``allow_agent`` and ``look_for_keys``
+    default to what ``ssh`` would use; tests and the benchmark pass their own.
+    """
+
+    def __init__(
+        self,
+        host: str,
+        *,
+        user: str | None = None,
+        port: int | None = None,
+        sudo: bool = False,
+        timeout: float = DEFAULT_TIMEOUT,
+        connect_timeout: float = 10.0,
+        accept_new_host_keys: bool = False,
+        ssh_config: str | None = DEFAULT_SSH_CONFIG,
+        known_hosts: Sequence[str] | None = None,
+        identity_files: Sequence[str] = (),
+        allow_agent: bool = True,
+        look_for_keys: bool = True,
+    ) -> None:
+        super().__init__(timeout=timeout)
+        self.name = host
+        self.connect_timeout = connect_timeout
+        self.target = resolve(host, user=user, port=port, ssh_config=ssh_config)
+        self.sudo = sudo and self.target.user != "root"
+        self._ssh_config = ssh_config
+        self._known_hosts = tuple(known_hosts) if known_hosts else None
+        self._accept_new = accept_new_host_keys
+        self._identity_files = tuple(identity_files)
+        self._allow_agent = allow_agent
+        self._look_for_keys = look_for_keys
+        self._clients: list[paramiko.SSHClient] = []
+        self._sftp: paramiko.SFTPClient | None = None
+        self._lock = threading.Lock()
+        try:
+            self.client = self._connect_chain()
+        except BaseException:
+            self.close()
+            raise
+        self.transport = self.client.get_transport()
+
+    # -- connecting ---------------------------------------------------------------------------
+
+    def _connect_chain(self) -> paramiko.SSHClient:
+        """Connect through each ProxyJump hop in turn, then to the node itself."""
+        chain = [*(self._jump_target(hop) for hop in self.target.proxy_jump), self.target]
+        sock = None
+        for hop, after in itertools.pairwise(chain):
+            sock = self._tunnel(self._connect_one(hop, sock), hop, after)
+        return self._connect_one(self.target, sock)
+
+    def _jump_target(self, spec: str) -> Target:
+        """A ProxyJump hop (``[user@]host[:port]``), itself resolved through ~/.ssh/config."""
+        match = _JUMP.match(spec.strip())
+        if not match:
+            raise HostError(f"ProxyJump for {self.name}: cannot parse {spec!r}")
+        port = int(match["port"]) if match["port"] else None
+        hop = resolve(
+            match["host"].strip("[]"), user=match["user"], port=port, ssh_config=self._ssh_config
+        )
+        return attrs.evolve(hop, proxy_jump=(), proxy_command=None)
+
+    def _tunnel(self, client: paramiko.SSHClient, via: Target, to: Target) -> paramiko.Channel:
+        try:
+            return client.get_transport().open_channel(
+                "direct-tcpip",
+                (to.hostname, to.port),
+                ("127.0.0.1", 0),
+                timeout=self.connect_timeout,
+            )
+        except (paramiko.SSHException, OSError, EOFError) as exc:
+            raise HostError(
+                f"ProxyJump {via.label} cannot reach {to.hostname}:{to.port}: {exc}"
+            ) from None
+
+    def _connect_one(self, target: Target, sock: object | None) -> paramiko.SSHClient:
+        known = KnownHosts(
+            self._known_hosts or target.known_hosts, hash_new=target.hash_known_hosts
+        )
+        policy = KnownHostsPolicy(
+            known, target.key_name, accept_new=self._accept_new or target.accept_new
+        )
+        trusted_types = known.known_types(target.key_name)
+
+        def transport_factory(sock: object, **kwargs: object) -> paramiko.Transport:
+            transport = paramiko.Transport(sock, **kwargs)
+            options = transport.get_security_options()
+            options.key_types = preferred_algorithms(trusted_types, options.key_types)
+            return transport
+
+        client = paramiko.SSHClient()
+        client.set_missing_host_key_policy(policy)
+        self._clients.append(client)
+        keys = [f for f in (*self._identity_files, *target.identity_files) if os.path.exists(f)]
+        only = target.identities_only and bool(keys)
+        try:
+            client.connect(
+                target.hostname,
+                port=target.port,
+                username=target.user,
+                key_filename=keys or None,
+                timeout=self.connect_timeout,
+                banner_timeout=self.connect_timeout,
+                auth_timeout=self.connect_timeout,
+                channel_timeout=self.connect_timeout,
+                allow_agent=self._allow_agent and not only,
+                look_for_keys=self._look_for_keys and not only,
+                sock=sock if sock is not None else _dial(target, self.connect_timeout),
+                transport_factory=transport_factory,
+            )
+        except HostError:
+            raise
+        except Exception as exc:
+            raise _connect_error(target, exc) from None
+        transport = client.get_transport()
+        transport.set_keepalive(15)
+        return client
+
+    # -- commands -----------------------------------------------------------------------------
+
+    def _lost(self, during: str) -> HostError:
+        return HostError(f"connection to {self.target.label} lost during {during}")
+
+    def _run(
+        self, argv: Sequence[str], timeout: float, stdin: bytes | None
+    ) -> tuple[int, bytes, bytes]:
+        """Run argv on a new channel of the shared connection; bytes in, bytes out."""
+        shown = shlex.join(argv)
+        deadline = time.monotonic() + timeout
+        try:
+            channel = self.transport.open_session(timeout=min(timeout, self.connect_timeout))
+        except (paramiko.SSHException, OSError, EOFError):
+            raise self._lost(f"`{shown}`") from None
+        try:
+            channel.settimeout(timeout)
+            channel.exec_command(remote_command(argv, sudo=self.sudo))
+            if stdin:
+                channel.sendall(stdin)
+            channel.shutdown_write()
+            out, err = self._collect(channel, deadline, shown)
+            if not channel.status_event.wait(max(0.0, deadline - time.monotonic())):
+                raise self._timeout_or_lost(shown, timeout)
+            if channel.exit_status == -1 and not self.transport.is_active():
+                raise self._lost(f"`{shown}`")
+            return channel.exit_status, out, err
+        except TimeoutError:
+            raise self._timeout_or_lost(shown, timeout) from None
+        except (paramiko.SSHException, OSError, EOFError):
+            raise self._lost(f"`{shown}`") from None
+        finally:
+            channel.close()
+
+    def _timeout_or_lost(self, shown: str, timeout: float) -> HostError:
+        if not self.transport.is_active():
+            return self._lost(f"`{shown}`")
+        return HostError(f"`{shown}` timed out after {timeout:g} s on {self.name}")
+
+    def _collect(
+        self, channel: paramiko.Channel, deadline: float, shown: str
+    ) -> tuple[bytes, bytes]:
+        """Read stdout and stderr together until EOF, so neither can fill the window and stall."""
+        out, err = bytearray(), bytearray()
+        wakeup = channel.fileno()
+        while True:
+            if channel.recv_ready():
+                out += channel.recv(_CHUNK)
+            elif channel.recv_stderr_ready():
+                err += channel.recv_stderr(_CHUNK)
+            elif channel.eof_received:
+                break
+            elif channel.closed or not self.transport.is_active():
+                raise self._lost(f"`{shown}`")
+            else:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    raise TimeoutError
+                select.select([wakeup], [], [], min(remaining, 1.0))
+        while channel.recv_ready():
+            out += channel.recv(_CHUNK)
+        while channel.recv_stderr_ready():
+            err += channel.recv_stderr(_CHUNK)
+        return bytes(out), bytes(err)
+
+    def _execute(
+        self, argv: tuple[str, ...], timeout: float, input: str | None
+    ) -> tuple[int, str, str]:
+        rc, out, err = self._run(argv, timeout, input.encode() if input is not None else None)
+        return rc, out.decode(errors="replace"), err.decode(errors="replace")
+
+    # -- files --------------------------------------------------------------------------------
+
+    def _sftp_client(self) -> paramiko.SFTPClient:
+        with self._lock:
+            if self._sftp is None:
+                try:
+                    self._sftp = self.client.open_sftp()
+                except (paramiko.SSHException, OSError, EOFError) as exc:
+                    raise HostError(f"cannot open SFTP on {self.target.label}: {exc}") from None
+            return self._sftp
+
+    def _file_error(self, verb: str, path: str, exc: BaseException) -> HostError:
+        if not self.transport.is_active() or isinstance(exc, EOFError | paramiko.SSHException):
+            return self._lost(f"{verb} {path}")
+        reason = getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
+        return HostError(f"cannot {verb} {path} on {self.name}: {reason}")
+
+    def read_file(self, path: str) -> bytes:
+        """Read by SFTP, or with ``sudo -n cat`` when the login user is not root."""
+        if self.sudo:
+            rc, out, err = self._run(["cat", "--", path], self.timeout, None)
+            if rc == 0:
+                return out
+            message = err.decode(errors="replace").strip()
+            if "No such file or directory" in message:
+                raise FileNotFoundError(path)
+            raise HostError(f"cannot read {path} on {self.name}: {message or f'exit {rc}'}")
+        try:
+            with self._sftp_client().open(path, "rb") as fh:
+                return fh.read()
+        except FileNotFoundError:
+            raise FileNotFoundError(path) from None
+        except (OSError, EOFError, paramiko.SSHException) as exc:
+            raise self._file_error("read", path, exc) from None
+
+    def write_file(self, path: str, data: bytes, *, mode: int = 0o644) -> None:
+        """Upload to a temporary name beside ``path`` and rename it over: readers never see half.
+
+        With sudo the upload goes to the user's own temporary file first, and root installs it
+        beside the target and renames it, so the final step is still an atomic rename. A
+        failure removes the temporary files; a rerun writes the file again from scratch.
+        """
+        self.changes += 1
+        directory = os.path.dirname(path) or "."
+        tmp = f"{directory}/.phoenix-{secrets.token_hex(6)}.tmp"
+        sftp = self._sftp_client()
+        if self.sudo:
+            self._write_with_sudo(sftp, path, tmp, data, mode)
+            return
+        try:
+            with sftp.open(tmp, "wb") as fh:
+                fh.chmod(0o600)
+                fh.set_pipelined(True)
+                fh.write(data)
+            sftp.chmod(tmp, mode)
+            sftp.posix_rename(tmp, path)
+        except (OSError, EOFError, paramiko.SSHException) as exc:
+            error = self._file_error("write", path, exc)
+            if self.transport.is_active():
+                with contextlib.suppress(OSError, EOFError, paramiko.SSHException):
+                    sftp.remove(tmp)
+            raise error from None
+
+    def _write_with_sudo(
+        self, sftp: paramiko.SFTPClient, path: str, tmp: str, data: bytes, mode: int
+    ) -> None:
+        staging = f"/tmp/.phoenix-upload-{secrets.token_hex(6)}"
+        try:
+            with sftp.open(staging, "wb") as fh:
+                fh.chmod(0o600)
+                fh.write(data)
+            steps = (
+                ["install", "-m", f"{mode:04o}", "--", staging, tmp],
+                ["mv", "-f", "-T", "--", tmp, path],
+            )
+            for argv in steps:
+                rc, _, err = self._run(argv, self.timeout, None)
+                if rc != 0:
+                    self._run(["rm", "-f", "--", tmp], self.timeout, None)
+                    reason = err.decode(errors="replace").strip() or f"exit {rc}"
+                    raise HostError(f"cannot write {path} on {self.name}: {reason}")
+        except (OSError, EOFError, paramiko.SSHException) as exc:
+            raise self._file_error("write", path, exc) from None
+        finally:
+            if self.transport.is_active():
+                with contextlib.suppress(OSError, EOFError, paramiko.SSHException):
+                    sftp.remove(staging)
+
+    def close(self) -> None:
+        """Close the SFTP session, the node connection and any ProxyJump connections."""
+        if self._sftp is not None:
+            self._sftp.close()
+            self._sftp = None
+        for client in reversed(self._clients):
+            client.close()
+        self._clients.clear()

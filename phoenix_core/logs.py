@@ -1,0 +1,114 @@
+"""Logging with loguru: concise lines on the terminal, everything in files, secrets masked.
+
+Files go to ``phoenix_cli.log`` (every record) and ``<manager>-manager.log`` (records bound
+with ``manager=<name>``), under ``/var/log/phoenix_hypervisor/`` when it is writable, else
+under the user's state directory; ``--log-dir`` overrides both. Every line carries the
+run id, so the lines of one run can be found in a shared file.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import uuid
+from pathlib import Path
+from typing import Any
+
+from loguru import logger
+
+SYSTEM_LOG_DIR = Path("/var/log/phoenix_hypervisor")
+MASK = "********"
+_SECRET_WORDS = ("password", "passwd", "token", "secret", "api_key", "apikey", "private_key")
+_secrets: set[str] = set()
+
+TERMINAL_FORMAT = "<level>{level: <7}</level> {extra[prefix]}{message}"
+FILE_FORMAT = (
+    "{time:YYYY-MM-DD HH:mm:ss.SSS} {extra[run_id]} {level: <7} {extra[manager]} {message}"
+)
+
+logger.remove()
+logger.configure(extra={"run_id": "-", "manager": "core", "prefix": ""})
+
+
+def is_secret_key(key: str) -> bool:
+    lowered = key.lower()
+    return any(word in lowered for word in _SECRET_WORDS) and not lowered.endswith("_file")
+
+
+def register_secrets(data: Any) -> None:
+    """Remember the values of secret-looking keys (``password``, ``token`` ...) in ``data``.
+
+    Every log record is scrubbed of these values, wherever they appear (an argv, an error
+    text echoed by a tool), so a secret cannot leak through a path nobody thought about.
+    """
+    stack = [data]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            for key, value in item.items():
+                if isinstance(value, str) and is_secret_key(str(key)) and len(value) >= 4:
+                    _secrets.add(value)
+                else:
+                    stack.append(value)
+        elif isinstance(item, list):
+            stack.extend(item)
+
+
+def scrub(text: str) -> str:
+    for secret in _secrets:
+        if secret in text:
+            text = text.replace(secret, MASK)
+    return text
+
+
+def _patch(record: Any) -> None:
+    if _secrets:
+        record["message"] = scrub(record["message"])
+
+
+def default_log_dir() -> Path:
+    """``/var/log/phoenix_hypervisor`` if it can be written, else the user's state directory."""
+    try:
+        SYSTEM_LOG_DIR.mkdir(parents=True, exist_ok=True)
+        if os.access(SYSTEM_LOG_DIR, os.W_OK):
+            return SYSTEM_LOG_DIR
+    except OSError:
+        pass
+    state = os.environ.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
+    return Path(state) / "phoenix" / "log"
+
+
+def setup(
+    *, verbosity: int = 0, log_dir: Path | None = None, managers: list[str] | None = None
+) -> tuple[str, Path | None]:
+    """Install the sinks for one run; return the run id and the log directory in use.
+
+    ``verbosity``: -1 warnings only, 0 progress, 1 and more debug. A log directory that
+    cannot be created only costs the file logs (with a warning), never the run.
+    """
+    run_id = uuid.uuid4().hex[:8]
+    logger.remove()
+    logger.configure(extra={"run_id": run_id, "manager": "core", "prefix": ""}, patcher=_patch)
+    level = "WARNING" if verbosity < 0 else "DEBUG" if verbosity > 0 else "INFO"
+    logger.add(sys.stderr, level=level, format=TERMINAL_FORMAT, colorize=None)
+    directory = log_dir or default_log_dir()
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+        logger.add(
+            directory / "phoenix_cli.log", level="DEBUG", format=FILE_FORMAT, encoding="utf-8"
+        )
+        for name in managers or []:
+            logger.add(
+                directory / f"{name}-manager.log",
+                level="DEBUG",
+                format=FILE_FORMAT,
+                encoding="utf-8",
+                filter=lambda record, name=name: record["extra"]["manager"] == name,
+            )
+    except OSError as exc:
+        logger.warning("file logs disabled: cannot write to {}: {}", directory, exc.strerror)
+        return run_id, None
+    return run_id, directory
+
+
+__all__ = ["logger", "register_secrets", "scrub", "setup"]

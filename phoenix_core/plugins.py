@@ -1,0 +1,193 @@
+"""Finding, loading and isolating manager plugins.
+
+Plugins are modules named by entry points in the ``phoenix.managers`` group. Each is
+loaded once (the same entry point seen twice on ``sys.path`` counts once); one that fails
+to import or to register is reported and skipped, so a broken plugin never takes the rest
+down, unless ``PHOENIX_STRICT_PLUGINS=1`` makes that fatal. ``PHOENIX_DISABLE_PLUGINS=a,b``
+blocks plugins by entry-point or distribution name.
+"""
+
+from __future__ import annotations
+
+import os
+from importlib.metadata import EntryPoint, entry_points
+from typing import TYPE_CHECKING, Any
+
+import attrs
+import pluggy
+
+from phoenix_core import hookspecs
+from phoenix_core.errors import PluginError
+from phoenix_core.manager import SUPPORTED_API_VERSIONS, Manager, ManagerSpec
+
+if TYPE_CHECKING:
+    import click
+
+GROUP = "phoenix.managers"
+ENV_STRICT = "PHOENIX_STRICT_PLUGINS"
+ENV_DISABLE = "PHOENIX_DISABLE_PLUGINS"
+
+
+@attrs.define
+class PluginInfo:
+    """One loaded (or failed) plugin, as ``phoenix plugins`` lists it."""
+
+    name: str
+    distribution: str
+    version: str
+    module: str
+    managers: list[str] = attrs.Factory(list)
+    verbs: list[str] = attrs.Factory(list)
+    error: str | None = None
+
+    @property
+    def label(self) -> str:
+        return f"{self.distribution} {self.version}"
+
+
+@attrs.define
+class Registered:
+    spec: ManagerSpec
+    plugin: PluginInfo
+
+
+class Plugins:
+    """The plugins of one run: the pluggy manager, the registered managers and the failures."""
+
+    def __init__(self, strict: bool | None = None, disabled: set[str] | None = None) -> None:
+        self.strict = os.environ.get(ENV_STRICT, "") not in ("", "0") if strict is None else strict
+        if disabled is None:
+            disabled = {n.strip() for n in os.environ.get(ENV_DISABLE, "").split(",") if n.strip()}
+        self.disabled = disabled
+        self.pm = pluggy.PluginManager(hookspecs.PROJECT)
+        self.pm.add_hookspecs(hookspecs)
+        self.plugins: list[PluginInfo] = []
+        self.by_kind: dict[str, Registered] = {}
+        self._instances: dict[str, Manager] = {}
+
+    # -- discovery ---------------------------------------------------------------------
+    def discover(self) -> Plugins:
+        seen: set[tuple[str, str]] = set()
+        for ep in entry_points(group=GROUP):
+            dist = ep.dist.metadata["Name"] if ep.dist else "?"
+            if (ep.name, ep.value) in seen:
+                continue
+            seen.add((ep.name, ep.value))
+            if ep.name in self.disabled or dist in self.disabled:
+                continue
+            self._load(ep, dist)
+        return self
+
+    def _load(self, ep: EntryPoint, dist: str) -> None:
+        version = ep.dist.version if ep.dist else "?"
+        info = PluginInfo(ep.name, dist, version, ep.value)
+        self.plugins.append(info)
+        try:
+            module = ep.load()
+        except Exception as exc:
+            self._fail(info, f"cannot import {ep.value}: {type(exc).__name__}: {exc}")
+            return
+        if self.pm.is_registered(module):
+            self._fail(info, f"{ep.value} is already registered by another entry point")
+            return
+        try:
+            self.pm.register(module, name=ep.name)
+        except pluggy.PluginValidationError as exc:
+            self._fail(info, f"invalid hook implementation: {exc}")
+            return
+        self._register_managers(info, module)
+
+    def _fail(self, info: PluginInfo, message: str) -> None:
+        info.error = message
+        if self.strict:
+            raise PluginError(f"plugin {info.name} ({info.label}): {message} [{ENV_STRICT} is set]")
+
+    def _register_managers(self, info: PluginInfo, module: Any) -> None:
+        specs: list[ManagerSpec] = []
+        hook = self._impl(module, "phoenix_register_managers")
+        if hook is None:
+            return
+        try:
+            hook(register=specs.append)
+        except Exception as exc:
+            self._fail(info, f"phoenix_register_managers raised {type(exc).__name__}: {exc}")
+            return
+        for spec in specs:
+            self._add_manager(info, spec)
+
+    def _add_manager(self, info: PluginInfo, spec: Any) -> None:
+        if not isinstance(spec, ManagerSpec):
+            self._fail(info, f"registered {spec!r}, expected a phoenix_core.manager.ManagerSpec")
+            return
+        if spec.api_version not in SUPPORTED_API_VERSIONS:
+            supported = ", ".join(map(str, sorted(SUPPORTED_API_VERSIONS)))
+            self._fail(
+                info,
+                f"manager {spec.name!r} needs manager API version {spec.api_version}; this "
+                f"phoenix-core supports {supported} (upgrade or downgrade one of them)",
+            )
+            return
+        for other in self.by_kind.values():
+            if other.spec.kind == spec.kind or other.spec.name == spec.name:
+                raise PluginError(
+                    f"manager {spec.name!r} for {spec.kind} guests is registered twice: by "
+                    f"{other.plugin.label} ({other.plugin.name}) and by {info.label} ({info.name}); "
+                    f"uninstall one or disable it with {ENV_DISABLE}={info.name}"
+                )
+        self.by_kind[spec.kind] = Registered(spec, info)
+        info.managers.append(spec.name)
+
+    def _impl(self, plugin: Any, hook_name: str) -> Any:
+        """The plugin's own implementation of a hook, so its effects can be attributed to it."""
+        if plugin is None:
+            return None
+        caller = getattr(self.pm.hook, hook_name)
+        return next((i.function for i in caller.get_hookimpls() if i.plugin is plugin), None)
+
+    # -- commands ----------------------------------------------------------------------
+    def add_commands(self, root: click.Group, core_owner: str = "phoenix-core") -> None:
+        """Let each plugin add verbs; a verb name used twice is an error naming both owners."""
+        import click
+
+        owners = {name: core_owner for name in root.commands}
+        for info in self.plugins:
+            module = self.pm.get_plugin(info.name) if info.error is None else None
+            hook = self._impl(module, "phoenix_register_commands")
+            if hook is None:
+                continue
+            group = click.Group(name=info.name)
+            try:
+                hook(cli=group)
+            except Exception as exc:
+                self._fail(info, f"phoenix_register_commands raised {type(exc).__name__}: {exc}")
+                continue
+            for name, command in group.commands.items():
+                if name in owners:
+                    raise PluginError(
+                        f"verb {name!r} is defined twice: by {owners[name]} and by "
+                        f"{info.label} ({info.name})"
+                    )
+                owners[name] = info.label
+                root.add_command(command, name)
+                info.verbs.append(name)
+
+    # -- managers ----------------------------------------------------------------------
+    def manager(self, kind: str) -> Manager | None:
+        """The manager for a guest kind, built on first use; None when none is installed."""
+        if kind not in self._instances:
+            registered = self.by_kind.get(kind)
+            if registered is None:
+                return None
+            self._instances[kind] = registered.spec.factory()
+        return self._instances[kind]
+
+    def managers(self) -> dict[str, Manager]:
+        return {kind: m for kind in self.by_kind if (m := self.manager(kind)) is not None}
+
+    @property
+    def failures(self) -> list[PluginInfo]:
+        return [p for p in self.plugins if p.error]
+
+    @property
+    def hook(self) -> Any:
+        return self.pm.hook

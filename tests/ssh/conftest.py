@@ -1,0 +1,75 @@
+"""Fixtures: a real OpenSSH ``sshd`` on 127.0.0.1 and SSHHost connections to it.
+
+One sshd per test module (``sshd``) keeps the suite fast; tests that kill the daemon get a
+private one (``private_sshd``). The login user is the one running pytest (root in CI): sshd
+can only change to another user as root, and the tests must not create system users. The
+remote ``PATH`` comes from sshd's ``SetEnv`` (see ``sshd_server.py``), which is how a test
+puts the Proxmox node simulator's executables on the node's PATH.
+
+Connections never touch the real ``~/.ssh``: each test gets its own known_hosts file, no
+ssh config, no agent and no default key files, only the generated client key.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from sshd_server import SSHD, SSHServer
+
+from phoenix_core.hosts.ssh import SSHHost
+
+if not os.path.exists(SSHD):
+    pytest.skip(
+        f"{SSHD} is missing: install openssh-server to run the SSH tests", allow_module_level=True
+    )
+
+
+@pytest.fixture(scope="module")
+def sshd(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SSHServer]:
+    server = SSHServer(tmp_path_factory.mktemp("sshd")).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def private_sshd(tmp_path: Path) -> Iterator[SSHServer]:
+    server = SSHServer(tmp_path / "sshd").start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def known_hosts(tmp_path: Path) -> Path:
+    """An empty known_hosts file of the test's own."""
+    return tmp_path / "known_hosts"
+
+
+@pytest.fixture
+def connect(known_hosts: Path) -> Iterator[Callable[..., SSHHost]]:
+    """``connect(server, **kwargs)``: an SSHHost to ``server`` whose key is already trusted."""
+    opened: list[SSHHost] = []
+
+    def factory(server: SSHServer, *, trust: bool = True, **kwargs: object) -> SSHHost:
+        if trust and not known_hosts.exists():
+            known_hosts.write_text(server.known_hosts_line + "\n")
+        options: dict = {
+            "user": server.user,
+            "port": server.port,
+            "known_hosts": [str(known_hosts)],
+            "ssh_config": None,
+            "identity_files": [str(server.client_key)],
+            "allow_agent": False,
+            "look_for_keys": False,
+            "connect_timeout": 5.0,
+        }
+        options.update(kwargs)
+        host = SSHHost(str(options.pop("host", "127.0.0.1")), **options)
+        opened.append(host)
+        return host
+
+    yield factory
+    for host in opened:
+        host.close()
