@@ -16,8 +16,13 @@ def test_clone_holds_disk_lock_on_source(node: SimNode) -> None:
     create_ct(node, 300)
     node.set_latency(1.0)
     try:
-        clone = subprocess.Popen(["pct", "clone", "300", "301"], env=node.env,
-                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        clone = subprocess.Popen(
+            ["pct", "clone", "300", "301"],
+            env=node.env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
         deadline = time.monotonic() + 5
         while "lock: disk" not in node.run(["pct", "config", "300"]).stdout:
             assert time.monotonic() < deadline, "source never showed lock: disk"
@@ -99,8 +104,7 @@ def test_push_and_pull(node: SimNode, tmp_path) -> None:
     refused = node.run(["pct", "push", "307", str(src), "/etc/motd"])
     assert (refused.returncode, refused.stderr) == (255, "can only push files to a running CT\n")
     assert node.run(["pct", "start", "307"]).returncode == 0
-    pushed = node.run(["pct", "push", "307", "motd", "/etc/motd", "--perms", "0600"],
-                      cwd=tmp_path)
+    pushed = node.run(["pct", "push", "307", "motd", "/etc/motd", "--perms", "0600"], cwd=tmp_path)
     assert pushed.returncode == 0, pushed.stderr
     assert node.guest_path(307, "/etc/motd").stat().st_mode & 0o777 == 0o600
     assert node.run(["pct", "exec", "307", "--", "cat", "/etc/motd"]).stdout == "hello\n"
@@ -119,9 +123,11 @@ def test_raw_lxc_lines_round_trip_through_conf_file(node: SimNode) -> None:
     create_ct(node, 308)
     conf = node.conf(308)
     assert conf == node.pve_etc / "lxc" / "308.conf"
-    raw = ["lxc.cgroup2.devices.allow: c 195:* rwm",
-           "lxc.cgroup2.devices.allow: c 509:* rwm",
-           "lxc.mount.entry: /dev/nvidia0 dev/nvidia0 none bind,optional,create=file"]
+    raw = [
+        "lxc.cgroup2.devices.allow: c 195:* rwm",
+        "lxc.cgroup2.devices.allow: c 509:* rwm",
+        "lxc.mount.entry: /dev/nvidia0 dev/nvidia0 none bind,optional,create=file",
+    ]
     conf.write_text(conf.read_text() + "\n".join(raw) + "\n")
     lines = node.run(["pct", "config", "308"]).stdout.splitlines()
     assert lines[-3:] == raw  # raw lines last, in file order, repeatable
