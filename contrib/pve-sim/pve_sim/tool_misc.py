@@ -76,6 +76,12 @@ async def pveam_download(node: Node, args: Args) -> Result:
         f"{base}/template/cache/{name}"
     ]
     result = await task(node, upid, head)
+    result.stdout = "".join(
+        line
+        for line in result.stdout.splitlines(keepends=True)
+        if line.startswith(f"downloading http://download.proxmox.com/images/system/{name} to /")
+        or not line.startswith("downloading ")
+    )
     if result.rc == 0:
         result.stdout += (
             f"download of 'http://download.proxmox.com/images/system/{name}' to "

@@ -1,7 +1,375 @@
-"""`qm`: VM commands (placeholder until written)."""
+"""`qm`: VM commands translated to fakepve API calls (pve-cli.md §2.3).
+
+fakepve's qemu side lacks pending-merged config, resize, disk import and cloud-init dumps
+(fakepve.md §0); those are done here against the fakepve objects directly.
+"""
 
 from __future__ import annotations
 
-from .common import Verb
+import json
+import re
+from pathlib import Path
 
-VERBS: dict[str, Verb] = {}
+from . import formats
+from .argv import Args
+from .common import Verb, call, task, vmid_of
+from .node import Node
+from .result import CliError, Result, lines
+
+DISK = re.compile(r"^(scsi|virtio|sata|ide|efidisk|tpmstate|unused)\d+$")
+UNITS = {"K": 1024, "M": 1024**2, "G": 1024**3, "T": 1024**4}
+
+
+def _vm(node: Node, args: Args) -> tuple[int, str]:
+    vmid = vmid_of(args.positional[0])
+    node.require(vmid, "qemu")
+    return vmid, f"/nodes/{node.name}/qemu/{vmid}"
+
+
+def _usage(verb: str, extra: str = "") -> str:
+    return f"qm {verb} <vmid>{extra} [OPTIONS]"
+
+
+async def create(node: Node, args: Args) -> Result:
+    vmid = vmid_of(args.positional[0])
+    params = [("vmid", str(vmid)), *_cli_params(args)]
+    upid = await call(node, "POST", f"/nodes/{node.name}/qemu", params, _usage("create"))
+    return await task(node, upid)
+
+
+def _cli_params(args: Args) -> list[tuple[str, str]]:
+    """On the CLI `--sshkeys` is a file whose contents are URL-encoded (pve-cli.md §2.3)."""
+    from urllib.parse import quote
+
+    out = []
+    for key, value in args.params():
+        if key == "sshkeys":
+            path = Path(args.cwd, value)
+            try:
+                value = quote(path.read_text(), safe="")
+            except OSError as exc:
+                raise CliError(f"unable to read '{value}' - {exc.strerror}") from None
+        out.append((key, value))
+    return out
+
+
+async def clone(node: Node, args: Args) -> Result:
+    vmid, path = _vm(node, args)
+    newid = vmid_of(args.positional[1])
+    source = node.guest(vmid)
+    full = args.get("full")
+    is_full = full.lower() in ("1", "yes", "true", "on") if full else not source.template
+    params = [("newid", str(newid)), *args.params()]
+    upid = await call(node, "POST", f"{path}/clone", params, _usage("clone", " <newid>"))
+    kind = "full" if is_full else "linked"
+    head = [
+        f"create {kind} clone of drive {key} ({str(value).split(',')[0]})"
+        for key, value in sorted(source.config.items())
+        if DISK.match(key) and "media=cdrom" not in str(value) and not key.startswith("unused")
+    ]
+    result = await task(node, upid, head)
+    if result.rc == 0:
+        node.guestfs.copy_guest(vmid, newid)
+    return result
+
+
+async def set_(node: Node, args: Args) -> Result:
+    _, path = _vm(node, args)
+    await call(node, "PUT", f"{path}/config", _cli_params(args), _usage("set"))
+    return Result()
+
+
+def _action(action: str):
+    async def run(node: Node, args: Args) -> Result:
+        _, path = _vm(node, args)
+        upid = await call(node, "POST", f"{path}/status/{action}", args.params(), _usage(action))
+        return await task(node, upid)
+
+    run.__doc__ = f"`qm {action} <vmid>`: POST status/{action}, synchronous like the CLI."
+    return run
+
+
+async def status(node: Node, args: Args) -> Result:
+    _, path = _vm(node, args)
+    data = await call(node, "GET", f"{path}/status/current")
+    if args.flag("verbose"):
+        return Result(0, formats.verbose_status(data))
+    return Result(0, f"status: {data.get('qmpstatus') or data.get('status') or 'unknown'}\n")
+
+
+async def list_(node: Node, args: Args) -> Result:
+    return Result(0, formats.qm_list(await call(node, "GET", f"/nodes/{node.name}/qemu")))
+
+
+async def config(node: Node, args: Args) -> Result:
+    _vmid, path = _vm(node, args)
+    snapshot = args.get("snapshot")
+    if snapshot:
+        data = await call(node, "GET", f"{path}/snapshot/{snapshot}/config")
+    else:
+        data = dict(await call(node, "GET", f"{path}/config"))
+        if not args.flag("current"):
+            for item in await call(node, "GET", f"{path}/pending"):
+                if item.get("delete"):
+                    data.pop(item["key"], None)
+                elif "pending" in item:
+                    data[item["key"]] = item["pending"]
+    if "cipassword" in data:
+        data["cipassword"] = "**********"
+    return Result(0, formats.config_text(data, []))
+
+
+async def pending(node: Node, args: Args) -> Result:
+    _, path = _vm(node, args)
+    items = await call(node, "GET", f"{path}/pending")
+    for item in items:
+        if item["key"] == "cipassword":
+            item.update({k: "**********" for k in ("value", "pending") if k in item})
+    return Result(0, formats.pending_text(items))
+
+
+async def snapshot(node: Node, args: Args) -> Result:
+    _, path = _vm(node, args)
+    params = [("snapname", args.positional[1]), *args.params()]
+    upid = await call(node, "POST", f"{path}/snapshot", params, _usage("snapshot", " <snapname>"))
+    return await task(node, upid)
+
+
+async def listsnapshot(node: Node, args: Args) -> Result:
+    _, path = _vm(node, args)
+    return Result(0, formats.snapshot_tree(await call(node, "GET", f"{path}/snapshot")))
+
+
+async def delsnapshot(node: Node, args: Args) -> Result:
+    _, path = _vm(node, args)
+    upid = await call(node, "DELETE", f"{path}/snapshot/{args.positional[1]}", args.params())
+    return await task(node, upid)
+
+
+async def rollback(node: Node, args: Args) -> Result:
+    _, path = _vm(node, args)
+    upid = await call(node, "POST", f"{path}/snapshot/{args.positional[1]}/rollback", args.params())
+    return await task(node, upid)
+
+
+async def template(node: Node, args: Args) -> Result:
+    _, path = _vm(node, args)
+    upid = await call(node, "POST", f"{path}/template", args.params())
+    return await task(node, upid, upid_exit=False)
+
+
+async def destroy(node: Node, args: Args) -> Result:
+    vmid, path = _vm(node, args)
+    upid = await call(node, "DELETE", path, args.params(), _usage("destroy"))
+    result = await task(node, upid)
+    if result.rc == 0:
+        node.guestfs.drop_guest(vmid)
+    return result
+
+
+async def unlock(node: Node, args: Args) -> Result:
+    vmid, _ = _vm(node, args)
+    node.pve.unlock(vmid)
+    return Result()
+
+
+def _bytes(text: str) -> int:
+    match = re.fullmatch(r"(\d+(?:\.\d+)?)([KMGT]?)", text)
+    if not match:
+        raise CliError(
+            "400 Parameter verification failed.\nsize: value does not match the "
+            "regex pattern\nqm resize <vmid> <disk> <size> [OPTIONS]"
+        )
+    return int(float(match.group(1)) * UNITS.get(match.group(2), 1))
+
+
+def _size_text(size: int) -> str:
+    for unit in ("T", "G", "M", "K"):
+        if size % UNITS[unit] == 0:
+            return f"{size // UNITS[unit]}{unit}"
+    return str(size)
+
+
+async def resize(node: Node, args: Args) -> Result:
+    """fakepve's qemu resize is generic, so the size= of the drive is changed here."""
+    vmid, _ = _vm(node, args)
+    disk, size = args.positional[1], args.positional[2]
+    vm = node.guest(vmid)
+    value = str(vm.config.get(disk) or "")
+    if not value or not DISK.match(disk):
+        raise CliError(f"disk '{disk}' does not exist")
+    current = re.search(r"(?:^|,)size=([^,]+)", value)
+    old = _bytes(current.group(1)) if current else 0
+    new = old + _bytes(size[1:]) if size.startswith("+") else _bytes(size)
+    if new < old:
+        raise CliError("shrinking disks is not supported")
+    parts = [p for p in value.split(",") if not p.startswith("size=")]
+    vm.config[disk] = ",".join([*parts, f"size={_size_text(new)}"])
+    return Result()
+
+
+async def disk_import(node: Node, args: Args) -> Result:
+    """`qm disk import <vmid> <source> <storage>`: allocate a volume and attach it."""
+    vmid, _path = _vm(node, args)
+    source, storage = args.positional[1], args.positional[2]
+    size = 2 * 1024**3
+    if ":" in source and not source.startswith("/"):
+        sid, _, volname = source.partition(":")
+        volume = node.pve.storages.get(sid, {}).get("volumes", {}).get(volname)
+        if volume is None:
+            raise CliError(f"{source}: non-existent or non-regular file")
+        size = int(volume.get("size") or size)
+    else:
+        host = Path(args.cwd, source)
+        if not host.is_file():
+            raise CliError(f"{source}: non-existent or non-regular file")
+        size = max(host.stat().st_size, 1024**2)
+    vm = node.guest(vmid)
+    used = " ".join(str(v) for v in vm.config.values())
+    index = 0
+    while f"vm-{vmid}-disk-{index}" in used:
+        index += 1
+    fmt = args.get("format")
+    params = [
+        ("vmid", str(vmid)),
+        ("filename", f"vm-{vmid}-disk-{index}"),
+        ("size", f"{-(-size // 1024)}"),
+    ]
+    if fmt:
+        params.append(("format", fmt))
+    volid = await call(node, "POST", f"/nodes/{node.name}/storage/{storage}/content", params)
+    target = args.get("target-disk")
+    if not target:
+        n = 0
+        while f"unused{n}" in vm.config:
+            n += 1
+        target = f"unused{n}"
+    vm.config[target] = volid if target.startswith("unused") else f"{volid},size={_size_text(size)}"
+    return Result(
+        0,
+        lines(
+            [
+                f"importing disk '{source}' to VM {vmid} ...",
+                f"transferred {size} of {size} bytes (100.00%)",
+                f"{target}: successfully imported disk '{volid}'",
+            ]
+        ),
+    )
+
+
+async def cloudinit_update(node: Node, args: Args) -> Result:
+    _vm(node, args)
+    return Result()
+
+
+async def cloudinit_dump(node: Node, args: Args) -> Result:
+    vmid, _ = _vm(node, args)
+    kind = args.positional[1]
+    cfg = node.guest(vmid).config
+    if kind == "user":
+        out = [
+            "#cloud-config",
+            f"hostname: {cfg.get('name', f'VM{vmid}')}",
+            "manage_etc_hosts: true",
+        ]
+        if cfg.get("ciuser"):
+            out.append(f"user: {cfg['ciuser']}")
+        if cfg.get("sshkeys"):
+            from urllib.parse import unquote
+
+            keys = [k for k in unquote(str(cfg["sshkeys"])).splitlines() if k.strip()]
+            out += ["ssh_authorized_keys:", *[f"  - {k}" for k in keys]]
+        out += [
+            "chpasswd:",
+            "  expire: False",
+            "users:",
+            "  - default",
+            "package_upgrade: " + ("true" if str(cfg.get("ciupgrade", 1)) == "1" else "false"),
+        ]
+        return Result(0, lines(out))
+    if kind == "network":
+        out = ["version: 1", "config:"]
+        for key in sorted(k for k in cfg if k.startswith("ipconfig")):
+            out += ["    - type: physical", f"      name: eth{key[8:]}", "      subnets:"]
+            opts = dict(p.split("=", 1) for p in str(cfg[key]).split(",") if "=" in p)
+            if opts.get("ip") == "dhcp":
+                out.append("      - type: dhcp4")
+            elif opts.get("ip"):
+                out += ["      - type: static", f"        address: '{opts['ip']}'"]
+                if opts.get("gw"):
+                    out.append(f"        gateway: '{opts['gw']}'")
+        return Result(0, lines(out))
+    if kind == "meta":
+        return Result(0, f"instance-id: {node.guest(vmid).digest()}\n")
+    raise CliError(
+        "400 Parameter verification failed.\ntype: value 'x' does not have a value "
+        "in the enumeration 'user, network, meta'"
+    )
+
+
+def _agent_ready(node: Node, vmid: int) -> object:
+    vm = node.guest(vmid)
+    agent = str(vm.config.get("agent", "0"))
+    if not (agent.startswith("1") or "enabled=1" in agent):
+        raise CliError("No QEMU guest agent configured")
+    if vm.status != "running":
+        raise CliError(f"VM {vmid} is not running")
+    if vm.agent is None:
+        vm.agent = {}
+    return vm
+
+
+async def guest_cmd(node: Node, args: Args) -> Result:
+    vmid, path = _vm(node, args)
+    command = args.positional[1]
+    _agent_ready(node, vmid)
+    method = "GET" if command.startswith(("get-", "info", "network-get")) else "POST"
+    data = await call(node, method, f"{path}/agent/{command}")
+    if command == "ping":
+        return Result()
+    result = data.get("result", data) if isinstance(data, dict) else data
+    return Result(0, json.dumps(result, indent=3, sort_keys=True, separators=(",", " : ")) + "\n")
+
+
+async def guest_exec(node: Node, args: Args) -> Result:
+    """Exit code 0 whatever the guest command did; read `exitcode` (pve-cli.md §2.3)."""
+    vmid, _ = _vm(node, args)
+    _agent_ready(node, vmid)
+    command = args.rest or args.positional[1:]
+    if not command:
+        raise CliError("No command given")
+    answer = node.guestfs.exec(vmid, command)
+    body: dict[str, object] = {"exitcode": answer.rc, "exited": 1}
+    if answer.stdout:
+        body["out-data"] = answer.stdout
+    if answer.stderr:
+        body["err-data"] = answer.stderr
+    return Result(0, json.dumps(body, indent=3, sort_keys=True, separators=(",", " : ")) + "\n")
+
+
+ACTIONS = ("start", "stop", "shutdown", "reboot", "reset", "suspend", "resume")
+VERBS: dict[str, Verb] = {
+    "create": Verb(create, True, ("vmid",)),
+    "clone": Verb(clone, True, ("vmid", "newid")),
+    "set": Verb(set_, True, ("vmid",)),
+    **{action: Verb(_action(action), True, ("vmid",)) for action in ACTIONS},
+    "status": Verb(status, False, ("vmid",)),
+    "list": Verb(list_, False),
+    "config": Verb(config, False, ("vmid",)),
+    "pending": Verb(pending, False, ("vmid",)),
+    "snapshot": Verb(snapshot, True, ("vmid", "snapname")),
+    "listsnapshot": Verb(listsnapshot, False, ("vmid",)),
+    "delsnapshot": Verb(delsnapshot, True, ("vmid", "snapname")),
+    "rollback": Verb(rollback, True, ("vmid", "snapname")),
+    "template": Verb(template, True, ("vmid",)),
+    "destroy": Verb(destroy, True, ("vmid",)),
+    "resize": Verb(resize, True, ("vmid", "disk", "size")),
+    "unlock": Verb(unlock, True, ("vmid",)),
+    "importdisk": Verb(disk_import, True, ("vmid", "source", "storage")),
+    "disk import": Verb(disk_import, True, ("vmid", "source", "storage")),
+    "cloudinit update": Verb(cloudinit_update, True, ("vmid",)),
+    "cloudinit dump": Verb(cloudinit_dump, False, ("vmid", "type")),
+    "guest cmd": Verb(guest_cmd, False, ("vmid", "command")),
+    "agent": Verb(guest_cmd, False, ("vmid", "command")),
+    "guest exec": Verb(guest_exec, False, ("vmid",)),
+}
