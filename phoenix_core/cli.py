@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import sys
 from pathlib import Path
 from typing import Any
@@ -41,7 +42,26 @@ def _version(ctx: click.Context, _: click.Parameter, value: bool) -> None:
     ctx.exit(0)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+class PhoenixGroup(click.Group):
+    """Turns phoenix's own errors into a message on stderr and their exit code, never a traceback."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except ConfigError as exc:
+            click.echo("phoenix: configuration error (nothing was executed):", err=True)
+            for problem in exc.problems:
+                click.echo(f"  {problem}", err=True)
+            ctx.exit(exc.exit_code)
+        except PhoenixError as exc:
+            click.echo(f"phoenix: error: {exc}", err=True)
+            ctx.exit(exc.exit_code)
+
+
+@click.group(
+    cls=PhoenixGroup,
+    context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
+)
 @click.option(
     "--config-dir",
     metavar="DIR",
@@ -306,15 +326,17 @@ def schema(file: str) -> None:
 
 
 def build(plugins: Plugins) -> click.Group:
-    """The root group with every plugin's verbs added (a duplicate verb is an error)."""
-    plugins.add_commands(cli)
-    return cli
+    """A fresh root group with every plugin's verbs added (a duplicate verb is an error)."""
+    root = copy.copy(cli)
+    root.commands = dict(cli.commands)
+    plugins.add_commands(root)
+    return root
 
 
-def main(argv: list[str] | None = None) -> int:
+def main(argv: list[str] | None = None, plugins: Plugins | None = None) -> int:
     """Console-script entry point: exit 0 success, 1 an action failed, 2 usage or config error."""
     try:
-        plugins = Plugins().discover()
+        plugins = plugins or Plugins().discover()
         root = build(plugins)
     except PhoenixError as exc:
         click.echo(f"phoenix: error: {exc}", err=True)
@@ -324,22 +346,10 @@ def main(argv: list[str] | None = None) -> int:
             f"phoenix: warning: plugin {info.name} ({info.label}) skipped: {info.error}", err=True
         )
     try:
-        rc = root.main(argv, prog_name="phoenix", standalone_mode=False, obj=plugins)
-    except ConfigError as exc:
-        click.echo("phoenix: configuration error (nothing was executed):", err=True)
-        for problem in exc.problems:
-            click.echo(f"  {problem}", err=True)
-        return exc.exit_code
-    except PhoenixError as exc:
-        click.echo(f"phoenix: error: {exc}", err=True)
-        return exc.exit_code
-    except click.exceptions.Abort:
-        click.echo("phoenix: aborted", err=True)
-        return 1
-    except click.ClickException as exc:
-        exc.show()
-        return exc.exit_code
-    return rc if isinstance(rc, int) else 0
+        root.main(argv, prog_name="phoenix", obj=plugins)
+    except SystemExit as exc:
+        return exc.code if isinstance(exc.code, int) else 1
+    return 0
 
 
 if __name__ == "__main__":

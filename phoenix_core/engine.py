@@ -246,7 +246,15 @@ class Engine:
         return rows
 
     def _notify(self, hook_name: str, **kwargs: Any) -> None:
-        try:
-            getattr(self.plugins.hook, hook_name)(**kwargs)
-        except Exception as exc:
-            logger.warning("observer hook {} raised {}: {}", hook_name, type(exc).__name__, exc)
+        """Call each observer on its own, so one observer's bug cannot silence the others."""
+        for impl in getattr(self.plugins.hook, hook_name).get_hookimpls():
+            try:
+                impl.function(*(kwargs[name] for name in impl.argnames))
+            except Exception as exc:
+                logger.warning(
+                    "observer {} of {} raised {}: {}",
+                    impl.plugin_name,
+                    hook_name,
+                    type(exc).__name__,
+                    exc,
+                )

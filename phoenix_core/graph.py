@@ -46,7 +46,7 @@ class Graph:
         return result
 
     def find_cycle(self) -> list[Id] | None:
-        """A cycle as ``[a, b, ..., a]``, or None. Deterministic: ids are visited in order."""
+        """A cycle as ``[a, b, ..., a]`` starting at its smallest id, or None."""
         state: dict[Id, int] = {}  # 1: on the current path, 2: finished
         for root in self.edges:
             if root in state:
@@ -60,7 +60,7 @@ class Graph:
                     state[path.pop()] = 2
                     iters.pop()
                 elif state.get(child) == 1:
-                    return [*path[path.index(child) :], child]
+                    return _canonical(path[path.index(child) :])
                 elif child not in state:
                     state[child] = 1
                     path.append(child)
@@ -79,6 +79,13 @@ class Graph:
         """Only the targets, dependents before what they require (for stop and delete)."""
         wanted = set(targets)
         return [node for node in reversed(self.order(targets)) if node in wanted]
+
+
+def _canonical(loop: list[Id]) -> list[Id]:
+    """The cycle started at its smallest id, so one cycle always reads the same way."""
+    start = loop.index(min(loop))
+    rotated = loop[start:] + loop[:start]
+    return [*rotated, rotated[0]]
 
 
 def format_cycle(cycle: Sequence[Id]) -> str:

@@ -79,19 +79,32 @@ class Plugins:
         return self
 
     def _load(self, ep: EntryPoint, dist: str) -> None:
-        version = ep.dist.version if ep.dist else "?"
-        info = PluginInfo(ep.name, dist, version, ep.value)
+        info = PluginInfo(ep.name, dist, ep.dist.version if ep.dist else "?", ep.value)
         self.plugins.append(info)
         try:
             module = ep.load()
         except Exception as exc:
             self._fail(info, f"cannot import {ep.value}: {type(exc).__name__}: {exc}")
             return
+        self._register(info, module)
+
+    def add(
+        self, plugin: Any, name: str, distribution: str = "(in-process)", version: str = "-"
+    ) -> None:
+        """Register a plugin object that is already imported (embedding phoenix, tests).
+
+        It goes through the same checks as a discovered plugin.
+        """
+        info = PluginInfo(name, distribution, version, getattr(plugin, "__name__", repr(plugin)))
+        self.plugins.append(info)
+        self._register(info, plugin)
+
+    def _register(self, info: PluginInfo, module: Any) -> None:
         if self.pm.is_registered(module):
-            self._fail(info, f"{ep.value} is already registered by another entry point")
+            self._fail(info, f"{info.module} is already registered by another entry point")
             return
         try:
-            self.pm.register(module, name=ep.name)
+            self.pm.register(module, name=info.name)
         except pluggy.PluginValidationError as exc:
             self._fail(info, f"invalid hook implementation: {exc}")
             return
@@ -110,6 +123,7 @@ class Plugins:
         try:
             hook(register=specs.append)
         except Exception as exc:
+            self.pm.unregister(module)
             self._fail(info, f"phoenix_register_managers raised {type(exc).__name__}: {exc}")
             return
         for spec in specs:

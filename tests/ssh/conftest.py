@@ -17,9 +17,9 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from sshd_server import SSHD, SSHServer
 
 from phoenix_core.hosts.ssh import SSHHost
+from tests.ssh.sshd_server import SSHD, SSHServer
 
 if not os.path.exists(SSHD):
     pytest.skip(

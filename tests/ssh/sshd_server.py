@@ -75,12 +75,19 @@ class SSHServer:
     """One sshd: ``start()``, ``kill()`` (the whole process tree, like a node going down),
     ``start()`` again on the same port and keys, ``stop()`` at the end."""
 
-    def __init__(self, directory: Path, *, path_dirs: tuple[str, ...] = ()) -> None:
+    def __init__(
+        self,
+        directory: Path,
+        *,
+        path_dirs: tuple[str, ...] = (),
+        host_key_types: tuple[str, ...] = ("ed25519",),
+    ) -> None:
         self.dir = directory
         self.dir.mkdir(parents=True, exist_ok=True)
         self.port = free_port()
         self.user = getpass.getuser()
-        self.host_key = keygen(self.dir / "ssh_host_ed25519_key")
+        self.host_keys = {t: keygen(self.dir / f"ssh_host_{t}_key", t) for t in host_key_types}
+        self.host_key = self.host_keys[host_key_types[0]]
         self.client_key = keygen(self.dir / "id_ed25519")
         self.authorized_keys = self.dir / "authorized_keys"
         self.authorized_keys.write_text(public_key_line(self.client_key) + "\n")
@@ -92,7 +99,7 @@ class SSHServer:
                 [
                     "ListenAddress 127.0.0.1",
                     f"Port {self.port}",
-                    f"HostKey {self.host_key}",
+                    *(f"HostKey {key}" for key in self.host_keys.values()),
                     f"AuthorizedKeysFile {self.authorized_keys}",
                     f"PidFile {self.dir / 'sshd.pid'}",
                     "PermitRootLogin prohibit-password",
@@ -115,8 +122,11 @@ class SSHServer:
 
     @property
     def known_hosts_line(self) -> str:
-        """The line OpenSSH would record for this server in known_hosts."""
-        return f"[127.0.0.1]:{self.port} {public_key_line(self.host_key)}"
+        """The line OpenSSH would record for this server (its first host key) in known_hosts."""
+        return self.known_hosts_line_for(self.host_key)
+
+    def known_hosts_line_for(self, key: Path) -> str:
+        return f"[127.0.0.1]:{self.port} {public_key_line(key)}"
 
     def start(self, timeout: float = 10.0) -> SSHServer:
         # sshd refuses to start without its privilege separation directory.

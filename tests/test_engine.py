@@ -1,0 +1,256 @@
+"""The engine over a fake node: ordering, idempotency, dry runs, failures, LetsGo."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from phoenix_core.engine import Engine
+from phoenix_core.errors import UsageError
+from phoenix_core.hookspecs import hookimpl
+from tests.conftest import write_guests
+from tests.support.fakenode import FakeNode
+
+CHAIN = {
+    "900": {"name": "base", "is_template": True, "memory_mb": 1024},
+    "901": {"name": "clone", "clone_from_ctid": "900", "boot_order": 2, "boot_delay": 5},
+    "902": {"name": "clone2", "clone_from_ctid": "901", "boot_order": 1, "boot_delay": 3},
+}
+
+
+@pytest.fixture
+def chain(tmp_path: Path) -> Path:
+    return write_guests(tmp_path / "etc", CHAIN)
+
+
+def created(node: FakeNode) -> list[int]:
+    return [int(argv[2]) for argv in node.mutations if argv[1] == "create"]
+
+
+def test_create_makes_missing_dependencies_in_order(
+    make_engine: Callable[..., Engine], node: FakeNode, chain: Path
+) -> None:
+    result = make_engine(chain).run("create", ["902"])
+    assert result.exit_code == 0
+    assert created(node) == [900, 901, 902]
+    assert [o.status for o in result.outcomes] == ["changed", "changed", "changed"]
+
+
+def test_create_again_reports_existing_and_changes_nothing(
+    make_engine: Callable[..., Engine], node: FakeNode, chain: Path
+) -> None:
+    make_engine(chain).run("create", ["902"])
+    before = len(node.mutations)
+    result = make_engine(chain).run("create", ["902"])
+    assert [o.status for o in result.outcomes] == ["exists"] * 3
+    assert len(node.mutations) == before
+
+
+def test_every_requested_id_is_a_target(
+    make_engine: Callable[..., Engine], node: FakeNode, chain: Path
+) -> None:
+    # The old tool treated only the last id as final: create 902 901 with 902 existing made only 901.
+    node.guests[902] = {"status": "stopped"}
+    result = make_engine(chain).run("create", ["902", "901"])
+    assert created(node) == [900, 901]
+    assert {o.id: o.status for o in result.outcomes} == {
+        900: "changed",
+        901: "changed",
+        902: "exists",
+    }
+
+
+def test_second_converge_runs_no_mutating_command(
+    make_engine: Callable[..., Engine], node: FakeNode, chain: Path
+) -> None:
+    make_engine(chain).run("converge", [])
+    before = len(node.mutations)
+    result = make_engine(chain).run("converge", [])
+    assert len(node.mutations) == before
+    assert {o.status for o in result.outcomes} == {"ok"}
+
+
+def test_converge_repairs_only_drift(
+    make_engine: Callable[..., Engine], node: FakeNode, chain: Path
+) -> None:
+    make_engine(chain).run("converge", [])
+    node.guests[901]["memory"] = "4096"
+    before = len(node.mutations)
+    result = make_engine(chain).run("converge", ["901"])
+    assert node.mutations[before:] == [("pct", "set", "901", "--memory", "512")]
+    assert [c for _, c in result.outcomes[-1].changes][0].before == "4096"
+
+
+def test_plan_of_missing_guests_changes_nothing(
+    make_engine: Callable[..., Engine], node: FakeNode, chain: Path
+) -> None:
+    result = make_engine(chain, dry_run=True).run("plan", ["902"])
+    assert node.mutations == []
+    assert node.guests == {}
+    assert [o.status for o in result.outcomes] == ["planned"] * 3
+    assert all(not mutating for _, mutating in node.journal)
+
+
+def test_first_failure_stops_the_run(
+    make_engine: Callable[..., Engine], node: FakeNode, chain: Path
+) -> None:
+    node.fail_on[("pct", "create", "901")] = "storage 'x' does not exist"
+    result = make_engine(chain).run("create", ["902"])
+    assert result.exit_code == 1
+    assert [o.status for o in result.outcomes] == ["changed", "failed"]
+    assert "storage 'x' does not exist" in result.outcomes[1].error
+    assert "pct create 901" in result.outcomes[1].error
+
+
+def test_keep_going_skips_only_dependents_of_the_failure(
+    make_engine: Callable[..., Engine], node: FakeNode, tmp_path: Path
+) -> None:
+    directory = write_guests(tmp_path / "etc", {**CHAIN, "950": {"name": "independent"}})
+    node.fail_on[("pct", "create", "901")] = "boom"
+    result = make_engine(directory, keep_going=True).run("create", ["902", "950"])
+    statuses = {o.id: o.status for o in result.outcomes}
+    assert statuses == {900: "changed", 901: "failed", 902: "skipped", 950: "changed"}
+    assert result.outcomes[2].note == "dependency 901 failed"
+    assert result.exit_code == 1
+
+
+def test_lost_connection_is_a_failed_action_not_a_crash(
+    make_engine: Callable[..., Engine], node: FakeNode, chain: Path
+) -> None:
+    node.fail_on[("pct", "status", "900")] = "HOST"
+    result = make_engine(chain).run("converge", ["900"])
+    assert result.outcomes[0].status == "failed"
+    assert "connection to fake lost" in result.outcomes[0].error
+
+
+def test_unknown_and_malformed_ids_are_usage_errors(
+    make_engine: Callable[..., Engine], chain: Path
+) -> None:
+    engine = make_engine(chain)
+    with pytest.raises(UsageError, match="4242 is not defined"):
+        engine.run("start", ["4242"])
+    with pytest.raises(UsageError, match="'abc' is not a guest id"):
+        engine.run("start", ["abc"])
+
+
+def test_templates_are_never_started(
+    make_engine: Callable[..., Engine], node: FakeNode, chain: Path
+) -> None:
+    make_engine(chain).run("create", ["902"])
+    result = make_engine(chain).run("start", ["902"])
+    assert {o.id: o.status for o in result.outcomes} == {
+        900: "skipped",
+        901: "changed",
+        902: "changed",
+    }
+    assert node.guests[900]["status"] == "stopped"
+
+
+def test_stop_takes_only_targets_dependents_first(
+    make_engine: Callable[..., Engine], node: FakeNode, chain: Path
+) -> None:
+    for ident in (900, 901, 902):
+        node.guests[ident] = {"status": "running"}
+    make_engine(chain).run("stop", ["901", "902"])
+    assert node.mutations == [("pct", "shutdown", "902"), ("pct", "shutdown", "901")]
+    assert node.guests[900]["status"] == "running"
+
+
+def test_delete_refuses_while_an_existing_guest_depends_on_it(
+    make_engine: Callable[..., Engine], node: FakeNode, chain: Path
+) -> None:
+    make_engine(chain).run("create", ["902"])
+    with pytest.raises(UsageError, match="refusing to delete 901: lxc 902 .* depends on it"):
+        make_engine(chain).run("delete", ["901"])
+    assert 901 in node.guests
+    result = make_engine(chain, options={"force": True}).run("delete", ["901"])
+    assert result.exit_code == 0 and 901 not in node.guests
+
+
+def test_delete_of_a_whole_chain_goes_dependents_first(
+    make_engine: Callable[..., Engine], node: FakeNode, chain: Path
+) -> None:
+    make_engine(chain).run("create", ["902"])
+    make_engine(chain).run("delete", ["900", "901", "902"])
+    assert [argv[2] for argv in node.mutations if argv[1] == "destroy"] == ["902", "901", "900"]
+
+
+def test_letsgo_converges_then_starts_by_boot_order_with_delays(
+    make_engine: Callable[..., Engine], node: FakeNode, chain: Path
+) -> None:
+    slept: list[float] = []
+    result = make_engine(chain, sleep=slept.append).letsgo()
+    starts = [int(argv[2]) for argv in node.mutations if argv[1] == "start"]
+    assert starts == [902, 901]  # boot_order 1 then 2; the template 900 is not started
+    assert slept == [3, 5]
+    assert result.exit_code == 0
+
+
+def test_boot_order_a2_uses_boot_order_and_ties_by_id(
+    make_engine: Callable[..., Engine], node: FakeNode, tmp_path: Path
+) -> None:
+    guests = {
+        "9980": {"name": "a", "boot_order": 2},
+        "9981": {"name": "b", "boot_order": 1},
+        "9982": {"name": "c", "boot_order": 3},
+        "9983": {"name": "d"},
+    }
+    vms = [{"vmid": 9001, "name": "vm", "boot_order": 1}]
+    result = make_engine(write_guests(tmp_path / "etc", guests, vms)).letsgo()
+    starts = [o.id for o in result.outcomes if o.verb == "start"]
+    assert starts == [9001, 9981, 9980, 9982, 9983]  # VMs honour boot_order too; no order goes last
+
+
+def test_observer_hooks_see_every_action(
+    make_engine: Callable[..., Engine], fake_plugins: Any, chain: Path
+) -> None:
+    seen: list[tuple[str, str, int, str]] = []
+
+    class Observer:
+        @hookimpl
+        def phoenix_action_started(self, verb: str, guest: Any, dry_run: bool) -> None:
+            seen.append(("started", verb, guest.id, str(dry_run)))
+
+        @hookimpl
+        def phoenix_action_finished(self, verb: str, guest: Any, outcome: Any) -> None:
+            seen.append(("finished", verb, guest.id, outcome.status))
+
+    class Broken:
+        @hookimpl
+        def phoenix_action_finished(self, verb: str, guest: Any, outcome: Any) -> None:
+            raise RuntimeError("an observer's bug must not take the run down")
+
+    fake_plugins.add(Observer(), "observer")
+    fake_plugins.add(Broken(), "broken")
+    result = make_engine(chain).run("create", ["901"])
+    assert result.exit_code == 0
+    assert seen == [
+        ("started", "create", 900, "False"),
+        ("finished", "create", 900, "changed"),
+        ("started", "create", 901, "False"),
+        ("finished", "create", 901, "changed"),
+    ]
+
+
+def test_a_plugin_failing_to_register_is_skipped_whole(
+    make_engine: Callable[..., Engine], fake_plugins: Any, chain: Path
+) -> None:
+    seen: list[int] = []
+
+    class Failing:
+        @hookimpl
+        def phoenix_register_managers(self, register: Any) -> None:
+            raise RuntimeError("no")
+
+        @hookimpl
+        def phoenix_action_started(self, verb: str, guest: Any, dry_run: bool) -> None:
+            seen.append(guest.id)
+
+    fake_plugins.strict = False
+    fake_plugins.add(Failing(), "failing")
+    make_engine(chain).run("create", ["900"])
+    assert seen == []
+    assert "phoenix_register_managers raised RuntimeError: no" in fake_plugins.plugins[-1].error
