@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import json
 import re
+import subprocess
+from pathlib import Path
+
+import pytest
 
 from pve_sim import cli, daemon
 from pve_sim.fixture import SimNode
@@ -88,8 +92,6 @@ def test_cli_up_status_down_idempotent(tmp_path, capsys) -> None:
 
 
 def test_journal_lines_are_whole_under_concurrency(node: SimNode) -> None:
-    import subprocess
-
     mark = node.mark()
     procs = [
         subprocess.Popen(["pct", "list"], env=node.env, stdout=subprocess.DEVNULL) for _ in range(8)
@@ -98,3 +100,46 @@ def test_journal_lines_are_whole_under_concurrency(node: SimNode) -> None:
         proc.wait()
     entries = node.since(mark)
     assert len(entries) == 8 and all(e["argv"] == ["pct", "list"] for e in entries)
+
+
+ORIGINAL_SEED = Path(__file__).parent.parent / "seeds" / "original-etc.json"
+
+
+@pytest.mark.pve_sim(seed=ORIGINAL_SEED)
+def test_original_etc_seed(pve_node: SimNode) -> None:
+    names = [line.split()[0] for line in pve_node.run(["pvesm", "status"]).stdout.splitlines()[1:]]
+    for sid in (
+        "quickOS-lxc-disks",
+        "quickOS-vm-disks",
+        "fastData-shared-iso",
+        "fastData-shared-bulk-data",
+        "fastData-shared-backups",
+        "quickOS-lxc-persistent-data",
+        "local",
+        "local-lvm",
+    ):
+        assert sid in names
+    template = "fastData-shared-iso:vztmpl/ubuntu-24.04-standard_24.04-2_amd64.tar.zst"
+    proc = pve_node.run(
+        [
+            "pct",
+            "create",
+            "900",
+            template,
+            "--rootfs",
+            "quickOS-lxc-disks:32",
+            "--mp0",
+            "fastData-shared-bulk-data:10,mp=/models",
+        ]
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.startswith(
+        "extracting archive '/fastData/shared-iso/template/cache/"
+        "ubuntu-24.04-standard_24.04-2_amd64.tar.zst'\n"
+    )
+    assert (
+        "rootfs: quickOS-lxc-disks:subvol-900-disk-0,size=32G"
+        in pve_node.run(["pct", "config", "900"]).stdout
+    )
+    isos = pve_node.run(["pvesm", "list", "fastData-shared-iso", "--content", "iso"]).stdout
+    assert "fastData-shared-iso:iso/noble-server-cloudimg-amd64.img" in isos
