@@ -6,7 +6,7 @@ need an empty node or a different seed use the plugin's function-scoped `pve_nod
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import pytest
 
@@ -22,7 +22,7 @@ def node(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SimNode]:
     sim.stop()
 
 
-def create_ct(sim: SimNode, vmid: int, *extra: str) -> None:
+def _create_ct(sim: SimNode, vmid: int, *extra: str) -> None:
     """Create a small CT on local-lvm, failing the test on error."""
     proc = sim.run(
         [
@@ -38,3 +38,14 @@ def create_ct(sim: SimNode, vmid: int, *extra: str) -> None:
         ]
     )
     assert proc.returncode == 0, proc.stderr
+
+
+@pytest.fixture
+def create_ct() -> Callable[..., None]:
+    """create_ct(sim, vmid, *extra_options): a small CT on local-lvm from the default template."""
+    return _create_ct
+
+
+@pytest.fixture
+def template() -> str:
+    return TEMPLATE

@@ -5,12 +5,10 @@ from __future__ import annotations
 import subprocess
 import time
 
-from conftest import create_ct
-
 from pve_sim.fixture import SimNode
 
 
-def test_clone_holds_disk_lock_on_source(node: SimNode) -> None:
+def test_clone_holds_disk_lock_on_source(node: SimNode, create_ct) -> None:
     # pve-cli.md §2.2 clone / §4: the source CT carries `lock: disk` for the whole clone and
     # any other operation on it fails at once with `CT is locked (disk)`.
     create_ct(node, 300)
@@ -40,7 +38,7 @@ def test_clone_holds_disk_lock_on_source(node: SimNode) -> None:
     assert node.run(["pct", "status", "301"]).stdout == "status: stopped\n"
 
 
-def test_held_lock_and_unlock(node: SimNode) -> None:
+def test_held_lock_and_unlock(node: SimNode, create_ct) -> None:
     create_ct(node, 303)
     node.hold_lock(303, "backup")
     assert "lock: backup" in node.conf(303).read_text()
@@ -53,7 +51,7 @@ def test_held_lock_and_unlock(node: SimNode) -> None:
     assert "lock:" not in node.run(["pct", "config", "303"]).stdout
 
 
-def test_config_flock_timeout(node: SimNode) -> None:
+def test_config_flock_timeout(node: SimNode, create_ct) -> None:
     # pve-cli.md §2.1 lock contention text.
     create_ct(node, 304)
     node.hold_flock(304)
@@ -66,7 +64,7 @@ def test_config_flock_timeout(node: SimNode) -> None:
     assert node.run(["pct", "start", "304"]).returncode == 0
 
 
-def test_fail_nth_mutation(node: SimNode) -> None:
+def test_fail_nth_mutation(node: SimNode, create_ct) -> None:
     create_ct(node, 305)
     node.fail_nth_mutation(2)
     assert node.run(["pct", "set", "305", "--cores", "2"]).returncode == 0
@@ -81,7 +79,7 @@ def test_fail_nth_mutation(node: SimNode) -> None:
     assert node.journal()[-1]["rc"] == 255
 
 
-def test_exec_default_scripted_and_stopped(node: SimNode) -> None:
+def test_exec_default_scripted_and_stopped(node: SimNode, create_ct) -> None:
     create_ct(node, 306)
     stopped = node.run(["pct", "exec", "306", "--", "true"])
     assert (stopped.returncode, stopped.stderr) == (255, "container '306' not running!\n")
@@ -97,7 +95,7 @@ def test_exec_default_scripted_and_stopped(node: SimNode) -> None:
     assert node.journal()[-1]["mutating"] is False
 
 
-def test_push_and_pull(node: SimNode, tmp_path) -> None:
+def test_push_and_pull(node: SimNode, tmp_path, create_ct) -> None:
     create_ct(node, 307)
     src = tmp_path / "motd"
     src.write_text("hello\n")
@@ -119,7 +117,7 @@ def test_push_and_pull(node: SimNode, tmp_path) -> None:
     assert missing.stderr.startswith("failed to open ")
 
 
-def test_raw_lxc_lines_round_trip_through_conf_file(node: SimNode) -> None:
+def test_raw_lxc_lines_round_trip_through_conf_file(node: SimNode, create_ct) -> None:
     create_ct(node, 308)
     conf = node.conf(308)
     assert conf == node.pve_etc / "lxc" / "308.conf"

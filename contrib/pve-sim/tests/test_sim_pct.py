@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import re
 
-from conftest import TEMPLATE, create_ct
-
 from pve_sim.fixture import SimNode
 
 
@@ -17,10 +15,10 @@ def test_status_of_missing_ct(node: SimNode) -> None:
     assert proc.stderr == "Configuration file 'nodes/pve1/lxc/999.conf' does not exist\n"
 
 
-def test_create_with_invalid_options(node: SimNode) -> None:
+def test_create_with_invalid_options(node: SimNode, template) -> None:
     # pve-cli.md §2.1: `400 Parameter verification failed.` plus `key: reason` lines plus usage.
     proc = node.run(
-        ["pct", "create", "300", TEMPLATE, "--memory", "lots", "--net0", "name=eth0,bogus=1"]
+        ["pct", "create", "300", template, "--memory", "lots", "--net0", "name=eth0,bogus=1"]
     )
     assert proc.returncode == 255
     assert proc.stderr.splitlines() == [
@@ -32,14 +30,14 @@ def test_create_with_invalid_options(node: SimNode) -> None:
     assert node.run(["pct", "status", "300"]).returncode == 255
 
 
-def test_round_trip_create_set_start_snapshot_destroy(node: SimNode) -> None:
+def test_round_trip_create_set_start_snapshot_destroy(node: SimNode, template) -> None:
     mark = node.mark()
     proc = node.run(
         [
             "pct",
             "create",
             "201",
-            TEMPLATE,
+            template,
             "--hostname",
             "web",
             "--memory",
@@ -108,7 +106,7 @@ def test_round_trip_create_set_start_snapshot_destroy(node: SimNode) -> None:
     assert all(e["argv"][0] == "pct" and isinstance(e["ts"], float) for e in entries)
 
 
-def test_journal_mutating_flags(node: SimNode) -> None:
+def test_journal_mutating_flags(node: SimNode, create_ct) -> None:
     create_ct(node, 202)
     mark = node.mark()
     for argv in (
@@ -135,7 +133,7 @@ def test_journal_mutating_flags(node: SimNode) -> None:
     ]
 
 
-def test_list_format_and_empty_list(pve_node: SimNode) -> None:
+def test_list_format_and_empty_list(pve_node: SimNode, create_ct) -> None:
     # pve-cli.md §2.2 list: nothing at all when there are no CTs.
     empty = pve_node.run(["pct", "list"])
     assert (empty.returncode, empty.stdout) == (0, "")
@@ -150,7 +148,7 @@ def test_list_format_and_empty_list(pve_node: SimNode) -> None:
     ]
 
 
-def test_config_sorted_without_digest_and_escaped_description(node: SimNode) -> None:
+def test_config_sorted_without_digest_and_escaped_description(node: SimNode, create_ct) -> None:
     create_ct(node, 203, "--description", "web: 100%")
     lines = node.run(["pct", "config", "203"]).stdout.splitlines()
     keys = [line.split(":", 1)[0] for line in lines]
@@ -159,7 +157,7 @@ def test_config_sorted_without_digest_and_escaped_description(node: SimNode) -> 
     assert "description: web%3A 100%25" in lines
 
 
-def test_boolean_spellings_and_single_dash_options(node: SimNode) -> None:
+def test_boolean_spellings_and_single_dash_options(node: SimNode, create_ct) -> None:
     create_ct(node, 204, "-onboot", "yes", "--protection", "OFF")
     assert "onboot: 1" in node.run(["pct", "config", "204"]).stdout
     assert node.run(["pct", "set", "204", "-onboot", "false"]).returncode == 0
@@ -168,7 +166,7 @@ def test_boolean_spellings_and_single_dash_options(node: SimNode) -> None:
     assert "onboot: 1" in node.run(["pct", "config", "204"]).stdout
 
 
-def test_pending_on_running_ct(node: SimNode) -> None:
+def test_pending_on_running_ct(node: SimNode, create_ct) -> None:
     create_ct(node, 205)
     assert node.run(["pct", "start", "205"]).returncode == 0
     assert node.run(["pct", "set", "205", "--ostype", "ubuntu"]).returncode == 0
@@ -188,7 +186,7 @@ def test_missing_arguments_and_unknown_command(node: SimNode) -> None:
     assert proc.stderr.startswith("unknown command 'pct frobnicate'")
 
 
-def test_snapshot_errors(node: SimNode) -> None:
+def test_snapshot_errors(node: SimNode, create_ct) -> None:
     create_ct(node, 206)
     assert node.run(["pct", "snapshot", "206", "s1"]).returncode == 0
     dup = node.run(["pct", "snapshot", "206", "s1"])
@@ -199,7 +197,7 @@ def test_snapshot_errors(node: SimNode) -> None:
     assert node.run(["pct", "delsnapshot", "206", "s1"]).returncode == 0
 
 
-def test_template_and_linked_clone(node: SimNode) -> None:
+def test_template_and_linked_clone(node: SimNode, create_ct) -> None:
     create_ct(node, 207)
     assert node.run(["pct", "template", "207"]).returncode == 0
     assert "template: 1" in node.run(["pct", "config", "207"]).stdout
