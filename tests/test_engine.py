@@ -81,7 +81,7 @@ def test_converge_repairs_only_drift(
     before = len(node.mutations)
     result = make_engine(chain).run("converge", ["901"])
     assert node.mutations[before:] == [("pct", "set", "901", "--memory", "512")]
-    assert [c for _, c in result.outcomes[-1].changes][0].before == "4096"
+    assert next(c for _, c in result.outcomes[-1].changes).before == "4096"
 
 
 def test_plan_of_missing_guests_changes_nothing(
@@ -163,7 +163,7 @@ def test_delete_refuses_while_an_existing_guest_depends_on_it(
     make_engine: Callable[..., Engine], node: FakeNode, chain: Path
 ) -> None:
     make_engine(chain).run("create", ["902"])
-    with pytest.raises(UsageError, match="refusing to delete 901: lxc 902 .* depends on it"):
+    with pytest.raises(UsageError, match=r"refusing to delete 901: lxc 902 .* depends on it"):
         make_engine(chain).run("delete", ["901"])
     assert 901 in node.guests
     result = make_engine(chain, options={"force": True}).run("delete", ["901"])

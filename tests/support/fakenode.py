@@ -61,7 +61,7 @@ class FakeNode:
                 if message == "HOST":
                     raise HostError(f"connection to {self.name} lost")
                 return CommandResult(argv, 255, "", message + "\n")
-        tool, verb, vmid, *rest = argv
+        _tool, verb, vmid, *rest = argv
         ident = int(vmid)
         guest = self.guests.get(ident)
         if verb != "create" and guest is None:
