@@ -17,6 +17,7 @@ from __future__ import annotations
 import contextlib
 import getpass
 import itertools
+import logging
 import os
 import re
 import secrets
@@ -44,6 +45,10 @@ DEFAULT_SSH_CONFIG = "~/.ssh/config"
 DEFAULT_KNOWN_HOSTS = ("~/.ssh/known_hosts",)
 GLOBAL_KNOWN_HOSTS = ("/etc/ssh/ssh_known_hosts",)
 _CHUNK = 1 << 16
+
+# paramiko logs transport failures itself; without a handler Python would print them to the
+# terminal next to our own one-line HostError. The engine's log gets our message instead.
+logging.getLogger("paramiko").addHandler(logging.NullHandler())
 _JUMP = re.compile(
     r"^(?:ssh://)?(?:(?P<user>[^@\s]+)@)?(?P<host>\[[^\]]+\]|[^:@\s]+)(?::(?P<port>\d+))?$"
 )
@@ -212,6 +217,8 @@ def _connect_error(target: Target, exc: BaseException) -> HostError:
         return HostError(f"{where}: connection refused (is sshd running on port {target.port}?)")
     if isinstance(exc, OSError) and exc.strerror:
         return HostError(f"{where}: {exc.strerror}")
+    if "protocol banner" in str(exc):
+        return HostError(f"{where}: timed out waiting for the SSH banner (is this an SSH server?)")
     detail = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
     return HostError(f"{where}: SSH handshake failed: {detail}")
 
@@ -314,6 +321,7 @@ class SSHHost(BaseHost):
         self._clients.append(client)
         keys = [f for f in (*self._identity_files, *target.identity_files) if os.path.exists(f)]
         only = target.identities_only and bool(keys)
+        started = time.monotonic()
         try:
             client.connect(
                 target.hostname,
@@ -332,7 +340,13 @@ class SSHHost(BaseHost):
         except HostError:
             raise
         except Exception as exc:
-            raise _connect_error(target, exc) from None
+            # The transport thread keeps the real cause; connect() may report a consequence.
+            cause = getattr(client.get_transport(), "saved_exception", None) or exc
+            slow = time.monotonic() - started >= self.connect_timeout
+            if slow and not isinstance(cause, paramiko.AuthenticationException):
+                # start_client() returns at its timeout without an error of its own.
+                cause = TimeoutError()
+            raise _connect_error(target, cause) from None
         transport = client.get_transport()
         transport.set_keepalive(15)
         return client

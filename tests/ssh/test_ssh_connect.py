@@ -47,7 +47,7 @@ def test_silent_server_times_out(connect, sshd):
 
 
 def test_unresolvable_host(sshd, connect):
-    with pytest.raises(HostError, match="cannot resolve no-such-node.invalid"):
+    with pytest.raises(HostError, match=r"cannot resolve no-such-node\.invalid"):
         connect(sshd, host="no-such-node.invalid", port=None)
 
 
