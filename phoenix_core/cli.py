@@ -42,6 +42,12 @@ def _version(ctx: click.Context, _: click.Parameter, value: bool) -> None:
     ctx.exit(0)
 
 
+def scrub(text: str) -> str:
+    """Mask configured secrets; loguru is only imported when a run has loaded any."""
+    logs = sys.modules.get("phoenix_core.logs")
+    return logs.scrub(text) if logs else text
+
+
 class PhoenixGroup(click.Group):
     """Turns phoenix's own errors into a message on stderr and their exit code, never a traceback."""
 
@@ -51,10 +57,10 @@ class PhoenixGroup(click.Group):
         except ConfigError as exc:
             click.echo("phoenix: configuration error (nothing was executed):", err=True)
             for problem in exc.problems:
-                click.echo(f"  {problem}", err=True)
+                click.echo(f"  {scrub(problem)}", err=True)
             ctx.exit(exc.exit_code)
         except PhoenixError as exc:
-            click.echo(f"phoenix: error: {exc}", err=True)
+            click.echo(f"phoenix: error: {scrub(str(exc))}", err=True)
             ctx.exit(exc.exit_code)
 
 

@@ -18,7 +18,7 @@ from phoenix_core.graph import Graph
 from phoenix_core.hosts.base import Host
 from phoenix_core.hosts.dryrun import DryRunHost
 from phoenix_core.hosts.pool import HostPool
-from phoenix_core.logs import logger
+from phoenix_core.logs import logger, scrub
 from phoenix_core.manager import GuestState, Manager, RunContext
 from phoenix_core.outcome import Outcome, RunResult
 from phoenix_core.plugins import Plugins
@@ -87,8 +87,13 @@ class Engine:
         return [i for i in self.graph.order(targets) if i in wanted]
 
     def require_managers(self, ordered: Sequence[Id], targets: Sequence[Id]) -> None:
-        """Refuse, before anything runs, a plan that holds a guest no installed manager handles."""
+        """Refuse, before anything runs, a plan that holds guests no installed manager handles.
+
+        Every such guest is named, with the guest that pulled it in and the distribution
+        to install, so one error message says all that is missing.
+        """
         dependents = self.graph.dependents()
+        missing: dict[str, list[str]] = {}
         for ident in ordered:
             guest = self.config.guests[ident]
             if self.plugins.manager(guest.kind) is not None:
@@ -97,9 +102,14 @@ class Engine:
             if ident not in targets:
                 needed_by = next((d for d in dependents.get(ident, []) if d in ordered), None)
                 why = f" (a dependency of {needed_by})" if needed_by else " (a dependency)"
+            missing.setdefault(guest.kind, []).append(f"{guest.kind} {ident}{why}")
+        if missing:
             raise UsageError(
-                f"no installed manager handles {guest.kind} {ident}{why} "
-                f"(install {KIND_DISTRIBUTIONS.get(guest.kind, 'a plugin for ' + guest.kind)})"
+                "; ".join(
+                    f"no installed manager handles {', '.join(items)} "
+                    f"(install {KIND_DISTRIBUTIONS.get(kind, 'a plugin for ' + kind)})"
+                    for kind, items in missing.items()
+                )
             )
 
     # -- running ---------------------------------------------------------------------------
@@ -201,7 +211,7 @@ class Engine:
             step_verb = "converge" if verb in ("create", "plan") else verb
             outcome.reports = run_steps(manager.steps(step_verb, guest, ctx), dry_run=dry_run)
         except PhoenixError as exc:
-            outcome.status, outcome.error = "failed", str(exc)
+            outcome.status, outcome.error = "failed", scrub(str(exc))
             logger.error("{} failed: {}", guest, exc)
             return outcome
         except Exception as exc:  # a manager bug must not lose the summary of the run

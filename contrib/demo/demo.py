@@ -1,0 +1,90 @@
+"""The README's main job: phoenix converging the old tool's homelab on a simulated node.
+
+Brings up the Proxmox node simulator seeded with the storages and templates the example
+configuration names, copies the configuration next to it (pointing ``pve_etc`` at the
+simulated node and adding stand-ins for the homelab's own feature scripts), converges the
+containers whose dependency chain holds no VM, converges them again to show that nothing
+changes, prints their status and stops the node.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+EXAMPLE = ROOT / "contrib" / "examples" / "original-etc"
+SEED = ROOT / "contrib" / "pve-sim" / "seeds" / "original-etc.json"
+STAND_INS = Path(__file__).resolve().parent / "stand-ins"
+BIN = Path(sys.executable).parent
+GUESTS = ["900", "103", "101", "102"]
+
+
+def run(argv: list[str], env: dict[str, str], check: bool = True) -> subprocess.CompletedProcess[str]:
+    print(f"\n$ {' '.join(argv)}", flush=True)
+    result = subprocess.run(argv, env=env, text=True, check=False)
+    if check and result.returncode != 0:
+        sys.exit(f"demo: `{' '.join(argv)}` exited {result.returncode}")
+    return result
+
+
+def prepare_config(directory: Path, pve_etc: Path) -> Path:
+    etc = directory / "etc"
+    shutil.rmtree(etc, ignore_errors=True)
+    shutil.copytree(EXAMPLE, etc)
+    hypervisor = etc / "phoenix_hypervisor_config.json"
+    data = json.loads(hypervisor.read_text())
+    data["pve_etc"] = str(pve_etc)
+    hypervisor.write_text(json.dumps(data, indent=4))
+    if STAND_INS.is_dir():
+        shutil.copytree(STAND_INS, etc, dirs_exist_ok=True)
+    return etc
+
+
+def mutating_since(journal: Path, offset: int) -> list[dict]:
+    lines = journal.read_text().splitlines()[offset:] if journal.exists() else []
+    return [entry for entry in map(json.loads, lines) if entry.get("mutating")]
+
+
+def journal_length(journal: Path) -> int:
+    return len(journal.read_text().splitlines()) if journal.exists() else 0
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--dir", type=Path, default=ROOT / ".demo", help="working directory")
+    parser.add_argument("--keep", action="store_true", help="leave the simulated node running")
+    args = parser.parse_args()
+    directory = args.dir.resolve()
+    node = directory / "node"
+    env = {**os.environ, "PATH": f"{node / 'bin'}{os.pathsep}{BIN}{os.pathsep}{os.environ['PATH']}"}
+    phoenix = [str(BIN / "phoenix"), "--log-dir", str(directory / "logs")]
+
+    run([str(BIN / "pve-sim"), "down", "--dir", str(node)], env, check=False)
+    run([str(BIN / "pve-sim"), "up", "--dir", str(node), "--seed", str(SEED)], env)
+    try:
+        etc = prepare_config(directory, node / "etc" / "pve")
+        phoenix += ["--config-dir", str(etc)]
+        run([*phoenix, "config", "validate"], env)
+        run([*phoenix, "plan", *GUESTS], env)
+        run([*phoenix, "converge", *GUESTS], env)
+        journal = node / "journal.jsonl"
+        mark = journal_length(journal)
+        run([*phoenix, "converge", *GUESTS], env)
+        changed = mutating_since(journal, mark)
+        print(f"\nsecond converge: {len(changed)} mutating commands on the node")
+        run([*phoenix, "status"], env)
+        if changed:
+            sys.exit("demo: the second converge changed something; it must not")
+    finally:
+        if not args.keep:
+            run([str(BIN / "pve-sim"), "down", "--dir", str(node)], env, check=False)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,184 @@
+"""The command line as users meet it: help, exit codes, output formats, the real entry point."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.support.fakenode import FakeNode
+
+VERBS = [
+    "create",
+    "converge",
+    "plan",
+    "start",
+    "stop",
+    "restart",
+    "status",
+    "delete",
+    "LetsGo",
+    "plugins",
+    "config",
+]
+
+
+@pytest.fixture(autouse=True)
+def _node(monkeypatch: pytest.MonkeyPatch, node: FakeNode) -> None:
+    from phoenix_core.hosts.pool import HostPool
+
+    monkeypatch.setattr(HostPool, "_connect", lambda self, address: node)
+
+
+def test_help_lists_every_verb_and_global_option(cli: Any) -> None:
+    result = cli("--help")
+    assert result.exit_code == 0
+    for verb in VERBS:
+        assert f"  {verb} " in result.stdout
+    for option in (
+        "--config-dir",
+        "--host",
+        "--dry-run",
+        "--log-dir",
+        "--verbose",
+        "--quiet",
+        "--version",
+        "--keep-going",
+    ):
+        assert option in result.stdout
+
+
+@pytest.mark.parametrize("verb", [*VERBS, "config validate", "config schema"])
+def test_every_verb_has_help(cli: Any, verb: str) -> None:
+    result = cli(*verb.split(), "--help")
+    assert result.exit_code == 0
+    assert "Usage: " in result.stdout and len(result.stdout.splitlines()) > 3
+
+
+@pytest.mark.parametrize("verb", ["create", "start", "stop", "restart", "delete"])
+def test_verbs_that_need_ids_say_so(cli: Any, etc: Path, verb: str) -> None:
+    result = cli("--config-dir", str(etc), verb)
+    assert result.exit_code == 2
+    assert f"{verb} needs at least one guest id" in result.stderr
+
+
+def test_unknown_verb_and_unknown_id_exit_2(cli: Any, etc: Path) -> None:
+    assert cli("frobnicate").exit_code == 2
+    result = cli("--config-dir", str(etc), "start", "4242")
+    assert result.exit_code == 2
+    assert (
+        "4242 is not defined in phoenix_lxc_configs.json or phoenix_vm_configs.json"
+        in result.stderr
+    )
+
+
+def test_plan_prints_changes_and_changes_nothing(cli: Any, etc: Path, node: FakeNode) -> None:
+    result = cli("--config-dir", str(etc), "plan", "101")
+    assert result.exit_code == 0, result.stderr
+    assert node.mutations == []
+    assert "[exists] guest: (none) -> created" in result.stdout
+    assert "plan: 3 guests: 3 would change (dry run: nothing was changed)" in result.stdout
+
+
+def test_global_and_verb_dry_run_are_the_same(cli: Any, etc: Path, node: FakeNode) -> None:
+    for args in (["--dry-run", "converge", "101"], ["converge", "101", "--dry-run"]):
+        result = cli("--config-dir", str(etc), *args)
+        assert result.exit_code == 0 and node.mutations == []
+        assert "(dry run: nothing was changed)" in result.stdout
+
+
+def test_converge_json_output_then_idempotent(cli: Any, etc: Path, node: FakeNode) -> None:
+    first = json.loads(cli("--config-dir", str(etc), "converge", "101", "-o", "json").stdout)
+    assert [(o["id"], o["status"]) for o in first["outcomes"]] == [
+        (900, "changed"),
+        (103, "changed"),
+        (101, "changed"),
+    ]
+    count = len(node.mutations)
+    second = json.loads(cli("--config-dir", str(etc), "converge", "101", "-o", "json").stdout)
+    assert {o["status"] for o in second["outcomes"]} == {"ok"}
+    assert len(node.mutations) == count
+
+
+def test_failure_exits_1_with_a_summary(cli: Any, etc: Path, node: FakeNode) -> None:
+    node.fail_on[("pct", "create", "103")] = (
+        "unable to create CT 103 - storage 'quickOS-lxc-disks' does not exist"
+    )
+    result = cli("--config-dir", str(etc), "create", "101")
+    assert result.exit_code == 1
+    assert (
+        "failed: lxc 103 (Step-CA): `pct create 103 --hostname Step-CA` exited 255: unable to create CT 103"
+        in result.stdout
+    )
+    assert "101" not in [
+        line.split()[1] for line in result.stdout.splitlines() if line.startswith("create")
+    ]
+
+
+def test_status_table_and_json(cli: Any, etc: Path, node: FakeNode) -> None:
+    node.guests[900] = {"status": "stopped"}
+    text = cli("--config-dir", str(etc), "status", "900", "103").stdout.splitlines()
+    assert text[0].split() == ["ID", "KIND", "NAME", "NODE", "EXISTS", "STATUS", "LOCK", "TEMPLATE"]
+    assert text[1].split() == ["900", "lxc", "Copy-Base", "default", "yes", "stopped"]
+    assert text[2].split() == ["103", "lxc", "Step-CA", "default", "no", "missing"]
+    records = json.loads(cli("--config-dir", str(etc), "status", "-o", "json").stdout)
+    assert len(records) == 15 and records[0]["id"] == 101
+
+
+def test_delete_without_yes_off_a_terminal_changes_nothing(
+    cli: Any, etc: Path, node: FakeNode
+) -> None:
+    node.guests[101] = {"status": "stopped"}
+    result = cli("--config-dir", str(etc), "delete", "101")
+    assert result.exit_code == 2 and "pass --yes" in result.stderr
+    assert 101 in node.guests
+    assert cli("--config-dir", str(etc), "delete", "101", "--yes").exit_code == 0
+    assert 101 not in node.guests
+
+
+def test_letsgo_runs_everything(cli: Any, etc: Path, node: FakeNode) -> None:
+    result = cli("--config-dir", str(etc), "LetsGo", "--no-boot-delay", "-o", "json")
+    assert result.exit_code == 0, result.stderr
+    starts = [o["id"] for o in json.loads(result.stdout)["outcomes"] if o["verb"] == "start"]
+    assert starts[:3] == [900, 901, 910]  # boot_order 0 first, then by id
+    assert 9000 not in starts and len(starts) == 14  # the VM template is never started
+
+
+def test_config_dir_from_environment(cli: Any, etc: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PHOENIX_CONFIG_DIR", str(etc))
+    assert cli("config", "validate").exit_code == 0
+    result = cli("--config-dir", str(etc / "nope"), "config", "validate")
+    assert result.exit_code == 2 and "(from --config-dir) does not exist" in result.stderr
+
+
+def test_the_installed_console_script(etc: Path) -> None:
+    phoenix = Path(sys.executable).parent / "phoenix"
+    env = {**os.environ, "PHOENIX_DISABLE_PLUGINS": "lxc,vm,hypervisor"}
+    result = subprocess.run(
+        [str(phoenix), "--config-dir", str(etc), "create", "911"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+    )
+    assert result.returncode == 2
+    assert (
+        "no installed manager handles lxc 900 (a dependency of 901), lxc 103 (a dependency of 102), "
+        "lxc 102 (a dependency of 1001), lxc 901 (a dependency of 911), lxc 911 (install phoenix-lxc); "
+        "no installed manager handles vm 9000 (a dependency of 1001), "
+        "vm 1001 (a dependency of 1002), vm 1002 (a dependency of 901) (install phoenix-vm)"
+    ) in result.stderr
+    assert "Traceback" not in result.stderr
+    validate = subprocess.run(
+        [str(phoenix), "--config-dir", str(etc), "config", "validate"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+    )
+    assert validate.returncode == 0 and "valid (15 guests; lxc: 12, vm: 3;" in validate.stdout

@@ -1,0 +1,103 @@
+"""Loading the old tool's real files unchanged, locating them, and the generated schema."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from phoenix_core.config import config_dir, load_config
+from phoenix_core.errors import ConfigError
+from phoenix_core.plugins import Plugins
+from tests.conftest import original_etc
+
+
+def test_the_original_files_load_unchanged_with_all_15_guests(fake_plugins: Plugins) -> None:
+    config = load_config(original_etc(), fake_plugins.managers())
+    assert sorted(config.guests) == [
+        101,
+        102,
+        103,
+        801,
+        802,
+        900,
+        901,
+        910,
+        911,
+        912,
+        914,
+        917,
+        1001,
+        1002,
+        9000,
+    ]
+    assert all(g.spec is not None for g in config.guests.values())
+    assert config.guests[901].requires == [900, 1002]
+    assert config.guests[9000].is_template
+    assert config.hypervisor.proxmox_defaults.lxc["memory_mb"] == 2048
+    assert config.guests[911].file_defaults["nvidia_driver_version"] == "580.76.05"
+
+
+def test_absolute_core_paths_that_do_not_exist_are_found_beside(etc: Path) -> None:
+    config = load_config(etc)
+    assert config.files["phoenix_lxc_configs.json"] == etc / "phoenix_lxc_configs.json"
+    assert any(
+        "core_paths.lxc_config_file: /usr/local/phoenix_hypervisor/etc/phoenix_lxc_configs.json does not exist; using"
+        in w
+        for w in config.warnings
+    )
+
+
+def test_relative_core_paths_are_relative_to_the_config_dir(etc: Path) -> None:
+    (etc / "guests").mkdir()
+    shutil.move(etc / "phoenix_vm_configs.json", etc / "guests" / "vms.json")
+    hypervisor = etc / "phoenix_hypervisor_config.json"
+    data = json.loads(hypervisor.read_text())
+    data["core_paths"]["vm_config_file"] = "guests/vms.json"
+    hypervisor.write_text(json.dumps(data))
+    assert load_config(etc).files["phoenix_vm_configs.json"] == etc / "guests" / "vms.json"
+
+
+def test_config_dir_precedence(tmp_path: Path, etc: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PHOENIX_CONFIG_DIR", str(tmp_path / "from-env"))
+    assert config_dir(etc) == etc
+    with pytest.raises(ConfigError, match="from PHOENIX_CONFIG_DIR"):
+        config_dir(None)
+    monkeypatch.delenv("PHOENIX_CONFIG_DIR")
+    with pytest.raises(ConfigError, match="from the default location"):
+        config_dir(None)
+
+
+def test_missing_manager_is_a_warning_at_load_time(etc: Path) -> None:
+    warnings = load_config(etc).warnings
+    assert (
+        "phoenix_vm_configs.json: no installed manager handles vm guests (install phoenix-vm)"
+        in warnings
+    )
+
+
+@pytest.mark.parametrize("file", ["hypervisor", "lxc", "vm"])
+def test_schema_is_generated_and_accepts_the_original_files(cli: Any, file: str) -> None:
+    result = cli("config", "schema", file)
+    assert result.exit_code == 0
+    schema = json.loads(result.stdout)
+    assert schema["$schema"].startswith("https://json-schema.org/")
+    jsonschema = pytest.importorskip("jsonschema")
+    names = {
+        "hypervisor": "phoenix_hypervisor_config.json",
+        "lxc": "phoenix_lxc_configs.json",
+        "vm": "phoenix_vm_configs.json",
+    }
+    jsonschema.validate(json.loads((original_etc() / names[file]).read_text()), schema)
+
+
+def test_schema_rejects_what_the_loader_rejects(cli: Any) -> None:
+    jsonschema = pytest.importorskip("jsonschema")
+    schema = json.loads(cli("config", "schema", "hypervisor").stdout)
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate({"timezon": "UTC"}, schema)
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate({"nodes": {"pve1": {"address": "x", "port": "22"}}}, schema)

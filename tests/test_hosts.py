@@ -1,0 +1,102 @@
+"""LocalHost runs real processes; DryRunHost executes reads and records writes."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+from phoenix_core.errors import CommandFailed, HostError
+from phoenix_core.hosts import DryRunHost, LocalHost
+from phoenix_core.hosts.pool import HostPool, NodeAddress, parse_address
+
+PY = sys.executable
+
+
+def test_argv_reaches_the_process_unchanged_without_a_shell() -> None:
+    tricky = ["$(touch /tmp/x)", "a;b", "'q'", "spaced arg", "*", "ünï"]
+    result = LocalHost().query(
+        [PY, "-c", "import sys, json; print(json.dumps(sys.argv[1:]))", *tricky]
+    )
+    assert result.ok
+    assert result.stdout.strip() == __import__("json").dumps(tricky)
+
+
+def test_locale_is_c_and_output_and_exit_code_are_kept() -> None:
+    code = (
+        "import os, sys; print(os.environ['LC_ALL']); print('oops', file=sys.stderr); sys.exit(3)"
+    )
+    result = LocalHost().query([PY, "-c", code])
+    assert (result.returncode, result.stdout, result.stderr) == (3, "C\n", "oops\n")
+    with pytest.raises(CommandFailed, match=r"exited 3: oops"):
+        result.check()
+
+
+def test_a_missing_tool_and_a_timeout_are_host_errors() -> None:
+    with pytest.raises(HostError, match="pct-does-not-exist: command not found on local"):
+        LocalHost().query(["pct-does-not-exist", "status", "100"])
+    with pytest.raises(HostError, match=r"timed out after 0\.2 s"):
+        LocalHost().query([PY, "-c", "import time; time.sleep(5)"], timeout=0.2)
+
+
+def test_commands_are_counted_by_kind() -> None:
+    host = LocalHost()
+    host.query(["true"])
+    host.change(["true"])
+    host.change(["true"])
+    assert (host.queries, host.changes) == (1, 2)
+
+
+def test_write_file_replaces_atomically_with_mode(tmp_path: Path) -> None:
+    target = tmp_path / "101.conf"
+    target.write_text("old")
+    LocalHost().write_file(str(target), b"new\n", mode=0o640)
+    assert target.read_bytes() == b"new\n"
+    assert target.stat().st_mode & 0o777 == 0o640
+    assert [p.name for p in tmp_path.iterdir()] == ["101.conf"]
+    with pytest.raises(HostError, match="cannot write"):
+        LocalHost().write_file(str(tmp_path / "missing" / "x"), b"")
+
+
+def test_dry_run_executes_queries_and_records_changes(tmp_path: Path) -> None:
+    marker = tmp_path / "touched"
+    host = DryRunHost(LocalHost())
+    assert host.query([PY, "-c", "print('read')"]).stdout == "read\n"
+    result = host.change(["touch", str(marker)])
+    host.write_file(str(tmp_path / "conf"), b"x")
+    assert result.ok and not marker.exists() and not (tmp_path / "conf").exists()
+    assert [p.argv for p in host.planned] == [
+        ("touch", str(marker)),
+        ("write", str(tmp_path / "conf")),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("text", "address"),
+    [
+        ("pve1", NodeAddress("pve1")),
+        ("root@pve1", NodeAddress("pve1", "root")),
+        ("admin@10.0.0.13:2222", NodeAddress("10.0.0.13", "admin", 2222)),
+        ("[::1]:22", NodeAddress("::1", None, 22)),
+    ],
+)
+def test_host_addresses_parse(text: str, address: NodeAddress) -> None:
+    assert parse_address(text) == address
+
+
+@pytest.mark.parametrize("text", ["", "a b", "u@h:0", "u@h:70000", "@h"])
+def test_bad_host_addresses_are_usage_errors(text: str) -> None:
+    from phoenix_core.errors import UsageError
+
+    with pytest.raises(UsageError, match="--host"):
+        parse_address(text)
+
+
+def test_pool_gives_local_by_default_and_one_host_per_node() -> None:
+    pool = HostPool()
+    first = pool.for_node(None)
+    assert isinstance(first, LocalHost) and pool.for_node(None) is first
+    assert pool.address_for("pve2") == NodeAddress("pve2")
+    pool.nodes["pve2"] = NodeAddress("10.0.0.14", "root")
+    assert pool.address_for("pve2") == NodeAddress("10.0.0.14", "root")

@@ -1,0 +1,81 @@
+"""Log files, the run id on every line, the fallback directory, and masked secrets."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from phoenix_core import logs
+from tests.support.fakenode import FakeNode
+
+
+@pytest.fixture(autouse=True)
+def _node(monkeypatch: pytest.MonkeyPatch, node: FakeNode) -> None:
+    from phoenix_core.hosts.pool import HostPool
+
+    monkeypatch.setattr(HostPool, "_connect", lambda self, address: node)
+
+
+def test_every_file_line_carries_the_run_id(etc: Path, cli: Any, tmp_path: Path) -> None:
+    result = cli("--config-dir", str(etc), "-v", "plan", "900")
+    assert result.exit_code == 0, result.output
+    lines = (tmp_path / "logs" / "phoenix_cli.log").read_text().splitlines()
+    run_ids = {line.split()[2] for line in lines}
+    assert len(run_ids) == 1 and re.fullmatch(r"[0-9a-f]{8}", run_ids.pop())
+    manager_log = (tmp_path / "logs" / "fake-lxc-manager.log").read_text()
+    assert "exists: guest: (none) -> created" in manager_log
+    assert "exists: guest" not in (tmp_path / "logs" / "fake-vm-manager.log").read_text()
+
+
+def test_unwritable_system_dir_falls_back_to_the_state_dir(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    blocked = tmp_path / "file-not-dir"
+    blocked.write_text("")
+    monkeypatch.setattr(logs, "SYSTEM_LOG_DIR", blocked / "phoenix_hypervisor")
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
+    assert logs.default_log_dir() == tmp_path / "state" / "phoenix" / "log"
+
+
+def test_unwritable_log_dir_costs_only_the_files(etc: Path, cli: Any, tmp_path: Path) -> None:
+    blocked = tmp_path / "blocked"
+    blocked.write_text("")
+    result = cli("--log-dir", str(blocked / "x"), "--config-dir", str(etc), "config", "validate")
+    assert result.exit_code == 0
+    assert "file logs disabled" in result.stderr
+
+
+def test_secrets_from_the_config_never_reach_a_log(
+    etc: Path, cli: Any, tmp_path: Path, node: FakeNode
+) -> None:
+    path = etc / "phoenix_hypervisor_config.json"
+    data = json.loads(path.read_text())
+    data["portainer_api"]["admin_password"] = "hunter2-very-secret"
+    path.write_text(json.dumps(data))
+    node.fail_on[("pct", "create", "900")] = "auth failed for admin:hunter2-very-secret"
+    result = cli("--config-dir", str(etc), "-v", "converge", "900")
+    assert result.exit_code == 1
+    everything = result.output + result.stderr
+    for log in (tmp_path / "logs").iterdir():
+        everything += log.read_text()
+    assert f"auth failed for admin:{logs.MASK}" in result.stdout
+    assert f"auth failed for admin:{logs.MASK}" in everything
+    assert "hunter2-very-secret" not in everything
+
+
+@pytest.mark.parametrize(
+    ("key", "secret"),
+    [
+        ("admin_password", True),
+        ("api_token", True),
+        ("password_hash", True),
+        ("hf_token_file", False),
+        ("name", False),
+    ],
+)
+def test_secret_keys(key: str, secret: bool) -> None:
+    assert logs.is_secret_key(key) is secret
