@@ -41,26 +41,12 @@ def private_sshd(tmp_path: Path) -> Iterator[SSHServer]:
     server.stop()
 
 
-def host_options(server: SSHServer, known_hosts: Path) -> dict:
-    """SSHHost keyword arguments that use nothing from the real ``~/.ssh`` or agent."""
-    return {
-        "user": server.user,
-        "port": server.port,
-        "known_hosts": [str(known_hosts)],
-        "ssh_config": None,
-        "identity_files": [str(server.client_key)],
-        "allow_agent": False,
-        "look_for_keys": False,
-        "connect_timeout": 5.0,
-    }
-
-
 @pytest.fixture(scope="module")
 def shared_host(sshd: SSHServer) -> Iterator[SSHHost]:
     """One connection for a whole module, for tests that run many commands."""
     known_hosts = sshd.dir / "shared_known_hosts"
     known_hosts.write_text(sshd.known_hosts_line + "\n")
-    host = SSHHost("127.0.0.1", **host_options(sshd, known_hosts))
+    host = SSHHost("127.0.0.1", **sshd.host_options(known_hosts))
     yield host
     host.close()
 
@@ -79,7 +65,7 @@ def connect(known_hosts: Path) -> Iterator[Callable[..., SSHHost]]:
     def factory(server: SSHServer, *, trust: bool = True, **kwargs: object) -> SSHHost:
         if trust and not known_hosts.exists():
             known_hosts.write_text(server.known_hosts_line + "\n")
-        options = {**host_options(server, known_hosts), **kwargs}
+        options = {**server.host_options(known_hosts), **kwargs}
         host = SSHHost(str(options.pop("host", "127.0.0.1")), **options)
         opened.append(host)
         return host

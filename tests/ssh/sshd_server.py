@@ -125,6 +125,19 @@ class SSHServer:
         """The line OpenSSH would record for this server (its first host key) in known_hosts."""
         return self.known_hosts_line_for(self.host_key)
 
+    def host_options(self, known_hosts: Path) -> dict:
+        """SSHHost keyword arguments that use nothing from the real ``~/.ssh`` or agent."""
+        return {
+            "user": self.user,
+            "port": self.port,
+            "known_hosts": [str(known_hosts)],
+            "ssh_config": None,
+            "identity_files": [str(self.client_key)],
+            "allow_agent": False,
+            "look_for_keys": False,
+            "connect_timeout": 5.0,
+        }
+
     def known_hosts_line_for(self, key: Path) -> str:
         return f"[127.0.0.1]:{self.port} {public_key_line(key)}"
 
