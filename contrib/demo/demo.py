@@ -25,7 +25,9 @@ BIN = Path(sys.executable).parent
 GUESTS = ["900", "103", "101", "102"]
 
 
-def run(argv: list[str], env: dict[str, str], check: bool = True) -> subprocess.CompletedProcess[str]:
+def run(
+    argv: list[str], env: dict[str, str], check: bool = True
+) -> subprocess.CompletedProcess[str]:
     print(f"\n$ {' '.join(argv)}", flush=True)
     result = subprocess.run(argv, env=env, text=True, check=False)
     if check and result.returncode != 0:
@@ -40,6 +42,10 @@ def prepare_config(directory: Path, pve_etc: Path) -> Path:
     hypervisor = etc / "phoenix_hypervisor_config.json"
     data = json.loads(hypervisor.read_text())
     data["pve_etc"] = str(pve_etc)
+    # The example's core_paths point at /usr/local/...; a moved directory names its files relatively.
+    data["core_paths"].update(
+        lxc_config_file="phoenix_lxc_configs.json", vm_config_file="phoenix_vm_configs.json"
+    )
     hypervisor.write_text(json.dumps(data, indent=4))
     if STAND_INS.is_dir():
         shutil.copytree(STAND_INS, etc, dirs_exist_ok=True)
@@ -53,6 +59,14 @@ def mutating_since(journal: Path, offset: int) -> list[dict]:
 
 def journal_length(journal: Path) -> int:
     return len(journal.read_text().splitlines()) if journal.exists() else 0
+
+
+def has_lxc_manager(phoenix: list[str], env: dict[str, str]) -> bool:
+    listing = subprocess.run(
+        [*phoenix, "plugins", "--output", "json"], env=env, capture_output=True, text=True
+    )
+    plugins = json.loads(listing.stdout)["plugins"] if listing.returncode == 0 else []
+    return any("lxc" in p["managers"] for p in plugins if not p["error"])
 
 
 def main() -> None:
@@ -71,6 +85,10 @@ def main() -> None:
         etc = prepare_config(directory, node / "etc" / "pve")
         phoenix += ["--config-dir", str(etc)]
         run([*phoenix, "config", "validate"], env)
+        if not has_lxc_manager(phoenix, env):
+            print("\nphoenix-lxc is not installed: showing the plan's inputs only.")
+            run([*phoenix, "status"], env)
+            return
         run([*phoenix, "plan", *GUESTS], env)
         run([*phoenix, "converge", *GUESTS], env)
         journal = node / "journal.jsonl"
