@@ -1,0 +1,128 @@
+"""Start-up and planning cost of phoenix-core.
+
+Prints, in one run on this machine:
+- the median wall time of ``phoenix --help`` against ``python -c pass`` (budget 150 ms),
+  and the slowest imports of ``phoenix --help`` from ``python -X importtime``;
+- the time to load, validate and order the old tool's 15 guests and synthetic
+  configurations of 100, 1,000 and 10,000 guests (budget: under 1 s for 10,000), with every
+  installed manager plugin validating its own keys.
+
+Usage: python bench/startup_and_planning.py [--runs N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+PHOENIX = Path(sys.executable).parent / "phoenix"
+
+
+def median_ms(argv: list[str], runs: int) -> float:
+    samples = []
+    for _ in range(runs + 1):
+        started = time.perf_counter()
+        subprocess.run(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True)
+        samples.append(time.perf_counter() - started)
+    return statistics.median(samples[1:]) * 1e3
+
+
+def slowest_imports(count: int = 6) -> list[tuple[int, str]]:
+    code = "import sys; from phoenix_core.cli import main; sys.argv=['phoenix','--help']; main()"
+    result = subprocess.run([sys.executable, "-X", "importtime", "-c", code], capture_output=True, text=True)
+    rows = []
+    for line in result.stderr.splitlines():
+        if line.startswith("import time:") and "|" in line and "cumulative" not in line:
+            _self, cumulative, name = (part.strip() for part in line[len("import time:") :].split("|"))
+            if not name.startswith(" "):
+                rows.append((int(cumulative), name.strip()))
+    return sorted(rows, reverse=True)[:count]
+
+
+def synthetic(directory: Path, guests: int) -> Path:
+    """Containers in clone chains of 10 with cross dependencies, and one VM per 10 guests."""
+    lxc, vms = {}, []
+    for index in range(guests):
+        ident = 1000 + index
+        guest: dict[str, object] = {
+            "name": f"guest-{ident}",
+            "memory_mb": 1024,
+            "cores": 2,
+            "storage_pool": "local-lvm",
+            "storage_size_gb": 16,
+            "unprivileged": True,
+            "network_config": {"name": "eth0", "bridge": "vmbr0", "ip": f"10.{index // 65536}.{index // 256 % 256}.{index % 256}/8", "gw": "10.0.0.1"},
+            "boot_order": index % 7,
+        }
+        if index % 10 == 0:
+            guest["template"] = "local:vztmpl/debian-12-standard_12.7-1_amd64.tar.zst"
+        else:
+            guest["clone_from_ctid"] = str(ident - 1)
+        if index % 10 == 5 and index > 20:
+            guest["dependencies"] = [str(ident - 20)]
+        if index % 10 == 9:
+            vms.append({"vmid": 500_000 + index, "name": f"vm-{index}", "dependencies": [str(ident - 1)]})
+            continue
+        lxc[str(ident)] = guest
+    directory.mkdir(parents=True)
+    (directory / "phoenix_hypervisor_config.json").write_text(json.dumps({"core_paths": {}}))
+    (directory / "phoenix_lxc_configs.json").write_text(json.dumps({"lxc_configs": lxc}))
+    (directory / "phoenix_vm_configs.json").write_text(json.dumps({"vms": vms}))
+    return directory
+
+
+def plan_seconds(directory: Path, repeat: int) -> tuple[float, int]:
+    from phoenix_core.config import load_config
+    from phoenix_core.engine import Engine
+    from phoenix_core.hosts.pool import HostPool
+    from phoenix_core.plugins import Plugins
+
+    plugins = Plugins().discover()
+    managers = plugins.managers()
+    samples = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        config = load_config(directory, managers)
+        engine = Engine(config, plugins, HostPool())
+        order = engine.order("converge", engine.all_ids())
+        samples.append(time.perf_counter() - started)
+    return statistics.median(samples), len(order)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=20)
+    args = parser.parse_args()
+    os.environ.setdefault("PHOENIX_CONFIG_DIR", str(ROOT / "contrib" / "examples" / "original-etc"))
+
+    baseline = median_ms([sys.executable, "-c", "pass"], args.runs)
+    help_ms = median_ms([str(PHOENIX), "--help"], args.runs)
+    print(f"python -c pass      median {baseline:6.1f} ms  ({args.runs} runs)")
+    print(f"phoenix --help      median {help_ms:6.1f} ms  (budget 150 ms; {help_ms - baseline:.1f} ms above the interpreter)")
+    print("slowest imports of phoenix --help (cumulative):")
+    for micros, name in slowest_imports():
+        print(f"  {micros / 1000:6.1f} ms  {name}")
+
+    work = Path(tempfile.mkdtemp(prefix="phoenix-bench-"))
+    try:
+        seconds, count = plan_seconds(ROOT / "contrib" / "examples" / "original-etc", 20)
+        print(f"load+validate+order original-etc: {count:>6} guests in {seconds * 1e3:8.1f} ms  (old bash dispatcher: 1.9 s)")
+        for guests in (100, 1_000, 10_000):
+            seconds, count = plan_seconds(synthetic(work / str(guests), guests), 5 if guests < 10_000 else 3)
+            note = "  (old bash dispatcher: 18.5 s for 400)" if guests == 100 else ""
+            print(f"load+validate+order synthetic:    {count:>6} guests in {seconds * 1e3:8.1f} ms{note}")
+    finally:
+        shutil.rmtree(work)
+
+
+if __name__ == "__main__":
+    main()
