@@ -15,7 +15,6 @@ changed keys always are), and commands are built with ``shlex.join`` only.
 from __future__ import annotations
 
 import contextlib
-import getpass
 import itertools
 import logging
 import os
@@ -37,13 +36,11 @@ from phoenix_core.hosts.known_hosts import (
     KnownHosts,
     Verdict,
     fingerprint,
-    host_pattern,
     preferred_algorithms,
 )
+from phoenix_core.hosts.ssh_config import Target, merge
 
 DEFAULT_SSH_CONFIG = "~/.ssh/config"
-DEFAULT_KNOWN_HOSTS = ("~/.ssh/known_hosts",)
-GLOBAL_KNOWN_HOSTS = ("/etc/ssh/ssh_known_hosts",)
 _CHUNK = 1 << 16
 
 # paramiko logs transport failures itself; without a handler Python would print them to the
@@ -66,33 +63,6 @@ def remote_command(argv: Sequence[str], *, sudo: bool = False) -> str:
     return shlex.join([*prefix, "env", "LC_ALL=C", *argv])
 
 
-@attrs.frozen
-class Target:
-    """Where and how to connect, after ``~/.ssh/config`` and explicit arguments are merged."""
-
-    alias: str
-    hostname: str
-    port: int
-    user: str
-    identity_files: tuple[str, ...] = ()
-    identities_only: bool = False
-    proxy_jump: tuple[str, ...] = ()
-    proxy_command: str | None = None
-    known_hosts: tuple[str, ...] = DEFAULT_KNOWN_HOSTS
-    hash_known_hosts: bool = False
-    accept_new: bool = False
-    host_key_alias: str | None = None
-
-    @property
-    def label(self) -> str:
-        return f"{self.user}@{self.hostname}:{self.port}"
-
-    @property
-    def key_name(self) -> str:
-        """The name the node's key is filed under in known_hosts."""
-        return self.host_key_alias or host_pattern(self.hostname, self.port)
-
-
 def resolve(
     host: str,
     *,
@@ -100,11 +70,7 @@ def resolve(
     port: int | None = None,
     ssh_config: str | None = DEFAULT_SSH_CONFIG,
 ) -> Target:
-    """Merge ``~/.ssh/config`` into the address like ``ssh`` does: explicit values win.
-
-    ``StrictHostKeyChecking accept-new`` (or ``no``) in the config counts as opting in to
-    recording new keys; nothing in the config makes a *changed* key acceptable.
-    """
+    """Look ``host`` up in ``~/.ssh/config`` (if any) and merge it with the explicit values."""
     options: dict = {}
     path = os.path.expanduser(ssh_config) if ssh_config else None
     if path and os.path.exists(path):
@@ -112,30 +78,7 @@ def resolve(
             options = paramiko.SSHConfig.from_path(path).lookup(host)
         except Exception as exc:  # paramiko raises several types for a bad config
             raise HostError(f"cannot read ssh config {path}: {exc}") from None
-
-    def listed(key: str) -> tuple[str, ...]:
-        value = options.get(key)
-        if value is None:
-            return ()
-        items = value if isinstance(value, list) else str(value).split()
-        return tuple(os.path.expanduser(v) for v in items)
-
-    jump = str(options.get("proxyjump", "")).strip()
-    known = listed("userknownhostsfile") or DEFAULT_KNOWN_HOSTS
-    return Target(
-        alias=host,
-        hostname=options.get("hostname", host),
-        port=port or int(options.get("port", 22)),
-        user=user or options.get("user") or getpass.getuser(),
-        identity_files=listed("identityfile"),
-        identities_only=str(options.get("identitiesonly", "no")).lower() == "yes",
-        proxy_jump=tuple(j for j in jump.split(",") if j) if jump.lower() != "none" else (),
-        proxy_command=options.get("proxycommand") if not jump else None,
-        known_hosts=(*known, *(listed("globalknownhostsfile") or GLOBAL_KNOWN_HOSTS)),
-        hash_known_hosts=str(options.get("hashknownhosts", "no")).lower() == "yes",
-        accept_new=str(options.get("stricthostkeychecking", "")).lower() in ("accept-new", "no"),
-        host_key_alias=options.get("hostkeyalias"),
-    )
+    return merge(host, options, user=user, port=port)
 
 
 def _key_type(blob: bytes) -> str:
