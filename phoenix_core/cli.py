@@ -29,6 +29,20 @@ KEEP_GOING = click.option(
     help="After a failure, go on with every guest that does not depend on it.",
 )
 IDS = click.argument("ids", nargs=-1, metavar="IDS...")
+TIMEOUT = click.option(
+    "--timeout",
+    type=click.IntRange(1),
+    default=60,
+    show_default=True,
+    help="Seconds to wait for a clean shutdown before stopping hard.",
+)
+
+
+def guest_verb(function: Any) -> Any:
+    """The arguments every verb that acts on guests takes: ids, --dry-run, --keep-going, --output."""
+    for decorator in (OUTPUT, KEEP_GOING, DRY_RUN, IDS):
+        function = decorator(function)
+    return function
 
 
 def _version(ctx: click.Context, _: click.Parameter, value: bool) -> None:
@@ -160,10 +174,7 @@ def _require(ids: tuple[str, ...], verb: str) -> None:
 
 
 @cli.command()
-@IDS
-@DRY_RUN
-@KEEP_GOING
-@OUTPUT
+@guest_verb
 def create(ids: tuple[str, ...], dry_run: bool, keep_going: bool, output: str) -> None:
     """Create missing guests and their missing dependencies.
 
@@ -174,10 +185,7 @@ def create(ids: tuple[str, ...], dry_run: bool, keep_going: bool, output: str) -
 
 
 @cli.command()
-@IDS
-@DRY_RUN
-@KEEP_GOING
-@OUTPUT
+@guest_verb
 def converge(ids: tuple[str, ...], dry_run: bool, keep_going: bool, output: str) -> None:
     """Make guests (all when no ids) and their dependencies match the configuration.
 
@@ -195,10 +203,7 @@ def plan(ids: tuple[str, ...], output: str) -> None:
 
 
 @cli.command()
-@IDS
-@DRY_RUN
-@KEEP_GOING
-@OUTPUT
+@guest_verb
 def start(ids: tuple[str, ...], dry_run: bool, keep_going: bool, output: str) -> None:
     """Start guests, bringing up what they depend on first. Templates are never started."""
     _require(ids, "start")
@@ -206,17 +211,8 @@ def start(ids: tuple[str, ...], dry_run: bool, keep_going: bool, output: str) ->
 
 
 @cli.command()
-@IDS
-@DRY_RUN
-@KEEP_GOING
-@click.option(
-    "--timeout",
-    type=click.IntRange(1),
-    default=60,
-    show_default=True,
-    help="Seconds to wait for a clean shutdown before stopping hard.",
-)
-@OUTPUT
+@guest_verb
+@TIMEOUT
 def stop(ids: tuple[str, ...], dry_run: bool, keep_going: bool, timeout: int, output: str) -> None:
     """Shut down only the given guests, dependents first (clean shutdown, then hard stop)."""
     _require(ids, "stop")
@@ -224,17 +220,8 @@ def stop(ids: tuple[str, ...], dry_run: bool, keep_going: bool, timeout: int, ou
 
 
 @cli.command()
-@IDS
-@DRY_RUN
-@KEEP_GOING
-@click.option(
-    "--timeout",
-    type=click.IntRange(1),
-    default=60,
-    show_default=True,
-    help="Seconds to wait for a clean shutdown before stopping hard.",
-)
-@OUTPUT
+@guest_verb
+@TIMEOUT
 def restart(
     ids: tuple[str, ...], dry_run: bool, keep_going: bool, timeout: int, output: str
 ) -> None:
@@ -244,14 +231,11 @@ def restart(
 
 
 @cli.command()
-@IDS
-@DRY_RUN
-@KEEP_GOING
+@guest_verb
 @click.option(
     "--force", is_flag=True, help="Delete even while another existing guest depends on it."
 )
 @click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation.")
-@OUTPUT
 def delete(
     ids: tuple[str, ...], dry_run: bool, keep_going: bool, force: bool, yes: bool, output: str
 ) -> None:
