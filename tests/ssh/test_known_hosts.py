@@ -18,7 +18,7 @@ from phoenix_core.hosts.known_hosts import (
     parse,
     preferred_algorithms,
 )
-from phoenix_core.hosts.ssh import resolve
+from phoenix_core.hosts.ssh_connect import resolve
 
 BLOB_A = b"\x00\x00\x00\x0bssh-ed25519" + b"A" * 36
 BLOB_B = b"\x00\x00\x00\x0bssh-ed25519" + b"B" * 36
