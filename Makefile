@@ -5,6 +5,7 @@ BIN := $(VENV)/bin
 # The workspace: phoenix-core, every plugin distribution, and the node simulator.
 PLUGINS := $(patsubst %/pyproject.toml,%,$(wildcard plugins/*/pyproject.toml))
 SIM := contrib/pve-sim
+TEMPLATE := contrib/plugin-template
 STAMP := $(VENV)/.installed
 DEMO_DIR ?= .demo
 
@@ -12,10 +13,10 @@ DEMO_DIR ?= .demo
 
 dev: $(STAMP)
 
-$(STAMP): pyproject.toml $(wildcard plugins/*/pyproject.toml) $(SIM)/pyproject.toml
+$(STAMP): pyproject.toml $(wildcard plugins/*/pyproject.toml) $(SIM)/pyproject.toml $(TEMPLATE)/pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[test,ssh]' $(addprefix -e ,$(PLUGINS)) -e '$(SIM)[test]'
+	$(BIN)/pip install --quiet -e '.[test,ssh]' $(addprefix -e ,$(PLUGINS)) -e '$(SIM)[test]' -e $(TEMPLATE)
 	touch $@
 
 ## The README's test command: the whole suite (core, plugins, simulator).

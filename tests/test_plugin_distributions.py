@@ -12,11 +12,15 @@ import os
 import subprocess
 import sys
 import textwrap
+from importlib.metadata import entry_points
 from pathlib import Path
 
 import pytest
 
 pytestmark = pytest.mark.slow
+
+#: Plugins of the development environment itself, kept out of these subprocesses.
+INSTALLED = sorted({ep.name for ep in entry_points(group="phoenix.managers")})
 
 GOOD = '''
 from phoenix_core.hookspecs import hookimpl
@@ -120,9 +124,12 @@ def phoenix(
 ) -> subprocess.CompletedProcess[str]:
     path = os.pathsep.join(str(site[d]) for d in dists)
     environ = {**os.environ, "PYTHONPATH": path, **env}
-    environ.pop("PHOENIX_STRICT_PLUGINS", None) if "PHOENIX_STRICT_PLUGINS" not in env else None
-    # Only the test plugins: the workspace's own managers would also answer otherwise.
-    environ["PHOENIX_DISABLE_PLUGINS"] = env.get("PHOENIX_DISABLE_PLUGINS", "lxc,vm,hypervisor")
+    if "PHOENIX_STRICT_PLUGINS" not in env:
+        environ.pop("PHOENIX_STRICT_PLUGINS", None)
+    # Only the test plugins: the plugins installed in this environment would answer too.
+    environ["PHOENIX_DISABLE_PLUGINS"] = ",".join(
+        [*INSTALLED, env.get("PHOENIX_DISABLE_PLUGINS", "")]
+    )
     return subprocess.run(
         [sys.executable, "-m", "phoenix_core.cli", *args],
         capture_output=True,
