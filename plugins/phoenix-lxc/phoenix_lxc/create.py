@@ -1,0 +1,144 @@
+"""The ``exists`` step: ``pct create`` from a template or ``pct clone`` from the clone source.
+
+Preconditions are checked in ``check`` (so ``plan`` reports them): the storage pool must exist
+and be active, the template must be on its storage or downloadable. ``--unprivileged`` is
+always passed, because PVE 9 changed its default.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import attrs
+
+from phoenix_core import proxmox
+from phoenix_core.config.models import Config
+from phoenix_core.errors import PhoenixError
+from phoenix_core.steps import Change, Step
+from phoenix_lxc import options
+from phoenix_lxc.live import Live
+from phoenix_lxc.model import LxcSpec
+
+
+@attrs.frozen
+class Template:
+    """Where an OS template lives: its storage and its volid."""
+
+    storage: str
+    volid: str
+
+    @property
+    def file(self) -> str:
+        return self.volid.split("/")[-1]
+
+
+def template_of(spec: LxcSpec, config: Config) -> Template:
+    """Resolve ``template`` (a volid, a file name or the old tool's path) to a volid.
+
+    A path or a file name is looked up on ``template_storage``, else on the hypervisor's
+    ``proxmox_storage_ids.fastData_shared_iso`` (where the old tool downloaded to), else ``local``.
+    """
+    assert spec.template is not None
+    if ":" in spec.template:
+        storage = spec.template.split(":", 1)[0]
+        return Template(storage, spec.template)
+    storage = (
+        spec.template_storage
+        or config.hypervisor.proxmox_storage_ids.get("fastData_shared_iso")
+        or "local"
+    )
+    return Template(storage, f"{storage}:vztmpl/{spec.template.rstrip('/').split('/')[-1]}")
+
+
+def _require_pool(live: Live, pool: str | None, vmid: int) -> None:
+    if pool is None:
+        raise PhoenixError(f"CT {vmid}: storage_pool is not set (needed to create it)")
+    rows = proxmox.parse_pvesm_status(proxmox.check(live.query(["pvesm", "status"])).stdout)
+    row = rows.get(pool)
+    if row is None:
+        raise PhoenixError(
+            f"CT {vmid}: storage pool {pool!r} does not exist on {live.host.name} "
+            f"(pvesm status lists: {', '.join(sorted(rows)) or 'nothing'})"
+        )
+    if not row.active:
+        raise PhoenixError(f"CT {vmid}: storage pool {pool!r} is {row.status}")
+
+
+def _template_present(live: Live, template: Template) -> bool:
+    listing = proxmox.check(live.query(["pveam", "list", template.storage])).stdout
+    return any(
+        line.split()[0] == template.volid for line in listing.splitlines()[1:] if line.strip()
+    )
+
+
+def create_argv(spec: LxcSpec, vmid: int, template: Template) -> list[str]:
+    """``pct create`` with every core option, so the options step finds nothing left to do."""
+    argv = ["pct", "create", str(vmid), template.volid]
+    want = options.desired(spec)
+    for key, value in want.items():
+        if value:
+            argv += [f"--{key}", value]
+    if spec.storage_pool is not None:
+        size = spec.storage_size_gb or 8
+        argv += ["--rootfs", f"{spec.storage_pool}:{size}"]
+    argv += ["--unprivileged", "1" if spec.unprivileged else "0"]
+    return argv
+
+
+def clone_argv(
+    spec: LxcSpec, vmid: int, source: LxcSpec, source_id: int, source_is_template: bool
+) -> list[str]:
+    """``pct clone``: a full clone onto ``storage_pool``, from the source's snapshot if it has one."""
+    argv = ["pct", "clone", str(source_id), str(vmid), "--hostname", spec.name, "--full", "1"]
+    if spec.storage_pool is not None:
+        argv += ["--storage", spec.storage_pool]
+    if source.template_snapshot_name and not source_is_template:
+        argv += ["--snapname", source.template_snapshot_name]
+    return argv
+
+
+def step(spec: LxcSpec, live: Live, config: Config) -> Step:
+    """Create or clone the container when it does not exist."""
+    plan: dict[str, object] = {}
+
+    def check() -> list[Change]:
+        if live.exists:
+            return []
+        _require_pool(live, spec.storage_pool, live.vmid)
+        if spec.clone_from_ctid is not None:
+            source_id = spec.clone_from_ctid
+            source = config.guests[source_id].spec
+            snap = source.template_snapshot_name if source else None
+            what = f"clone of {source_id}" + (f" (snapshot {snap})" if snap else "")
+            plan.update(kind="clone", source=source, source_id=source_id)
+            return [Change("container", None, what)]
+        template = template_of(spec, config)
+        plan.update(kind="create", template=template)
+        changes = []
+        if not _template_present(live, template):
+            if not spec.download_template:
+                raise PhoenixError(
+                    f"CT {live.vmid}: template {template.volid} is not on storage "
+                    f"{template.storage} and download_template is false"
+                )
+            changes.append(
+                Change("template", None, f"download {template.file} to {template.storage}")
+            )
+            plan["download"] = True
+        changes.append(Change("container", None, f"create from {template.volid}"))
+        return changes
+
+    def apply(_: Sequence[Change]) -> None:
+        if plan["kind"] == "clone":
+            source_id = plan["source_id"]
+            source_live = Live(live.host, int(source_id), live.pve_etc)  # type: ignore[arg-type]
+            is_template = source_live.exists and source_live.is_template
+            argv = clone_argv(spec, live.vmid, plan["source"], source_id, is_template)  # type: ignore[arg-type]
+            live.change(argv, timeout=3600)
+            return
+        template: Template = plan["template"]  # type: ignore[assignment]
+        if plan.get("download"):
+            live.change(["pveam", "download", template.storage, template.file], timeout=3600)
+        live.change(create_argv(spec, live.vmid, template), timeout=3600)
+
+    return Step("exists", check, apply)

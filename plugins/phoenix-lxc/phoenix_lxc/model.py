@@ -1,0 +1,306 @@
+"""The typed configuration of one container: every key ``phoenix_lxc_configs.json`` uses.
+
+Defaults merge in one order, lowest first: the hypervisor file's ``proxmox_defaults.lxc``, then
+the keys at the root of the LXC file (``nvidia_driver_version`` ...), then the container's own
+keys. The first two are merged where they can be: root keys at load time (:func:`parse_spec`),
+``proxmox_defaults.lxc`` when steps are built (:func:`with_host_defaults`), because a manager's
+``parse`` sees one guest file only.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any, Literal
+
+import attrs
+
+from phoenix_core.config.convert import known_keys, suggest
+from phoenix_core.config.diagnostics import Diagnostics
+from phoenix_core.config.models import GuestConfig, HypervisorConfig
+from phoenix_core.config.types import Id
+
+JSON = Any
+
+
+def _doc(text: str) -> dict[str, str]:
+    return {"doc": text}
+
+
+@attrs.frozen
+class NetworkConfig:
+    """``network_config``: the container's first interface (net0) and its DNS servers."""
+
+    name: str = attrs.field(default="eth0", metadata=_doc("interface name inside the CT"))
+    bridge: str = attrs.field(default="vmbr0", metadata=_doc("host bridge"))
+    ip: str | None = attrs.field(default=None, metadata=_doc("CIDR address or dhcp"))
+    gw: str | None = attrs.field(default=None, metadata=_doc("IPv4 gateway"))
+    nameservers: str | None = attrs.field(default=None, metadata=_doc("space-separated DNS"))
+    tag: int | None = attrs.field(default=None, metadata=_doc("VLAN tag"))
+    mtu: int | None = None
+
+
+@attrs.frozen
+class IdMap:
+    """One ``id_maps`` entry: container ids [container_id, +size) map to host ids from host_id."""
+
+    type: Literal["uid", "gid"]
+    host_id: int
+    container_id: int
+    size: int = 1
+
+
+@attrs.frozen
+class MountPoint:
+    """A bind mount of a host directory (``mount_points``)."""
+
+    host_path: str
+    container_path: str
+    owner_uid: int | None = attrs.field(default=None, metadata=_doc("uid inside the CT"))
+    owner_gid: int | None = attrs.field(default=None, metadata=_doc("gid inside the CT"))
+    read_only: bool = False
+    backup: bool | None = None
+
+
+@attrs.frozen
+class Volume:
+    """A storage-allocated volume (``zfs_volumes``, ``volumes``), allocated once."""
+
+    pool: str
+    size_gb: int
+    mount_point: str
+    name: str | None = None
+    backup: bool | None = None
+
+
+@attrs.frozen
+class FirewallRule:
+    """One guest firewall rule; compared rule by rule with what Proxmox holds."""
+
+    type: Literal["in", "out", "group"]
+    action: str
+    source: str | None = None
+    dest: str | None = None
+    proto: str | None = None
+    port: str | None = attrs.field(default=None, metadata=_doc("destination port(s)"))
+    sport: str | None = None
+    comment: str | None = None
+    macro: str | None = None
+    iface: str | None = None
+    log: str | None = None
+    enable: bool = True
+
+
+@attrs.frozen
+class Firewall:
+    """``firewall``: the guest firewall's options and its rules (in order)."""
+
+    enabled: bool = False
+    rules: list[FirewallRule] = attrs.Factory(list)
+    policy_in: str | None = None
+    policy_out: str | None = None
+    log_level_in: str | None = None
+    log_level_out: str | None = None
+
+
+@attrs.frozen
+class LegacyHealthCheck:
+    """``health_check`` (the old singular form): one command with retries."""
+
+    command: str = attrs.field(metadata=_doc("split like a shell would, run without one"))
+    retries: int = 3
+    interval: int = 5
+
+
+@attrs.frozen
+class HealthCheck:
+    """A ``health_checks`` entry: ``command`` (argv) or a ``script`` from the search path."""
+
+    name: str | None = None
+    command: list[str] | None = None
+    script: str | None = None
+    args: JSON = attrs.field(
+        default=None, metadata=_doc("a list of strings, or one string split like a shell would")
+    )
+    retries: int = 3
+    interval: int = 5
+
+
+@attrs.frozen
+class LxcSpec:
+    """One container of ``phoenix_lxc_configs.json`` (root keys already merged in)."""
+
+    name: str
+    memory_mb: int | None = attrs.field(default=None, metadata=_doc("RAM in MiB"))
+    cores: int | None = None
+    swap_mb: int | None = None
+    template: str | None = attrs.field(
+        default=None, metadata=_doc("volid, file name or path of the OS template (create)")
+    )
+    template_storage: str | None = attrs.field(
+        default=None,
+        metadata=_doc("storage for templates (default proxmox_storage_ids.fastData_shared_iso)"),
+    )
+    download_template: bool = attrs.field(
+        default=True, metadata=_doc("pveam download the template when it is missing")
+    )
+    clone_from_ctid: Id | None = None
+    template_snapshot_name: str | None = attrs.field(
+        default=None, metadata=_doc("snapshot to take; clones of this CT clone from it")
+    )
+    storage_pool: str | None = None
+    storage_size_gb: int | None = None
+    network_config: NetworkConfig | None = None
+    mac_address: str | None = None
+    unprivileged: bool = True
+    start_at_boot: bool = False
+    boot_order: int | None = None
+    boot_delay: int = 0
+    features: list[str] = attrs.Factory(list)
+    gpu_assignment: str = attrs.field(default="none", metadata=_doc('"none" or "0" / "0, 1"'))
+    portainer_role: str | None = None
+    apparmor_profile: str | None = None
+    apparmor_manages_nesting: bool = False
+    pct_options: list[str] | None = attrs.field(
+        default=None, metadata=_doc('pct --features entries, e.g. "nesting=1"')
+    )
+    lxc_options: list[str] = attrs.Factory(list)
+    id_maps: list[IdMap] = attrs.Factory(list)
+    mount_points: list[MountPoint] = attrs.Factory(list)
+    zfs_volumes: list[Volume] = attrs.Factory(list)
+    volumes: list[Volume] = attrs.Factory(list)
+    firewall: Firewall | None = None
+    dependencies: list[Id] = attrs.Factory(list)
+    application_script: str | None = None
+    bootstrap_ca_url: str | None = None
+    health_check: LegacyHealthCheck | None = None
+    health_checks: list[HealthCheck] = attrs.Factory(list)
+    enable_lifecycle_snapshots: bool = False
+    trigger_sync_on_completion: bool = False
+    is_template: bool = attrs.field(
+        default=False, metadata=_doc("convert to a template at the end")
+    )
+    node: str | None = None
+    ready_timeout: int = attrs.field(
+        default=120, metadata=_doc("seconds to wait for `pct exec <id> -- true` after a start")
+    )
+    # Read by feature and application scripts only; handed to them in the guest JSON.
+    vllm_engine_config: dict[str, JSON] | None = None
+    traefik_service: dict[str, JSON] | None = None
+    ports: list[str] = attrs.Factory(list)
+    tests: dict[str, JSON] | None = None
+    nvidia_driver_version: str | None = None
+    nvidia_repo_url: str | None = None
+    nvidia_runfile_url: str | None = None
+
+    @property
+    def clone_source(self) -> Id | None:
+        return self.clone_from_ctid
+
+    def gpu_indices(self) -> list[int]:
+        """``"0, 1"`` -> [0, 1]; ``"none"`` -> []."""
+        if self.gpu_assignment.strip().lower() in ("", "none"):
+            return []
+        return [int(p) for p in self.gpu_assignment.split(",") if p.strip()]
+
+
+#: proxmox_defaults.lxc keys that have the model's shape and are merged.
+_HOST_DEFAULT_KEYS = (
+    "memory_mb",
+    "cores",
+    "swap_mb",
+    "storage_pool",
+    "storage_size_gb",
+    "unprivileged",
+)
+_FEATURE = re.compile(r"^[A-Za-z0-9_.-]+$")
+_GPU = re.compile(r"^(none|[0-9]+( *, *[0-9]+)*)$", re.IGNORECASE)
+
+
+def _once(diagnostics: Diagnostics, file: Any, path: str, message: str, *, fatal: bool) -> None:
+    """Report a file-root problem once, not once per container that inherits it."""
+    for p in diagnostics.problems:
+        if p.path == path and p.message == message:
+            return
+    (diagnostics.error if fatal else diagnostics.warn)(file, path, message)
+
+
+def parse_spec(guest: GuestConfig, diagnostics: Diagnostics) -> LxcSpec | None:
+    """Structure a container (file root keys merged under its own) and check what types cannot."""
+    keys = known_keys(LxcSpec)
+    merged: dict[str, Any] = {}
+    for key, value in guest.file_defaults.items():
+        if key in keys:
+            merged[key] = value
+        else:
+            _once(diagnostics, guest.file, key, "unknown key" + suggest(key, keys), fatal=True)
+    merged.update(guest.raw)
+    spec = diagnostics.structure(guest.file, guest.path, merged, LxcSpec)
+    if spec is None:
+        return None
+    path = guest.path
+    if spec.template is None and spec.clone_from_ctid is None:
+        diagnostics.error(
+            guest.file, path, "needs a template or a clone_from_ctid to be created from"
+        )
+    for index, feature in enumerate(spec.features):
+        if not _FEATURE.match(feature):
+            diagnostics.error(
+                guest.file, f"{path}.features[{index}]", f"not a feature name: {feature!r}"
+            )
+    if not _GPU.match(spec.gpu_assignment.strip()):
+        diagnostics.error(
+            guest.file, f"{path}.gpu_assignment", 'expected "none" or GPU indices like "0, 1"'
+        )
+    if spec.is_template and spec.enable_lifecycle_snapshots:
+        diagnostics.warn(
+            guest.file,
+            f"{path}.enable_lifecycle_snapshots",
+            "ignored for a template: Proxmox cannot convert a CT that has snapshots",
+        )
+    seen: dict[str, str] = {}
+    for key, items in (
+        ("mount_points", spec.mount_points),
+        ("zfs_volumes", spec.zfs_volumes),
+        ("volumes", spec.volumes),
+    ):
+        for index, item in enumerate(items):
+            target = item.container_path if isinstance(item, MountPoint) else item.mount_point
+            where = f"{key}[{index}]"
+            if target in seen:
+                diagnostics.error(
+                    guest.file, f"{path}.{where}", f"{target} is also mounted by {seen[target]}"
+                )
+            seen[target] = where
+    if spec.apparmor_profile not in (None, "unconfined"):
+        diagnostics.warn(
+            guest.file,
+            f"{path}.apparmor_profile",
+            "custom AppArmor profiles are not installed by phoenix; put `lxc.apparmor.profile: <name>` in lxc_options",
+        )
+    return spec
+
+
+def with_host_defaults(spec: LxcSpec, guest: GuestConfig, hypervisor: HypervisorConfig) -> LxcSpec:
+    """Fill keys the container leaves unset from ``proxmox_defaults.lxc`` (the lowest layer).
+
+    Only keys with the model's own shape are used; the rest (``network_config`` as an
+    ``"ip/cidr,gw,dns"`` string, ``features`` as ``"nesting=1"``, ``security``, ``nesting``) are
+    ignored with a logged warning: the old tool never applied them, and applying them now would
+    silently change every container.
+    """
+    defaults = hypervisor.proxmox_defaults.lxc
+    updates: dict[str, Any] = {}
+    for key in _HOST_DEFAULT_KEYS:
+        if key in defaults and key not in guest.raw and key not in guest.file_defaults:
+            updates[key] = defaults[key]
+    typed = {
+        k: v
+        for k, v in updates.items()
+        if isinstance(v, bool) == (k == "unprivileged") and isinstance(v, int | str)
+    }
+    return attrs.evolve(spec, **typed) if typed else spec
+
+
+def ignored_host_defaults(hypervisor: HypervisorConfig) -> list[str]:
+    """The ``proxmox_defaults.lxc`` keys :func:`with_host_defaults` does not use."""
+    return sorted(k for k in hypervisor.proxmox_defaults.lxc if k not in _HOST_DEFAULT_KEYS)

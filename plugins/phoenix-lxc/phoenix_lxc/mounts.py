@@ -1,0 +1,197 @@
+"""Mount points (``mount_points``, ``zfs_volumes``, ``volumes``), matched by container path.
+
+A mount already attached at its container path is never allocated again, whatever its
+``mpN`` slot; a missing one gets the lowest free slot. Bind-mount host directories are created
+when missing and owned as configured, with the ids mapped through the container's id map
+(not a hard-coded 100000), non-recursively and only when they differ.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+import attrs
+
+from phoenix_core import proxmox
+from phoenix_core.errors import PhoenixError
+from phoenix_core.logs import logger
+from phoenix_core.steps import Change, Step
+from phoenix_lxc.live import Live
+from phoenix_lxc.model import LxcSpec
+from phoenix_lxc.rawconf import host_id
+
+MAX_MP = 256
+
+
+@attrs.frozen
+class Wanted:
+    """One mount as the config wants it."""
+
+    path: str
+    volume: str  # a host path (bind mount) or "<pool>:<size_gb>" (allocated)
+    size_gb: int | None = None
+    read_only: bool = False
+    backup: bool | None = None
+
+    @property
+    def bind(self) -> bool:
+        return self.volume.startswith("/")
+
+    def option(self) -> str:
+        props = {"volume": self.volume, "mp": self.path}
+        if self.read_only:
+            props["ro"] = "1"
+        if self.backup is not None:
+            props["backup"] = "1" if self.backup else "0"
+        return proxmox.format_props(props, ("volume", "mp"))
+
+
+def wanted(spec: LxcSpec) -> list[Wanted]:
+    result = [
+        Wanted(
+            m.container_path.rstrip("/") or "/",
+            m.host_path.rstrip("/"),
+            None,
+            m.read_only,
+            m.backup,
+        )
+        for m in spec.mount_points
+    ]
+    for v in [*spec.zfs_volumes, *spec.volumes]:
+        result.append(
+            Wanted(
+                v.mount_point.rstrip("/") or "/",
+                f"{v.pool}:{v.size_gb}",
+                v.size_gb,
+                False,
+                v.backup,
+            )
+        )
+    return result
+
+
+def attached(live: Live) -> dict[str, tuple[str, dict[str, str]]]:
+    """Live mounts by container path: (slot, properties)."""
+    found = {}
+    for key, value in live.config().options.items():
+        if key.startswith("mp") and key[2:].isdigit():
+            props = proxmox.parse_props(value, "volume")
+            found[props.get("mp", "").rstrip("/") or "/"] = (key, props)
+    return found
+
+
+def _owner_changes(spec: LxcSpec, live: Live, missing_dirs: set[str]) -> list[Change]:
+    owned = [m for m in spec.mount_points if m.owner_uid is not None or m.owner_gid is not None]
+    if not owned:
+        return []
+    present = [m.host_path for m in owned if m.host_path not in missing_dirs]
+    stats: dict[str, str] = {}
+    if present:
+        result = live.query(["stat", "-c", "%u:%g %n", *present])
+        for line in result.stdout.splitlines():
+            ids, _, path = line.partition(" ")
+            stats[path] = ids
+    changes = []
+    for m in owned:
+        have = stats.get(m.host_path, "")
+        have_uid, _, have_gid = have.partition(":")
+        uid = (
+            str(host_id(spec.id_maps, "uid", m.owner_uid, spec.unprivileged))
+            if m.owner_uid is not None
+            else have_uid
+        )
+        gid = (
+            str(host_id(spec.id_maps, "gid", m.owner_gid, spec.unprivileged))
+            if m.owner_gid is not None
+            else have_gid
+        )
+        if f"{uid}:{gid}" != have:
+            changes.append(
+                Change(f"owner {m.host_path}", have or None, f"{uid or '-1'}:{gid or '-1'}")
+            )
+    return changes
+
+
+def step(spec: LxcSpec, live: Live, *, skip: Callable[[], bool]) -> Step:
+    def check() -> list[Change]:
+        if skip():
+            return []
+        have = attached(live)
+        changes: list[Change] = []
+        missing_dirs: set[str] = set()
+        for want in wanted(spec):
+            if want.path not in have:
+                if want.bind and not live.query(["test", "-d", want.volume]).ok:
+                    missing_dirs.add(want.volume)
+                    changes.append(Change(f"host dir {want.volume}", None, "created"))
+                changes.append(Change(f"mount {want.path}", None, want.option()))
+                continue
+            slot, props = have[want.path]
+            if want.bind:
+                same = props.get("volume", "").rstrip(
+                    "/"
+                ) == want.volume and proxmox.normalize_value(props.get("ro", "0")) == (
+                    "1" if want.read_only else "0"
+                )
+                if not same:
+                    changes.append(
+                        Change(
+                            f"mount {want.path}",
+                            f"{slot}: {live.config().get(slot)}",
+                            want.option(),
+                        )
+                    )
+            else:
+                pool = want.volume.split(":")[0]
+                if props.get("volume", "").split(":")[0] != pool:
+                    raise PhoenixError(
+                        f"CT {live.vmid}: {want.path} is on {props.get('volume')}, the config asks "
+                        f"pool {pool}; phoenix does not move volumes (pct move-volume)"
+                    )
+                size = proxmox.size_bytes(props.get("size", "0")) or 0
+                if want.size_gb is not None and size < want.size_gb << 30:
+                    changes.append(
+                        Change(f"size {want.path}", props.get("size"), f"{want.size_gb}G")
+                    )
+                elif want.size_gb is not None and size > want.size_gb << 30:
+                    raise PhoenixError(
+                        f"CT {live.vmid}: {want.path} is {props.get('size')}; shrinking to "
+                        f"{want.size_gb}G is not possible (nothing changed)"
+                    )
+        extra = sorted(set(have) - {w.path for w in wanted(spec)})
+        for path in extra:
+            logger.warning(
+                "CT {}: {} is mounted ({}) but not configured; left alone",
+                live.vmid,
+                path,
+                have[path][0],
+            )
+        return changes + _owner_changes(spec, live, missing_dirs)
+
+    def apply(changes: Sequence[Change]) -> None:
+        todo = {c.what for c in changes}
+        have = attached(live)
+        used = {slot for slot, _ in have.values()}
+        for want in wanted(spec):
+            if f"host dir {want.volume}" in todo:
+                live.change(["mkdir", "-p", want.volume])
+            if f"mount {want.path}" in todo:
+                slot = have[want.path][0] if want.path in have else _free(used)
+                used.add(slot)
+                live.change(["pct", "set", str(live.vmid), f"--{slot}", want.option()])
+            if f"size {want.path}" in todo:
+                live.change(
+                    ["pct", "resize", str(live.vmid), have[want.path][0], f"{want.size_gb}G"]
+                )
+        for change in changes:
+            if change.what.startswith("owner "):
+                live.change(["chown", str(change.after), change.what.removeprefix("owner ")])
+
+    return Step("mounts", check, apply)
+
+
+def _free(used: set[str]) -> str:
+    for index in range(MAX_MP):
+        if f"mp{index}" not in used:
+            return f"mp{index}"
+    raise PhoenixError(f"no free mount point slot (mp0..mp{MAX_MP - 1} all used)")
