@@ -9,6 +9,7 @@ health, template). Each is a :class:`~phoenix_core.steps.Step` whose check reads
 from __future__ import annotations
 
 from collections.abc import Sequence
+
 from phoenix_core.config.diagnostics import Diagnostics
 from phoenix_core.config.models import GuestConfig
 from phoenix_core.logs import logger
@@ -116,4 +117,3 @@ class LxcManager:
         if spec.is_template:
             steps.append(template.step(live))
         return steps
-

@@ -1,0 +1,138 @@
+"""Helpers for the LXC plugin's tests: configuration copies pointed at a simulated node, and
+the phoenix CLI run the way users run it (CliRunner in-process, or a subprocess).
+
+Imported by the test modules (no conftest.py: module names must stay unique across the repo).
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner, Result
+
+from phoenix_core.cli import build
+from phoenix_core.plugins import Plugins
+
+REPO = Path(__file__).resolve().parents[3]
+EXAMPLE_ETC = REPO / "contrib" / "examples" / "original-etc"
+SEED = REPO / "contrib" / "pve-sim" / "seeds" / "original-etc.json"
+OLD_PERSIST = "/mnt/pve/quickOS/lxc-persistent-data"
+#: Scripts the old config names that phoenix does not ship: tests provide stand-ins.
+STAND_IN_FEATURES = ("step_ca", "traefik", "trusted_ca", "step_cli")
+STAND_IN_APPS = (
+    "phoenix_hypervisor_lxc_101.sh",
+    "phoenix_hypervisor_lxc_102.sh",
+    "phoenix_hypervisor_lxc_103.sh",
+)
+ACCEPTANCE_IDS = ["900", "103", "101", "102"]
+
+
+def point_at(directory: Path, pve_etc: Path) -> None:
+    """Make a config directory's hypervisor file use the simulated node's /etc/pve."""
+    path = directory / "phoenix_hypervisor_config.json"
+    data = json.loads(path.read_text())
+    data["pve_etc"] = str(pve_etc)
+    path.write_text(json.dumps(data, indent=2))
+
+
+def copy_original(tmp_path: Path, pve_etc: Path) -> Path:
+    """The old configuration, unchanged except: ``pve_etc`` points at the simulator, the
+    persistent-data bind mounts live under tmp_path (not /mnt/pve of the test machine), and
+    stand-in scripts for what phoenix does not ship sit on the config's search path."""
+    target = tmp_path / "etc"
+    shutil.copytree(EXAMPLE_ETC, target)
+    point_at(target, pve_etc)
+    lxc = target / "phoenix_lxc_configs.json"
+    lxc.write_text(lxc.read_text().replace(OLD_PERSIST, str(tmp_path / "persist")))
+    (target / "features" / "lxc").mkdir(parents=True)
+    (target / "scripts").mkdir()
+    for name in STAND_IN_FEATURES:
+        (target / "features" / "lxc" / f"{name}.sh").write_text(
+            f"#!/bin/bash\necho stand-in {name}\n"
+        )
+    for name in STAND_IN_APPS:
+        (target / "scripts" / name).write_text('#!/bin/bash\necho "app for $1"\n')
+    return target
+
+
+def write_lxc(directory: Path, configs: dict[str, Any], pve_etc: Path, **root: Any) -> Path:
+    """A minimal config directory: the original hypervisor file and the given containers."""
+    directory.mkdir(parents=True, exist_ok=True)
+    shutil.copy(EXAMPLE_ETC / "phoenix_hypervisor_config.json", directory)
+    hyp = directory / "phoenix_hypervisor_config.json"
+    data = json.loads(hyp.read_text())
+    data["core_paths"] = {"lxc_config_file": str(directory / "phoenix_lxc_configs.json")}
+    data["pve_etc"] = str(pve_etc)
+    hyp.write_text(json.dumps(data, indent=2))
+    (directory / "phoenix_lxc_configs.json").write_text(
+        json.dumps({**root, "lxc_configs": configs}, indent=2)
+    )
+    return directory
+
+
+def base_ct(name: str, ip: str, mac: str, **extra: Any) -> dict[str, Any]:
+    """A small container from the seeded Ubuntu template."""
+    return {
+        "name": name,
+        "memory_mb": 1024,
+        "cores": 1,
+        "template": "/fastData/shared-iso/template/cache/ubuntu-24.04-standard_24.04-2_amd64.tar.zst",
+        "storage_pool": "quickOS-lxc-disks",
+        "storage_size_gb": 8,
+        "network_config": {"name": "eth0", "bridge": "vmbr0", "ip": ip, "gw": "10.0.0.1"},
+        "mac_address": mac,
+        "unprivileged": True,
+        **extra,
+    }
+
+
+class Cli:
+    """Runs ``phoenix`` in-process through click's CliRunner with the simulator first on PATH."""
+
+    def __init__(self, node: Any, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+        self.node = node
+        self.env = dict(node.env)
+        monkeypatch.setenv("PATH", node.env["PATH"])
+        self.log_dir = tmp_path / "logs"
+        self.plugins = Plugins().discover()
+
+    def __call__(self, *args: str) -> Result:
+        runner = CliRunner()
+        return runner.invoke(
+            build(self.plugins), ["--log-dir", str(self.log_dir), *args], obj=self.plugins
+        )
+
+    def json(self, *args: str) -> dict[str, Any]:
+        result = self(*args, "--output", "json")
+        return json.loads(result.stdout[result.stdout.index("{") :])
+
+    def subprocess(self, *args: str) -> subprocess.CompletedProcess[str]:
+        exe = Path(sys.executable).with_name("phoenix")
+        return subprocess.run(
+            [str(exe), "--log-dir", str(self.log_dir), *args],
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+
+
+def mutations(entries: list[dict[str, Any]]) -> list[list[str]]:
+    return [e["argv"] for e in entries if e["mutating"]]
+
+
+@pytest.fixture
+def cli(pve_node: Any, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Cli:
+    return Cli(pve_node, monkeypatch, tmp_path)
+
+
+@pytest.fixture
+def original(tmp_path: Path, pve_node: Any) -> Path:
+    return copy_original(tmp_path, pve_node.pve_etc)
