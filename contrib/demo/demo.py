@@ -2,7 +2,8 @@
 
 Brings up the Proxmox node simulator seeded with the storages and templates the example
 configuration names, copies the configuration next to it (pointing ``pve_etc`` at the
-simulated node and adding stand-ins for the homelab's own feature scripts), converges the
+simulated node, moving bind-mount sources under the demo directory and adding stand-ins for
+the homelab's own feature and application scripts), converges the
 containers whose dependency chain holds no VM, converges them again to show that nothing
 changes, prints their status and stops the node.
 """
@@ -47,8 +48,12 @@ def prepare_config(directory: Path, pve_etc: Path) -> Path:
         lxc_config_file="phoenix_lxc_configs.json", vm_config_file="phoenix_vm_configs.json"
     )
     hypervisor.write_text(json.dumps(data, indent=4))
-    if STAND_INS.is_dir():
-        shutil.copytree(STAND_INS, etc, dirs_exist_ok=True)
+    # Bind-mount sources live on the node; on this machine they go under the demo directory.
+    lxc = etc / "phoenix_lxc_configs.json"
+    lxc.write_text(
+        lxc.read_text().replace("/mnt/pve/quickOS/lxc-persistent-data", str(directory / "persist"))
+    )
+    shutil.copytree(STAND_INS, etc, dirs_exist_ok=True)
     return etc
 
 
