@@ -64,8 +64,10 @@ def run_steps(steps: Sequence[Step], *, dry_run: bool) -> list[StepReport]:
         changes = tuple(step.check())
         applied = False
         if changes:
+            # A dry run prints its plan as the result; its log lines would only repeat it.
+            level = "DEBUG" if dry_run else "INFO"
             for change in changes:
-                logger.info("{}: {}", step.name, change)
+                logger.log(level, "{}: {}", step.name, change)
             if not dry_run:
                 step.apply(changes)
                 applied = True
