@@ -97,6 +97,19 @@ def clone_argv(
     return argv
 
 
+def _require_clonable(
+    source: LxcSpec, source_id: int, source_live: Live, is_template: bool
+) -> None:
+    """Proxmox full-clones a running container only from a snapshot: say so before it fails."""
+    if is_template or source.template_snapshot_name or not source_live.running:
+        return
+    raise PhoenixError(
+        f"CT {source_id} is running and is neither a template nor has a "
+        f"template_snapshot_name, and Proxmox can only clone a running container from a "
+        f"snapshot: set template_snapshot_name (or is_template) on {source_id}, or stop it"
+    )
+
+
 def step(spec: LxcSpec, live: Live, config: Config) -> Step:
     """Create or clone the container when it does not exist."""
     plan: dict[str, object] = {}
@@ -133,6 +146,7 @@ def step(spec: LxcSpec, live: Live, config: Config) -> Step:
             source_id = plan["source_id"]
             source_live = Live(live.host, int(source_id), live.pve_etc)  # type: ignore[arg-type]
             is_template = source_live.exists and source_live.is_template
+            _require_clonable(plan["source"], source_id, source_live, is_template)  # type: ignore[arg-type]
             argv = clone_argv(spec, live.vmid, plan["source"], source_id, is_template)  # type: ignore[arg-type]
             live.change(argv, timeout=3600)
             return

@@ -170,3 +170,28 @@ def test_cli_as_a_subprocess_status_and_plan(cli: Cli, original: Path) -> None:
     proc = cli.subprocess("--config-dir", str(original), "plan", "900")
     assert proc.returncode == 0, proc.stderr
     assert mutations(node.since(mark)) == []
+
+
+def test_clone_of_a_running_source_without_snapshot_is_explained(cli: Cli, tmp_path: Path) -> None:
+    node = cli.node
+    configs = {
+        "955": base_ct("run-tpl", "10.0.9.55/24", "52:54:00:00:09:55", is_template=True),
+        "956": {
+            **base_ct("run-mid", "10.0.9.56/24", "52:54:00:00:09:56"),
+            "clone_from_ctid": "955",
+        },
+        "957": {
+            **base_ct("run-leaf", "10.0.9.57/24", "52:54:00:00:09:57"),
+            "clone_from_ctid": "956",
+        },
+    }
+    for ct in ("956", "957"):
+        del configs[ct]["template"]
+    etc = write_lxc(tmp_path / "running", configs, node.pve_etc)
+    result = cli("--config-dir", str(etc), "create", "957")
+    assert result.exit_code == 1
+    assert (
+        "CT 956 is running and is neither a template nor has a template_snapshot_name"
+        in result.output
+    )
+    assert not any(a[:2] == ["pct", "clone"] and a[3] == "957" for a in mutations(node.journal()))
