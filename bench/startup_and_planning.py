@@ -38,11 +38,15 @@ def median_ms(argv: list[str], runs: int) -> float:
 
 def slowest_imports(count: int = 6) -> list[tuple[int, str]]:
     code = "import sys; from phoenix_core.cli import main; sys.argv=['phoenix','--help']; main()"
-    result = subprocess.run([sys.executable, "-X", "importtime", "-c", code], capture_output=True, text=True)
+    result = subprocess.run(
+        [sys.executable, "-X", "importtime", "-c", code], capture_output=True, text=True
+    )
     rows = []
     for line in result.stderr.splitlines():
         if line.startswith("import time:") and "|" in line and "cumulative" not in line:
-            _self, cumulative, name = (part.strip() for part in line[len("import time:") :].split("|"))
+            _self, cumulative, name = (
+                part.strip() for part in line[len("import time:") :].split("|")
+            )
             if not name.startswith(" "):
                 rows.append((int(cumulative), name.strip()))
     return sorted(rows, reverse=True)[:count]
@@ -60,7 +64,12 @@ def synthetic(directory: Path, guests: int) -> Path:
             "storage_pool": "local-lvm",
             "storage_size_gb": 16,
             "unprivileged": True,
-            "network_config": {"name": "eth0", "bridge": "vmbr0", "ip": f"10.{index // 65536}.{index // 256 % 256}.{index % 256}/8", "gw": "10.0.0.1"},
+            "network_config": {
+                "name": "eth0",
+                "bridge": "vmbr0",
+                "ip": f"10.{index // 65536}.{index // 256 % 256}.{index % 256}/8",
+                "gw": "10.0.0.1",
+            },
             "boot_order": index % 7,
         }
         if index % 10 == 0:
@@ -70,7 +79,9 @@ def synthetic(directory: Path, guests: int) -> Path:
         if index % 10 == 5 and index > 20:
             guest["dependencies"] = [str(ident - 20)]
         if index % 10 == 9:
-            vms.append({"vmid": 500_000 + index, "name": f"vm-{index}", "dependencies": [str(ident - 1)]})
+            vms.append(
+                {"vmid": 500_000 + index, "name": f"vm-{index}", "dependencies": [str(ident - 1)]}
+            )
             continue
         lxc[str(ident)] = guest
     directory.mkdir(parents=True)
@@ -107,7 +118,9 @@ def main() -> None:
     baseline = median_ms([sys.executable, "-c", "pass"], args.runs)
     help_ms = median_ms([str(PHOENIX), "--help"], args.runs)
     print(f"python -c pass      median {baseline:6.1f} ms  ({args.runs} runs)")
-    print(f"phoenix --help      median {help_ms:6.1f} ms  (budget 150 ms; {help_ms - baseline:.1f} ms above the interpreter)")
+    print(
+        f"phoenix --help      median {help_ms:6.1f} ms  (budget 150 ms; {help_ms - baseline:.1f} ms above the interpreter)"
+    )
     print("slowest imports of phoenix --help (cumulative):")
     for micros, name in slowest_imports():
         print(f"  {micros / 1000:6.1f} ms  {name}")
@@ -115,11 +128,17 @@ def main() -> None:
     work = Path(tempfile.mkdtemp(prefix="phoenix-bench-"))
     try:
         seconds, count = plan_seconds(ROOT / "contrib" / "examples" / "original-etc", 20)
-        print(f"load+validate+order original-etc: {count:>6} guests in {seconds * 1e3:8.1f} ms  (old bash dispatcher: 1.9 s)")
+        print(
+            f"load+validate+order original-etc: {count:>6} guests in {seconds * 1e3:8.1f} ms  (old bash dispatcher: 1.9 s)"
+        )
         for guests in (100, 1_000, 10_000):
-            seconds, count = plan_seconds(synthetic(work / str(guests), guests), 5 if guests < 10_000 else 3)
+            seconds, count = plan_seconds(
+                synthetic(work / str(guests), guests), 5 if guests < 10_000 else 3
+            )
             note = "  (old bash dispatcher: 18.5 s for 400)" if guests == 100 else ""
-            print(f"load+validate+order synthetic:    {count:>6} guests in {seconds * 1e3:8.1f} ms{note}")
+            print(
+                f"load+validate+order synthetic:    {count:>6} guests in {seconds * 1e3:8.1f} ms{note}"
+            )
     finally:
         shutil.rmtree(work)
 
