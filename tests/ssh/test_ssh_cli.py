@@ -93,10 +93,10 @@ def etc(sim: Any, tmp_path_factory: pytest.TempPathFactory) -> Path:
     return etc
 
 
-def phoenix(
-    server: SSHServer, home: Path, etc: Path, *args: str, timeout: float = 120
-) -> subprocess.CompletedProcess[str]:
-    """``phoenix --host USER@127.0.0.1:PORT ...`` as a subprocess with the test user's HOME."""
+def invocation(
+    server: SSHServer, home: Path, etc: Path, *args: str
+) -> tuple[list[str], dict[str, str]]:
+    """argv and environment of ``phoenix --host USER@127.0.0.1:PORT ...`` for the user at ``home``."""
     env = {**os.environ, "HOME": str(home), "SSH_AUTH_SOCK": ""}
     argv = [
         str(Path(sys.executable).with_name("phoenix")),
@@ -108,7 +108,14 @@ def phoenix(
         str(etc),
         *args,
     ]
-    return subprocess.run(argv, env=env, capture_output=True, text=True, timeout=timeout)
+    return argv, env
+
+
+def phoenix(
+    server: SSHServer, home: Path, etc: Path, *args: str
+) -> subprocess.CompletedProcess[str]:
+    argv, env = invocation(server, home, etc, *args)
+    return subprocess.run(argv, env=env, capture_output=True, text=True, timeout=120)
 
 
 def test_status_create_converge_and_a_second_converge_over_ssh(
@@ -194,18 +201,7 @@ def test_sshd_killed_mid_converge_then_a_rerun_converges(
     try:
         sim.set_latency(1.0)
         mark = sim.mark()
-        env = {**os.environ, "HOME": str(own_home), "SSH_AUTH_SOCK": ""}
-        argv = [
-            str(Path(sys.executable).with_name("phoenix")),
-            "--log-dir",
-            str(tmp_path / "logs"),
-            "--host",
-            f"{server.user}@127.0.0.1:{server.port}",
-            "--config-dir",
-            str(victim_etc),
-            "converge",
-            "973",
-        ]
+        argv, env = invocation(server, own_home, victim_etc, "converge", "973")
         run = subprocess.Popen(
             argv, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
         )
