@@ -128,21 +128,52 @@ class Engine:
         return manager
 
     def run(self, verb: str, ids: Sequence[str | int]) -> RunResult:
-        """Run ``verb`` (create, converge, plan, start, stop, restart, delete) on ``ids``."""
-        targets = self.resolve(ids) if ids else self.all_ids()
-        ordered = self.order(verb, targets)
-        self.require_managers(ordered, targets)
+        """Run ``verb`` (create, converge, plan, start, stop, restart, delete) on ``ids``.
+
+        Without ids the verb takes every guest it can: see :meth:`managed_all`.
+        """
+        result = RunResult(verb, self.dry_run or verb == "plan")
+        if ids:
+            targets = self.resolve(ids)
+            ordered = self.order(verb, targets)
+            self.require_managers(ordered, targets)
+        else:
+            targets, result.outcomes = self.managed_all(verb)
+            ordered = self.order(verb, targets)
         if verb == "delete" and not self.options.get("force"):
             self._refuse_delete_with_dependents(targets)
-        result = RunResult(verb, self.dry_run or verb == "plan")
         self._run_each(verb, ordered, result)
         return result
 
+    def managed_all(self, verb: str) -> tuple[list[Id], list[Outcome]]:
+        """Every guest an installed manager can handle, and a ``skipped`` outcome for the rest.
+
+        A user with phoenix-lxc alone can still converge all containers whose dependency
+        chain holds no VM; each guest left out is listed with the plugin that would handle it.
+        """
+        managed: list[Id] = []
+        skipped: dict[Id, Outcome] = {}
+        for ident in self.order("converge", self.all_ids()):
+            guest = self.config.guests[ident]
+            blocker = next((d for d in guest.requires if d in skipped), None)
+            if self.plugins.manager(guest.kind) is None:
+                dist = KIND_DISTRIBUTIONS.get(guest.kind, f"a plugin for {guest.kind}")
+                note = f"no installed manager handles {guest.kind} guests (install {dist})"
+            elif blocker is not None:
+                note = f"requires {blocker}, which no installed manager handles"
+            else:
+                managed.append(ident)
+                continue
+            skipped[ident] = self._skipped(verb, guest, note)
+            logger.warning("{}: skipped: {}", guest, note)
+        wanted = set(managed)
+        return [i for i in self.all_ids() if i in wanted], list(skipped.values())
+
     def letsgo(self) -> RunResult:
         """Converge every guest in dependency order, then start non-templates by boot order."""
-        ordered = self.order("converge", self.all_ids())
-        self.require_managers(ordered, ordered)
         result = RunResult("LetsGo", self.dry_run)
+        targets, result.outcomes = self.managed_all("converge")
+        ordered = self.order("converge", targets)
         self._run_each("converge", ordered, result)
         if result.failed and not self.keep_going:
             return result

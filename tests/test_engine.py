@@ -254,3 +254,43 @@ def test_a_plugin_failing_to_register_is_skipped_whole(
     make_engine(chain).run("create", ["900"])
     assert seen == []
     assert "phoenix_register_managers raised RuntimeError: no" in fake_plugins.plugins[-1].error
+
+
+def test_converge_all_takes_what_installed_managers_handle(node: FakeNode, tmp_path: Path) -> None:
+    from phoenix_core.config import load_config
+    from phoenix_core.hosts.pool import HostPool
+    from phoenix_core.plugins import Plugins
+    from tests.support.fakenode import FakePlugin
+
+    plugins = Plugins(strict=True, disabled=set())
+    plugins.add(FakePlugin("lxc"), "lxc-only")
+    guests = {
+        **CHAIN,
+        "960": {"name": "needs-vm", "dependencies": ["9100"]},
+        "961": {"name": "after", "clone_from_ctid": "960"},
+    }
+    directory = write_guests(tmp_path / "etc", guests, [{"vmid": 9100, "name": "vm"}])
+    pool = HostPool()
+    pool._open[pool.default] = node
+    engine = Engine(
+        load_config(directory, plugins.managers()), plugins, pool, sleep=lambda _s: None
+    )
+
+    result = engine.run("converge", [])
+    statuses = {o.id: (o.status, o.note) for o in result.outcomes}
+    assert statuses[9100] == (
+        "skipped",
+        "no installed manager handles vm guests (install phoenix-vm)",
+    )
+    assert statuses[960] == ("skipped", "requires 9100, which no installed manager handles")
+    assert statuses[961] == ("skipped", "requires 960, which no installed manager handles")
+    assert [statuses[i][0] for i in (900, 901, 902)] == ["changed"] * 3
+    assert result.exit_code == 0
+    assert created(node) == [900, 901, 902]
+
+    starts = [o.id for o in engine.letsgo().outcomes if o.verb == "start"]
+    assert starts == [902, 901]
+    with pytest.raises(
+        UsageError, match=r"no installed manager handles vm 9100 \(a dependency of 960\) \(install phoenix-vm\)"
+    ):
+        engine.run("converge", ["961"])
