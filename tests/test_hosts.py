@@ -100,3 +100,41 @@ def test_pool_gives_local_by_default_and_one_host_per_node() -> None:
     assert pool.address_for("pve2") == NodeAddress("pve2")
     pool.nodes["pve2"] = NodeAddress("10.0.0.14", "root")
     assert pool.address_for("pve2") == NodeAddress("10.0.0.14", "root")
+
+
+def test_guests_reach_their_node_from_the_nodes_map(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import json
+
+    from phoenix_core.app import App
+    from phoenix_core.plugins import Plugins
+    from tests.conftest import write_guests
+    from tests.support.fakenode import FakeNode, FakePlugin
+
+    directory = write_guests(
+        tmp_path / "etc", {"101": {"name": "here"}, "102": {"name": "there", "node": "pve2"}}
+    )
+    hypervisor = directory / "phoenix_hypervisor_config.json"
+    data = json.loads(hypervisor.read_text())
+    data["nodes"] = {"pve2": {"address": "10.0.0.14", "user": "admin", "port": 2222, "sudo": True}}
+    hypervisor.write_text(json.dumps(data))
+    reached: list[NodeAddress] = []
+
+    def connect(self: HostPool, address: NodeAddress) -> FakeNode:
+        reached.append(address)
+        return FakeNode()
+
+    monkeypatch.setattr(HostPool, "_connect", connect)
+    plugins = Plugins(strict=True, disabled=set())
+    plugins.add(FakePlugin("lxc"), "fake")
+
+    engine = App(plugins=plugins, config_dir=str(directory), host="root@pve1").engine()
+    engine.run("converge", ["101", "102"])
+    assert reached == [NodeAddress("pve1", "root"), NodeAddress("10.0.0.14", "admin", 2222, True)]
+
+    reached.clear()
+    App(plugins=plugins, config_dir=str(directory), host="pve2").engine().run("converge", ["101"])
+    assert reached == [
+        NodeAddress("10.0.0.14", "admin", 2222, True)
+    ]  # --host names a configured node
