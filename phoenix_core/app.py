@@ -34,7 +34,6 @@ class App:
     verbosity: int = 0
     run_id: str = "-"
     _config: Any = None
-    _pool: Any = None
 
     def start_logging(self) -> None:
         from phoenix_core import logs

@@ -125,7 +125,11 @@ CASES: list[tuple[str, Callable[[Path], None], list[str]]] = [
         ct("101", start_at_boot="yes"),
         [LXC, "lxc_configs.101.start_at_boot: expected a boolean"],
     ),
-    ("dependencies-not-list", ct("101", dependencies="103"), [LXC, "lxc_configs.101.dependencies"]),
+    (
+        "dependencies-not-list",
+        ct("101", dependencies="103"),
+        [LXC, 'lxc_configs.101.dependencies: expected a list, got "103"'],
+    ),
     (
         "dependency-bad-id",
         ct("101", dependencies=["nginx"]),
@@ -227,7 +231,16 @@ CASES: list[tuple[str, Callable[[Path], None], list[str]]] = [
         edit(HV, lambda d: d["core_paths"].update(lxc_config_fle="x")),
         [HV, 'core_paths.lxc_config_fle: unknown key (did you mean "lxc_config_file"?)'],
     ),
-    ("core-paths-wrong-type", edit(HV, lambda d: d.update(core_paths=["a"])), [HV, "core_paths"]),
+    (
+        "core-paths-wrong-type",
+        edit(HV, lambda d: d.update(core_paths=["a"])),
+        [HV, 'core_paths: expected an object, got ["a"]'],
+    ),
+    (
+        "nodes-not-object",
+        edit(HV, lambda d: d.update(nodes=[])),
+        [HV, "nodes: expected an object, got []"],
+    ),
     (
         "core-path-missing-everywhere",
         edit(HV, lambda d: d["core_paths"].update(vm_config_file="/nowhere/vms.json")),

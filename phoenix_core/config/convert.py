@@ -10,13 +10,15 @@ from __future__ import annotations
 
 import difflib
 import json
+import typing
 from collections.abc import Iterator
 from typing import Any
 
 import attrs
 import cattrs
+from cattrs.cols import list_structure_factory
 from cattrs.errors import ClassValidationError, ForbiddenExtraKeysError, IterableValidationError
-from cattrs.gen import make_dict_structure_fn, override
+from cattrs.gen import make_dict_structure_fn, make_mapping_structure_fn, override
 
 from phoenix_core.config.types import Id, parse_id
 
@@ -58,6 +60,21 @@ def _structure_any(value: Any, _: type) -> Any:
     return value
 
 
+def _require(kind: type, name: str, structure: Any) -> Any:
+    """Wrap a structure function so a value of the wrong JSON container type is named plainly.
+
+    Without it cattrs iterates a string given for a list (one error per character) and
+    reports ``'list' object has no attribute 'keys'`` for a list given for an object.
+    """
+
+    def checked(value: Any, cls: type) -> Any:
+        if not isinstance(value, kind):
+            raise ValueProblem(f"expected {name}, got {show(value)}")
+        return structure(value, cls)
+
+    return checked
+
+
 def _forbid_extra_keys(converter: cattrs.Converter, cls: type) -> Any:
     """Attrs classes reject unknown keys; ``renames`` metadata maps JSON names like ``$schema``."""
     overrides = {
@@ -65,7 +82,18 @@ def _forbid_extra_keys(converter: cattrs.Converter, cls: type) -> Any:
         for f in attrs.fields(cls)
         if "json" in f.metadata
     }
-    return make_dict_structure_fn(cls, converter, _cattrs_forbid_extra_keys=True, **overrides)
+    structure = make_dict_structure_fn(cls, converter, _cattrs_forbid_extra_keys=True, **overrides)
+    return _require(dict, "an object", structure)
+
+
+def _list(converter: cattrs.Converter) -> Any:
+    """A list must be a JSON array before cattrs looks inside it."""
+    return lambda cls: _require(list, "a list", list_structure_factory(cls, converter))
+
+
+def _dict(converter: cattrs.Converter) -> Any:
+    """A dict must be a JSON object before cattrs looks inside it."""
+    return lambda cls: _require(dict, "an object", make_mapping_structure_fn(cls, converter))
 
 
 def make_converter() -> cattrs.Converter:
@@ -76,6 +104,12 @@ def make_converter() -> cattrs.Converter:
     converter.register_structure_hook(Any, _structure_any)
     converter.register_structure_hook_factory(
         attrs.has, lambda cls: _forbid_extra_keys(converter, cls)
+    )
+    converter.register_structure_hook_factory(
+        lambda c: typing.get_origin(c) is list, _list(converter)
+    )
+    converter.register_structure_hook_factory(
+        lambda c: typing.get_origin(c) is dict, _dict(converter)
     )
     return converter
 
@@ -131,13 +165,5 @@ def describe(exc: BaseException, path: str, cls: type | None = None) -> Iterator
         return
     if isinstance(exc, ValueProblem):
         yield path, str(exc)
-        return
-    if isinstance(exc, TypeError | AttributeError):
-        yield (
-            path,
-            "has the wrong type (expected an object here)"
-            if "mapping" in str(exc) or "items" in str(exc)
-            else str(exc),
-        )
         return
     yield path, str(exc) or type(exc).__name__
