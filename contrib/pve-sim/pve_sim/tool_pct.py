@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from . import formats
+from . import formats, guest_verbs
 from .argv import Args
 from .common import Verb, call, task, vmid_of
 from .node import Node
@@ -13,10 +13,7 @@ from .result import CliError, Result
 BIND_OR_DEV = ("/",)
 
 
-def _ct(node: Node, args: Args) -> tuple[int, str]:
-    vmid = vmid_of(args.positional[0])
-    node.require(vmid, "lxc")
-    return vmid, f"/nodes/{node.name}/lxc/{vmid}"
+_ct = guest_verbs.locator("lxc")
 
 
 def _host_path(args: Args, path: str) -> Path:
@@ -83,16 +80,6 @@ async def set_(node: Node, args: Args) -> Result:
     _, path = _ct(node, args)
     await call(node, "PUT", f"{path}/config", args.params(), USAGE["set"])
     return Result()
-
-
-def _action(action: str):
-    async def run(node: Node, args: Args) -> Result:
-        _, path = _ct(node, args)
-        upid = await call(node, "POST", f"{path}/status/{action}", args.params(), USAGE[action])
-        return await task(node, upid)
-
-    run.__doc__ = f"`pct {action} <vmid>`: POST status/{action}, synchronous like the CLI."
-    return run
 
 
 async def status(node: Node, args: Args) -> Result:
@@ -176,17 +163,6 @@ def _raw_sections(node: Node, vmid: int) -> dict[str, list[tuple[str, str]]]:
     return conffile.read_raw(node.conf_path(vmid, "lxc"))
 
 
-async def listsnapshot(node: Node, args: Args) -> Result:
-    _, path = _ct(node, args)
-    return Result(0, formats.snapshot_tree(await call(node, "GET", f"{path}/snapshot")))
-
-
-async def delsnapshot(node: Node, args: Args) -> Result:
-    _, path = _ct(node, args)
-    upid = await call(node, "DELETE", f"{path}/snapshot/{args.positional[1]}", args.params())
-    return await task(node, upid)
-
-
 async def rollback(node: Node, args: Args) -> Result:
     vmid, path = _ct(node, args)
     name = args.positional[1]
@@ -222,12 +198,6 @@ async def resize(node: Node, args: Args) -> Result:
     return await task(node, upid)
 
 
-async def unlock(node: Node, args: Args) -> Result:
-    vmid, _ = _ct(node, args)
-    node.pve.unlock(vmid)
-    return Result()
-
-
 USAGE = {
     "create": "pct create <vmid> <ostemplate> [OPTIONS]",
     "clone": "pct clone <vmid> <newid> [OPTIONS]",
@@ -244,12 +214,12 @@ VERBS: dict[str, Verb] = {
     "create": Verb(create, True, ("vmid", "ostemplate")),
     "clone": Verb(clone, True, ("vmid", "newid")),
     "set": Verb(set_, True, ("vmid",)),
-    "start": Verb(_action("start"), True, ("vmid",)),
-    "stop": Verb(_action("stop"), True, ("vmid",)),
-    "shutdown": Verb(_action("shutdown"), True, ("vmid",)),
-    "reboot": Verb(_action("reboot"), True, ("vmid",)),
-    "suspend": Verb(_action("suspend"), True, ("vmid",)),
-    "resume": Verb(_action("resume"), True, ("vmid",)),
+    "start": Verb(guest_verbs.power(_ct, "pct", "start", USAGE["start"]), True, ("vmid",)),
+    "stop": Verb(guest_verbs.power(_ct, "pct", "stop", USAGE["stop"]), True, ("vmid",)),
+    "shutdown": Verb(guest_verbs.power(_ct, "pct", "shutdown", USAGE["shutdown"]), True, ("vmid",)),
+    "reboot": Verb(guest_verbs.power(_ct, "pct", "reboot", USAGE["reboot"]), True, ("vmid",)),
+    "suspend": Verb(guest_verbs.power(_ct, "pct", "suspend", USAGE["suspend"]), True, ("vmid",)),
+    "resume": Verb(guest_verbs.power(_ct, "pct", "resume", USAGE["resume"]), True, ("vmid",)),
     "status": Verb(status, False, ("vmid",)),
     "list": Verb(list_, False),
     "config": Verb(config, False, ("vmid",)),
@@ -258,11 +228,11 @@ VERBS: dict[str, Verb] = {
     "push": Verb(push, True, ("vmid", "file", "destination")),
     "pull": Verb(pull, False, ("vmid", "path", "destination")),
     "snapshot": Verb(snapshot, True, ("vmid", "snapname")),
-    "listsnapshot": Verb(listsnapshot, False, ("vmid",)),
-    "delsnapshot": Verb(delsnapshot, True, ("vmid", "snapname")),
+    "listsnapshot": Verb(guest_verbs.listsnapshot(_ct), False, ("vmid",)),
+    "delsnapshot": Verb(guest_verbs.delsnapshot(_ct), True, ("vmid", "snapname")),
     "rollback": Verb(rollback, True, ("vmid", "snapname")),
     "template": Verb(template, True, ("vmid",)),
     "destroy": Verb(destroy, True, ("vmid",)),
     "resize": Verb(resize, True, ("vmid", "disk", "size")),
-    "unlock": Verb(unlock, True, ("vmid",)),
+    "unlock": Verb(guest_verbs.unlock(_ct), True, ("vmid",)),
 }

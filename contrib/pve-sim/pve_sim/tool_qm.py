@@ -10,7 +10,7 @@ import json
 import re
 from pathlib import Path
 
-from . import formats
+from . import formats, guest_verbs
 from .argv import Args
 from .common import Verb, call, task, vmid_of
 from .node import Node
@@ -20,10 +20,7 @@ DISK = re.compile(r"^(scsi|virtio|sata|ide|efidisk|tpmstate|unused)\d+$")
 UNITS = {"K": 1024, "M": 1024**2, "G": 1024**3, "T": 1024**4}
 
 
-def _vm(node: Node, args: Args) -> tuple[int, str]:
-    vmid = vmid_of(args.positional[0])
-    node.require(vmid, "qemu")
-    return vmid, f"/nodes/{node.name}/qemu/{vmid}"
+_vm = guest_verbs.locator("qemu")
 
 
 def _usage(verb: str, extra: str = "") -> str:
@@ -79,16 +76,6 @@ async def set_(node: Node, args: Args) -> Result:
     return Result()
 
 
-def _action(action: str):
-    async def run(node: Node, args: Args) -> Result:
-        _, path = _vm(node, args)
-        upid = await call(node, "POST", f"{path}/status/{action}", args.params(), _usage(action))
-        return await task(node, upid)
-
-    run.__doc__ = f"`qm {action} <vmid>`: POST status/{action}, synchronous like the CLI."
-    return run
-
-
 async def status(node: Node, args: Args) -> Result:
     _, path = _vm(node, args)
     data = await call(node, "GET", f"{path}/status/current")
@@ -135,17 +122,6 @@ async def snapshot(node: Node, args: Args) -> Result:
     return await task(node, upid)
 
 
-async def listsnapshot(node: Node, args: Args) -> Result:
-    _, path = _vm(node, args)
-    return Result(0, formats.snapshot_tree(await call(node, "GET", f"{path}/snapshot")))
-
-
-async def delsnapshot(node: Node, args: Args) -> Result:
-    _, path = _vm(node, args)
-    upid = await call(node, "DELETE", f"{path}/snapshot/{args.positional[1]}", args.params())
-    return await task(node, upid)
-
-
 async def rollback(node: Node, args: Args) -> Result:
     _, path = _vm(node, args)
     upid = await call(node, "POST", f"{path}/snapshot/{args.positional[1]}/rollback", args.params())
@@ -165,12 +141,6 @@ async def destroy(node: Node, args: Args) -> Result:
     if result.rc == 0:
         node.guestfs.drop_guest(vmid)
     return result
-
-
-async def unlock(node: Node, args: Args) -> Result:
-    vmid, _ = _vm(node, args)
-    node.pve.unlock(vmid)
-    return Result()
 
 
 def _bytes(text: str) -> int:
@@ -352,19 +322,19 @@ VERBS: dict[str, Verb] = {
     "create": Verb(create, True, ("vmid",)),
     "clone": Verb(clone, True, ("vmid", "newid")),
     "set": Verb(set_, True, ("vmid",)),
-    **{action: Verb(_action(action), True, ("vmid",)) for action in ACTIONS},
+    **{a: Verb(guest_verbs.power(_vm, "qm", a, _usage(a)), True, ("vmid",)) for a in ACTIONS},
     "status": Verb(status, False, ("vmid",)),
     "list": Verb(list_, False),
     "config": Verb(config, False, ("vmid",)),
     "pending": Verb(pending, False, ("vmid",)),
     "snapshot": Verb(snapshot, True, ("vmid", "snapname")),
-    "listsnapshot": Verb(listsnapshot, False, ("vmid",)),
-    "delsnapshot": Verb(delsnapshot, True, ("vmid", "snapname")),
+    "listsnapshot": Verb(guest_verbs.listsnapshot(_vm), False, ("vmid",)),
+    "delsnapshot": Verb(guest_verbs.delsnapshot(_vm), True, ("vmid", "snapname")),
     "rollback": Verb(rollback, True, ("vmid", "snapname")),
     "template": Verb(template, True, ("vmid",)),
     "destroy": Verb(destroy, True, ("vmid",)),
     "resize": Verb(resize, True, ("vmid", "disk", "size")),
-    "unlock": Verb(unlock, True, ("vmid",)),
+    "unlock": Verb(guest_verbs.unlock(_vm), True, ("vmid",)),
     "importdisk": Verb(disk_import, True, ("vmid", "source", "storage")),
     "disk import": Verb(disk_import, True, ("vmid", "source", "storage")),
     "cloudinit update": Verb(cloudinit_update, True, ("vmid",)),
