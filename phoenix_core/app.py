@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
+from phoenix_core.manager import VerbOptions
 from phoenix_core.plugins import Plugins
 
 if TYPE_CHECKING:
@@ -75,7 +76,9 @@ class App:
         options = HostOptions(accept_new_host_keys=self.accept_new_host_keys)
         return HostPool(default, nodes, options)
 
-    def engine(self, *, dry_run: bool = False, **options: Any) -> Engine:
+    def engine(
+        self, *, dry_run: bool = False, keep_going: bool = False, options: VerbOptions | None = None
+    ) -> Engine:
         from phoenix_core.engine import Engine
 
         return Engine(
@@ -83,7 +86,7 @@ class App:
             self.plugins,
             self.hosts,
             dry_run=self.dry_run or dry_run,
-            keep_going=self.keep_going or bool(options.pop("keep_going", False)),
+            keep_going=self.keep_going or keep_going,
             options=options,
         )
 

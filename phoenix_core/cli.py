@@ -12,6 +12,7 @@ import click
 from phoenix_core import __version__
 from phoenix_core.app import App
 from phoenix_core.errors import ConfigError, PhoenixError, UsageError
+from phoenix_core.manager import VerbOptions
 from phoenix_core.plugins import Plugins
 
 OUTPUT = click.option(
@@ -159,9 +160,17 @@ def cli(
     app.start_logging()
 
 
-def _run(verb: str, ids: tuple[str, ...], output: str, **options: Any) -> None:
+def _run(
+    verb: str,
+    ids: tuple[str, ...],
+    output: str,
+    *,
+    dry_run: bool,
+    keep_going: bool,
+    options: VerbOptions | None = None,
+) -> None:
     app: App = click.get_current_context().obj
-    result = app.engine(**options).run(verb, ids)
+    result = app.engine(dry_run=dry_run, keep_going=keep_going, options=options).run(verb, ids)
     from phoenix_core import render
 
     render.run_result(result, output)
@@ -216,7 +225,14 @@ def start(ids: tuple[str, ...], dry_run: bool, keep_going: bool, output: str) ->
 def stop(ids: tuple[str, ...], dry_run: bool, keep_going: bool, timeout: int, output: str) -> None:
     """Shut down only the given guests, dependents first (clean shutdown, then hard stop)."""
     _require(ids, "stop")
-    _run("stop", ids, output, dry_run=dry_run, keep_going=keep_going, timeout=timeout)
+    _run(
+        "stop",
+        ids,
+        output,
+        dry_run=dry_run,
+        keep_going=keep_going,
+        options=VerbOptions(timeout=timeout),
+    )
 
 
 @cli.command()
@@ -227,7 +243,14 @@ def restart(
 ) -> None:
     """Restart only the given guests, in dependency order."""
     _require(ids, "restart")
-    _run("restart", ids, output, dry_run=dry_run, keep_going=keep_going, timeout=timeout)
+    _run(
+        "restart",
+        ids,
+        output,
+        dry_run=dry_run,
+        keep_going=keep_going,
+        options=VerbOptions(timeout=timeout),
+    )
 
 
 @cli.command()
@@ -249,7 +272,14 @@ def delete(
         if not sys.stdin.isatty():
             raise UsageError("delete asks for confirmation: pass --yes when not at a terminal")
         click.confirm(f"Destroy {', '.join(ids)} and all their disks?", abort=True)
-    _run("delete", ids, output, dry_run=dry_run, keep_going=keep_going, force=force)
+    _run(
+        "delete",
+        ids,
+        output,
+        dry_run=dry_run,
+        keep_going=keep_going,
+        options=VerbOptions(force=force),
+    )
 
 
 @cli.command(name="LetsGo")

@@ -11,7 +11,7 @@ import time
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
-from phoenix_core.config.models import KIND_DISTRIBUTIONS, Config, GuestConfig
+from phoenix_core.config.models import KIND_DISTRIBUTIONS, Config, TargetConfig
 from phoenix_core.config.types import Id, parse_id
 from phoenix_core.errors import PhoenixError, UsageError
 from phoenix_core.graph import Graph
@@ -19,7 +19,7 @@ from phoenix_core.hosts.base import Host
 from phoenix_core.hosts.dryrun import DryRunHost
 from phoenix_core.hosts.pool import HostPool
 from phoenix_core.logs import logger, scrub
-from phoenix_core.manager import GuestState, Manager, RunContext
+from phoenix_core.manager import GuestState, Manager, RunContext, VerbOptions
 from phoenix_core.outcome import Outcome, RunResult
 from phoenix_core.plugins import Plugins
 from phoenix_core.steps import run_steps
@@ -39,7 +39,7 @@ class Engine:
         *,
         dry_run: bool = False,
         keep_going: bool = False,
-        options: dict[str, Any] | None = None,
+        options: VerbOptions | None = None,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self.config = config
@@ -47,7 +47,7 @@ class Engine:
         self.hosts = hosts
         self.dry_run = dry_run
         self.keep_going = keep_going
-        self.options = options or {}
+        self.options = options or VerbOptions()
         self.sleep = sleep
         self.graph = Graph({i: g.requires for i, g in config.guests.items()})
         self._dry_hosts: dict[int, DryRunHost] = {}
@@ -113,16 +113,16 @@ class Engine:
             )
 
     # -- running ---------------------------------------------------------------------------
-    def host_for(self, guest: GuestConfig) -> Host:
+    def host_for(self, guest: TargetConfig) -> Host:
         host = self.hosts.for_node(guest.common.node)
         if not self.dry_run:
             return host
         return self._dry_hosts.setdefault(id(host), DryRunHost(host))
 
-    def context(self, guest: GuestConfig) -> RunContext:
-        return RunContext(self.host_for(guest), self.config, self.dry_run, dict(self.options))
+    def context(self, guest: TargetConfig) -> RunContext:
+        return RunContext(self.host_for(guest), self.config, self.dry_run, self.options)
 
-    def manager_of(self, guest: GuestConfig) -> Manager:
+    def manager_of(self, guest: TargetConfig) -> Manager:
         manager = self.plugins.manager(guest.kind)
         assert manager is not None, "require_managers() runs first"
         return manager
@@ -140,7 +140,7 @@ class Engine:
         else:
             targets, result.outcomes = self.managed_all(verb)
             ordered = self.order(verb, targets)
-        if verb == "delete" and not self.options.get("force"):
+        if verb == "delete" and not self.options.force:
             self._refuse_delete_with_dependents(targets)
         self._run_each(verb, ordered, result)
         return result
@@ -211,10 +211,10 @@ class Engine:
                 if not self.keep_going:
                     break
 
-    def _skipped(self, verb: str, guest: GuestConfig, note: str) -> Outcome:
+    def _skipped(self, verb: str, guest: TargetConfig, note: str) -> Outcome:
         return Outcome(guest.id, guest.kind, guest.name, verb, "skipped", note=note)
 
-    def _one(self, verb: str, guest: GuestConfig, result: RunResult) -> Outcome:
+    def _one(self, verb: str, guest: TargetConfig, result: RunResult) -> Outcome:
         self._notify("phoenix_action_started", verb=verb, guest=guest, dry_run=result.dry_run)
         started = time.perf_counter()
         registered = self.plugins.by_kind[guest.kind]
@@ -225,7 +225,7 @@ class Engine:
         self._notify("phoenix_action_finished", verb=verb, guest=guest, outcome=outcome)
         return outcome
 
-    def _attempt(self, verb: str, guest: GuestConfig, dry_run: bool) -> Outcome:
+    def _attempt(self, verb: str, guest: TargetConfig, dry_run: bool) -> Outcome:
         manager = self.manager_of(guest)
         ctx = self.context(guest)
         outcome = Outcome(guest.id, guest.kind, guest.name, verb, "ok")
@@ -274,7 +274,7 @@ class Engine:
                     )
 
     # -- status ------------------------------------------------------------------------------
-    def status(self, ids: Sequence[str | int]) -> list[tuple[GuestConfig, GuestState | None]]:
+    def status(self, ids: Sequence[str | int]) -> list[tuple[TargetConfig, GuestState | None]]:
         """Live state of each target (all guests when none given); None where no manager is installed."""
         targets = self.resolve(ids) if ids else self.all_ids()
         if ids:

@@ -24,7 +24,7 @@ import pluggy
 if TYPE_CHECKING:
     import click
 
-    from phoenix_core.config.models import GuestConfig
+    from phoenix_core.config.models import TargetConfig
     from phoenix_core.engine import Outcome
     from phoenix_core.manager import ManagerSpec
 
@@ -63,7 +63,7 @@ def phoenix_register_commands(cli: click.Group) -> None:
 
 
 @hookspec
-def phoenix_action_started(verb: str, guest: GuestConfig, dry_run: bool) -> None:
+def phoenix_action_started(verb: str, guest: TargetConfig, dry_run: bool) -> None:
     """Observe the start of a verb on one guest (before any command runs for it).
 
     :param verb: the verb being run for this guest: ``create``, ``converge``, ``start``,
@@ -76,7 +76,7 @@ def phoenix_action_started(verb: str, guest: GuestConfig, dry_run: bool) -> None
 
 
 @hookspec
-def phoenix_action_finished(verb: str, guest: GuestConfig, outcome: Outcome) -> None:
+def phoenix_action_finished(verb: str, guest: TargetConfig, outcome: Outcome) -> None:
     """Observe the end of a verb on one guest, successful or not.
 
     :param verb: as for :func:`phoenix_action_started`.

@@ -16,7 +16,7 @@ import attrs
 
 if TYPE_CHECKING:
     from phoenix_core.config.diagnostics import Diagnostics
-    from phoenix_core.config.models import Config, GuestConfig
+    from phoenix_core.config.models import Config, TargetConfig
     from phoenix_core.hosts.base import Host
     from phoenix_core.steps import Step
 
@@ -63,25 +63,37 @@ class GuestState:
 MISSING = GuestState(exists=False)
 
 
+@attrs.frozen
+class VerbOptions:
+    """The flags of the verb being run, as the command line gave them.
+
+    ``timeout`` is the clean-shutdown budget of ``stop``/``restart``/``delete`` in seconds
+    (None: the manager's default); ``force`` lets ``delete`` go on while dependents exist.
+    """
+
+    force: bool = False
+    timeout: int | None = None
+
+
 @attrs.define
 class RunContext:
-    """Everything a manager needs to act on one guest.
+    """Everything a manager needs to act on one target.
 
-    ``host`` is the node the guest lives on (already wrapped for dry runs), ``config`` the
-    whole loaded configuration, ``options`` the verb's flags (``force``, ``timeout`` ...).
+    ``host`` is the node the target lives on (already wrapped for dry runs), ``config`` the
+    whole loaded configuration, ``options`` the verb's flags.
     """
 
     host: Host
     config: Config
     dry_run: bool = False
-    options: dict[str, Any] = attrs.Factory(dict)
+    options: VerbOptions = VerbOptions()
 
 
 @runtime_checkable
 class Manager(Protocol):
     """Implemented by every manager plugin (see ``docs/plugins/hooks.md``)."""
 
-    def parse(self, guest: GuestConfig, diagnostics: Diagnostics) -> Any:
+    def parse(self, guest: TargetConfig, diagnostics: Diagnostics) -> Any:
         """Validate the guest's own keys and return the manager's typed spec.
 
         Report problems with ``diagnostics.error``/``warn`` (naming the JSON path) rather than
@@ -89,10 +101,10 @@ class Manager(Protocol):
         """
         ...
 
-    def observe(self, guest: GuestConfig, ctx: RunContext) -> GuestState:
+    def observe(self, guest: TargetConfig, ctx: RunContext) -> GuestState:
         """Read the guest's live state with queries only."""
         ...
 
-    def steps(self, verb: StepVerb, guest: GuestConfig, ctx: RunContext) -> Sequence[Step]:
+    def steps(self, verb: StepVerb, guest: TargetConfig, ctx: RunContext) -> Sequence[Step]:
         """The steps that bring the guest to what ``verb`` asks, in order."""
         ...

@@ -19,11 +19,17 @@ def _show(value: Any) -> str:
 
 @attrs.frozen
 class Change:
-    """One difference between the live state and the desired state: what, from, to."""
+    """One difference between the live state and the desired state: what, from, to.
+
+    ``what``, ``before`` and ``after`` are for people (plan output, logs, ``-o json``);
+    ``data`` is for the step's own ``apply``: a typed value (a rule position, a snapshot name,
+    an attrs record) so that apply never parses the text back. It is left out of output.
+    """
 
     what: str
     before: Any = None
     after: Any = None
+    data: Any = attrs.field(default=None, eq=False, repr=False)
 
     def __str__(self) -> str:
         return f"{self.what}: {_show(self.before)} -> {_show(self.after)}"

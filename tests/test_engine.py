@@ -11,6 +11,7 @@ import pytest
 from phoenix_core.engine import Engine
 from phoenix_core.errors import UsageError
 from phoenix_core.hookspecs import hookimpl
+from phoenix_core.manager import VerbOptions
 from tests.conftest import write_guests
 from tests.support.fakenode import FakeNode
 
@@ -166,7 +167,7 @@ def test_delete_refuses_while_an_existing_guest_depends_on_it(
     with pytest.raises(UsageError, match=r"refusing to delete 901: lxc 902 .* depends on it"):
         make_engine(chain).run("delete", ["901"])
     assert 901 in node.guests
-    result = make_engine(chain, options={"force": True}).run("delete", ["901"])
+    result = make_engine(chain, options=VerbOptions(force=True)).run("delete", ["901"])
     assert result.exit_code == 0 and 901 not in node.guests
 
 
@@ -291,6 +292,7 @@ def test_converge_all_takes_what_installed_managers_handle(node: FakeNode, tmp_p
     starts = [o.id for o in engine.letsgo().outcomes if o.verb == "start"]
     assert starts == [902, 901]
     with pytest.raises(
-        UsageError, match=r"no installed manager handles vm 9100 \(a dependency of 960\) \(install phoenix-vm\)"
+        UsageError,
+        match=r"no installed manager handles vm 9100 \(a dependency of 960\) \(install phoenix-vm\)",
     ):
         engine.run("converge", ["961"])

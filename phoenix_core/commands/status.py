@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from phoenix_core.config.models import KIND_DISTRIBUTIONS, GuestConfig
+from phoenix_core.config.models import KIND_DISTRIBUTIONS, TargetConfig
 from phoenix_core.manager import GuestState
 from phoenix_core.render import emit_json, table
 
 
-def status_record(guest: GuestConfig, state: GuestState | None) -> dict[str, object]:
+def status_record(guest: TargetConfig, state: GuestState | None) -> dict[str, object]:
     record: dict[str, object] = {
         "id": guest.id,
         "kind": guest.kind,
@@ -34,7 +34,7 @@ def status_record(guest: GuestConfig, state: GuestState | None) -> dict[str, obj
     return record
 
 
-def show_status(rows: Sequence[tuple[GuestConfig, GuestState | None]], output: str) -> None:
+def show_status(rows: Sequence[tuple[TargetConfig, GuestState | None]], output: str) -> None:
     records = [status_record(g, s) for g, s in rows]
     if output == "json":
         emit_json(records)

@@ -5,16 +5,16 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from phoenix_core.config.diagnostics import Diagnostics
-from phoenix_core.config.models import GuestConfig
+from phoenix_core.config.models import TargetConfig
 from phoenix_core.config.types import Id
 from phoenix_core.graph import Graph, format_cycle
 
 
 def check_duplicate_ids(
-    guests: Iterable[GuestConfig], diagnostics: Diagnostics
-) -> dict[Id, GuestConfig]:
+    guests: Iterable[TargetConfig], diagnostics: Diagnostics
+) -> dict[Id, TargetConfig]:
     """Index guests by id; an id defined twice (in one file or across files) is an error."""
-    index: dict[Id, GuestConfig] = {}
+    index: dict[Id, TargetConfig] = {}
     for guest in guests:
         first = index.get(guest.id)
         if first is None:
@@ -28,7 +28,7 @@ def check_duplicate_ids(
     return index
 
 
-def check_references(guests: dict[Id, GuestConfig], diagnostics: Diagnostics) -> None:
+def check_references(guests: dict[Id, TargetConfig], diagnostics: Diagnostics) -> None:
     """Every clone source and dependency must be a defined guest; a clone source of the same kind."""
     for guest in guests.values():
         clone = guest.clone_from
@@ -60,14 +60,14 @@ def check_references(guests: dict[Id, GuestConfig], diagnostics: Diagnostics) ->
                 )
 
 
-def check_cycles(graph: Graph, guests: dict[Id, GuestConfig], diagnostics: Diagnostics) -> None:
+def check_cycles(graph: Graph, guests: dict[Id, TargetConfig], diagnostics: Diagnostics) -> None:
     cycle = graph.find_cycle()
     if cycle:
         first = guests[cycle[0]]
         diagnostics.error(first.file, first.path, f"dependency cycle: {format_cycle(cycle)}")
 
 
-def _ip(guest: GuestConfig) -> str | None:
+def _ip(guest: TargetConfig) -> str | None:
     net = guest.raw.get("network_config")
     ip = net.get("ip") if isinstance(net, dict) else None
     if not isinstance(ip, str) or ip.lower() in ("", "dhcp", "manual", "auto"):
@@ -75,7 +75,7 @@ def _ip(guest: GuestConfig) -> str | None:
     return ip.split("/")[0]
 
 
-def _macs(guest: GuestConfig) -> list[tuple[str, str]]:
+def _macs(guest: TargetConfig) -> list[tuple[str, str]]:
     found = []
     mac = guest.raw.get("mac_address")
     if isinstance(mac, str) and mac:
@@ -88,9 +88,9 @@ def _macs(guest: GuestConfig) -> list[tuple[str, str]]:
     return found
 
 
-def check_unique_addresses(guests: dict[Id, GuestConfig], diagnostics: Diagnostics) -> None:
+def check_unique_addresses(guests: dict[Id, TargetConfig], diagnostics: Diagnostics) -> None:
     """Two guests with one static IP or one MAC address break each other's networking."""
-    seen: dict[tuple[str, str], GuestConfig] = {}
+    seen: dict[tuple[str, str], TargetConfig] = {}
     for guest in guests.values():
         items = [("network_config.ip", _ip(guest)), *_macs(guest)]
         for key, value in items:
@@ -106,10 +106,10 @@ def check_unique_addresses(guests: dict[Id, GuestConfig], diagnostics: Diagnosti
                 )
 
 
-def _has_feature(guest: GuestConfig, feature: str, guests: dict[Id, GuestConfig]) -> bool:
+def _has_feature(guest: TargetConfig, feature: str, guests: dict[Id, TargetConfig]) -> bool:
     """True when the guest or a guest it was cloned from installs ``feature``."""
     seen: set[Id] = set()
-    current: GuestConfig | None = guest
+    current: TargetConfig | None = guest
     while current is not None and current.id not in seen:
         seen.add(current.id)
         features = current.raw.get("features")
@@ -119,7 +119,7 @@ def _has_feature(guest: GuestConfig, feature: str, guests: dict[Id, GuestConfig]
     return False
 
 
-def check_gpu_features(guests: dict[Id, GuestConfig], diagnostics: Diagnostics) -> None:
+def check_gpu_features(guests: dict[Id, TargetConfig], diagnostics: Diagnostics) -> None:
     """A GPU passed through without the nvidia feature (here or up the clone chain) has no driver."""
     for guest in guests.values():
         gpu = guest.raw.get("gpu_assignment")

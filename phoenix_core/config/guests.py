@@ -1,4 +1,4 @@
-"""Turning the two guest files of the original layout into :class:`GuestConfig` records."""
+"""Turning the two guest files of the original layout into :class:`TargetConfig` records."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import attrs
 
 from phoenix_core.config.convert import show, suggest
 from phoenix_core.config.diagnostics import Diagnostics
-from phoenix_core.config.models import GuestCommon, GuestConfig
+from phoenix_core.config.models import GuestCommon, TargetConfig
 from phoenix_core.config.types import Id, parse_id
 
 _COMMON_KEYS = {f.name for f in attrs.fields(GuestCommon)}
@@ -26,7 +26,7 @@ def _common(
     return diagnostics.structure(file, path, picked, GuestCommon)
 
 
-def lxc_guests(file: Path, data: Any, diagnostics: Diagnostics) -> Iterator[GuestConfig]:
+def lxc_guests(file: Path, data: Any, diagnostics: Diagnostics) -> Iterator[TargetConfig]:
     """Guests of ``phoenix_lxc_configs.json``: ``lxc_configs`` keyed by CTID.
 
     Every other root key is a default for the containers (the old tool looked a missing
@@ -52,7 +52,7 @@ def lxc_guests(file: Path, data: Any, diagnostics: Diagnostics) -> Iterator[Gues
             yield guest
 
 
-def vm_guests(file: Path, data: Any, diagnostics: Diagnostics) -> Iterator[GuestConfig]:
+def vm_guests(file: Path, data: Any, diagnostics: Diagnostics) -> Iterator[TargetConfig]:
     """Guests of ``phoenix_vm_configs.json``: the ``vms`` list, each with its ``vmid``."""
     if not isinstance(data, dict):
         diagnostics.error(file, "", f"expected a JSON object at the top, got {show(data)}")
@@ -89,7 +89,7 @@ def _guest(
     path: str,
     defaults: dict[str, Any],
     diagnostics: Diagnostics,
-) -> GuestConfig | None:
+) -> TargetConfig | None:
     try:
         ident: Id = parse_id(key)
     except ValueError:
@@ -104,4 +104,4 @@ def _guest(
     common = _common(kind, raw, file, path, diagnostics)
     if common is None:
         return None
-    return GuestConfig(ident, kind, file, path, common, raw, defaults)
+    return TargetConfig(ident, kind, file, path, common, raw, defaults)

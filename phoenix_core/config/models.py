@@ -114,7 +114,7 @@ class GuestCommon:
 
 
 @attrs.define
-class GuestConfig:
+class TargetConfig:
     """One guest as the engine sees it, whatever its kind.
 
     ``raw`` is the guest's own JSON object, untouched, and ``file_defaults`` the keys at the
@@ -160,9 +160,9 @@ class Config:
 
     directory: Path
     hypervisor: HypervisorConfig
-    guests: dict[Id, GuestConfig]
+    guests: dict[Id, TargetConfig]
     files: dict[str, Path]
     warnings: list[str] = attrs.Factory(list)
 
-    def of_kind(self, kind: str) -> list[GuestConfig]:
+    def of_kind(self, kind: str) -> list[TargetConfig]:
         return [g for g in self.guests.values() if g.kind == kind]

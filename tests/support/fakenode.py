@@ -13,7 +13,7 @@ from typing import Any
 import attrs
 
 from phoenix_core.config.diagnostics import Diagnostics
-from phoenix_core.config.models import GuestConfig
+from phoenix_core.config.models import TargetConfig
 from phoenix_core.errors import HostError
 from phoenix_core.hookspecs import hookimpl
 from phoenix_core.hosts.base import CommandResult
@@ -103,23 +103,23 @@ class FakeSpec:
 class FakeManager:
     """Manages guests on a :class:`FakeNode` with two steps: exists, then memory/cores."""
 
-    def parse(self, guest: GuestConfig, diagnostics: Diagnostics) -> FakeSpec | None:
+    def parse(self, guest: TargetConfig, diagnostics: Diagnostics) -> FakeSpec | None:
         picked = {k: v for k, v in guest.raw.items() if k in ("memory_mb", "cores")}
         return diagnostics.structure(guest.file, guest.path, picked, FakeSpec)
 
-    def observe(self, guest: GuestConfig, ctx: RunContext) -> GuestState:
+    def observe(self, guest: TargetConfig, ctx: RunContext) -> GuestState:
         result = ctx.host.query(["pct", "status", str(guest.id)])
         if not result.ok:
             return MISSING
         return GuestState(exists=True, status=result.stdout.split(":")[1].strip())
 
-    def _config(self, guest: GuestConfig, ctx: RunContext) -> dict[str, str]:
+    def _config(self, guest: TargetConfig, ctx: RunContext) -> dict[str, str]:
         result = ctx.host.query(["pct", "config", str(guest.id)])
         if not result.ok:
             return {}
         return dict(line.split(": ", 1) for line in result.stdout.splitlines())
 
-    def steps(self, verb: str, guest: GuestConfig, ctx: RunContext) -> list[Step]:
+    def steps(self, verb: str, guest: TargetConfig, ctx: RunContext) -> list[Step]:
         vmid = str(guest.id)
         spec: FakeSpec = guest.spec
         host = ctx.host

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from phoenix_core.config.diagnostics import Diagnostics
-from phoenix_core.config.models import GuestConfig
+from phoenix_core.config.models import TargetConfig
 from phoenix_core.logs import logger
 from phoenix_core.manager import MISSING, GuestState, RunContext, StepVerb
 from phoenix_core.steps import Step
@@ -40,10 +40,10 @@ class LxcManager:
     def __init__(self) -> None:
         self._warned: set[str] = set()
 
-    def parse(self, guest: GuestConfig, diagnostics: Diagnostics) -> LxcSpec | None:
+    def parse(self, guest: TargetConfig, diagnostics: Diagnostics) -> LxcSpec | None:
         return parse_spec(guest, diagnostics)
 
-    def observe(self, guest: GuestConfig, ctx: RunContext) -> GuestState:
+    def observe(self, guest: TargetConfig, ctx: RunContext) -> GuestState:
         live = Live(ctx.host, guest.id, ctx.config.hypervisor.pve_etc)
         if not live.exists:
             return MISSING
@@ -56,7 +56,7 @@ class LxcManager:
             name=conf.get("hostname"),
         )
 
-    def spec_for(self, guest: GuestConfig, ctx: RunContext) -> LxcSpec:
+    def spec_for(self, guest: TargetConfig, ctx: RunContext) -> LxcSpec:
         """The guest's spec with ``proxmox_defaults.lxc`` filled in (the lowest defaults layer)."""
         hypervisor = ctx.config.hypervisor
         ignored = ignored_host_defaults(hypervisor)
@@ -70,10 +70,10 @@ class LxcManager:
             )
         return with_host_defaults(guest.spec, guest, hypervisor)
 
-    def steps(self, verb: StepVerb, guest: GuestConfig, ctx: RunContext) -> Sequence[Step]:
+    def steps(self, verb: StepVerb, guest: TargetConfig, ctx: RunContext) -> Sequence[Step]:
         spec = self.spec_for(guest, ctx)
         live = Live(ctx.host, guest.id, ctx.config.hypervisor.pve_etc)
-        timeout = int(ctx.options.get("timeout") or power.DEFAULT_SHUTDOWN_TIMEOUT)
+        timeout = ctx.options.timeout or power.DEFAULT_SHUTDOWN_TIMEOUT
         if verb == "start":
             return [power.running_step(live, spec.ready_timeout, skip=lambda: False)]
         if verb == "stop":
@@ -87,7 +87,7 @@ class LxcManager:
         raise ValueError(f"the lxc manager has no verb {verb!r}")
 
     def converge_steps(
-        self, spec: LxcSpec, guest: GuestConfig, ctx: RunContext, live: Live
+        self, spec: LxcSpec, guest: TargetConfig, ctx: RunContext, live: Live
     ) -> list[Step]:
         """Every converge step in order. Scripts are resolved first: a missing one fails here,
         before anything changes."""

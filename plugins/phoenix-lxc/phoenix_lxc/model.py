@@ -16,7 +16,7 @@ import attrs
 
 from phoenix_core.config.convert import known_keys, suggest
 from phoenix_core.config.diagnostics import Diagnostics
-from phoenix_core.config.models import GuestConfig, HypervisorConfig
+from phoenix_core.config.models import HypervisorConfig, TargetConfig
 from phoenix_core.config.types import Id
 
 JSON = Any
@@ -224,7 +224,7 @@ def _once(diagnostics: Diagnostics, file: Any, path: str, message: str, *, fatal
     (diagnostics.error if fatal else diagnostics.warn)(file, path, message)
 
 
-def parse_spec(guest: GuestConfig, diagnostics: Diagnostics) -> LxcSpec | None:
+def parse_spec(guest: TargetConfig, diagnostics: Diagnostics) -> LxcSpec | None:
     """Structure a container (file root keys merged under its own) and check what types cannot."""
     keys = known_keys(LxcSpec)
     merged: dict[str, Any] = {}
@@ -280,7 +280,7 @@ def parse_spec(guest: GuestConfig, diagnostics: Diagnostics) -> LxcSpec | None:
     return spec
 
 
-def with_host_defaults(spec: LxcSpec, guest: GuestConfig, hypervisor: HypervisorConfig) -> LxcSpec:
+def with_host_defaults(spec: LxcSpec, guest: TargetConfig, hypervisor: HypervisorConfig) -> LxcSpec:
     """Fill keys the container leaves unset from ``proxmox_defaults.lxc`` (the lowest layer).
 
     Only keys with the model's own shape are used; the rest (``network_config`` as an

@@ -25,7 +25,7 @@ from typing import Any
 import attrs
 
 from phoenix_core import proxmox
-from phoenix_core.config.models import Config, GuestConfig
+from phoenix_core.config.models import Config, TargetConfig
 from phoenix_core.errors import PhoenixError
 from phoenix_core.logs import logger
 from phoenix_core.steps import Change, Step
@@ -134,7 +134,7 @@ def resolve_all(spec: LxcSpec, config: Config) -> Found:
     return Found(features, app, tuple(checks))
 
 
-def guest_payload(guest: GuestConfig) -> bytes:
+def guest_payload(guest: TargetConfig) -> bytes:
     """The guest's configuration as scripts see it: file root keys, then its own, plus ``ctid``."""
     data = {**guest.file_defaults, **guest.raw, "ctid": guest.id}
     return json.dumps(data, indent=2, sort_keys=True).encode()
