@@ -98,11 +98,10 @@ def plan_seconds(directory: Path, repeat: int) -> tuple[float, int]:
     from phoenix_core.plugins import Plugins
 
     plugins = Plugins().discover()
-    managers = plugins.managers()
     samples = []
     for _ in range(repeat):
         started = time.perf_counter()
-        config = load_config(directory, managers)
+        config = load_config(directory, plugins)
         engine = Engine(config, plugins, HostPool())
         order = engine.order("converge", engine.all_ids())
         samples.append(time.perf_counter() - started)

@@ -1,3 +1,3 @@
 """phoenix-core: the verb-first dispatcher that manager plugins plug into."""
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"

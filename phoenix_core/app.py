@@ -51,7 +51,7 @@ class App:
             from phoenix_core.config import config_dir, load_config
             from phoenix_core.logs import logger
 
-            self._config = load_config(config_dir(self.config_dir), self.plugins.managers())
+            self._config = load_config(config_dir(self.config_dir), self.plugins)
             for warning in self._config.warnings:
                 logger.warning(warning)
         return self._config

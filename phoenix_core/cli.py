@@ -52,7 +52,8 @@ def _version(ctx: click.Context, _: click.Parameter, value: bool) -> None:
     plugins: Plugins = ctx.find_root().obj
     click.echo(f"phoenix-core {__version__}")
     for info in plugins.plugins:
-        state = f"failed: {info.error}" if info.error else ", ".join(info.managers + info.verbs)
+        provides = [m.name for m in info.managers] + info.verbs
+        state = f"failed: {info.error}" if info.error else ", ".join(provides)
         click.echo(f"  {info.distribution} {info.version} ({info.name}: {state})")
     ctx.exit(0)
 
@@ -337,12 +338,12 @@ def validate() -> None:
 
 
 @config.command()
-@click.argument("file", type=click.Choice(["hypervisor", "lxc", "vm"]))
-def schema(file: str) -> None:
-    """Print the JSON Schema of one configuration file (for editors)."""
+@click.argument("kind", metavar="hypervisor|KIND")
+def schema(kind: str) -> None:
+    """Print the JSON Schema of the hypervisor file or of an installed kind's file (for editors)."""
     from phoenix_core.commands.config import print_schema
 
-    print_schema(file, click.get_current_context().obj.plugins)
+    print_schema(kind, click.get_current_context().obj.plugins)
 
 
 def build(plugins: Plugins) -> click.Group:
@@ -365,6 +366,9 @@ def main(argv: list[str] | None = None, plugins: Plugins | None = None) -> int:
         click.echo(
             f"phoenix: warning: plugin {info.name} ({info.label}) skipped: {info.error}", err=True
         )
+    for info in plugins.plugins:
+        for warning in info.warnings:
+            click.echo(f"phoenix: warning: plugin {info.name} ({info.label}) {warning}", err=True)
     try:
         root.main(argv, prog_name="phoenix", obj=plugins)
     except SystemExit as exc:

@@ -1,8 +1,8 @@
-"""Runs a verb over ordered targets, one guest at a time, and collects the outcomes.
+"""Runs a verb over ordered targets, one at a time, and collects the outcomes.
 
-The engine knows nothing about LXC or VMs: it orders ids with the dependency graph, finds
-each guest's manager and host, runs the manager's steps (checks only, in a dry run) and
-tells observers through the ``phoenix_action_*`` hooks.
+The engine knows no kind of guest: it orders targets (guests and host targets) with the
+dependency graph, finds each target's manager and node, runs the manager's steps (checks
+only, in a dry run) and tells observers through the ``phoenix_action_*`` hooks.
 """
 
 from __future__ import annotations
@@ -11,13 +11,14 @@ import time
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
-from phoenix_core.config.models import KIND_DISTRIBUTIONS, Config, TargetConfig
-from phoenix_core.config.types import Id, parse_id
+from phoenix_core.config.models import Config, TargetConfig
+from phoenix_core.config.types import Id, TargetId, parse_target
 from phoenix_core.errors import PhoenixError, UsageError
 from phoenix_core.graph import Graph
 from phoenix_core.hosts.base import Host
 from phoenix_core.hosts.dryrun import DryRunHost
 from phoenix_core.hosts.pool import HostPool
+from phoenix_core.layout import GuestFile
 from phoenix_core.logs import logger, scrub
 from phoenix_core.manager import GuestState, Manager, RunContext, VerbOptions
 from phoenix_core.outcome import Outcome, RunResult
@@ -49,68 +50,86 @@ class Engine:
         self.keep_going = keep_going
         self.options = options or VerbOptions()
         self.sleep = sleep
-        self.graph = Graph({i: g.requires for i, g in config.guests.items()})
+        edges: dict[TargetId, list[TargetId]] = {h: [] for h in config.hosts}
+        edges.update((i, g.requires) for i, g in config.guests.items())
+        self.graph = Graph(edges)
         self._dry_hosts: dict[int, DryRunHost] = {}
 
     # -- targets -------------------------------------------------------------------------
-    def resolve(self, ids: Iterable[str | int]) -> list[Id]:
-        """Parse and check the requested ids (duplicates dropped); unknown ids are exit 2."""
-        result: list[Id] = []
+    def resolve(self, ids: Iterable[str | int]) -> list[TargetId]:
+        """Parse and check the requested targets (duplicates dropped); unknown ones are exit 2."""
+        result: list[TargetId] = []
         for text in ids:
             try:
-                ident = parse_id(text)
+                ident = parse_target(text)
             except ValueError:
                 raise UsageError(
-                    f"{text!r} is not a guest id (expected a number like 101)"
+                    f"{text!r} is not a target (expected a guest id like 101, host or host:NODE)"
                 ) from None
-            if ident not in self.config.guests:
-                files = " or ".join(
-                    sorted(n for n in self.config.files if n != "phoenix_hypervisor_config.json")
-                )
-                raise UsageError(f"{ident} is not defined in {files or 'any guest file'}")
+            if ident not in self.config:
+                raise UsageError(self._undefined(ident))
             if ident not in result:
                 result.append(ident)
         return result
 
-    def all_ids(self) -> list[Id]:
-        """Every guest: containers by id, then VMs in file order (the old tool's order)."""
-        lxc = sorted(g.id for g in self.config.guests.values() if g.kind == "lxc")
-        rest = [g.id for g in self.config.guests.values() if g.kind != "lxc"]
-        return lxc + rest
+    def _undefined(self, ident: TargetId) -> str:
+        if isinstance(ident, str):
+            if not self.config.hosts:
+                return f"{ident}: no installed manager handles host targets (install a host manager such as phoenix-hypervisor)"
+            return f"{ident} is not a node of this configuration (known: {', '.join(self.config.hosts)})"
+        files = " or ".join(sorted(n for n in self.config.files if n.endswith("_configs.json")))
+        return f"{ident} is not defined in {files or 'any guest file'}{self.config.unread_hint()}"
 
-    def order(self, verb: str, targets: Sequence[Id]) -> list[Id]:
-        if verb in ("create", "converge", "plan", "start"):
+    def all_ids(self) -> list[TargetId]:
+        """Every target: host targets, then each kind's guests (by id in files keyed by id,
+        in file order in files that list them), kinds by name."""
+        by_kind: dict[str, list[Id]] = {}
+        for guest in self.config.guests.values():
+            by_kind.setdefault(guest.kind, []).append(guest.id)
+        ordered: list[TargetId] = list(self.config.hosts)
+        for kind in sorted(by_kind):
+            registered = self.plugins.by_kind.get(kind)
+            listed = registered is not None and isinstance(registered.spec.config, GuestFile)
+            keyed = not listed or registered.spec.config.id_key is None  # type: ignore[union-attr]
+            ordered += sorted(by_kind[kind]) if keyed else by_kind[kind]
+        return ordered
+
+    def order(self, verb: str, targets: Sequence[TargetId]) -> list[TargetId]:
+        """Targets and what they require, requirements first, for the build verbs; only the
+        targets for the others (``start`` adds dependencies, never a host target)."""
+        if verb in ("create", "converge", "plan"):
             return self.graph.order(targets)
+        if verb == "start":
+            wanted = set(targets)
+            return [i for i in self.graph.order(targets) if i in wanted or not isinstance(i, str)]
         if verb in ("stop", "delete"):
             return self.graph.reverse_order(targets)
         wanted = set(targets)
         return [i for i in self.graph.order(targets) if i in wanted]
 
-    def require_managers(self, ordered: Sequence[Id], targets: Sequence[Id]) -> None:
-        """Refuse, before anything runs, a plan that holds guests no installed manager handles.
+    def require_managers(self, ordered: Sequence[TargetId], targets: Sequence[TargetId]) -> None:
+        """Refuse, before anything runs, a plan that needs what is not installed.
 
-        Every such guest is named, with the guest that pulled it in and the distribution
-        to install, so one error message says all that is missing.
+        A target whose manager is missing, or a requirement defined in a file no installed
+        manager reads: every one is named, with the target that pulled it in, so one error
+        message says all that is missing.
         """
         dependents = self.graph.dependents()
-        missing: dict[str, list[str]] = {}
+        missing: list[str] = []
         for ident in ordered:
-            guest = self.config.guests[ident]
-            if self.plugins.manager(guest.kind) is not None:
+            if ident in self.config and self.plugins.manager(self.config.target(ident).kind):
                 continue
             why = ""
             if ident not in targets:
                 needed_by = next((d for d in dependents.get(ident, []) if d in ordered), None)
                 why = f" (a dependency of {needed_by})" if needed_by else " (a dependency)"
-            missing.setdefault(guest.kind, []).append(f"{guest.kind} {ident}{why}")
+            if ident in self.config:
+                target = self.config.target(ident)
+                missing.append(f"{target.kind} {ident}{why}: no installed manager handles it")
+            else:
+                missing.append(f"{ident}{why} is not defined in the files read")
         if missing:
-            raise UsageError(
-                "; ".join(
-                    f"no installed manager handles {', '.join(items)} "
-                    f"(install {KIND_DISTRIBUTIONS.get(kind, 'a plugin for ' + kind)})"
-                    for kind, items in missing.items()
-                )
-            )
+            raise UsageError("; ".join(missing) + self.config.unread_hint())
 
     # -- running ---------------------------------------------------------------------------
     def host_for(self, guest: TargetConfig) -> Host:
@@ -128,7 +147,7 @@ class Engine:
         return manager
 
     def run(self, verb: str, ids: Sequence[str | int]) -> RunResult:
-        """Run ``verb`` (create, converge, plan, start, stop, restart, delete) on ``ids``.
+        """Run ``verb`` (create, converge, plan, start, stop, restart, delete) on targets.
 
         Without ids the verb takes every guest it can: see :meth:`managed_all`.
         """
@@ -145,27 +164,33 @@ class Engine:
         self._run_each(verb, ordered, result)
         return result
 
-    def managed_all(self, verb: str) -> tuple[list[Id], list[Outcome]]:
-        """Every guest an installed manager can handle, and a ``skipped`` outcome for the rest.
+    def managed_all(self, verb: str) -> tuple[list[TargetId], list[Outcome]]:
+        """Every target an installed manager can handle, and a ``skipped`` outcome for the rest.
 
         A user with phoenix-lxc alone can still converge all containers whose dependency
-        chain holds no VM; each guest left out is listed with the plugin that would handle it.
+        chain needs no guest of a file it cannot read; each guest left out says why.
         """
-        managed: list[Id] = []
-        skipped: dict[Id, Outcome] = {}
+        managed: list[TargetId] = []
+        skipped: dict[TargetId, Outcome] = {}
         for ident in self.order("converge", self.all_ids()):
-            guest = self.config.guests[ident]
-            blocker = next((d for d in guest.requires if d in skipped), None)
-            if self.plugins.manager(guest.kind) is None:
-                dist = KIND_DISTRIBUTIONS.get(guest.kind, f"a plugin for {guest.kind}")
-                note = f"no installed manager handles {guest.kind} guests (install {dist})"
+            if ident not in self.config:
+                continue
+            target = self.config.target(ident)
+            blocker = next(
+                (d for d in target.requires if d in skipped or d not in self.config), None
+            )
+            if self.plugins.manager(target.kind) is None:
+                note = f"no installed manager handles {target.kind} targets"
+            elif blocker is not None and blocker not in self.config:
+                note = f"requires {blocker}, which is not defined in the files read"
+                note += self.config.unread_hint().replace(";", ":", 1)
             elif blocker is not None:
-                note = f"requires {blocker}, which no installed manager handles"
+                note = f"requires {blocker}, which is skipped"
             else:
                 managed.append(ident)
                 continue
-            skipped[ident] = self._skipped(verb, guest, note)
-            logger.warning("{}: skipped: {}", guest, note)
+            skipped[ident] = self._skipped(verb, target, note)
+            logger.warning("{}: skipped: {}", target, note)
         wanted = set(managed)
         return [i for i in self.all_ids() if i in wanted], list(skipped.values())
 
@@ -179,7 +204,7 @@ class Engine:
             return result
         failed = {o.id for o in result.failed}
         boot = sorted(
-            (g for g in map(self.config.guests.__getitem__, ordered) if not g.is_template),
+            (g for g in map(self.config.target, ordered) if not (g.is_template or g.is_host)),
             key=lambda g: (
                 UNORDERED_BOOT if g.common.boot_order is None else g.common.boot_order,
                 g.id,
@@ -194,10 +219,10 @@ class Engine:
                 self.sleep(guest.common.boot_delay)
         return result
 
-    def _run_each(self, verb: str, ordered: Sequence[Id], result: RunResult) -> None:
-        failed: set[Id] = set()
+    def _run_each(self, verb: str, ordered: Sequence[TargetId], result: RunResult) -> None:
+        failed: set[TargetId] = set()
         for ident in ordered:
-            guest = self.config.guests[ident]
+            guest = self.config.target(ident)
             blocked = [d for d in guest.requires if d in failed]
             if blocked:
                 failed.add(ident)
@@ -215,14 +240,14 @@ class Engine:
         return Outcome(guest.id, guest.kind, guest.name, verb, "skipped", note=note)
 
     def _one(self, verb: str, guest: TargetConfig, result: RunResult) -> Outcome:
-        self._notify("phoenix_action_started", verb=verb, guest=guest, dry_run=result.dry_run)
+        self._notify("phoenix_action_started", verb=verb, target=guest, dry_run=result.dry_run)
         started = time.perf_counter()
         registered = self.plugins.by_kind[guest.kind]
         with logger.contextualize(manager=registered.spec.name, prefix=f"{guest.id} "):
             outcome = self._attempt(verb, guest, result.dry_run)
         outcome.duration = time.perf_counter() - started
         result.outcomes.append(outcome)
-        self._notify("phoenix_action_finished", verb=verb, guest=guest, outcome=outcome)
+        self._notify("phoenix_action_finished", verb=verb, target=guest, outcome=outcome)
         return outcome
 
     def _attempt(self, verb: str, guest: TargetConfig, dry_run: bool) -> Outcome:
@@ -257,14 +282,14 @@ class Engine:
             outcome.status = "planned" if dry_run else "changed"
         return outcome
 
-    def _refuse_delete_with_dependents(self, targets: Sequence[Id]) -> None:
+    def _refuse_delete_with_dependents(self, targets: Sequence[TargetId]) -> None:
         wanted = set(targets)
         dependents = self.graph.dependents()
         for ident in targets:
             for dependent in dependents.get(ident, []):
                 if dependent in wanted:
                     continue
-                guest = self.config.guests[dependent]
+                guest = self.config.target(dependent)
                 manager = self.plugins.manager(guest.kind)
                 state = manager.observe(guest, self.context(guest)) if manager else None
                 if state is None or state.exists:
@@ -275,27 +300,24 @@ class Engine:
 
     # -- status ------------------------------------------------------------------------------
     def status(self, ids: Sequence[str | int]) -> list[tuple[TargetConfig, GuestState | None]]:
-        """Live state of each target (all guests when none given); None where no manager is installed."""
+        """Live state of each target (all when none given); None where no manager is installed."""
         targets = self.resolve(ids) if ids else self.all_ids()
         if ids:
             self.require_managers(targets, targets)
         rows = []
         for ident in targets:
-            guest = self.config.guests[ident]
-            manager = self.plugins.manager(guest.kind)
-            rows.append((guest, manager.observe(guest, self.context(guest)) if manager else None))
+            target = self.config.target(ident)
+            manager = self.plugins.manager(target.kind)
+            state = manager.observe(target, self.context(target)) if manager else None
+            rows.append((target, state))
         return rows
 
     def _notify(self, hook_name: str, **kwargs: Any) -> None:
-        """Call each observer on its own, so one observer's bug cannot silence the others."""
-        for impl in getattr(self.plugins.hook, hook_name).get_hookimpls():
-            try:
-                impl.function(*(kwargs[name] for name in impl.argnames))
-            except Exception as exc:
-                logger.warning(
-                    "observer {} of {} raised {}: {}",
-                    impl.plugin_name,
-                    hook_name,
-                    type(exc).__name__,
-                    exc,
-                )
+        """Call the observers through pluggy; each one's exception is already logged by the
+        guard :mod:`phoenix_core.plugins` puts around it, a wrapper's is logged here."""
+        try:
+            getattr(self.plugins.hook, hook_name)(**kwargs)
+        except Exception as exc:
+            logger.warning(
+                "an observer wrapper of {} raised {}: {}", hook_name, type(exc).__name__, exc
+            )

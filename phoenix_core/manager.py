@@ -1,10 +1,11 @@
 """The contract between the core and a manager plugin.
 
-A manager owns one kind of guest (``lxc``, ``vm``) or the host itself. The core loads the
-configuration, orders the targets and drives the verbs; the manager answers three questions
-for an id: what its typed configuration is (:meth:`Manager.parse`), what state it is in now
-(:meth:`Manager.observe`), and which :class:`~phoenix_core.steps.Step` objects bring it to the
-state a verb asks for (:meth:`Manager.steps`).
+A manager owns one kind of target: guests configured in a file (``lxc``, ``vm``, or a kind a
+third party adds) or the host itself. The core loads the configuration, orders the targets and
+drives the verbs; the manager answers, for a target: its typed configuration
+(:meth:`Manager.parse`), its live state (:meth:`Manager.observe`), what it holds while acting
+(:meth:`Manager.resources`), and which :class:`~phoenix_core.steps.Step` objects bring it to
+the state a verb asks for (:meth:`Manager.steps`).
 """
 
 from __future__ import annotations
@@ -14,34 +15,67 @@ from typing import TYPE_CHECKING, Any, Literal, Protocol, runtime_checkable
 
 import attrs
 
+from phoenix_core.layout import GuestFile, HostTargets
+from phoenix_core.names import DEFAULT_NODE
+
 if TYPE_CHECKING:
     from phoenix_core.config.diagnostics import Diagnostics
     from phoenix_core.config.models import Config, TargetConfig
     from phoenix_core.hosts.base import Host
     from phoenix_core.steps import Step
 
-#: The manager API version this core speaks. A manager declaring another one is refused,
-#: so a plugin built for a future contract fails loudly instead of half-working.
-API_VERSION = 1
-SUPPORTED_API_VERSIONS = frozenset({1})
+#: The manager API version this core speaks. Every :class:`ManagerSpec` names the version it
+#: was written for (there is no default), and a version this core does not support is refused,
+#: so a plugin built for another contract fails loudly instead of half-working.
+API_VERSION = 2
+SUPPORTED_API_VERSIONS = frozenset({API_VERSION})
 
-#: Verbs a manager turns into steps. ``create`` is ``converge`` of a guest that is missing.
+#: Verbs a manager turns into steps. ``create`` and ``plan`` are ``converge`` to a manager.
 StepVerb = Literal["converge", "start", "stop", "restart", "delete"]
 
 
 @attrs.frozen
+class Resource:
+    """Something an action holds while it runs; two actions holding one never overlap.
+
+    Names are ``guest:<id>`` (its config lock), ``storage:<node>:<id>`` (heavy allocation:
+    a template download, a disk import) and ``node:<name>``. A ``shared`` hold only excludes
+    exclusive holds of the same name: every guest action holds its node shared, host setup
+    holds it exclusively.
+    """
+
+    name: str
+    shared: bool = False
+
+    @classmethod
+    def guest(cls, ident: object) -> Resource:
+        return cls(f"guest:{ident}")
+
+    @classmethod
+    def storage(cls, node: str | None, storage: str) -> Resource:
+        return cls(f"storage:{node or DEFAULT_NODE}:{storage}")
+
+    @classmethod
+    def node(cls, name: str | None, *, shared: bool) -> Resource:
+        return cls(f"node:{name or DEFAULT_NODE}", shared)
+
+
+@attrs.frozen(kw_only=True)
 class ManagerSpec:
     """What a plugin registers through ``phoenix_register_managers``.
 
-    ``kind`` is the kind of guest the manager owns: ``lxc`` for ids from
-    ``phoenix_lxc_configs.json``, ``vm`` for ids from ``phoenix_vm_configs.json``. ``factory``
-    builds the manager lazily, so registering costs nothing at ``phoenix --help``.
+    ``kind`` names the targets the manager owns (``lxc``, ``vm``, ``hypervisor``); ``config``
+    says where they are configured: a :class:`GuestFile` layout, or :class:`HostTargets`.
+    ``factory`` builds the manager lazily, so registering costs nothing at ``phoenix --help``.
+    ``api_version`` is the manager API the plugin was written for: required, compared with
+    :data:`SUPPORTED_API_VERSIONS`.
     """
 
     name: str
     kind: str
     factory: Callable[[], Manager]
-    api_version: int = API_VERSION
+    api_version: int
+    config: GuestFile | HostTargets
     description: str = ""
 
 
@@ -91,20 +125,34 @@ class RunContext:
 
 @runtime_checkable
 class Manager(Protocol):
-    """Implemented by every manager plugin (see ``docs/plugins/hooks.md``)."""
+    """Implemented by every manager plugin (see ``docs/plugins/hooks.md``).
 
-    def parse(self, guest: TargetConfig, diagnostics: Diagnostics) -> Any:
-        """Validate the guest's own keys and return the manager's typed spec.
+    A manager may also set ``config_model``, the attrs class of its spec, from which
+    ``phoenix config schema <kind>`` generates the JSON Schema of its targets.
+    """
+
+    def parse(self, target: TargetConfig, diagnostics: Diagnostics) -> Any:
+        """Validate the target's own keys and return the manager's typed spec.
 
         Report problems with ``diagnostics.error``/``warn`` (naming the JSON path) rather than
-        raising, so one run lists every mistake. Called once per guest at load time.
+        raising, so one run lists every mistake. Called once per target at load time; the
+        result is stored in ``target.spec``.
         """
         ...
 
-    def observe(self, guest: TargetConfig, ctx: RunContext) -> GuestState:
-        """Read the guest's live state with queries only."""
+    def observe(self, target: TargetConfig, ctx: RunContext) -> GuestState:
+        """Read the target's live state with queries only."""
         ...
 
-    def steps(self, verb: StepVerb, guest: TargetConfig, ctx: RunContext) -> Sequence[Step]:
-        """The steps that bring the guest to what ``verb`` asks, in order."""
+    def resources(self, verb: StepVerb, target: TargetConfig, config: Config) -> set[Resource]:
+        """What acting on ``target`` for ``verb`` holds, from configuration alone.
+
+        At least :meth:`Resource.guest` of the target itself; a clone also holds its source,
+        a template download its storage. The engine never runs two actions holding one
+        resource together (``shared`` holds excepted), so Proxmox's own locks are not fought.
+        """
+        ...
+
+    def steps(self, verb: StepVerb, target: TargetConfig, ctx: RunContext) -> Sequence[Step]:
+        """The steps that bring the target to what ``verb`` asks, in order."""
         ...

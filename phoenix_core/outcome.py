@@ -6,7 +6,7 @@ from typing import Literal
 
 import attrs
 
-from phoenix_core.config.types import Id
+from phoenix_core.config.types import TargetId
 from phoenix_core.steps import Change, StepReport
 
 Status = Literal["ok", "changed", "planned", "exists", "failed", "skipped"]
@@ -14,14 +14,14 @@ Status = Literal["ok", "changed", "planned", "exists", "failed", "skipped"]
 
 @attrs.define
 class Outcome:
-    """The result of one verb on one guest.
+    """The result of one verb on one target.
 
     ``ok``: in sync, nothing to do. ``changed``: drift found and repaired. ``planned``: drift
     found by a dry run. ``exists``: ``create`` found the guest and left it alone.
     ``failed``: ``error`` says why. ``skipped``: not attempted, ``note`` says why.
     """
 
-    id: Id
+    id: TargetId
     kind: str
     name: str
     verb: str

@@ -5,11 +5,20 @@ loaded once (the same entry point seen twice on ``sys.path`` counts once); one t
 to import or to register is reported and skipped, so a broken plugin never takes the rest
 down, unless ``PHOENIX_STRICT_PLUGINS=1`` makes that fatal. ``PHOENIX_DISABLE_PLUGINS=a,b``
 blocks plugins by entry-point or distribution name.
+
+Hooks are called through pluggy, so ``tryfirst``, ``trylast`` and wrappers behave as pluggy
+documents them. Two things are added, the way pytest does them for ``pytest_*``: every
+``phoenix_*`` attribute of a plugin counts as an implementation (so a misspelt one is caught by
+:meth:`Plugins.check_pending` even without the marker), and an observer that raises is logged
+with its plugin's name while the other observers still run.
 """
 
 from __future__ import annotations
 
+import difflib
+import functools
 import os
+from collections.abc import Callable
 from importlib.metadata import EntryPoint, entry_points
 from typing import TYPE_CHECKING, Any
 
@@ -18,7 +27,7 @@ import pluggy
 
 from phoenix_core import hookspecs
 from phoenix_core.errors import PluginError
-from phoenix_core.manager import SUPPORTED_API_VERSIONS, Manager, ManagerSpec
+from phoenix_core.manager import API_VERSION, SUPPORTED_API_VERSIONS, Manager, ManagerSpec
 
 if TYPE_CHECKING:
     import click
@@ -36,9 +45,10 @@ class PluginInfo:
     distribution: str
     version: str
     module: str
-    managers: list[str] = attrs.Factory(list)
+    managers: list[ManagerSpec] = attrs.Factory(list)
     verbs: list[str] = attrs.Factory(list)
     error: str | None = None
+    warnings: list[str] = attrs.Factory(list)
 
     @property
     def label(self) -> str:
@@ -51,6 +61,35 @@ class Registered:
     plugin: PluginInfo
 
 
+#: Hooks whose implementations only observe: their exceptions are logged, not raised.
+OBSERVERS = ("phoenix_action_started", "phoenix_action_finished")
+
+
+class _PluginManager(pluggy.PluginManager):
+    """Every ``phoenix_*`` attribute is a hook implementation, marked or not (as in pytest)."""
+
+    def parse_hookimpl_opts(self, plugin: Any, name: str) -> Any:
+        opts = super().parse_hookimpl_opts(plugin, name)
+        if opts is None and name.startswith("phoenix_") and callable(getattr(plugin, name, None)):
+            return {}
+        return opts
+
+
+def _guarded(function: Callable[..., Any], hook: str, plugin: str) -> Callable[..., Any]:
+    """An observer that logs its own exception instead of ending the hook call."""
+
+    @functools.wraps(function)
+    def call(*args: Any, **kwargs: Any) -> None:
+        try:
+            function(*args, **kwargs)
+        except Exception as exc:
+            from phoenix_core.logs import logger
+
+            logger.warning("observer {} of {} raised {}: {}", plugin, hook, type(exc).__name__, exc)
+
+    return call
+
+
 class Plugins:
     """The plugins of one run: the pluggy manager, the registered managers and the failures."""
 
@@ -59,7 +98,7 @@ class Plugins:
         if disabled is None:
             disabled = {n.strip() for n in os.environ.get(ENV_DISABLE, "").split(",") if n.strip()}
         self.disabled = disabled
-        self.pm = pluggy.PluginManager(hookspecs.PROJECT)
+        self.pm = _PluginManager(hookspecs.PROJECT)
         self.pm.add_hookspecs(hookspecs)
         self.plugins: list[PluginInfo] = []
         self.by_kind: dict[str, Registered] = {}
@@ -76,6 +115,7 @@ class Plugins:
             if ep.name in self.disabled or dist in self.disabled:
                 continue
             self._load(ep, dist)
+        self.check_pending()
         return self
 
     def _load(self, ep: EntryPoint, dist: str) -> None:
@@ -98,6 +138,30 @@ class Plugins:
         info = PluginInfo(name, distribution, version, getattr(plugin, "__name__", repr(plugin)))
         self.plugins.append(info)
         self._register(info, plugin)
+        self.check_pending()
+
+    def check_pending(self) -> None:
+        """Report implementations of hooks that do not exist (a misspelt ``phoenix_*`` name).
+
+        Fatal under ``PHOENIX_STRICT_PLUGINS=1``; otherwise a warning on the plugin, which
+        ``phoenix`` prints at start-up and ``phoenix plugins`` lists.
+        """
+        known = [name for name in vars(hookspecs) if name.startswith("phoenix_")]
+        for name, caller in vars(self.pm.hook).items():
+            if caller.has_spec():
+                continue
+            close = difflib.get_close_matches(name, known, n=1)
+            hint = f" (did you mean {close[0]}?)" if close else ""
+            for impl in caller.get_hookimpls():
+                info = next((p for p in self.plugins if p.name == impl.plugin_name), None)
+                message = f"implements {name}, which is not a phoenix hook{hint}"
+                if info is None or message in info.warnings:
+                    continue
+                if self.strict:
+                    raise PluginError(
+                        f"plugin {info.name} ({info.label}): {message} [{ENV_STRICT} is set]"
+                    )
+                info.warnings.append(message)
 
     def _register(self, info: PluginInfo, module: Any) -> None:
         if self.pm.is_registered(module):
@@ -108,6 +172,10 @@ class Plugins:
         except pluggy.PluginValidationError as exc:
             self._fail(info, f"invalid hook implementation: {exc}")
             return
+        for hook in OBSERVERS:
+            for impl in getattr(self.pm.hook, hook).get_hookimpls():
+                if impl.plugin is module and not (impl.wrapper or impl.hookwrapper):
+                    impl.function = _guarded(impl.function, hook, info.name)
         self._register_managers(info, module)
 
     def _fail(self, info: PluginInfo, message: str) -> None:
@@ -124,7 +192,10 @@ class Plugins:
             hook(register=specs.append)
         except Exception as exc:
             self.pm.unregister(module)
-            self._fail(info, f"phoenix_register_managers raised {type(exc).__name__}: {exc}")
+            hint = ""
+            if isinstance(exc, TypeError) and "ManagerSpec" in str(exc):
+                hint = f" (this phoenix-core speaks manager API version {API_VERSION})"
+            self._fail(info, f"phoenix_register_managers raised {type(exc).__name__}: {exc}{hint}")
             return
         for spec in specs:
             self._add_manager(info, spec)
@@ -142,14 +213,15 @@ class Plugins:
             )
             return
         for other in self.by_kind.values():
-            if other.spec.kind == spec.kind or other.spec.name == spec.name:
+            clash = _clash(other.spec, spec)
+            if clash:
                 raise PluginError(
-                    f"manager {spec.name!r} for {spec.kind} guests is registered twice: by "
+                    f"manager {spec.name!r} ({spec.kind}): {clash} is registered twice: by "
                     f"{other.plugin.label} ({other.plugin.name}) and by {info.label} ({info.name}); "
                     f"uninstall one or disable it with {ENV_DISABLE}={info.name}"
                 )
         self.by_kind[spec.kind] = Registered(spec, info)
-        info.managers.append(spec.name)
+        info.managers.append(spec)
 
     def _impl(self, plugin: Any, hook_name: str) -> Any:
         """The plugin's own implementation of a hook, so its effects can be attributed to it."""
@@ -195,8 +267,9 @@ class Plugins:
             self._instances[kind] = registered.spec.factory()
         return self._instances[kind]
 
-    def managers(self) -> dict[str, Manager]:
-        return {kind: m for kind in self.by_kind if (m := self.manager(kind)) is not None}
+    def specs(self) -> list[ManagerSpec]:
+        """Every registered manager spec, in registration order."""
+        return [r.spec for r in self.by_kind.values()]
 
     @property
     def failures(self) -> list[PluginInfo]:
@@ -205,3 +278,22 @@ class Plugins:
     @property
     def hook(self) -> Any:
         return self.pm.hook
+
+
+def _clash(one: ManagerSpec, other: ManagerSpec) -> str | None:
+    """What two specs both claim (kind, name, file, hypervisor section, host), or None."""
+    from phoenix_core.layout import GuestFile, HostTargets
+
+    if one.kind == other.kind:
+        return f"kind {one.kind!r}"
+    if one.name == other.name:
+        return f"name {one.name!r}"
+    a, b = one.config, other.config
+    if isinstance(a, HostTargets) and isinstance(b, HostTargets):
+        return "the host targets"
+    if isinstance(a, GuestFile) and isinstance(b, GuestFile):
+        if a.file is not None and a.file == b.file:
+            return f"file {a.file}"
+        if a.file is None and b.file is None and a.key == b.key:
+            return f"hypervisor section {a.key!r}"
+    return None

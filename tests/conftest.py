@@ -16,7 +16,7 @@ from phoenix_core.config import load_config
 from phoenix_core.engine import Engine
 from phoenix_core.hosts.pool import HostPool
 from phoenix_core.plugins import Plugins
-from tests.support.fakenode import FakeNode, FakePlugin
+from tests.support.fakenode import FakeNode, fake_plugins
 
 ORIGINAL_ETC = Path(__file__).resolve().parents[2] / "shared" / "reference" / "original-etc"
 EXAMPLE_ETC = Path(__file__).resolve().parents[1] / "contrib" / "examples" / "original-etc"
@@ -60,11 +60,9 @@ def node() -> FakeNode:
     return FakeNode()
 
 
-@pytest.fixture
-def fake_plugins() -> Plugins:
-    plugins = Plugins(strict=True, disabled=set())
-    plugins.add(FakePlugin("lxc", "vm"), "fake")
-    return plugins
+@pytest.fixture(name="fake_plugins")
+def fake_plugins_fixture() -> Plugins:
+    return fake_plugins()
 
 
 @pytest.fixture
@@ -72,7 +70,7 @@ def make_engine(node: FakeNode, fake_plugins: Plugins) -> Callable[..., Engine]:
     """Build an engine over a config directory whose guests all live on ``node``."""
 
     def make(directory: Path, **options: Any) -> Engine:
-        config = load_config(directory, fake_plugins.managers())
+        config = load_config(directory, fake_plugins)
         pool = HostPool()
         pool._open[pool.default] = node
         return Engine(

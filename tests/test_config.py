@@ -13,10 +13,11 @@ from phoenix_core.config import config_dir, load_config
 from phoenix_core.errors import ConfigError
 from phoenix_core.plugins import Plugins
 from tests.conftest import original_etc
+from tests.support.fakenode import fake_plugins
 
 
 def test_the_original_files_load_unchanged_with_all_15_guests(fake_plugins: Plugins) -> None:
-    config = load_config(original_etc(), fake_plugins.managers())
+    config = load_config(original_etc(), fake_plugins)
     assert sorted(config.guests) == [
         101,
         102,
@@ -42,7 +43,7 @@ def test_the_original_files_load_unchanged_with_all_15_guests(fake_plugins: Plug
 
 
 def test_absolute_core_paths_that_do_not_exist_are_found_beside(etc: Path) -> None:
-    config = load_config(etc)
+    config = load_config(etc, fake_plugins())
     assert config.files["phoenix_lxc_configs.json"] == etc / "phoenix_lxc_configs.json"
     assert any(
         "core_paths.lxc_config_file: /usr/local/phoenix_hypervisor/etc/phoenix_lxc_configs.json does not exist; using"
@@ -58,7 +59,7 @@ def test_relative_core_paths_are_relative_to_the_config_dir(etc: Path) -> None:
     data = json.loads(hypervisor.read_text())
     data["core_paths"]["vm_config_file"] = "guests/vms.json"
     hypervisor.write_text(json.dumps(data))
-    assert load_config(etc).files["phoenix_vm_configs.json"] == etc / "guests" / "vms.json"
+    assert load_config(etc, fake_plugins()).files["phoenix_vm_configs.json"] == etc / "guests" / "vms.json"
 
 
 def test_config_dir_precedence(tmp_path: Path, etc: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -72,7 +73,7 @@ def test_config_dir_precedence(tmp_path: Path, etc: Path, monkeypatch: pytest.Mo
 
 
 def test_missing_manager_is_a_warning_at_load_time(etc: Path) -> None:
-    warnings = load_config(etc).warnings
+    warnings = load_config(etc, fake_plugins("lxc")).warnings
     assert (
         "phoenix_vm_configs.json: no installed manager handles vm guests (install phoenix-vm)"
         in warnings

@@ -78,7 +78,7 @@ CASES: list[tuple[str, Callable[[Path], None], list[str]]] = [
     (
         "lxc-configs-list",
         edit(LXC, lambda d: d.update(lxc_configs=[])),
-        [LXC, "lxc_configs: expected an object keyed by CTID"],
+        [LXC, "lxc_configs: expected an object keyed by id"],
     ),
     (
         "ctid-not-a-number",
@@ -186,7 +186,7 @@ CASES: list[tuple[str, Callable[[Path], None], list[str]]] = [
     (
         "vms-not-list",
         edit(VM, lambda d: d.update(vms={"9000": {}})),
-        [VM, "vms: expected a list of VMs"],
+        [VM, "vms: expected a list, got"],
     ),
     (
         "vm-root-typo",

@@ -133,7 +133,7 @@ def test_unknown_and_malformed_ids_are_usage_errors(
     engine = make_engine(chain)
     with pytest.raises(UsageError, match="4242 is not defined"):
         engine.run("start", ["4242"])
-    with pytest.raises(UsageError, match="'abc' is not a guest id"):
+    with pytest.raises(UsageError, match="'abc' is not a target"):
         engine.run("start", ["abc"])
 
 
@@ -212,16 +212,16 @@ def test_observer_hooks_see_every_action(
 
     class Observer:
         @hookimpl
-        def phoenix_action_started(self, verb: str, guest: Any, dry_run: bool) -> None:
-            seen.append(("started", verb, guest.id, str(dry_run)))
+        def phoenix_action_started(self, verb: str, target: Any, dry_run: bool) -> None:
+            seen.append(("started", verb, target.id, str(dry_run)))
 
         @hookimpl
-        def phoenix_action_finished(self, verb: str, guest: Any, outcome: Any) -> None:
-            seen.append(("finished", verb, guest.id, outcome.status))
+        def phoenix_action_finished(self, verb: str, target: Any, outcome: Any) -> None:
+            seen.append(("finished", verb, target.id, outcome.status))
 
     class Broken:
         @hookimpl
-        def phoenix_action_finished(self, verb: str, guest: Any, outcome: Any) -> None:
+        def phoenix_action_finished(self, verb: str, target: Any, outcome: Any) -> None:
             raise RuntimeError("an observer's bug must not take the run down")
 
     fake_plugins.add(Observer(), "observer")
@@ -247,8 +247,8 @@ def test_a_plugin_failing_to_register_is_skipped_whole(
             raise RuntimeError("no")
 
         @hookimpl
-        def phoenix_action_started(self, verb: str, guest: Any, dry_run: bool) -> None:
-            seen.append(guest.id)
+        def phoenix_action_started(self, verb: str, target: Any, dry_run: bool) -> None:
+            seen.append(target.id)
 
     fake_plugins.strict = False
     fake_plugins.add(Failing(), "failing")
@@ -273,18 +273,17 @@ def test_converge_all_takes_what_installed_managers_handle(node: FakeNode, tmp_p
     directory = write_guests(tmp_path / "etc", guests, [{"vmid": 9100, "name": "vm"}])
     pool = HostPool()
     pool._open[pool.default] = node
-    engine = Engine(
-        load_config(directory, plugins.managers()), plugins, pool, sleep=lambda _s: None
-    )
+    engine = Engine(load_config(directory, plugins), plugins, pool, sleep=lambda _s: None)
 
     result = engine.run("converge", [])
     statuses = {o.id: (o.status, o.note) for o in result.outcomes}
-    assert statuses[9100] == (
+    assert 9100 not in statuses  # its file is not read: the core cannot know its guests
+    assert statuses[960] == (
         "skipped",
-        "no installed manager handles vm guests (install phoenix-vm)",
+        "requires 9100, which is not defined in the files read: phoenix_vm_configs.json "
+        "is not read by any installed manager (install phoenix-vm)",
     )
-    assert statuses[960] == ("skipped", "requires 9100, which no installed manager handles")
-    assert statuses[961] == ("skipped", "requires 960, which no installed manager handles")
+    assert statuses[961] == ("skipped", "requires 960, which is skipped")
     assert [statuses[i][0] for i in (900, 901, 902)] == ["changed"] * 3
     assert result.exit_code == 0
     assert created(node) == [900, 901, 902]
@@ -293,6 +292,7 @@ def test_converge_all_takes_what_installed_managers_handle(node: FakeNode, tmp_p
     assert starts == [902, 901]
     with pytest.raises(
         UsageError,
-        match=r"no installed manager handles vm 9100 \(a dependency of 960\) \(install phoenix-vm\)",
+        match=r"9100 \(a dependency of 960\) is not defined in the files read; "
+        r"phoenix_vm_configs.json is not read by any installed manager \(install phoenix-vm\)",
     ):
         engine.run("converge", ["961"])

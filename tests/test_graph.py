@@ -14,14 +14,14 @@ from phoenix_core.config import load_config
 from phoenix_core.engine import Engine
 from phoenix_core.graph import Graph, format_cycle
 from phoenix_core.hosts.pool import HostPool
-from phoenix_core.plugins import Plugins
 from tests.conftest import original_etc, write_guests
+from tests.support.fakenode import fake_plugins
 
 
 @pytest.fixture(scope="module")
 def engine() -> Engine:
-    config = load_config(original_etc())
-    return Engine(config, Plugins(strict=True, disabled=set()), HostPool())
+    plugins = fake_plugins()
+    return Engine(load_config(original_etc(), plugins), plugins, HostPool())
 
 
 def test_a1_dependencies_first_in_target_order() -> None:
@@ -38,7 +38,7 @@ def test_clone_source_and_dependency_on_the_same_id_count_once(tmp_path: Path) -
             "8021": {"name": "b"},
         },
     )
-    config = load_config(directory)
+    config = load_config(directory, fake_plugins())
     assert Graph({i: g.requires for i, g in config.guests.items()}).order([8020]) == [8021, 8020]
 
 
@@ -56,7 +56,7 @@ def test_vm_clone_of_vm_depending_on_a_container(tmp_path: Path) -> None:
             {"vmid": 9100, "name": "base", "dependencies": ["9991"]},
         ],
     )
-    config = load_config(directory)
+    config = load_config(directory, fake_plugins())
     order = Graph({i: g.requires for i, g in config.guests.items()}).order([9101])
     assert [(i, config.guests[i].kind) for i in order] == [
         (9991, "lxc"),

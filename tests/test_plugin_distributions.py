@@ -24,6 +24,7 @@ INSTALLED = sorted({ep.name for ep in entry_points(group="phoenix.managers")})
 
 GOOD = '''
 from phoenix_core.hookspecs import hookimpl
+from phoenix_core.layout import GuestFile
 from phoenix_core.manager import ManagerSpec
 
 
@@ -33,7 +34,15 @@ class Manager:
 
 @hookimpl
 def phoenix_register_managers(register):
-    register(ManagerSpec(name="widget", kind="widget", factory=Manager))
+    register(
+        ManagerSpec(
+            name="widget",
+            kind="widget",
+            factory=Manager,
+            api_version=2,
+            config=GuestFile(file="phoenix_widget_configs.json", key="widgets"),
+        )
+    )
 
 
 @hookimpl
@@ -52,9 +61,20 @@ PLUGINS = {
     "phoenix-dupe": ("dupe", GOOD.replace("phoenix_register_commands", "_unused_commands")),
     "phoenix-future": (
         "future",
-        GOOD.replace("factory=Manager)", "factory=Manager, api_version=99)")
+        GOOD.replace("api_version=2", "api_version=99")
         .replace('"widget"', '"gadget"')
         .replace("phoenix_register_commands", "_unused"),
+    ),
+    "phoenix-unversioned": (
+        "unversioned",
+        GOOD.replace("api_version=2,", "")
+        .replace('"widget"', '"gizmo"')
+        .replace("phoenix_register_commands", "_unused"),
+    ),
+    "phoenix-typo": (
+        "typo",
+        "from phoenix_core.hookspecs import hookimpl\n\n"
+        "@hookimpl\ndef phoenix_action_finshed(verb, target, outcome):\n    pass\n",
     ),
     "phoenix-clash": (
         "clash",
@@ -152,9 +172,12 @@ def test_good_plugin_provides_its_manager_and_verb(site: dict[str, Path]) -> Non
         "distribution": "phoenix-good",
         "version": "1.2.3",
         "module": "good",
-        "managers": ["widget"],
+        "managers": [
+            {"name": "widget", "kind": "widget", "api_version": 2, "description": ""}
+        ],
         "verbs": ["hello"],
         "error": None,
+        "warnings": [],
     }
     hello = phoenix(site, "hello", dists=["phoenix-good"])
     assert (hello.returncode, hello.stdout) == (0, "hello from phoenix-good\n")
@@ -206,7 +229,7 @@ def test_disable_by_name_blocks_a_plugin(site: dict[str, Path]) -> None:
 def test_duplicate_manager_names_both_distributions(site: dict[str, Path]) -> None:
     result = phoenix(site, "plugins", dists=["phoenix-good", "phoenix-dupe"])
     assert result.returncode == 2
-    assert "manager 'widget' for widget guests is registered twice" in result.stderr
+    assert "manager 'widget' (widget): kind 'widget' is registered twice" in result.stderr
     assert "phoenix-good 1.2.3" in result.stderr and "phoenix-dupe 1.2.3" in result.stderr
 
 
@@ -222,7 +245,27 @@ def test_duplicate_verb_names_both_owners(site: dict[str, Path]) -> None:
 def test_unsupported_api_version_is_refused_clearly(site: dict[str, Path]) -> None:
     result = phoenix(site, "plugins", "--output", "json", dists=["phoenix-future"])
     error = listed(result)["phoenix-future"]["error"]
-    assert "manager 'gadget' needs manager API version 99; this phoenix-core supports 1" in error
+    assert "manager 'gadget' needs manager API version 99; this phoenix-core supports 2" in error
+
+
+def test_a_manager_spec_without_api_version_is_refused_clearly(site: dict[str, Path]) -> None:
+    result = phoenix(site, "plugins", "--output", "json", dists=["phoenix-unversioned"])
+    error = listed(result)["phoenix-unversioned"]["error"]
+    assert "missing 1 required keyword-only argument: 'api_version'" in error
+    assert "this phoenix-core speaks manager API version 2" in error
+
+
+def test_a_misspelt_hook_is_reported_and_fatal_when_strict(site: dict[str, Path]) -> None:
+    result = phoenix(site, "plugins", "--output", "json", dists=["phoenix-typo"])
+    assert result.returncode == 0
+    message = (
+        "implements phoenix_action_finshed, which is not a phoenix hook "
+        "(did you mean phoenix_action_finished?)"
+    )
+    assert listed(result)["phoenix-typo"]["warnings"] == [message]
+    assert f"plugin typo (phoenix-typo 1.2.3) {message}" in result.stderr
+    strict = phoenix(site, "plugins", dists=["phoenix-typo"], PHOENIX_STRICT_PLUGINS="1")
+    assert strict.returncode == 2 and message in strict.stderr
 
 
 def test_the_same_distribution_seen_twice_loads_once(site: dict[str, Path], tmp_path: Path) -> None:
@@ -237,6 +280,6 @@ def test_the_same_distribution_seen_twice_loads_once(site: dict[str, Path], tmp_
 def test_version_names_the_loaded_plugins(site: dict[str, Path]) -> None:
     result = phoenix(site, "--version", dists=["phoenix-good", "phoenix-broken"])
     assert result.returncode == 0
-    assert "phoenix-core 0.1.0" in result.stdout
+    assert "phoenix-core 0.2.0" in result.stdout
     assert "phoenix-good 1.2.3 (good: widget, hello)" in result.stdout
     assert "phoenix-broken 1.2.3 (broken: failed: cannot import broken" in result.stdout

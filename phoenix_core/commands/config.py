@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import click
 
 from phoenix_core.config.models import Config, GuestCommon, HypervisorConfig
 from phoenix_core.config.schema import ID_SCHEMA, document, model_schema, type_schema
+from phoenix_core.errors import UsageError
+from phoenix_core.layout import GuestFile
+from phoenix_core.names import HYPERVISOR_FILE
 from phoenix_core.plugins import Plugins
 from phoenix_core.render import emit_json
 
@@ -21,53 +26,73 @@ def show_validation(config: Config) -> None:
     )
     for name, path in config.files.items():
         click.echo(f"  {name}: {path}")
+    for name, dist in config.unread.items():
+        click.echo(f"  {name}: not read (install {dist})")
 
 
-def _guest_schema(kind: str, plugins: Plugins, defs: dict) -> dict:
-    manager = plugins.manager(kind)
-    model = getattr(manager, "config_model", None)
+def _guest_schema(kind: str, plugins: Plugins, defs: dict[str, Any]) -> dict[str, Any]:
+    model = getattr(plugins.manager(kind), "config_model", None)
     if model is not None:
         return type_schema(model, defs)
-    # Without the manager, only the keys the core reads are known; the rest stay open.
+    # A manager without a model: only the keys the core reads are known; the rest stay open.
     defs.setdefault("GuestCommon", model_schema(GuestCommon, defs, extra_allowed=True))
     return {"$ref": "#/$defs/GuestCommon"}
 
 
-def print_schema(file: str, plugins: Plugins) -> None:
-    defs: dict = {}
-    if file == "hypervisor":
-        root = model_schema(HypervisorConfig, defs)
-        emit_json(document("phoenix_hypervisor_config.json", root, defs))
-        return
-    guest = _guest_schema(file, plugins, defs)
-    if file == "lxc":
-        root = {
+def layout_schema(layout: GuestFile, guest: dict[str, Any]) -> dict[str, Any]:
+    """The JSON Schema of the part of a file that holds a layout's guests."""
+    if layout.id_key is None:
+        return {
             "type": "object",
-            "description": "Containers keyed by CTID; other root keys are defaults for every container.",
-            "properties": {
-                "$schema": {"type": "string"},
-                "lxc_configs": {
-                    "type": "object",
-                    "propertyNames": {"pattern": "^[0-9]+$"},
-                    "additionalProperties": guest,
-                },
-            },
-            "required": ["lxc_configs"],
+            "description": "guests keyed by id",
+            "propertyNames": {"pattern": "^[0-9]+$"},
+            "additionalProperties": guest,
         }
-        emit_json(document("phoenix_lxc_configs.json", root, defs))
-        return
-    root = {
-        "type": "object",
-        "properties": {
-            "$schema": {"type": "string"},
-            "vm_defaults": {"type": "object"},
-            "vms": {
-                "type": "array",
-                "items": {
-                    "allOf": [guest, {"required": ["vmid"], "properties": {"vmid": ID_SCHEMA}}]
-                },
-            },
+    return {
+        "type": "array",
+        "items": {
+            "allOf": [
+                guest,
+                {"required": [layout.id_key], "properties": {layout.id_key: ID_SCHEMA}},
+            ]
         },
-        "additionalProperties": False,
     }
-    emit_json(document("phoenix_vm_configs.json", root, defs))
+
+
+def print_schema(kind: str, plugins: Plugins) -> None:
+    defs: dict[str, Any] = {}
+    if kind == "hypervisor":
+        root = model_schema(HypervisorConfig, defs)
+        for spec in plugins.specs():
+            layout = spec.config
+            if isinstance(layout, GuestFile) and layout.file is None:
+                guest = _guest_schema(spec.kind, plugins, defs)
+                root["properties"][layout.key] = layout_schema(layout, guest)
+        emit_json(document(HYPERVISOR_FILE, root, defs))
+        return
+    registered = plugins.by_kind.get(kind)
+    layout = registered.spec.config if registered else None
+    if not isinstance(layout, GuestFile) or layout.file is None:
+        files = [
+            s.kind for s in plugins.specs() if isinstance(s.config, GuestFile) and s.config.file
+        ]
+        raise UsageError(
+            f"no schema for {kind!r}: expected hypervisor or a kind with its own file "
+            f"({', '.join(['hypervisor', *files])})"
+        )
+    guest = _guest_schema(kind, plugins, defs)
+    properties: dict[str, Any] = {
+        "$schema": {"type": "string"},
+        layout.key: layout_schema(layout, guest),
+    }
+    root: dict[str, Any] = {"type": "object", "properties": properties, "required": [layout.key]}
+    if layout.defaults_key:
+        properties[layout.defaults_key] = {
+            "type": "object",
+            "description": "defaults for every guest",
+        }
+    if layout.root_defaults:
+        root["description"] = "Other top-level keys are defaults for every guest."
+    else:
+        root["additionalProperties"] = False
+    emit_json(document(layout.file, root, defs))

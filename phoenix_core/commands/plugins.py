@@ -14,9 +14,18 @@ def show_plugins(plugins: Plugins, output: str) -> None:
             "distribution": p.distribution,
             "version": p.version,
             "module": p.module,
-            "managers": p.managers,
+            "managers": [
+                {
+                    "name": m.name,
+                    "kind": m.kind,
+                    "api_version": m.api_version,
+                    "description": m.description,
+                }
+                for m in p.managers
+            ],
             "verbs": p.verbs,
             "error": p.error,
+            "warnings": p.warnings,
         }
         for p in plugins.plugins
     ]
@@ -34,9 +43,9 @@ def show_plugins(plugins: Plugins, output: str) -> None:
             r["name"],
             r["distribution"],
             r["version"],
-            ", ".join(r["managers"]) or "-",
+            ", ".join(f"{m['name']} (api {m['api_version']})" for m in r["managers"]) or "-",
             ", ".join(r["verbs"]) or "-",
-            f"FAILED: {r['error']}" if r["error"] else "ok",
+            f"FAILED: {r['error']}" if r["error"] else "; ".join(r["warnings"]) or "ok",
         )
         for r in records
     ]

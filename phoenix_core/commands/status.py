@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from phoenix_core.config.models import KIND_DISTRIBUTIONS, TargetConfig
+from phoenix_core.config.models import TargetConfig
 from phoenix_core.manager import GuestState
 from phoenix_core.render import emit_json, table
 
@@ -22,7 +22,7 @@ def status_record(guest: TargetConfig, state: GuestState | None) -> dict[str, ob
             exists=None,
             status=None,
             lock=None,
-            note=f"no manager installed (install {KIND_DISTRIBUTIONS.get(guest.kind, '?')})",
+            note=f"no installed manager handles {guest.kind} targets",
         )
     else:
         record.update(

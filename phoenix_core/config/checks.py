@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from pathlib import Path
 
 from phoenix_core.config.diagnostics import Diagnostics
 from phoenix_core.config.models import TargetConfig
@@ -28,36 +29,46 @@ def check_duplicate_ids(
     return index
 
 
-def check_references(guests: dict[Id, TargetConfig], diagnostics: Diagnostics) -> None:
-    """Every clone source and dependency must be a defined guest; a clone source of the same kind."""
+def check_references(
+    guests: dict[Id, TargetConfig],
+    clone_keys: dict[str, str],
+    diagnostics: Diagnostics,
+    *,
+    unread: str = "",
+) -> None:
+    """Every clone source and dependency must be a defined guest; a clone source of the same kind.
+
+    With guest files that no installed manager reads (``unread`` names them), an unknown id
+    may be defined there: a warning, and the guests that need it wait for that manager.
+    """
+
+    def dangling(file: Path, path: str, ident: Id) -> None:
+        if unread:
+            diagnostics.warn(
+                file, path, f"{ident} is not defined in the files read ({unread} is not read)"
+            )
+        else:
+            diagnostics.error(file, path, f"{ident} is not defined in any guest file")
+
     for guest in guests.values():
         clone = guest.clone_from
         if clone is not None:
-            key = "clone_from_ctid" if guest.kind == "lxc" else "clone_from_vmid"
+            where = f"{guest.path}.{clone_keys.get(guest.kind, 'clone_from')}"
             source = guests.get(clone)
             if source is None:
-                diagnostics.error(
-                    guest.file, f"{guest.path}.{key}", f"{clone} is not defined in any guest file"
-                )
+                dangling(guest.file, where, clone)
             elif source.kind != guest.kind:
                 diagnostics.error(
                     guest.file,
-                    f"{guest.path}.{key}",
+                    where,
                     f"{clone} is a {source.kind}; a {guest.kind} can only be cloned from a {guest.kind}",
                 )
         for index, dep in enumerate(guest.common.dependencies):
+            where = f"{guest.path}.dependencies[{index}]"
             if dep == guest.id:
-                diagnostics.error(
-                    guest.file,
-                    f"{guest.path}.dependencies[{index}]",
-                    "a guest cannot depend on itself",
-                )
+                diagnostics.error(guest.file, where, "a guest cannot depend on itself")
             elif dep not in guests:
-                diagnostics.error(
-                    guest.file,
-                    f"{guest.path}.dependencies[{index}]",
-                    f"{dep} is not defined in any guest file",
-                )
+                dangling(guest.file, where, dep)
 
 
 def check_cycles(graph: Graph, guests: dict[Id, TargetConfig], diagnostics: Diagnostics) -> None:

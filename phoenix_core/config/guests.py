@@ -1,8 +1,9 @@
-"""Turning the two guest files of the original layout into :class:`TargetConfig` records."""
+"""Reading the guests of one registered layout (:class:`~phoenix_core.manager.GuestFile`)
+into :class:`TargetConfig` records, whatever file or section they live in."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -12,77 +13,80 @@ from phoenix_core.config.convert import show, suggest
 from phoenix_core.config.diagnostics import Diagnostics
 from phoenix_core.config.models import GuestCommon, TargetConfig
 from phoenix_core.config.types import Id, parse_id
+from phoenix_core.layout import GuestFile
 
 _COMMON_KEYS = {f.name for f in attrs.fields(GuestCommon)}
-_CLONE_KEY = {"lxc": "clone_from_ctid", "vm": "clone_from_vmid"}
-VM_ROOT_KEYS = ["$schema", "vm_defaults", "vms"]
+_ID_RANGE = "a whole number 100-999999999"
 
 
-def _common(
-    kind: str, raw: dict[str, Any], file: Path, path: str, diagnostics: Diagnostics
-) -> GuestCommon | None:
-    other_clone_key = _CLONE_KEY["vm" if kind == "lxc" else "lxc"]
-    picked = {k: v for k, v in raw.items() if k in _COMMON_KEYS and k != other_clone_key}
-    return diagnostics.structure(file, path, picked, GuestCommon)
-
-
-def lxc_guests(file: Path, data: Any, diagnostics: Diagnostics) -> Iterator[TargetConfig]:
-    """Guests of ``phoenix_lxc_configs.json``: ``lxc_configs`` keyed by CTID.
-
-    Every other root key is a default for the containers (the old tool looked a missing
-    per-container key up at the file root).
-    """
+def read_guests(
+    kind: str, layout: GuestFile, file: Path, data: Any, diagnostics: Diagnostics
+) -> Iterator[TargetConfig]:
+    """The guests of ``kind`` in ``data``: a whole guest file, or the hypervisor file for a
+    layout that lives in one of its sections."""
     if not isinstance(data, dict):
         diagnostics.error(file, "", f"expected a JSON object at the top, got {show(data)}")
         return
-    configs = data.get("lxc_configs")
-    if configs is None:
-        diagnostics.error(file, "lxc_configs", "required key is missing")
+    own = {"$schema", layout.key, *([layout.defaults_key] if layout.defaults_key else [])}
+    if layout.file is not None and not layout.root_defaults:
+        for key in data:
+            if key not in own:
+                diagnostics.error(file, key, "unknown key" + suggest(key, sorted(own)))
+    defaults = _defaults(layout, file, data, own, diagnostics)
+    entries = data.get(layout.key)
+    if entries is None:
+        if layout.file is not None:
+            diagnostics.error(file, layout.key, "required key is missing")
         return
-    if not isinstance(configs, dict):
-        diagnostics.error(
-            file, "lxc_configs", f"expected an object keyed by CTID, got {show(configs)}"
-        )
-        return
-    defaults = {k: v for k, v in data.items() if k not in ("lxc_configs", "$schema")}
-    for key, raw in configs.items():
-        path = f"lxc_configs.{key}"
-        guest = _guest("lxc", key, raw, file, path, defaults, diagnostics)
+    for key, path, raw in _entries(layout, file, entries, diagnostics):
+        guest = _guest(kind, layout, key, raw, file, path, defaults, diagnostics)
         if guest is not None:
             yield guest
 
 
-def vm_guests(file: Path, data: Any, diagnostics: Diagnostics) -> Iterator[TargetConfig]:
-    """Guests of ``phoenix_vm_configs.json``: the ``vms`` list, each with its ``vmid``."""
-    if not isinstance(data, dict):
-        diagnostics.error(file, "", f"expected a JSON object at the top, got {show(data)}")
-        return
-    for key in data:
-        if key not in VM_ROOT_KEYS:
-            diagnostics.error(file, key, "unknown key" + suggest(key, VM_ROOT_KEYS))
-    vms = data.get("vms", [])
-    defaults = data.get("vm_defaults", {})
+def _defaults(
+    layout: GuestFile, file: Path, data: Mapping[str, Any], own: set[str], diagnostics: Diagnostics
+) -> dict[str, Any]:
+    if layout.root_defaults:
+        return {k: v for k, v in data.items() if k not in own}
+    if layout.defaults_key is None:
+        return {}
+    defaults = data.get(layout.defaults_key, {})
     if not isinstance(defaults, dict):
-        diagnostics.error(file, "vm_defaults", f"expected an object, got {show(defaults)}")
-        defaults = {}
-    if not isinstance(vms, list):
-        diagnostics.error(file, "vms", f"expected a list of VMs, got {show(vms)}")
+        diagnostics.error(file, layout.defaults_key, f"expected an object, got {show(defaults)}")
+        return {}
+    return defaults
+
+
+def _entries(
+    layout: GuestFile, file: Path, entries: Any, diagnostics: Diagnostics
+) -> Iterator[tuple[Any, str, Any]]:
+    """(id as written, JSON path, guest JSON) for each guest of the layout."""
+    if layout.id_key is None:
+        if not isinstance(entries, dict):
+            diagnostics.error(
+                file, layout.key, f"expected an object keyed by id, got {show(entries)}"
+            )
+            return
+        for key, raw in entries.items():
+            yield key, f"{layout.key}.{key}", raw
         return
-    for index, raw in enumerate(vms):
-        path = f"vms[{index}]"
+    if not isinstance(entries, list):
+        diagnostics.error(file, layout.key, f"expected a list, got {show(entries)}")
+        return
+    for index, raw in enumerate(entries):
+        path = f"{layout.key}[{index}]"
         if not isinstance(raw, dict):
             diagnostics.error(file, path, f"expected an object, got {show(raw)}")
-            continue
-        if "vmid" not in raw:
-            diagnostics.error(file, f"{path}.vmid", "required key is missing")
-            continue
-        guest = _guest("vm", raw["vmid"], raw, file, path, defaults, diagnostics)
-        if guest is not None:
-            yield guest
+        elif layout.id_key not in raw:
+            diagnostics.error(file, f"{path}.{layout.id_key}", "required key is missing")
+        else:
+            yield raw[layout.id_key], path, raw
 
 
 def _guest(
     kind: str,
+    layout: GuestFile,
     key: Any,
     raw: Any,
     file: Path,
@@ -90,18 +94,26 @@ def _guest(
     defaults: dict[str, Any],
     diagnostics: Diagnostics,
 ) -> TargetConfig | None:
-    try:
-        ident: Id = parse_id(key)
-    except ValueError:
-        where = path if kind == "lxc" else f"{path}.vmid"
-        diagnostics.error(
-            file, where, f"expected a guest id (a whole number 100-999999999), got {show(key)}"
-        )
+    id_path = path if layout.id_key is None else f"{path}.{layout.id_key}"
+    ident = _id(key, file, id_path, diagnostics)
+    if ident is None:
         return None
     if not isinstance(raw, dict):
         diagnostics.error(file, path, f"expected an object, got {show(raw)}")
         return None
-    common = _common(kind, raw, file, path, diagnostics)
+    clone_from = None
+    if layout.clone_key is not None and raw.get(layout.clone_key) is not None:
+        clone_from = _id(raw[layout.clone_key], file, f"{path}.{layout.clone_key}", diagnostics)
+    picked = {k: v for k, v in raw.items() if k in _COMMON_KEYS}
+    common = diagnostics.structure(file, path, picked, GuestCommon)
     if common is None:
         return None
-    return TargetConfig(ident, kind, file, path, common, raw, defaults)
+    return TargetConfig(ident, kind, file, path, common, raw, defaults, clone_from)
+
+
+def _id(value: Any, file: Path, path: str, diagnostics: Diagnostics) -> Id | None:
+    try:
+        return parse_id(value)
+    except ValueError:
+        diagnostics.error(file, path, f"expected a guest id ({_ID_RANGE}), got {show(value)}")
+        return None

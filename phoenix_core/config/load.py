@@ -1,85 +1,111 @@
-"""Load, validate and cross-check a configuration directory in one pass."""
+"""Load, validate and cross-check a configuration directory in one pass.
+
+The core reads the hypervisor file itself; every other file (or hypervisor section) is read
+with the :class:`~phoenix_core.manager.GuestFile` layout its manager registered, so a plugin
+adds a kind of guest with its own file without touching the core.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import os
+import re
+from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, Protocol
+
+import attrs
 
 from phoenix_core.config import checks
 from phoenix_core.config.diagnostics import Diagnostics
-from phoenix_core.config.guests import lxc_guests, vm_guests
+from phoenix_core.config.guests import read_guests
 from phoenix_core.config.jsonfile import read_json
 from phoenix_core.config.locate import guest_file
 from phoenix_core.config.models import (
-    HYPERVISOR_FILE,
-    KIND_DISTRIBUTIONS,
-    KIND_FILES,
     Config,
+    CorePaths,
+    GuestCommon,
     HypervisorConfig,
+    TargetConfig,
 )
+from phoenix_core.config.types import host_target
 from phoenix_core.graph import Graph
+from phoenix_core.layout import GuestFile, HostTargets
 from phoenix_core.logs import register_secrets
+from phoenix_core.names import HYPERVISOR_FILE
 
 if TYPE_CHECKING:
-    from phoenix_core.manager import Manager
+    from phoenix_core.manager import Manager, ManagerSpec
+
+#: Guest files of the layout convention: ``phoenix_<kind>_configs.json``, managed by the
+#: distribution ``phoenix-<kind>``; a present one no installed manager reads is named.
+_CONVENTIONAL = re.compile(r"^phoenix_(\w+)_configs\.json$")
+_CORE_PATHS = {f.name for f in attrs.fields(CorePaths)}
 
 
-def load_config(directory: Path, managers: Mapping[str, Manager] | None = None) -> Config:
-    """Read the three files of ``directory``, validate them and return the :class:`Config`.
+class Registry(Protocol):
+    """What loading needs of the installed plugins (a :class:`phoenix_core.plugins.Plugins`)."""
 
-    ``managers`` maps a guest kind to the installed manager that validates its own keys.
-    Raises :class:`~phoenix_core.errors.ConfigError` listing every error found; warnings
-    are returned in ``Config.warnings``.
+    def specs(self) -> Sequence[ManagerSpec]: ...
+
+    def manager(self, kind: str) -> Manager | None: ...
+
+
+def load_config(directory: Path, registry: Registry | None = None) -> Config:
+    """Read ``directory``'s files, validate them and return the :class:`Config`.
+
+    ``registry`` says which kinds are installed, where each is configured, and which manager
+    validates its keys. Raises :class:`~phoenix_core.errors.ConfigError` listing every error
+    found; warnings are returned in ``Config.warnings``.
     """
-    managers = managers or {}
+    specs = list(registry.specs()) if registry is not None else []
+    layouts = {s.kind: s.config for s in specs if isinstance(s.config, GuestFile)}
     diagnostics = Diagnostics()
     hypervisor_path = directory / HYPERVISOR_FILE
     raw = read_json(hypervisor_path, diagnostics)
     register_secrets(raw)
-    hypervisor = None
-    if raw is not None:
-        if isinstance(raw, dict):
-            hypervisor = diagnostics.structure(hypervisor_path, "", raw, HypervisorConfig)
-        else:
-            diagnostics.error(hypervisor_path, "", "expected a JSON object at the top")
+    hypervisor = _hypervisor(hypervisor_path, raw, layouts.values(), diagnostics)
     diagnostics.raise_if_errors()
-    assert hypervisor is not None
+    assert hypervisor is not None and isinstance(raw, dict)
 
     files = {HYPERVISOR_FILE: hypervisor_path}
-    guests = []
-    paths = hypervisor.core_paths
-    for kind, key, named, read in (
-        ("lxc", "lxc_config_file", paths.lxc_config_file, lxc_guests),
-        ("vm", "vm_config_file", paths.vm_config_file, vm_guests),
-    ):
-        path = guest_file(directory, key, named, KIND_FILES[kind], diagnostics)
+    paths = raw.get("core_paths") or {}
+    guests: list[TargetConfig] = []
+    for kind, layout in layouts.items():
+        if layout.file is None:
+            guests.extend(read_guests(kind, layout, hypervisor_path, raw, diagnostics))
+            continue
+        named = paths.get(layout.path_key) if layout.path_key else None
+        path = guest_file(directory, layout.path_key, named, layout.file, diagnostics)
         if path is None:
             continue
-        files[KIND_FILES[kind]] = path
+        files[layout.file] = path
         data = read_json(path, diagnostics)
         register_secrets(data)
         if data is not None:
-            guests.extend(read(path, data, diagnostics))
+            guests.extend(read_guests(kind, layout, path, data, diagnostics))
+    unread = _unread(directory, paths, layouts.values(), set(files.values()))
+    for name, dist in unread.items():
+        kind = _CONVENTIONAL.match(name)
+        what = f"{kind[1]} guests" if kind else "its guests"
+        diagnostics.warn(name, "", f"no installed manager handles {what} (install {dist})")
 
     index = checks.check_duplicate_ids(guests, diagnostics)
-    checks.check_references(index, diagnostics)
+    clone_keys = {k: v.clone_key for k, v in layouts.items() if v.clone_key}
+    checks.check_references(index, clone_keys, diagnostics, unread=", ".join(unread))
     checks.check_unique_addresses(index, diagnostics)
     checks.check_gpu_features(index, diagnostics)
     checks.check_cycles(Graph({i: g.requires for i, g in index.items()}), index, diagnostics)
 
-    for kind in sorted({g.kind for g in index.values()}):
-        manager = managers.get(kind)
-        if manager is None:
-            diagnostics.warn(
-                KIND_FILES[kind],
-                "",
-                f"no installed manager handles {kind} guests (install {KIND_DISTRIBUTIONS[kind]})",
-            )
-            continue
+    hosts = {}
+    host_kind = next((s.kind for s in specs if isinstance(s.config, HostTargets)), None)
+    if host_kind is not None:
+        hosts = _host_targets(host_kind, hypervisor_path, raw, hypervisor)
         for guest in index.values():
-            if guest.kind == kind:
-                guest.spec = manager.parse(guest, diagnostics)
+            guest.host = host_target(guest.common.node)
+    for target in [*hosts.values(), *index.values()]:
+        manager = registry.manager(target.kind) if registry is not None else None
+        if manager is not None:
+            target.spec = manager.parse(target, diagnostics)
 
     diagnostics.raise_if_errors()
     return Config(
@@ -87,5 +113,67 @@ def load_config(directory: Path, managers: Mapping[str, Manager] | None = None) 
         hypervisor=hypervisor,
         guests=index,
         files=files,
+        hosts=hosts,
+        unread=unread,
         warnings=[str(w) for w in diagnostics.warnings],
     )
+
+
+def _hypervisor(
+    path: Path, raw: Any, layouts: Iterable[GuestFile], diagnostics: Diagnostics
+) -> HypervisorConfig | None:
+    """The core's model of the hypervisor file, without the sections and ``core_paths`` keys
+    that registered layouts own (the core's model cannot know them)."""
+    if raw is None:
+        return None
+    if not isinstance(raw, dict):
+        diagnostics.error(path, "", "expected a JSON object at the top")
+        return None
+    owned = {layout.key for layout in layouts if layout.file is None}
+    own_paths = {layout.path_key for layout in layouts if layout.path_key} - _CORE_PATHS
+    data = {k: v for k, v in raw.items() if k not in owned}
+    if own_paths and isinstance(data.get("core_paths"), dict):
+        data["core_paths"] = {k: v for k, v in data["core_paths"].items() if k not in own_paths}
+    return diagnostics.structure(path, "", data, HypervisorConfig)
+
+
+def _unread(
+    directory: Path, paths: dict[str, Any], layouts: Iterable[GuestFile], read: set[Path]
+) -> dict[str, str]:
+    """Guest files present that no installed manager reads, with the distribution to install.
+
+    Found by convention: ``core_paths.<kind>_config_file`` and ``phoenix_<kind>_configs.json``
+    in the directory. Their guests are unknown, so a reference into them is not an error
+    but makes the referring guest wait for that manager.
+    """
+    claimed = {layout.file for layout in layouts} | {layout.path_key for layout in layouts}
+    found: dict[str, str] = {}
+    for key, named in paths.items():
+        if key.endswith("_config_file") and key not in claimed and isinstance(named, str):
+            path = Path(named) if os.path.isabs(named) else directory / named
+            beside = directory / path.name
+            if (path.is_file() or beside.is_file()) and path.name not in claimed:
+                found[path.name] = f"phoenix-{key.removesuffix('_config_file')}"
+    for path in sorted(directory.glob("phoenix_*_configs.json")):
+        match = _CONVENTIONAL.match(path.name)
+        if match and path.name not in claimed and path not in read:
+            found.setdefault(path.name, f"phoenix-{match[1]}")
+    return found
+
+
+def _host_targets(
+    kind: str, path: Path, raw: dict[str, Any], hypervisor: HypervisorConfig
+) -> dict[str, TargetConfig]:
+    """``host`` for the default node and ``host:NODE`` for each node of ``nodes``."""
+    nodes: list[str | None] = [None, *hypervisor.nodes]
+    return {
+        host_target(node): TargetConfig(
+            host_target(node),
+            kind,
+            path,
+            "" if node is None else f"nodes.{node}",
+            GuestCommon(name=node or "default", node=node),
+            raw,
+        )
+        for node in nodes
+    }

@@ -12,7 +12,7 @@ import os
 from pathlib import Path
 
 from phoenix_core.config.diagnostics import Diagnostics
-from phoenix_core.config.models import HYPERVISOR_FILE
+from phoenix_core.names import HYPERVISOR_FILE
 from phoenix_core.errors import ConfigError
 
 DEFAULT_CONFIG_DIR = Path("/usr/local/phoenix_hypervisor/etc")

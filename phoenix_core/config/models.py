@@ -12,13 +12,7 @@ from typing import Any
 
 import attrs
 
-from phoenix_core.config.types import Id
-
-#: The guest kinds of the original layout, the file each lives in, and the distribution
-#: that manages it (named in "no installed manager handles ..." errors).
-KIND_FILES = {"lxc": "phoenix_lxc_configs.json", "vm": "phoenix_vm_configs.json"}
-KIND_DISTRIBUTIONS = {"lxc": "phoenix-lxc", "vm": "phoenix-vm", "host": "phoenix-hypervisor"}
-HYPERVISOR_FILE = "phoenix_hypervisor_config.json"
+from phoenix_core.config.types import Id, TargetId
 
 JSON = Any
 
@@ -96,15 +90,14 @@ class HypervisorConfig:
 
 @attrs.frozen
 class GuestCommon:
-    """The keys of a guest the core itself reads: identity, dependencies, boot order, node.
+    """The keys of a target the core itself reads: identity, dependencies, boot order, node.
 
-    Both guest files use these names (``clone_from_ctid`` in the LXC file,
-    ``clone_from_vmid`` in the VM file); everything else belongs to the guest's manager.
+    Every guest file uses these names; the clone source's key differs by file
+    (``clone_from_ctid``, ``clone_from_vmid``: the layout's ``clone_key``) and is read into
+    :attr:`TargetConfig.clone_from`. Everything else belongs to the target's manager.
     """
 
     name: str
-    clone_from_ctid: Id | None = None
-    clone_from_vmid: Id | None = None
     dependencies: list[Id] = attrs.Factory(list)
     boot_order: int | None = None
     boot_delay: int = 0
@@ -115,21 +108,24 @@ class GuestCommon:
 
 @attrs.define
 class TargetConfig:
-    """One guest as the engine sees it, whatever its kind.
+    """One target as the engine sees it, whatever its kind: a guest, or a node's host.
 
-    ``raw`` is the guest's own JSON object, untouched, and ``file_defaults`` the keys at the
-    root of its file that act as defaults (``vm_defaults``, ``nvidia_driver_version`` ...);
-    the manager merges them in :meth:`~phoenix_core.manager.Manager.parse` and stores its
-    typed result in ``spec``.
+    ``raw`` is the target's own JSON object, untouched (the whole hypervisor file for a host
+    target), and ``file_defaults`` the file-wide defaults of its layout (``vm_defaults``,
+    ``nvidia_driver_version`` ...); the manager merges them in
+    :meth:`~phoenix_core.manager.Manager.parse` and stores its typed result in ``spec``.
+    ``host`` is the host target this guest depends on, set when a host manager is installed.
     """
 
-    id: Id
+    id: TargetId
     kind: str
     file: Path
     path: str
     common: GuestCommon
     raw: Mapping[str, JSON]
     file_defaults: Mapping[str, JSON] = attrs.Factory(dict)
+    clone_from: Id | None = None
+    host: str | None = None
     spec: Any = None
 
     @property
@@ -137,32 +133,58 @@ class TargetConfig:
         return self.common.name
 
     @property
-    def clone_from(self) -> Id | None:
-        return self.common.clone_from_ctid or self.common.clone_from_vmid
+    def is_host(self) -> bool:
+        return isinstance(self.id, str)
 
     @property
     def is_template(self) -> bool:
         return self.common.is_template or bool(getattr(self.spec, "is_template", False))
 
     @property
-    def requires(self) -> list[Id]:
-        """Ids this guest needs first: its clone source, then ``dependencies`` in order."""
-        first = [self.clone_from] if self.clone_from is not None else []
+    def requires(self) -> list[TargetId]:
+        """What must be built first: its host target, its clone source, then ``dependencies``."""
+        first: list[TargetId] = [self.host] if self.host is not None else []
+        if self.clone_from is not None:
+            first.append(self.clone_from)
         return first + [d for d in self.common.dependencies if d != self.clone_from]
 
+    @property
+    def guest_requires(self) -> list[Id]:
+        """:attr:`requires` without the host target: the edges between guests."""
+        return [i for i in self.requires if not isinstance(i, str)]
+
     def __str__(self) -> str:
-        return f"{self.kind} {self.id} ({self.name})"
+        return self.id if self.is_host else f"{self.kind} {self.id} ({self.name})"
 
 
 @attrs.define
 class Config:
-    """Everything loaded from a configuration directory."""
+    """Everything loaded from a configuration directory.
+
+    ``guests`` by id and ``hosts`` by host target id (empty without a host manager);
+    ``unread`` maps each guest file present that no installed manager reads to the
+    distribution that would (``phoenix_vm_configs.json`` -> ``phoenix-vm``).
+    """
 
     directory: Path
     hypervisor: HypervisorConfig
     guests: dict[Id, TargetConfig]
     files: dict[str, Path]
+    hosts: dict[str, TargetConfig] = attrs.Factory(dict)
+    unread: dict[str, str] = attrs.Factory(dict)
     warnings: list[str] = attrs.Factory(list)
 
-    def of_kind(self, kind: str) -> list[TargetConfig]:
-        return [g for g in self.guests.values() if g.kind == kind]
+    def target(self, ident: TargetId) -> TargetConfig:
+        return self.hosts[ident] if isinstance(ident, str) else self.guests[ident]
+
+    def __contains__(self, ident: object) -> bool:
+        return ident in self.hosts or ident in self.guests
+
+    def unread_hint(self) -> str:
+        """``; phoenix_vm_configs.json is not read (install phoenix-vm)``, or nothing."""
+        if not self.unread:
+            return ""
+        files = ", ".join(sorted(self.unread))
+        dists = ", ".join(sorted(set(self.unread.values())))
+        verb = "is" if len(self.unread) == 1 else "are"
+        return f"; {files} {verb} not read by any installed manager (install {dists})"

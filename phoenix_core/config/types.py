@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import NewType
 
+from phoenix_core.names import HOST
+
 #: A Proxmox guest id. The old files spell them as JSON numbers (``"vmid": 9000``) and as
 #: digit strings (``"clone_from_ctid": "900"``, ``"dependencies": ["103"]``); both load.
 Id = NewType("Id", int)
@@ -20,3 +22,21 @@ def parse_id(value: object) -> Id:
     if not isinstance(value, int) or not MIN_ID <= value <= MAX_ID:
         raise ValueError(value)
     return Id(value)
+
+
+#: What the engine schedules: a guest id, or a host target (``host``, ``host:NODE``).
+TargetId = Id | str
+
+
+def host_target(node: str | None) -> str:
+    """The host target of a node: ``host`` for the default node, else ``host:NODE``."""
+    return HOST if node is None else f"{HOST}:{node}"
+
+
+def parse_target(value: object) -> TargetId:
+    """A guest id, or ``host``/``host:NODE`` as is; ValueError for anything else."""
+    if isinstance(value, str) and (value == HOST or value.startswith(f"{HOST}:")):
+        if value.count(":") > 1 or value.endswith(":"):
+            raise ValueError(value)
+        return value
+    return parse_id(value)

@@ -17,7 +17,16 @@ from phoenix_core.config.models import TargetConfig
 from phoenix_core.errors import HostError
 from phoenix_core.hookspecs import hookimpl
 from phoenix_core.hosts.base import CommandResult
-from phoenix_core.manager import MISSING, GuestState, ManagerSpec, RunContext
+from phoenix_core.layout import GuestFile
+from phoenix_core.manager import (
+    API_VERSION,
+    MISSING,
+    GuestState,
+    ManagerSpec,
+    Resource,
+    RunContext,
+)
+from phoenix_core.plugins import Plugins
 from phoenix_core.steps import Change, Step
 
 
@@ -119,6 +128,9 @@ class FakeManager:
             return {}
         return dict(line.split(": ", 1) for line in result.stdout.splitlines())
 
+    def resources(self, verb: str, guest: TargetConfig, config: Any) -> set[Resource]:
+        return {Resource.guest(guest.id)}
+
     def steps(self, verb: str, guest: TargetConfig, ctx: RunContext) -> list[Step]:
         vmid = str(guest.id)
         spec: FakeSpec = guest.spec
@@ -169,6 +181,26 @@ class FakeManager:
         raise AssertionError(verb)
 
 
+#: The two guest files of the old tool, as phoenix-lxc and phoenix-vm register them.
+LAYOUTS = {
+    "lxc": GuestFile(
+        file="phoenix_lxc_configs.json",
+        key="lxc_configs",
+        path_key="lxc_config_file",
+        root_defaults=True,
+        clone_key="clone_from_ctid",
+    ),
+    "vm": GuestFile(
+        file="phoenix_vm_configs.json",
+        key="vms",
+        path_key="vm_config_file",
+        id_key="vmid",
+        defaults_key="vm_defaults",
+        clone_key="clone_from_vmid",
+    ),
+}
+
+
 class FakePlugin:
     """A plugin object registering :class:`FakeManager` for the given kinds."""
 
@@ -178,4 +210,19 @@ class FakePlugin:
     @hookimpl
     def phoenix_register_managers(self, register: Any) -> None:
         for kind in self.kinds:
-            register(ManagerSpec(name=f"fake-{kind}", kind=kind, factory=FakeManager))
+            register(
+                ManagerSpec(
+                    name=f"fake-{kind}",
+                    kind=kind,
+                    factory=FakeManager,
+                    api_version=API_VERSION,
+                    config=LAYOUTS[kind],
+                )
+            )
+
+
+def fake_plugins(*kinds: str) -> Plugins:
+    """Strict plugins holding only :class:`FakePlugin` for ``kinds`` (default: lxc and vm)."""
+    plugins = Plugins(strict=True, disabled=set())
+    plugins.add(FakePlugin(*kinds), "fake")
+    return plugins

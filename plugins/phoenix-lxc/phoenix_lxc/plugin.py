@@ -9,7 +9,18 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from phoenix_core.hookspecs import hookimpl
-from phoenix_core.manager import Manager, ManagerSpec
+from phoenix_core.layout import GuestFile
+from phoenix_core.manager import API_VERSION, Manager, ManagerSpec
+
+#: The old tool's layout: ``lxc_configs`` keyed by CTID; every other top-level key is a
+#: default for all containers; ``core_paths.lxc_config_file`` may move the file.
+LAYOUT = GuestFile(
+    file="phoenix_lxc_configs.json",
+    key="lxc_configs",
+    path_key="lxc_config_file",
+    root_defaults=True,
+    clone_key="clone_from_ctid",
+)
 
 
 def _factory() -> Manager:
@@ -20,12 +31,14 @@ def _factory() -> Manager:
 
 @hookimpl
 def phoenix_register_managers(register: Callable[[ManagerSpec], None]) -> None:
-    """Register the ``lxc`` manager for every id in ``phoenix_lxc_configs.json``."""
+    """Register the ``lxc`` manager for every CTID of ``phoenix_lxc_configs.json``."""
     register(
         ManagerSpec(
             name="lxc",
             kind="lxc",
             factory=_factory,
+            api_version=API_VERSION,
+            config=LAYOUT,
             description="Proxmox LXC containers through pct",
         )
     )
