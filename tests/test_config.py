@@ -59,7 +59,10 @@ def test_relative_core_paths_are_relative_to_the_config_dir(etc: Path) -> None:
     data = json.loads(hypervisor.read_text())
     data["core_paths"]["vm_config_file"] = "guests/vms.json"
     hypervisor.write_text(json.dumps(data))
-    assert load_config(etc, fake_plugins()).files["phoenix_vm_configs.json"] == etc / "guests" / "vms.json"
+    assert (
+        load_config(etc, fake_plugins()).files["phoenix_vm_configs.json"]
+        == etc / "guests" / "vms.json"
+    )
 
 
 def test_config_dir_precedence(tmp_path: Path, etc: Path, monkeypatch: pytest.MonkeyPatch) -> None:

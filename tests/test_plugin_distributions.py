@@ -172,9 +172,7 @@ def test_good_plugin_provides_its_manager_and_verb(site: dict[str, Path]) -> Non
         "distribution": "phoenix-good",
         "version": "1.2.3",
         "module": "good",
-        "managers": [
-            {"name": "widget", "kind": "widget", "api_version": 2, "description": ""}
-        ],
+        "managers": [{"name": "widget", "kind": "widget", "api_version": 2, "description": ""}],
         "verbs": ["hello"],
         "error": None,
         "warnings": [],

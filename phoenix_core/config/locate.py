@@ -12,8 +12,8 @@ import os
 from pathlib import Path
 
 from phoenix_core.config.diagnostics import Diagnostics
-from phoenix_core.names import HYPERVISOR_FILE
 from phoenix_core.errors import ConfigError
+from phoenix_core.names import HYPERVISOR_FILE
 
 DEFAULT_CONFIG_DIR = Path("/usr/local/phoenix_hypervisor/etc")
 ENV_CONFIG_DIR = "PHOENIX_CONFIG_DIR"
