@@ -4,7 +4,7 @@ This is the only module that imports paramiko, and it is itself imported lazily 
 pool, so ``phoenix --help`` and local runs never pay for (or need) paramiko.
 
 Why paramiko rather than one ``ssh`` process per command: a converge runs hundreds of short
-``pct``/``qm`` queries, and a new SSH handshake per command costs tens of milliseconds where a
+queries, and a new SSH handshake per command costs tens of milliseconds where a
 new channel on an open connection costs about one round trip (see ``bench/ssh_overhead.py``).
 
 Security mirrors OpenSSH: ``~/.ssh/config`` is honoured, host keys are checked against

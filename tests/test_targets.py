@@ -1,0 +1,235 @@
+"""Targets beyond the two old guest files: host targets, and kinds that plugins register.
+
+A host manager (``HostTargets``) makes every guest depend on the host target of its node; a
+third party's kind lives in its own file or in a section of the hypervisor file.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import attrs
+import pytest
+
+from phoenix_core.config import load_config
+from phoenix_core.config.diagnostics import Diagnostics
+from phoenix_core.config.models import Config, TargetConfig
+from phoenix_core.engine import Engine
+from phoenix_core.errors import ConfigError, UsageError
+from phoenix_core.hookspecs import hookimpl
+from phoenix_core.hosts.pool import HostPool
+from phoenix_core.layout import GuestFile, HostTargets
+from phoenix_core.manager import API_VERSION, MISSING, GuestState, ManagerSpec, Resource, RunContext
+from phoenix_core.plugins import Plugins
+from phoenix_core.steps import Change, Step
+from tests.conftest import write_guests
+from tests.support.fakenode import FakeNode, FakePlugin
+
+
+@attrs.frozen
+class Marker:
+    text: str
+
+
+class MarkerManager:
+    """Writes one file per target on its node: ``/markers/<id>`` holding ``text``."""
+
+    def parse(self, target: TargetConfig, diagnostics: Diagnostics) -> Marker | None:
+        if target.is_host:
+            return Marker(f"node {target.name}")
+        picked = {k: v for k, v in target.raw.items() if k not in ("name", "dependencies", "id")}
+        return diagnostics.structure(target.file, target.path, picked, Marker)
+
+    def observe(self, target: TargetConfig, ctx: RunContext) -> GuestState:
+        return GuestState(exists=True) if self._read(target, ctx) is not None else MISSING
+
+    def resources(self, verb: str, target: TargetConfig, config: Config) -> set[Resource]:
+        if target.is_host:
+            return {Resource.node(target.common.node, shared=False)}
+        return {Resource.guest(target.id), Resource.node(target.common.node, shared=True)}
+
+    def _read(self, target: TargetConfig, ctx: RunContext) -> bytes | None:
+        try:
+            return ctx.host.read_file(f"/markers/{target.id}")
+        except FileNotFoundError:
+            return None
+
+    def steps(self, verb: str, target: TargetConfig, ctx: RunContext) -> Sequence[Step]:
+        want = target.spec.text.encode()
+
+        def check() -> list[Change]:
+            have = self._read(target, ctx)
+            return [] if have == want else [Change("marker", have, target.spec.text, data=want)]
+
+        def apply(changes: Sequence[Change]) -> None:
+            ctx.host.write_file(f"/markers/{target.id}", changes[0].data)
+
+        return [Step("marker", check, apply)] if verb == "converge" else []
+
+
+class KindsPlugin:
+    """A host manager and two third-party kinds: one with its own file, one in a section."""
+
+    @hookimpl
+    def phoenix_register_managers(self, register: Callable[[ManagerSpec], None]) -> None:
+        for name, config in (
+            ("hypervisor", HostTargets()),
+            ("dns", GuestFile(file="phoenix_dns_configs.json", key="records", id_key="id")),
+            ("motd", GuestFile(key="motd")),
+        ):
+            register(
+                ManagerSpec(
+                    name=name,
+                    kind=name,
+                    factory=MarkerManager,
+                    api_version=API_VERSION,
+                    config=config,
+                )
+            )
+
+
+@pytest.fixture
+def plugins() -> Plugins:
+    plugins = Plugins(strict=True, disabled=set())
+    plugins.add(FakePlugin("lxc"), "fake")
+    plugins.add(KindsPlugin(), "kinds")
+    return plugins
+
+
+@pytest.fixture
+def etc(tmp_path: Path) -> Path:
+    directory = write_guests(
+        tmp_path / "etc",
+        {"900": {"name": "base"}, "901": {"name": "web", "node": "pve2", "dependencies": ["900"]}},
+    )
+    (directory / "phoenix_vm_configs.json").unlink()
+    hypervisor = directory / "phoenix_hypervisor_config.json"
+    data = json.loads(hypervisor.read_text())
+    del data["core_paths"]["vm_config_file"]
+    data["nodes"] = {"pve2": {"address": "10.0.0.2"}}
+    data["motd"] = {"500": {"name": "banner", "text": "hello", "dependencies": ["901"]}}
+    hypervisor.write_text(json.dumps(data))
+    records = {"records": [{"id": 600, "name": "www", "text": "A 10.0.0.9", "dependencies": [901]}]}
+    (directory / "phoenix_dns_configs.json").write_text(json.dumps(records))
+    return directory
+
+
+def engine(etc: Path, plugins: Plugins, node: FakeNode) -> Engine:
+    pool = HostPool()
+    pool._open[pool.default] = node
+    pool._open[pool.address_for("pve2")] = node
+    return Engine(load_config(etc, plugins), plugins, pool)
+
+
+def test_host_targets_come_first_and_each_guest_requires_its_nodes(
+    etc: Path, plugins: Plugins
+) -> None:
+    config = load_config(etc, plugins)
+    assert list(config.hosts) == ["host", "host:pve2"]
+    assert config.guests[900].requires == ["host"]
+    assert config.guests[901].requires == ["host:pve2", 900]
+    order = Engine(config, plugins, HostPool()).order("converge", [600])
+    assert order == ["host", "host:pve2", 900, 901, 600]
+
+
+def test_a_kind_in_its_own_file_and_one_in_a_hypervisor_section_load_and_converge(
+    etc: Path, plugins: Plugins, node: FakeNode
+) -> None:
+    run = engine(etc, plugins, node).run("converge", ["500", "600"])
+    assert run.exit_code == 0
+    assert [(o.id, o.status) for o in run.outcomes] == [
+        ("host", "changed"),
+        ("host:pve2", "changed"),
+        (900, "changed"),
+        (901, "changed"),
+        (500, "changed"),
+        (600, "changed"),
+    ]
+    assert node.files["/markers/600"] == b"A 10.0.0.9"
+    node.journal.clear()
+    again = engine(etc, plugins, node).run("converge", ["500", "600"])
+    assert {o.status for o in again.outcomes} == {"ok"} and node.mutations == []
+
+
+def test_host_targets_are_named_on_the_command_line(
+    etc: Path, plugins: Plugins, node: FakeNode
+) -> None:
+    run = engine(etc, plugins, node).run("converge", ["host:pve2"])
+    assert [o.id for o in run.outcomes] == ["host:pve2"]
+    with pytest.raises(UsageError, match="host:pve9 is not a node of this configuration"):
+        engine(etc, plugins, node).run("converge", ["host:pve9"])
+    with pytest.raises(UsageError, match="'host:' is not a target"):
+        engine(etc, plugins, node).run("converge", ["host:"])
+
+
+def test_start_never_pulls_in_a_host_target(etc: Path, plugins: Plugins, node: FakeNode) -> None:
+    assert engine(etc, plugins, node).order("start", [901]) == [900, 901]
+
+
+def test_without_a_host_manager_there_are_no_host_targets(etc: Path, node: FakeNode) -> None:
+    hypervisor = etc / "phoenix_hypervisor_config.json"
+    data = json.loads(hypervisor.read_text())
+    del data["motd"]
+    hypervisor.write_text(json.dumps(data))
+    plugins = Plugins(strict=True, disabled=set())
+    plugins.add(FakePlugin("lxc"), "fake")
+    config = load_config(etc, plugins)
+    assert config.hosts == {} and config.guests[901].requires == [900]
+    with pytest.raises(UsageError, match="no installed manager handles host targets"):
+        Engine(config, plugins, HostPool()).run("converge", ["host"])
+
+
+def test_a_section_owned_by_a_plugin_is_not_an_unknown_key_of_the_hypervisor_file(
+    etc: Path,
+) -> None:
+    plugins = Plugins(strict=True, disabled=set())
+    plugins.add(FakePlugin("lxc"), "fake")
+    with pytest.raises(ConfigError) as error:
+        load_config(etc, plugins)
+    assert "phoenix_hypervisor_config.json: motd: unknown key" in str(error.value.problems)
+
+
+def test_typos_in_a_registered_file_name_file_and_path(etc: Path, plugins: Plugins) -> None:
+    records = {"records": [{"id": 600, "name": "www", "txet": "x"}], "record": []}
+    (etc / "phoenix_dns_configs.json").write_text(json.dumps(records))
+    with pytest.raises(ConfigError) as error:
+        load_config(etc, plugins)
+    problems = [str(p) for p in error.value.problems]
+    assert 'phoenix_dns_configs.json: record: unknown key (did you mean "records"?)' in problems
+    assert any(
+        p.startswith("phoenix_dns_configs.json: records[0].txet: unknown key") for p in problems
+    )
+
+
+def test_two_plugins_claiming_one_file_are_refused(plugins: Plugins) -> None:
+    class Same:
+        @hookimpl
+        def phoenix_register_managers(self, register: Callable[[ManagerSpec], None]) -> None:
+            layout = GuestFile(file="phoenix_dns_configs.json", key="zones")
+            register(
+                ManagerSpec(
+                    name="dns2",
+                    kind="dns2",
+                    factory=MarkerManager,
+                    api_version=API_VERSION,
+                    config=layout,
+                )
+            )
+
+    with pytest.raises(Exception, match=r"file phoenix_dns_configs\.json is registered twice"):
+        plugins.add(Same(), "same")
+
+
+def test_schema_of_a_registered_kind_and_of_a_hypervisor_section(
+    cli: Any, plugins: Plugins
+) -> None:
+    dns = json.loads(cli("config", "schema", "dns", plugins=plugins).stdout)
+    assert dns["title"] == "phoenix_dns_configs.json"
+    assert dns["properties"]["records"]["type"] == "array"
+    hypervisor = json.loads(cli("config", "schema", "hypervisor", plugins=plugins).stdout)
+    assert hypervisor["properties"]["motd"]["type"] == "object"
+    unknown = cli("config", "schema", "nope", plugins=plugins)
+    assert unknown.exit_code == 2 and "expected hypervisor or a kind" in unknown.stderr
