@@ -31,15 +31,13 @@ def modules() -> dict[str, ast.Module]:
 
 def imports(name: str, tree: ast.Module) -> set[str]:
     """Every module ``tree`` imports, with the packages whose ``__init__`` that runs."""
-    package = name.rpartition(".")[0]
     targets: set[str] = set()
     for node in ast.walk(tree):
         if isinstance(node, ast.Import):
             targets.update(alias.name for alias in node.names)
         elif isinstance(node, ast.ImportFrom):
+            assert node.level == 0, f"{name}: the core imports absolutely"
             base = node.module or ""
-            if node.level:
-                base = ".".join([*package.split(".")[: len(package.split(".")) - node.level + 1], base])
             targets.add(base)
             targets.update(f"{base}.{alias.name}" for alias in node.names)
     closed = set()
