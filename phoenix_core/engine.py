@@ -183,7 +183,7 @@ class Engine:
                 note = f"no installed manager handles {target.kind} targets"
             elif blocker is not None and blocker not in self.config:
                 note = f"requires {blocker}, which is not defined in the files read"
-                note += self.config.unread_hint().replace(";", ":", 1)
+                note += self.config.unread_hint(": ")
             elif blocker is not None:
                 note = f"requires {blocker}, which is skipped"
             else:

@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import attrs
 
-from phoenix_core.names import HYPERVISOR_FILE
-
 
 @attrs.frozen(kw_only=True)
 class GuestFile:
@@ -30,11 +28,6 @@ class GuestFile:
     defaults_key: str | None = None
     root_defaults: bool = False
     clone_key: str | None = None
-
-    @property
-    def location(self) -> str:
-        """The file name, or the hypervisor file's section, for messages."""
-        return self.file or f"{HYPERVISOR_FILE}: {self.key}"
 
 
 @attrs.frozen

@@ -148,11 +148,6 @@ class TargetConfig:
             first.append(self.clone_from)
         return first + [d for d in self.common.dependencies if d != self.clone_from]
 
-    @property
-    def guest_requires(self) -> list[Id]:
-        """:attr:`requires` without the host target: the edges between guests."""
-        return [i for i in self.requires if not isinstance(i, str)]
-
     def __str__(self) -> str:
         return self.id if self.is_host else f"{self.kind} {self.id} ({self.name})"
 
@@ -180,11 +175,11 @@ class Config:
     def __contains__(self, ident: object) -> bool:
         return ident in self.hosts or ident in self.guests
 
-    def unread_hint(self) -> str:
-        """``; phoenix_vm_configs.json is not read (install phoenix-vm)``, or nothing."""
+    def unread_hint(self, separator: str = "; ") -> str:
+        """``; phoenix_vm_configs.json is not read ... (install phoenix-vm)``, or nothing."""
         if not self.unread:
             return ""
         files = ", ".join(sorted(self.unread))
         dists = ", ".join(sorted(set(self.unread.values())))
         verb = "is" if len(self.unread) == 1 else "are"
-        return f"; {files} {verb} not read by any installed manager (install {dists})"
+        return f"{separator}{files} {verb} not read by any installed manager (install {dists})"
