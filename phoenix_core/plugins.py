@@ -15,7 +15,6 @@ with its plugin's name while the other observers still run.
 
 from __future__ import annotations
 
-import difflib
 import functools
 import os
 from collections.abc import Callable
@@ -150,6 +149,8 @@ class Plugins:
         for name, caller in vars(self.pm.hook).items():
             if caller.has_spec():
                 continue
+            import difflib  # only for a misspelt hook: start-up does not pay for it
+
             close = difflib.get_close_matches(name, known, n=1)
             hint = f" (did you mean {close[0]}?)" if close else ""
             for impl in caller.get_hookimpls():
