@@ -18,6 +18,7 @@ from phoenix_core.plugins import Plugins
 if TYPE_CHECKING:
     from phoenix_core.config.models import Config
     from phoenix_core.engine import Engine
+    from phoenix_core.hosts.base import Host
     from phoenix_core.hosts.pool import HostPool
 
 
@@ -35,6 +36,7 @@ class App:
     verbosity: int = 0
     run_id: str = "-"
     _config: Any = None
+    _preset: dict[str | None, Host] = attrs.Factory(dict)
 
     def start_logging(self) -> None:
         from phoenix_core import logs
@@ -74,7 +76,20 @@ class App:
         ):
             default = nodes[default.host]
         options = HostOptions(accept_new_host_keys=self.accept_new_host_keys)
-        return HostPool(default, nodes, options)
+        pool = HostPool(default, nodes, options)
+        for node, host in self._preset.items():
+            pool.preset(node, host)
+        return pool
+
+    def use_host(self, node: str | None, host: Host) -> None:
+        """Run ``node``'s commands (None: the default node's) on ``host`` instead of connecting.
+
+        For embedding phoenix and for tests: ``phoenix_core.testing`` injects its recording
+        host this way. Takes effect whether or not the run has opened its hosts yet.
+        """
+        self._preset[node] = host
+        if "hosts" in self.__dict__:
+            self.hosts.preset(node, host)
 
     def engine(
         self, *, dry_run: bool = False, keep_going: bool = False, options: VerbOptions | None = None

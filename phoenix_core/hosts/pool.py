@@ -79,6 +79,14 @@ class HostPool:
             return self.default
         return self.nodes.get(node) or NodeAddress(node)
 
+    def preset(self, node: str | None, host: Host) -> None:
+        """Answer ``node`` (None: the default) with ``host`` instead of connecting to it.
+
+        For embedding phoenix and for tests (``phoenix_core.testing`` injects its fake host
+        this way); the pool closes ``host`` at the end of the run like any other.
+        """
+        self._open[self.address_for(node)] = host
+
     def for_node(self, node: str | None) -> Host:
         """The host for ``node`` (``None``: the default), connecting on first use."""
         address = self.address_for(node)
