@@ -1,4 +1,5 @@
-"""Fixtures shared by the core's tests: configuration copies, a fake node, a CLI runner."""
+"""Fixtures shared by the core's tests: configuration copies, a fake node, a CLI runner
+(the last two built on :mod:`phoenix_core.testing`, the kit plugin authors use)."""
 
 from __future__ import annotations
 
@@ -9,13 +10,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from click.testing import CliRunner
 
-from phoenix_core.cli import build
 from phoenix_core.config import load_config
 from phoenix_core.engine import Engine
 from phoenix_core.hosts.pool import HostPool
 from phoenix_core.plugins import Plugins
+from phoenix_core.testing import CliResult, invoke
 from tests.support.fakenode import FakeNode, fake_plugins
 
 ORIGINAL_ETC = Path(__file__).resolve().parents[2] / "shared" / "reference" / "original-etc"
@@ -72,7 +72,7 @@ def make_engine(node: FakeNode, fake_plugins: Plugins) -> Callable[..., Engine]:
     def make(directory: Path, **options: Any) -> Engine:
         config = load_config(directory, fake_plugins)
         pool = HostPool()
-        pool._open[pool.default] = node
+        pool.preset(None, node)
         return Engine(
             config, fake_plugins, pool, sleep=options.pop("sleep", lambda _s: None), **options
         )
@@ -81,13 +81,11 @@ def make_engine(node: FakeNode, fake_plugins: Plugins) -> Callable[..., Engine]:
 
 
 @pytest.fixture
-def cli(fake_plugins: Plugins, tmp_path: Path) -> Callable[..., Any]:
-    """Invoke ``phoenix`` through click's runner with the fake plugins; returns the Result."""
-    runner = CliRunner()
+def cli(fake_plugins: Plugins, tmp_path: Path) -> Callable[..., CliResult]:
+    """Invoke ``phoenix`` in-process with the fake plugins (the kit's runner, without its
+    host injection: these tests choose the node by patching ``HostPool._connect``)."""
 
-    def invoke(*args: str, plugins: Plugins | None = None) -> Any:
-        plugins = plugins or fake_plugins
-        argv = ["--log-dir", str(tmp_path / "logs"), *args]
-        return runner.invoke(build(plugins), argv, obj=plugins)
+    def run(*args: str, plugins: Plugins | None = None) -> CliResult:
+        return invoke(args, plugins or fake_plugins, log_dir=tmp_path / "logs")
 
-    return invoke
+    return run

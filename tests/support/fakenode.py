@@ -1,8 +1,8 @@
 """An in-memory Proxmox node and a minimal manager for it, for the core's unit tests.
 
-``FakeNode`` is a :class:`~phoenix_core.hosts.base.Host` that understands a handful of
-``pct`` commands against a dict of guests and journals every command, so tests can assert
-exactly which commands ran and which of them changed something.
+``FakeNode`` is the kit's recording host (:mod:`phoenix_core.testing`) that also understands a
+handful of ``pct`` commands against a dict of guests; its journal lets tests assert exactly
+which commands ran and which of them changed something.
 """
 
 from __future__ import annotations
@@ -28,43 +28,21 @@ from phoenix_core.manager import (
 )
 from phoenix_core.plugins import Plugins
 from phoenix_core.steps import Change, Step
+from phoenix_core.testing import RecordingHost
 
 
-class FakeNode:
-    """A node holding guests as dicts; ``fail_on`` makes commands matching a prefix fail."""
+class FakeNode(RecordingHost):
+    """A node holding guests as dicts; ``fail_on`` makes commands matching a prefix fail.
 
-    name = "fake"
+    The kit's :class:`RecordingHost` journals and holds files; this adds a small ``pct``.
+    """
 
     def __init__(self) -> None:
+        super().__init__("fake")
         self.guests: dict[int, dict[str, Any]] = {}
-        self.journal: list[tuple[tuple[str, ...], bool]] = []
         self.fail_on: dict[tuple[str, ...], str] = {}
-        self.files: dict[str, bytes] = {}
 
-    @property
-    def mutations(self) -> list[tuple[str, ...]]:
-        return [argv for argv, mutating in self.journal if mutating]
-
-    def query(self, argv: Sequence[str], **_: Any) -> CommandResult:
-        return self._run(tuple(argv), mutating=False)
-
-    def change(self, argv: Sequence[str], **_: Any) -> CommandResult:
-        return self._run(tuple(argv), mutating=True)
-
-    def read_file(self, path: str) -> bytes:
-        if path not in self.files:
-            raise FileNotFoundError(path)
-        return self.files[path]
-
-    def write_file(self, path: str, data: bytes, *, mode: int = 0o644) -> None:
-        self.journal.append((("write", path), True))
-        self.files[path] = data
-
-    def close(self) -> None:
-        pass
-
-    def _run(self, argv: tuple[str, ...], mutating: bool) -> CommandResult:
-        self.journal.append((argv, mutating))
+    def unanswered(self, argv: tuple[str, ...]) -> CommandResult:
         for prefix, message in self.fail_on.items():
             if argv[: len(prefix)] == prefix:
                 if message == "HOST":
