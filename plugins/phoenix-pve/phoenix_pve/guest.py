@@ -1,0 +1,31 @@
+"""Which guest tool a manager drives: the one record that separates ``pct`` from ``qm``.
+
+Every shared piece (live reads, power, snapshots, template, firewall, option drift) builds its
+commands and paths from a :class:`GuestKind`, so the container and VM managers run the same code.
+"""
+
+from __future__ import annotations
+
+import attrs
+
+
+@attrs.frozen
+class GuestKind:
+    """A guest tool and where Proxmox keeps its guests."""
+
+    #: The command-line tool: ``pct`` or ``qm``.
+    tool: str
+    #: The directory of the conf files under ``/etc/pve`` (``lxc``, ``qemu-server``).
+    conf_dir: str
+    #: The API path segment under ``/nodes/<node>/`` (``lxc``, ``qemu``).
+    api: str
+    #: How Proxmox's own messages name one guest (``CT 101``, ``VM 9000``).
+    noun: str
+    #: What plan output calls the guest as a whole (``container``, ``virtual machine``).
+    label: str
+
+
+CONTAINER = GuestKind(tool="pct", conf_dir="lxc", api="lxc", noun="CT", label="container")
+VIRTUAL_MACHINE = GuestKind(
+    tool="qm", conf_dir="qemu-server", api="qemu", noun="VM", label="virtual machine"
+)

@@ -1,0 +1,126 @@
+"""Power: start and wait until the guest answers, clean shutdown then stop, destroy.
+
+A start is finished only when the manager's readiness probe succeeds: ``pct start`` returns as
+soon as LXC has launched init and ``qm start`` as soon as QEMU runs, both before the guest can
+run anything, and the scripts that follow need it to. The probe is the manager's (``pct exec
+<id> -- true`` for a container, a guest-agent ping for a VM): one try, its result.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+
+from phoenix_core.errors import PhoenixError
+from phoenix_core.hosts.base import CommandResult
+from phoenix_core.logs import logger
+from phoenix_core.steps import Change, Step
+from phoenix_pve import errors
+from phoenix_pve.live import Live
+
+DEFAULT_SHUTDOWN_TIMEOUT = 60
+
+#: One readiness try: a command whose success means the guest can run commands.
+Probe = Callable[[], CommandResult]
+
+
+def start(
+    live: Live, probe: Probe, ready_timeout: float, sleep: Callable[[float], None] = time.sleep
+) -> None:
+    """``start`` (an "already running" answer is fine), then wait until ``probe`` succeeds."""
+    try:
+        live.change(live.tool("start"))
+    except errors.ProxmoxError as exc:
+        if "already running" not in str(exc):
+            raise
+    wait_ready(live, probe, ready_timeout, sleep)
+
+
+def wait_ready(
+    live: Live, probe: Probe, timeout: float, sleep: Callable[[float], None] = time.sleep
+) -> None:
+    """Retry ``probe`` with a doubling delay (capped at 2 s) until it succeeds or time is up."""
+    deadline = time.monotonic() + timeout
+    delay = 0.2
+    while True:
+        result = probe()
+        if result.ok:
+            return
+        if time.monotonic() >= deadline:
+            raise PhoenixError(
+                f"{live.name} started but did not answer `{result.command}` "
+                f"within {timeout:g} s: {errors.error_detail(result)}"
+            )
+        sleep(delay)
+        delay = min(delay * 2, 2.0)
+
+
+def shutdown(live: Live, timeout: int) -> None:
+    """Clean shutdown within ``timeout`` seconds; a hard ``stop`` if that fails."""
+    try:
+        live.change(live.tool("shutdown", "--timeout", str(timeout)), timeout=timeout + 60)
+        return
+    except errors.ProxmoxError as exc:
+        if "not running" in str(exc):
+            return
+        logger.warning("{}: clean shutdown failed ({}); stopping hard", live.name, exc)
+    try:
+        live.change(live.tool("stop"))
+    except errors.ProxmoxError as exc:
+        if "not running" not in str(exc):
+            raise
+
+
+def running_step(
+    live: Live, probe: Probe, ready_timeout: float, *, skip: Callable[[], bool]
+) -> Step:
+    """Converge/start: the guest should run (``skip`` says when it should not, e.g. a template)."""
+
+    def check() -> list[Change]:
+        if skip():
+            return []
+        status = live.status()
+        return [] if status == "running" else [Change("power", status, "running")]
+
+    def apply(_: Sequence[Change]) -> None:
+        start(live, probe, ready_timeout)
+
+    return Step("power", check, apply)
+
+
+def stopped_step(live: Live, timeout: int) -> Step:
+    def check() -> list[Change]:
+        return [Change("power", "running", "stopped")] if live.running else []
+
+    def apply(_: Sequence[Change]) -> None:
+        shutdown(live, timeout)
+
+    return Step("power", check, apply)
+
+
+def restart_step(live: Live, probe: Probe, timeout: int, ready_timeout: float) -> Step:
+    def check() -> list[Change]:
+        if not live.exists:
+            raise PhoenixError(f"{live.name} does not exist")
+        return [Change("power", live.status(), "restarted" if live.running else "running")]
+
+    def apply(_: Sequence[Change]) -> None:
+        if live.running:
+            shutdown(live, timeout)
+        start(live, probe, ready_timeout)
+
+    return Step("power", check, apply)
+
+
+def destroyed_step(live: Live, timeout: int) -> Step:
+    """Delete: stop (cleanly if possible), then ``destroy --purge``."""
+
+    def check() -> list[Change]:
+        return [Change(live.kind.label, "exists", None)] if live.exists else []
+
+    def apply(_: Sequence[Change]) -> None:
+        if live.running:
+            shutdown(live, timeout)
+        live.change(live.tool("destroy", "--purge"), timeout=3600)
+
+    return Step("destroyed", check, apply)

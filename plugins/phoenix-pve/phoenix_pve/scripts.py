@@ -1,0 +1,370 @@
+"""Feature scripts, the application script and health checks: found on a search path, pushed
+into the guest through a :class:`~phoenix_pve.shell.Shell` and run there.
+
+Search path (first hit wins): for a feature ``<name>``, the config directory's
+``features/<kind>/<name>.sh``, then ``scripts/<name>.sh``, then the scripts the manager ships;
+for an application script or a health-check script ``<file>``, ``scripts/<file>``, then
+``features/<kind>/<file>`` and ``health_checks/<file>`` (``<kind>`` is ``lxc`` or ``vm``).
+Every name is resolved when the steps are built, so a missing script fails the guest before
+anything changes, naming the places looked.
+
+Each script runs once per content: phoenix records the SHA-256 of the script and of the guest
+JSON it ran with in ``/var/lib/phoenix/state.json`` inside the guest, and runs it again only
+when either changes. An in-sync guest costs one ``cat`` of that file for all of them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shlex
+import time
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+from typing import Any, Protocol
+
+import attrs
+
+from phoenix_core.config.models import TargetConfig
+from phoenix_core.errors import PhoenixError
+from phoenix_core.logs import logger
+from phoenix_core.steps import Change, Step
+from phoenix_pve.live import Live
+from phoenix_pve.model import HealthCheck, LegacyHealthCheck
+from phoenix_pve.shell import Shell, ShellResult
+
+#: Where phoenix keeps, inside the guest, which features and scripts it has run.
+STATE_DIR = "/var/lib/phoenix"
+STATE_FILE = f"{STATE_DIR}/state.json"
+RUN_DIR = f"{STATE_DIR}/run"
+#: The longest a feature or application script may run (driver builds take a while).
+SCRIPT_TIMEOUT = 7200.0
+
+
+class ScriptSpec(Protocol):
+    """The keys of a guest spec that name scripts (``LxcSpec`` has them; a VM spec will)."""
+
+    @property
+    def features(self) -> Sequence[str]: ...
+    @property
+    def application_script(self) -> str | None: ...
+    @property
+    def health_check(self) -> LegacyHealthCheck | None: ...
+    @property
+    def health_checks(self) -> Sequence[HealthCheck]: ...
+
+
+@attrs.frozen
+class SearchPath:
+    """Where a manager's scripts are looked for, under the configuration directory."""
+
+    config_dir: Path
+    #: The ``features/<kind>/`` subdirectory: ``lxc`` or ``vm``.
+    kind: str
+    #: The scripts the manager ships, looked in last for features (None: it ships none).
+    shipped: Path | None = None
+
+    def features(self, name: str) -> list[Path]:
+        places = [
+            self.config_dir / "features" / self.kind / f"{name}.sh",
+            self.config_dir / "scripts" / f"{name}.sh",
+        ]
+        return places + ([self.shipped / f"{name}.sh"] if self.shipped else [])
+
+    def files(self, name: str) -> list[Path]:
+        return [
+            self.config_dir / "scripts" / name,
+            self.config_dir / "features" / self.kind / name,
+            self.config_dir / "health_checks" / name,
+        ]
+
+
+@attrs.frozen
+class Script:
+    """A resolved script: its name in the config and the file found for it."""
+
+    name: str
+    path: Path
+
+    @property
+    def data(self) -> bytes:
+        return self.path.read_bytes()
+
+
+@attrs.frozen
+class Check:
+    """A health check ready to run: argv inside the guest (after pushing ``script``)."""
+
+    name: str
+    argv: tuple[str, ...]
+    retries: int
+    interval: int
+    script: Script | None = None
+
+
+@attrs.frozen
+class Found:
+    features: tuple[Script, ...]
+    app: Script | None
+    checks: tuple[Check, ...]
+
+    def any_inside(self) -> bool:
+        return bool(self.features or self.app)
+
+
+def _find(what: str, name: str, places: list[Path]) -> Script:
+    for place in places:
+        if place.is_file():
+            return Script(name, place)
+    raise PhoenixError(f"{what} {name!r} not found; looked in: {', '.join(map(str, places))}")
+
+
+def _checks(spec: ScriptSpec, paths: SearchPath) -> list[Check]:
+    checks = []
+    if spec.health_check is not None:
+        argv = shlex.split(spec.health_check.command)
+        local = (
+            next((p for p in paths.files(Path(argv[0]).name) if p.is_file()), None)
+            if argv
+            else None
+        )
+        script = Script(Path(argv[0]).name, local) if local else None
+        checks.append(
+            Check(
+                "health_check",
+                tuple(argv),
+                spec.health_check.retries,
+                spec.health_check.interval,
+                script,
+            )
+        )
+    for index, hc in enumerate(spec.health_checks):
+        name = hc.name or f"health_checks[{index}]"
+        args = shlex.split(hc.args) if isinstance(hc.args, str) else list(hc.args or [])
+        if hc.script:
+            script = _find("health-check script", hc.script, paths.files(hc.script))
+            checks.append(Check(name, (hc.script, *args), hc.retries, hc.interval, script))
+        elif hc.command:
+            checks.append(Check(name, (*hc.command, *args), hc.retries, hc.interval))
+        else:
+            raise PhoenixError(f"{name}: needs a command or a script")
+    return checks
+
+
+def resolve_all(spec: ScriptSpec, paths: SearchPath) -> Found:
+    """Find every script the guest names; raise on the first that is missing."""
+    features = tuple(_find("feature script", f, paths.features(f)) for f in spec.features)
+    app = None
+    if spec.application_script:
+        app = _find(
+            "application script", spec.application_script, paths.files(spec.application_script)
+        )
+    return Found(features, app, tuple(_checks(spec, paths)))
+
+
+def guest_payload(guest: TargetConfig, id_key: str) -> bytes:
+    """The guest's configuration as scripts see it: file root keys, then its own, plus its id
+    under ``id_key`` (``ctid`` for a container, as the old tool named it)."""
+    data = {**guest.file_defaults, **guest.raw, id_key: guest.id}
+    return json.dumps(data, indent=2, sort_keys=True).encode()
+
+
+def digest(script: Script, payload: bytes) -> str:
+    return hashlib.sha256(script.data + b"\0" + payload).hexdigest()
+
+
+def read_state(live: Live, shell: Shell) -> dict[str, Any]:
+    """The run record phoenix keeps inside the guest (features and scripts already run).
+
+    A stopped or missing guest has none readable; an unreadable or absent file is empty.
+    Cached in ``live`` like its other reads, so a start or a push makes the next check reread.
+    """
+
+    def read() -> dict[str, Any]:
+        if not live.running:
+            return {}
+        result = shell.run(["cat", STATE_FILE], readonly=True)
+        if not result.ok:
+            return {}
+        try:
+            data = json.loads(result.stdout)
+        except ValueError:
+            return {}
+        return data if isinstance(data, dict) else {}
+
+    return live.memo("state", read)
+
+
+class Runner:
+    """Pushes files into the guest and runs them, keeping the state record current."""
+
+    def __init__(self, live: Live, shell: Shell, payload: bytes, env: Mapping[str, str]) -> None:
+        self.live = live
+        self.shell = shell
+        self.payload = payload
+        self.env = dict(env)
+        self._prepared = False
+
+    def push(self, data: bytes, inner: str, mode: int) -> None:
+        try:
+            self.shell.push(data, inner, mode=mode)
+        finally:
+            self.live.invalidate()
+
+    def prepare(self) -> None:
+        if self._prepared:
+            return
+        self.exec(["mkdir", "-p", RUN_DIR], "mkdir")
+        self.push(self.payload, f"{RUN_DIR}/guest.json", 0o600)
+        self._prepared = True
+
+    def exec(
+        self, argv: Sequence[str], what: str, env: Mapping[str, str] | None = None
+    ) -> ShellResult:
+        try:
+            result = self.shell.run(
+                argv,
+                env=env,
+                timeout=SCRIPT_TIMEOUT,
+                on_line=lambda line: logger.debug("{} | {}", what, line),
+            )
+        finally:
+            self.live.invalidate()  # a script may change anything a check reads
+        if not result.ok:
+            ended = (
+                f"did not finish within {SCRIPT_TIMEOUT:g} s"
+                if result.timed_out
+                else f"exited {result.exit_code}"
+            )
+            raise PhoenixError(
+                f"{what} failed in {self.shell.where}: `{result.command}` {ended}: {result.detail}"
+            )
+        return result
+
+    def run_script(self, script: Script, args: Sequence[str] = ()) -> None:
+        self.prepare()
+        inner = f"{RUN_DIR}/{script.path.name}"
+        self.push(script.data, inner, 0o755)
+        env = {**self.env, "PHOENIX_FEATURE": script.name}
+        self.exec(["/bin/bash", inner, *args], f"script {script.name}", env)
+
+    def save_state(self, state: dict[str, Any]) -> None:
+        self.push(json.dumps(state, indent=2, sort_keys=True).encode(), STATE_FILE, 0o600)
+
+
+_LABELS = {
+    "features": "feature",
+    "applications": "application script",
+    "health": "health-check script",
+}
+
+
+def steps(
+    live: Live,
+    shell: Shell,
+    found: Found,
+    payload: bytes,
+    *,
+    env: Mapping[str, str],
+    app_args: Sequence[str],
+    skip: Callable[[], bool],
+    dry_run: bool,
+) -> list[Step]:
+    """Steps for features, the application script, health-check scripts and health checks.
+
+    ``env`` is what every script gets (``PHOENIX_FEATURE`` is added per script); ``app_args``
+    are the application script's arguments. A change's data is the :class:`Script` to run.
+    """
+    runner = Runner(live, shell, payload, env)
+
+    def pending(kind: str, items: Sequence[Script]) -> list[Change]:
+        if skip():
+            return []
+        done = read_state(live, shell).get(kind, {})
+        return [
+            Change(
+                f"{_LABELS[kind]} {s.name}", "changed" if s.name in done else None, "run", data=s
+            )
+            for s in items
+            if done.get(s.name) != digest(s, payload)
+        ]
+
+    def recorded(state: dict[str, Any], kind: str, script: Script) -> dict[str, Any]:
+        return {**state, kind: {**state.get(kind, {}), script.name: digest(script, payload)}}
+
+    def run(kind: str, args: Sequence[str]) -> Callable[[Sequence[Change]], None]:
+        def apply(changes: Sequence[Change]) -> None:
+            state = read_state(live, shell)
+            for change in changes:
+                script: Script = change.data
+                logger.info(
+                    "{}: running {} {} ({})", live.name, _LABELS[kind], script.name, script.path
+                )
+                runner.run_script(script, args)
+                # Saved after each script, so a later failure does not rerun this one.
+                state = recorded(state, kind, script)
+                runner.save_state(state)
+
+        return apply
+
+    result: list[Step] = []
+    if found.features:
+        result.append(
+            Step("features", lambda: pending("features", found.features), run("features", []))
+        )
+    if found.app is not None:
+        apps = (found.app,)
+        result.append(
+            Step(
+                "application script",
+                lambda: pending("applications", apps),
+                run("applications", app_args),
+            )
+        )
+    pushed = tuple(c.script for c in found.checks if c.script is not None)
+    if pushed:
+
+        def push_checks(changes: Sequence[Change]) -> None:
+            runner.prepare()
+            state = read_state(live, shell)
+            for change in changes:
+                script: Script = change.data
+                runner.push(script.data, f"{RUN_DIR}/{script.path.name}", 0o755)
+                state = recorded(state, "health", script)
+            runner.save_state(state)
+
+        result.append(Step("health-check scripts", lambda: pending("health", pushed), push_checks))
+    if found.checks:
+        result.append(
+            Step(
+                "health",
+                lambda: [] if skip() or dry_run else health(live, shell, found.checks),
+                lambda _: None,
+            )
+        )
+    return result
+
+
+def health(
+    live: Live, shell: Shell, checks: Sequence[Check], sleep: Callable[[float], None] = time.sleep
+) -> list[Change]:
+    """Run each check (argv inside the guest, no shell) with its retries; raise if one never
+    passes. Returns no change: a check repairs nothing, it only fails the converge."""
+    if not live.running:
+        raise PhoenixError(f"{live.name} is not running: health checks cannot run")
+    for check in checks:
+        argv = list(check.argv)
+        if check.script is not None:
+            argv[0] = f"{RUN_DIR}/{check.script.path.name}"
+        tries = max(1, check.retries)
+        for attempt in range(1, tries + 1):
+            result = shell.run(argv, readonly=True)
+            if result.ok:
+                break
+            if attempt == tries:
+                raise PhoenixError(
+                    f"health check {check.name} failed {tries} times in {shell.where}: "
+                    f"`{shlex.join(argv)}` exited {result.exit_code}: {result.detail}"
+                )
+            sleep(check.interval)
+    return []
