@@ -4,16 +4,49 @@ from __future__ import annotations
 
 import json
 import os
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from phoenix_core.hookspecs import hookimpl
+from phoenix_core.layout import GuestFile
+from phoenix_core.manager import API_VERSION, ManagerSpec
+
+if TYPE_CHECKING:
+    import click
+
+    from phoenix_core.config.models import TargetConfig
+    from phoenix_core.manager import Manager
+    from phoenix_core.outcome import Outcome
+
+#: Where hello targets are configured: ``{"greetings": {"120": {...}}}`` in their own file.
+LAYOUT = GuestFile(file="phoenix_hello_configs.json", key="greetings")
 
 #: Where the observer appends one JSON line per finished action (unset: it does nothing).
 ENV_EVENTS = "PHOENIX_HELLO_EVENTS"
 
 
+def _factory() -> Manager:
+    # Imported on first use, so `phoenix --help` never pays for the manager's imports.
+    from phoenix_hello.manager import HelloManager
+
+    return HelloManager()
+
+
 @hookimpl
-def phoenix_register_commands(cli: Any) -> None:
+def phoenix_register_managers(register: Any) -> None:
+    register(
+        ManagerSpec(
+            name="hello",
+            kind="hello",
+            factory=_factory,
+            api_version=API_VERSION,
+            config=LAYOUT,
+            description="greeting files on the node",
+        )
+    )
+
+
+@hookimpl
+def phoenix_register_commands(cli: click.Group) -> None:
     import click
 
     @cli.command()
@@ -27,14 +60,14 @@ def phoenix_register_commands(cli: Any) -> None:
 
 
 @hookimpl
-def phoenix_action_finished(verb: str, guest: Any, outcome: Any) -> None:
+def phoenix_action_finished(verb: str, target: TargetConfig, outcome: Outcome) -> None:
     """Record each finished action: where an integration would trigger a sync or a message."""
     path = os.environ.get(ENV_EVENTS)
     if not path:
         return
     event = {
         "verb": verb,
-        "id": guest.id,
+        "id": target.id,
         "status": outcome.status,
         "changes": len(outcome.changes),
     }

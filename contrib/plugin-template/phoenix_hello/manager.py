@@ -1,0 +1,104 @@
+"""The hello manager: each target is a file on the node that holds a greeting.
+
+Imported only when a verb needs it (see ``plugin._factory``).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+
+import attrs
+
+from phoenix_core.config.diagnostics import Diagnostics
+from phoenix_core.config.models import Config, GuestCommon, TargetConfig
+from phoenix_core.manager import MISSING, GuestState, Resource, RunContext, StepVerb
+from phoenix_core.steps import Change, Step
+
+#: Keys every guest has (name, dependencies, node ...): the core reads them, not this spec.
+COMMON_KEYS = frozenset(field.name for field in attrs.fields(GuestCommon))
+
+
+@attrs.frozen
+class HelloSpec:
+    """A greeting's own keys. Unknown keys are errors, with the nearest known key suggested."""
+
+    path: str
+    message: str
+
+
+@attrs.frozen
+class Write:
+    """What the ``message`` step's apply writes: the typed ``Change.data`` it hands over."""
+
+    path: str
+    content: bytes
+
+
+class HelloManager:
+    """Keeps each greeting's file on the node holding its message."""
+
+    def parse(self, target: TargetConfig, diagnostics: Diagnostics) -> HelloSpec | None:
+        own = {k: v for k, v in target.raw.items() if k not in COMMON_KEYS}
+        spec = diagnostics.structure(target.file, target.path, own, HelloSpec)
+        # Absolute and without "..": the path is passed to `test`, which has no "--".
+        if spec is not None and (not spec.path.startswith("/") or ".." in spec.path.split("/")):
+            diagnostics.error(
+                target.file, f"{target.path}.path", f"expected an absolute path, got {spec.path!r}"
+            )
+        return spec
+
+    def observe(self, target: TargetConfig, ctx: RunContext) -> GuestState:
+        spec: HelloSpec = target.spec
+        try:
+            ctx.host.read_file(spec.path)
+        except FileNotFoundError:
+            return MISSING
+        return GuestState(exists=True, name=target.name)
+
+    def resources(self, verb: StepVerb, target: TargetConfig, config: Config) -> set[Resource]:
+        return {Resource.guest(target.id), Resource.node(target.common.node, shared=True)}
+
+    def steps(self, verb: StepVerb, target: TargetConfig, ctx: RunContext) -> Sequence[Step]:
+        spec: HelloSpec = target.spec
+        host = ctx.host
+        directory = os.path.dirname(spec.path)
+
+        def missing_directory() -> list[Change]:
+            if host.query(["test", "-d", directory]).ok:
+                return []
+            return [Change("directory", None, directory, data=directory)]
+
+        def make_directory(changes: Sequence[Change]) -> None:
+            host.change(["mkdir", "-p", "--", changes[0].data]).check()
+
+        def message() -> list[Change]:
+            wanted = (spec.message + "\n").encode()
+            try:
+                current: bytes | None = host.read_file(spec.path)
+            except FileNotFoundError:
+                current = None
+            if current == wanted:
+                return []
+            before = None if current is None else current.decode(errors="replace").rstrip("\n")
+            return [Change("message", before, spec.message, data=Write(spec.path, wanted))]
+
+        def write(changes: Sequence[Change]) -> None:
+            for change in changes:
+                data: Write = change.data
+                host.write_file(data.path, data.content)
+
+        def present() -> list[Change]:
+            return [Change("file", spec.path, None)] if self.observe(target, ctx).exists else []
+
+        def remove(_: Sequence[Change]) -> None:
+            host.change(["rm", "-f", "--", spec.path]).check()
+
+        if verb == "converge":
+            return [
+                Step("directory", missing_directory, make_directory),
+                Step("message", message, write),
+            ]
+        if verb == "delete":
+            return [Step("removed", present, remove)]
+        return []  # a greeting has no power state: start, stop and restart have nothing to do
