@@ -17,6 +17,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.install import pip_install_target
+
 pytestmark = pytest.mark.slow
 
 #: Plugins of the development environment itself, kept out of these subprocesses.
@@ -117,25 +119,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     targets = {}
     for dist, (module, source) in PLUGINS.items():
         project = build_project(root / "src", dist, module, source)
-        target = root / "site" / dist
-        subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "pip",
-                "install",
-                "--quiet",
-                "--no-deps",
-                "--no-build-isolation",
-                "--no-index",
-                "--target",
-                str(target),
-                str(project),
-            ],
-            check=True,
-            capture_output=True,
-        )
-        targets[dist] = target
+        targets[dist] = pip_install_target(project, root / "site" / dist)
     return targets
 
 
