@@ -11,13 +11,15 @@ from collections.abc import Sequence
 
 import attrs
 
-from phoenix_core import proxmox
 from phoenix_core.config.models import Config
 from phoenix_core.errors import PhoenixError
 from phoenix_core.steps import Change, Step
 from phoenix_lxc import options
-from phoenix_lxc.live import Live
 from phoenix_lxc.model import LxcSpec
+from phoenix_pve import errors
+from phoenix_pve.guest import CONTAINER
+from phoenix_pve.live import Live
+from phoenix_pve.parse import parse_pvesm_status
 
 
 @attrs.frozen
@@ -30,6 +32,28 @@ class Template:
     @property
     def file(self) -> str:
         return self.volid.split("/")[-1]
+
+
+@attrs.frozen
+class Download:
+    """Change data: ``pveam download`` the template first."""
+
+    template: Template
+
+
+@attrs.frozen
+class Create:
+    """Change data: ``pct create`` from the template."""
+
+    template: Template
+
+
+@attrs.frozen
+class Clone:
+    """Change data: ``pct clone`` from the source container."""
+
+    source: LxcSpec
+    source_id: int
 
 
 def template_of(spec: LxcSpec, config: Config) -> Template:
@@ -53,7 +77,7 @@ def template_of(spec: LxcSpec, config: Config) -> Template:
 def _require_pool(live: Live, pool: str | None, vmid: int) -> None:
     if pool is None:
         raise PhoenixError(f"CT {vmid}: storage_pool is not set (needed to create it)")
-    rows = proxmox.parse_pvesm_status(proxmox.check(live.query(["pvesm", "status"])).stdout)
+    rows = parse_pvesm_status(errors.check(live.query(["pvesm", "status"])).stdout)
     row = rows.get(pool)
     if row is None:
         raise PhoenixError(
@@ -65,7 +89,7 @@ def _require_pool(live: Live, pool: str | None, vmid: int) -> None:
 
 
 def _template_present(live: Live, template: Template) -> bool:
-    listing = proxmox.check(live.query(["pveam", "list", template.storage])).stdout
+    listing = errors.check(live.query(["pveam", "list", template.storage])).stdout
     return any(
         line.split()[0] == template.volid for line in listing.splitlines()[1:] if line.strip()
     )
@@ -112,7 +136,6 @@ def _require_clonable(
 
 def step(spec: LxcSpec, live: Live, config: Config) -> Step:
     """Create or clone the container when it does not exist."""
-    plan: dict[str, object] = {}
 
     def check() -> list[Change]:
         if live.exists:
@@ -123,10 +146,8 @@ def step(spec: LxcSpec, live: Live, config: Config) -> Step:
             source = config.guests[source_id].spec
             snap = source.template_snapshot_name if source else None
             what = f"clone of {source_id}" + (f" (snapshot {snap})" if snap else "")
-            plan.update(kind="clone", source=source, source_id=source_id)
-            return [Change("container", None, what)]
+            return [Change("container", None, what, data=Clone(source, source_id))]
         template = template_of(spec, config)
-        plan.update(kind="create", template=template)
         changes = []
         if not _template_present(live, template):
             if not spec.download_template:
@@ -135,24 +156,32 @@ def step(spec: LxcSpec, live: Live, config: Config) -> Step:
                     f"{template.storage} and download_template is false"
                 )
             changes.append(
-                Change("template", None, f"download {template.file} to {template.storage}")
+                Change(
+                    "template",
+                    None,
+                    f"download {template.file} to {template.storage}",
+                    data=Download(template),
+                )
             )
-            plan["download"] = True
-        changes.append(Change("container", None, f"create from {template.volid}"))
+        changes.append(
+            Change("container", None, f"create from {template.volid}", data=Create(template))
+        )
         return changes
 
-    def apply(_: Sequence[Change]) -> None:
-        if plan["kind"] == "clone":
-            source_id = plan["source_id"]
-            source_live = Live(live.host, int(source_id), live.pve_etc)  # type: ignore[arg-type]
-            is_template = source_live.exists and source_live.is_template
-            _require_clonable(plan["source"], source_id, source_live, is_template)  # type: ignore[arg-type]
-            argv = clone_argv(spec, live.vmid, plan["source"], source_id, is_template)  # type: ignore[arg-type]
-            live.change(argv, timeout=3600)
-            return
-        template: Template = plan["template"]  # type: ignore[assignment]
-        if plan.get("download"):
-            live.change(["pveam", "download", template.storage, template.file], timeout=3600)
-        live.change(create_argv(spec, live.vmid, template), timeout=3600)
+    def apply(changes: Sequence[Change]) -> None:
+        for change in changes:
+            match change.data:
+                case Download(template):
+                    live.change(
+                        ["pveam", "download", template.storage, template.file], timeout=3600
+                    )
+                case Create(template):
+                    live.change(create_argv(spec, live.vmid, template), timeout=3600)
+                case Clone(source, source_id):
+                    source_live = Live(live.host, CONTAINER, source_id, live.pve_etc)
+                    is_template = source_live.exists and source_live.is_template
+                    _require_clonable(source, source_id, source_live, is_template)
+                    argv = clone_argv(spec, live.vmid, source, source_id, is_template)
+                    live.change(argv, timeout=3600)
 
     return Step("exists", check, apply)

@@ -8,11 +8,11 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
-from phoenix_core import proxmox
 from phoenix_core.errors import PhoenixError
 from phoenix_core.steps import Change, Step
-from phoenix_lxc.live import Live
 from phoenix_lxc.model import LxcSpec
+from phoenix_pve.live import Live
+from phoenix_pve.parse import parse_props, size_bytes
 
 
 def step(spec: LxcSpec, live: Live, *, skip: Callable[[], bool]) -> Step:
@@ -22,8 +22,8 @@ def step(spec: LxcSpec, live: Live, *, skip: Callable[[], bool]) -> Step:
         rootfs = live.config().get("rootfs")
         if not rootfs:
             return []
-        size_text = proxmox.parse_props(rootfs, "volume").get("size", "0")
-        have = proxmox.size_bytes(size_text) or 0
+        size_text = parse_props(rootfs, "volume").get("size", "0")
+        have = size_bytes(size_text) or 0
         want = spec.storage_size_gb << 30
         if have < want:
             return [Change("rootfs size", size_text, f"{spec.storage_size_gb}G")]

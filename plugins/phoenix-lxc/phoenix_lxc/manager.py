@@ -3,32 +3,41 @@
 ``steps("converge", ...)`` lists, in order, every concern of a container (create or clone,
 options, raw lines, mounts, disk, firewall, power, snapshots, features, application script,
 health, template). Each is a :class:`~phoenix_core.steps.Step` whose check reads the shared
-:class:`~phoenix_lxc.live.Live` and whose apply changes only what the check found.
+:class:`~phoenix_pve.live.Live` and whose apply changes only what the check found. What a VM
+manager needs too (power, snapshots, firewall, scripts, template) comes from phoenix_pve; the
+LXC policies (readiness by ``pct exec``, no snapshots with bind mounts, the ``features/lxc``
+search path) are set here.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from pathlib import Path
 
 from phoenix_core.config.diagnostics import Diagnostics
 from phoenix_core.config.models import TargetConfig
+from phoenix_core.hosts.base import CommandResult
 from phoenix_core.logs import logger
 from phoenix_core.manager import MISSING, GuestState, RunContext, StepVerb
 from phoenix_core.steps import Step
-from phoenix_lxc import (
-    create,
-    disk,
-    firewall,
-    mounts,
-    options,
-    power,
-    rawconf,
-    scripts,
-    snapshots,
-    template,
-)
-from phoenix_lxc.live import Live
+from phoenix_lxc import create, disk, mounts, options, rawconf
 from phoenix_lxc.model import LxcSpec, ignored_host_defaults, parse_spec, with_host_defaults
+from phoenix_pve import firewall, power, scripts, snapshots, template
+from phoenix_pve.guest import CONTAINER
+from phoenix_pve.live import Live
+from phoenix_pve.shell import ContainerShell
+
+#: The feature scripts this plugin ships (base_setup, docker, nvidia).
+SHIPPED = Path(__file__).parent / "features"
+
+
+def ready_probe(live: Live) -> power.Probe:
+    """A container is ready when ``pct exec`` can run a command in it."""
+
+    def probe() -> CommandResult:
+        return live.query(live.tool("exec", "--", "true"))
+
+    return probe
 
 
 class LxcManager:
@@ -44,7 +53,7 @@ class LxcManager:
         return parse_spec(guest, diagnostics)
 
     def observe(self, guest: TargetConfig, ctx: RunContext) -> GuestState:
-        live = Live(ctx.host, guest.id, ctx.config.hypervisor.pve_etc)
+        live = Live(ctx.host, CONTAINER, guest.id, ctx.config.hypervisor.pve_etc)
         if not live.exists:
             return MISSING
         conf = live.config()
@@ -72,14 +81,16 @@ class LxcManager:
 
     def steps(self, verb: StepVerb, guest: TargetConfig, ctx: RunContext) -> Sequence[Step]:
         spec = self.spec_for(guest, ctx)
-        live = Live(ctx.host, guest.id, ctx.config.hypervisor.pve_etc)
+        live = Live(ctx.host, CONTAINER, guest.id, ctx.config.hypervisor.pve_etc)
         timeout = ctx.options.timeout or power.DEFAULT_SHUTDOWN_TIMEOUT
         if verb == "start":
-            return [power.running_step(live, spec.ready_timeout, skip=lambda: False)]
+            return [
+                power.running_step(live, ready_probe(live), spec.ready_timeout, skip=lambda: False)
+            ]
         if verb == "stop":
             return [power.stopped_step(live, timeout)]
         if verb == "restart":
-            return [power.restart_step(live, timeout, spec.ready_timeout)]
+            return [power.restart_step(live, ready_probe(live), timeout, spec.ready_timeout)]
         if verb == "delete":
             return [power.destroyed_step(live, timeout)]
         if verb == "converge":
@@ -91,8 +102,11 @@ class LxcManager:
     ) -> list[Step]:
         """Every converge step in order. Scripts are resolved first: a missing one fails here,
         before anything changes."""
-        found = scripts.resolve_all(spec, ctx.config)
-        payload = scripts.guest_payload(guest)
+        found = scripts.resolve_all(
+            spec, scripts.SearchPath(Path(ctx.config.directory), "lxc", SHIPPED)
+        )
+        payload = scripts.guest_payload(guest, "ctid")
+        shell = ContainerShell(live.host, live.vmid)
 
         def frozen() -> bool:
             """A container already converted to a template: its insides are final."""
@@ -101,6 +115,14 @@ class LxcManager:
         def stays_stopped() -> bool:
             return frozen() or (spec.is_template and not found.any_inside())
 
+        def snapshot_blocker() -> str | None:
+            return mounts.snapshot_blocker(spec, live)
+
+        env = {
+            "PHOENIX_CTID": str(live.vmid),
+            "PHOENIX_GUEST_CONFIG": f"{scripts.RUN_DIR}/guest.json",
+            "PHOENIX_BOOTSTRAP_CA_URL": spec.bootstrap_ca_url or "",
+        }
         steps = [
             create.step(spec, live, ctx.config),
             options.step(spec, live),
@@ -110,10 +132,34 @@ class LxcManager:
         ]
         if spec.firewall is not None:
             steps.append(firewall.step(spec.firewall, live))
-        steps.append(power.running_step(live, spec.ready_timeout, skip=stays_stopped))
-        steps += snapshots.before_features(spec, live, skip=frozen)
-        steps += scripts.steps(spec, live, found, payload, skip=frozen, dry_run=ctx.dry_run)
-        steps += snapshots.final(spec, live, skip=frozen)
+        steps.append(
+            power.running_step(live, ready_probe(live), spec.ready_timeout, skip=stays_stopped)
+        )
+        steps += snapshots.before_scripts(
+            live,
+            lifecycle=spec.enable_lifecycle_snapshots,
+            is_template=spec.is_template,
+            skip=frozen,
+            unsupported=snapshot_blocker,
+        )
+        steps += scripts.steps(
+            live,
+            shell,
+            found,
+            payload,
+            env=env,
+            app_args=[str(live.vmid)],
+            skip=frozen,
+            dry_run=ctx.dry_run,
+        )
+        steps += snapshots.final(
+            live,
+            template_snapshot_name=spec.template_snapshot_name,
+            lifecycle=spec.enable_lifecycle_snapshots,
+            is_template=spec.is_template,
+            skip=frozen,
+            unsupported=snapshot_blocker,
+        )
         if spec.is_template:
             steps.append(template.step(live))
         return steps

@@ -18,24 +18,19 @@ from phoenix_core.config.convert import known_keys, suggest
 from phoenix_core.config.diagnostics import Diagnostics
 from phoenix_core.config.models import HypervisorConfig, TargetConfig
 from phoenix_core.config.types import Id
-
-JSON = Any
-
-
-def _doc(text: str) -> dict[str, str]:
-    return {"doc": text}
+from phoenix_pve.model import JSON, Firewall, HealthCheck, LegacyHealthCheck, doc
 
 
 @attrs.frozen
 class NetworkConfig:
     """``network_config``: the container's first interface (net0) and its DNS servers."""
 
-    name: str = attrs.field(default="eth0", metadata=_doc("interface name inside the CT"))
-    bridge: str = attrs.field(default="vmbr0", metadata=_doc("host bridge"))
-    ip: str | None = attrs.field(default=None, metadata=_doc("CIDR address or dhcp"))
-    gw: str | None = attrs.field(default=None, metadata=_doc("IPv4 gateway"))
-    nameservers: str | None = attrs.field(default=None, metadata=_doc("space-separated DNS"))
-    tag: int | None = attrs.field(default=None, metadata=_doc("VLAN tag"))
+    name: str = attrs.field(default="eth0", metadata=doc("interface name inside the CT"))
+    bridge: str = attrs.field(default="vmbr0", metadata=doc("host bridge"))
+    ip: str | None = attrs.field(default=None, metadata=doc("CIDR address or dhcp"))
+    gw: str | None = attrs.field(default=None, metadata=doc("IPv4 gateway"))
+    nameservers: str | None = attrs.field(default=None, metadata=doc("space-separated DNS"))
+    tag: int | None = attrs.field(default=None, metadata=doc("VLAN tag"))
     mtu: int | None = None
 
 
@@ -55,8 +50,8 @@ class MountPoint:
 
     host_path: str
     container_path: str
-    owner_uid: int | None = attrs.field(default=None, metadata=_doc("uid inside the CT"))
-    owner_gid: int | None = attrs.field(default=None, metadata=_doc("gid inside the CT"))
+    owner_uid: int | None = attrs.field(default=None, metadata=doc("uid inside the CT"))
+    owner_gid: int | None = attrs.field(default=None, metadata=doc("gid inside the CT"))
     read_only: bool = False
     backup: bool | None = None
 
@@ -73,79 +68,26 @@ class Volume:
 
 
 @attrs.frozen
-class FirewallRule:
-    """One guest firewall rule; compared rule by rule with what Proxmox holds."""
-
-    type: Literal["in", "out", "group"]
-    action: str
-    source: str | None = None
-    dest: str | None = None
-    proto: str | None = None
-    port: str | None = attrs.field(default=None, metadata=_doc("destination port(s)"))
-    sport: str | None = None
-    comment: str | None = None
-    macro: str | None = None
-    iface: str | None = None
-    log: str | None = None
-    enable: bool = True
-
-
-@attrs.frozen
-class Firewall:
-    """``firewall``: the guest firewall's options and its rules (in order)."""
-
-    enabled: bool = False
-    rules: list[FirewallRule] = attrs.Factory(list)
-    policy_in: str | None = None
-    policy_out: str | None = None
-    log_level_in: str | None = None
-    log_level_out: str | None = None
-
-
-@attrs.frozen
-class LegacyHealthCheck:
-    """``health_check`` (the old singular form): one command with retries."""
-
-    command: str = attrs.field(metadata=_doc("split like a shell would, run without one"))
-    retries: int = 3
-    interval: int = 5
-
-
-@attrs.frozen
-class HealthCheck:
-    """A ``health_checks`` entry: ``command`` (argv) or a ``script`` from the search path."""
-
-    name: str | None = None
-    command: list[str] | None = None
-    script: str | None = None
-    args: JSON = attrs.field(
-        default=None, metadata=_doc("a list of strings, or one string split like a shell would")
-    )
-    retries: int = 3
-    interval: int = 5
-
-
-@attrs.frozen
 class LxcSpec:
     """One container of ``phoenix_lxc_configs.json`` (root keys already merged in)."""
 
     name: str
-    memory_mb: int | None = attrs.field(default=None, metadata=_doc("RAM in MiB"))
+    memory_mb: int | None = attrs.field(default=None, metadata=doc("RAM in MiB"))
     cores: int | None = None
     swap_mb: int | None = None
     template: str | None = attrs.field(
-        default=None, metadata=_doc("volid, file name or path of the OS template (create)")
+        default=None, metadata=doc("volid, file name or path of the OS template (create)")
     )
     template_storage: str | None = attrs.field(
         default=None,
-        metadata=_doc("storage for templates (default proxmox_storage_ids.fastData_shared_iso)"),
+        metadata=doc("storage for templates (default proxmox_storage_ids.fastData_shared_iso)"),
     )
     download_template: bool = attrs.field(
-        default=True, metadata=_doc("pveam download the template when it is missing")
+        default=True, metadata=doc("pveam download the template when it is missing")
     )
     clone_from_ctid: Id | None = None
     template_snapshot_name: str | None = attrs.field(
-        default=None, metadata=_doc("snapshot to take; clones of this CT clone from it")
+        default=None, metadata=doc("snapshot to take; clones of this CT clone from it")
     )
     storage_pool: str | None = None
     storage_size_gb: int | None = None
@@ -156,12 +98,12 @@ class LxcSpec:
     boot_order: int | None = None
     boot_delay: int = 0
     features: list[str] = attrs.Factory(list)
-    gpu_assignment: str = attrs.field(default="none", metadata=_doc('"none" or "0" / "0, 1"'))
+    gpu_assignment: str = attrs.field(default="none", metadata=doc('"none" or "0" / "0, 1"'))
     portainer_role: str | None = None
     apparmor_profile: str | None = None
     apparmor_manages_nesting: bool = False
     pct_options: list[str] | None = attrs.field(
-        default=None, metadata=_doc('pct --features entries, e.g. "nesting=1"')
+        default=None, metadata=doc('pct --features entries, e.g. "nesting=1"')
     )
     lxc_options: list[str] = attrs.Factory(list)
     id_maps: list[IdMap] = attrs.Factory(list)
@@ -176,12 +118,10 @@ class LxcSpec:
     health_checks: list[HealthCheck] = attrs.Factory(list)
     enable_lifecycle_snapshots: bool = False
     trigger_sync_on_completion: bool = False
-    is_template: bool = attrs.field(
-        default=False, metadata=_doc("convert to a template at the end")
-    )
+    is_template: bool = attrs.field(default=False, metadata=doc("convert to a template at the end"))
     node: str | None = None
     ready_timeout: int = attrs.field(
-        default=120, metadata=_doc("seconds to wait for `pct exec <id> -- true` after a start")
+        default=120, metadata=doc("seconds to wait for `pct exec <id> -- true` after a start")
     )
     # Read by feature and application scripts only; handed to them in the guest JSON.
     vllm_engine_config: dict[str, JSON] | None = None

@@ -12,13 +12,13 @@ from collections.abc import Callable, Sequence
 
 import attrs
 
-from phoenix_core import proxmox
 from phoenix_core.errors import PhoenixError
 from phoenix_core.logs import logger
 from phoenix_core.steps import Change, Step
-from phoenix_lxc.live import Live
 from phoenix_lxc.model import LxcSpec
 from phoenix_lxc.rawconf import host_id
+from phoenix_pve.live import Live
+from phoenix_pve.parse import format_props, normalize_value, parse_props, size_bytes
 
 MAX_MP = 256
 
@@ -43,7 +43,38 @@ class Wanted:
             props["ro"] = "1"
         if self.backup is not None:
             props["backup"] = "1" if self.backup else "0"
-        return proxmox.format_props(props, ("volume", "mp"))
+        return format_props(props, ("volume", "mp"))
+
+
+@attrs.frozen
+class MakeDir:
+    """Change data: create a bind mount's missing host directory."""
+
+    path: str
+
+
+@attrs.frozen
+class Attach:
+    """Change data: set ``want`` on ``slot`` (None: the lowest free ``mpN`` at apply time)."""
+
+    want: Wanted
+    slot: str | None
+
+
+@attrs.frozen
+class Grow:
+    """Change data: ``pct resize`` the volume on ``slot`` to ``size_gb``."""
+
+    slot: str
+    size_gb: int
+
+
+@attrs.frozen
+class Own:
+    """Change data: ``chown`` a host directory to ``ids`` (``uid:gid``, -1 keeps one)."""
+
+    path: str
+    ids: str
 
 
 def wanted(spec: LxcSpec) -> list[Wanted]:
@@ -75,7 +106,7 @@ def attached(live: Live) -> dict[str, tuple[str, dict[str, str]]]:
     found = {}
     for key, value in live.config().options.items():
         if key.startswith("mp") and key[2:].isdigit():
-            props = proxmox.parse_props(value, "volume")
+            props = parse_props(value, "volume")
             found[props.get("mp", "").rstrip("/") or "/"] = (key, props)
     return found
 
@@ -106,8 +137,9 @@ def _owner_changes(spec: LxcSpec, live: Live, missing_dirs: set[str]) -> list[Ch
             else have_gid
         )
         if f"{uid}:{gid}" != have:
+            ids = f"{uid or '-1'}:{gid or '-1'}"
             changes.append(
-                Change(f"owner {m.host_path}", have or None, f"{uid or '-1'}:{gid or '-1'}")
+                Change(f"owner {m.host_path}", have or None, ids, data=Own(m.host_path, ids))
             )
     return changes
 
@@ -123,22 +155,27 @@ def step(spec: LxcSpec, live: Live, *, skip: Callable[[], bool]) -> Step:
             if want.path not in have:
                 if want.bind and not live.query(["test", "-d", want.volume]).ok:
                     missing_dirs.add(want.volume)
-                    changes.append(Change(f"host dir {want.volume}", None, "created"))
-                changes.append(Change(f"mount {want.path}", None, want.option()))
+                    changes.append(
+                        Change(
+                            f"host dir {want.volume}", None, "created", data=MakeDir(want.volume)
+                        )
+                    )
+                changes.append(
+                    Change(f"mount {want.path}", None, want.option(), data=Attach(want, None))
+                )
                 continue
             slot, props = have[want.path]
             if want.bind:
-                same = props.get("volume", "").rstrip(
-                    "/"
-                ) == want.volume and proxmox.normalize_value(props.get("ro", "0")) == (
-                    "1" if want.read_only else "0"
-                )
+                same = props.get("volume", "").rstrip("/") == want.volume and normalize_value(
+                    props.get("ro", "0")
+                ) == ("1" if want.read_only else "0")
                 if not same:
                     changes.append(
                         Change(
                             f"mount {want.path}",
                             f"{slot}: {live.config().get(slot)}",
                             want.option(),
+                            data=Attach(want, slot),
                         )
                     )
             else:
@@ -148,10 +185,15 @@ def step(spec: LxcSpec, live: Live, *, skip: Callable[[], bool]) -> Step:
                         f"CT {live.vmid}: {want.path} is on {props.get('volume')}, the config asks "
                         f"pool {pool}; phoenix does not move volumes (pct move-volume)"
                     )
-                size = proxmox.size_bytes(props.get("size", "0")) or 0
+                size = size_bytes(props.get("size", "0")) or 0
                 if want.size_gb is not None and size < want.size_gb << 30:
                     changes.append(
-                        Change(f"size {want.path}", props.get("size"), f"{want.size_gb}G")
+                        Change(
+                            f"size {want.path}",
+                            props.get("size"),
+                            f"{want.size_gb}G",
+                            data=Grow(slot, want.size_gb),
+                        )
                     )
                 elif want.size_gb is not None and size > want.size_gb << 30:
                     raise PhoenixError(
@@ -169,23 +211,20 @@ def step(spec: LxcSpec, live: Live, *, skip: Callable[[], bool]) -> Step:
         return changes + _owner_changes(spec, live, missing_dirs)
 
     def apply(changes: Sequence[Change]) -> None:
-        todo = {c.what for c in changes}
-        have = attached(live)
-        used = {slot for slot, _ in have.values()}
-        for want in wanted(spec):
-            if f"host dir {want.volume}" in todo:
-                live.change(["mkdir", "-p", want.volume])
-            if f"mount {want.path}" in todo:
-                slot = have[want.path][0] if want.path in have else _free(used)
-                used.add(slot)
-                live.change(["pct", "set", str(live.vmid), f"--{slot}", want.option()])
-            if f"size {want.path}" in todo:
-                live.change(
-                    ["pct", "resize", str(live.vmid), have[want.path][0], f"{want.size_gb}G"]
-                )
+        used = {slot for slot, _ in attached(live).values()}
+        vmid = str(live.vmid)
         for change in changes:
-            if change.what.startswith("owner "):
-                live.change(["chown", str(change.after), change.what.removeprefix("owner ")])
+            match change.data:
+                case MakeDir(path):
+                    live.change(["mkdir", "-p", path])
+                case Attach(want, slot):
+                    slot = slot or _free(used)
+                    used.add(slot)
+                    live.change(["pct", "set", vmid, f"--{slot}", want.option()])
+                case Grow(slot, size_gb):
+                    live.change(["pct", "resize", vmid, slot, f"{size_gb}G"])
+                case Own(path, ids):
+                    live.change(["chown", ids, path])
 
     return Step("mounts", check, apply)
 
@@ -195,3 +234,12 @@ def _free(used: set[str]) -> str:
         if f"mp{index}" not in used:
             return f"mp{index}"
     raise PhoenixError(f"no free mount point slot (mp0..mp{MAX_MP - 1} all used)")
+
+
+def snapshot_blocker(spec: LxcSpec, live: Live) -> str | None:
+    """The LXC snapshot policy: Proxmox cannot snapshot a container with bind mounts."""
+    bind = bool(spec.mount_points) or any(
+        k.startswith("mp") and k[2:].isdigit() and v.startswith("/")
+        for k, v in live.config().options.items()
+    )
+    return "Proxmox cannot snapshot a container with bind mounts" if bind else None

@@ -1,22 +1,25 @@
-"""Core options: the ``pct`` keys phoenix manages, compared after normalising Proxmox's formats.
-
-One ``pct set`` carries exactly the keys that differ, so a container in sync costs nothing
-and a drift of one key is repaired by one command naming one key.
-"""
+"""Core options: the ``pct`` keys phoenix manages and how Proxmox spells them; the comparison
+and the one ``pct set`` are phoenix_pve's option drift."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
-from phoenix_core import proxmox
-from phoenix_core.steps import Change, Step
-from phoenix_lxc.live import Live
+from phoenix_core.errors import PhoenixError
+from phoenix_core.steps import Step
 from phoenix_lxc.model import LxcSpec
+from phoenix_pve import options
+from phoenix_pve.live import Live
+from phoenix_pve.parse import format_props, normalize_value
 
 #: net0 keys phoenix sets; the rest (``type``, a generated ``hwaddr``) are kept as Proxmox has them.
 NET_ORDER = ("name", "bridge", "firewall", "gw", "hwaddr", "ip", "mtu", "tag", "type")
-#: What Proxmox assumes when a key is absent from the config.
-ABSENT = {"memory": "512", "swap": "512", "onboot": "0"}
+COMPARISON = options.Comparison(
+    # What Proxmox assumes when a key is absent from the config.
+    absent={"memory": "512", "swap": "512", "onboot": "0"},
+    props=frozenset({"startup", "features"}),
+    # An absent net0 `firewall` means off.
+    partial={"net0": options.Partial(NET_ORDER, {"firewall": "0"})},
+    words=frozenset({"nameserver"}),
+)
 
 
 def net0(spec: LxcSpec) -> dict[str, str] | None:
@@ -48,7 +51,7 @@ def desired(spec: LxcSpec) -> dict[str, str]:
         want["cores"] = str(spec.cores)
     props = net0(spec)
     if props is not None:
-        want["net0"] = proxmox.format_props(props, NET_ORDER)
+        want["net0"] = format_props(props, NET_ORDER)
     if spec.network_config is not None and spec.network_config.nameservers:
         want["nameserver"] = spec.network_config.nameservers
     if spec.boot_order is not None:
@@ -59,66 +62,15 @@ def desired(spec: LxcSpec) -> dict[str, str]:
     return want
 
 
-def _same(key: str, want: str, have: str | None) -> bool:
-    if key == "net0":
-        live = proxmox.normalize_props(have or "")
-        live.setdefault("firewall", "0")
-        wanted = proxmox.normalize_props(want)
-        return all(live.get(k) == v for k, v in wanted.items())
-    if key in ("startup", "features"):
-        return proxmox.normalize_props(want) == proxmox.normalize_props(have or "")
-    if key == "nameserver":
-        return want.split() == (have or "").split()
-    if have is None:
-        have = ABSENT.get(key)
-    if want == "":
-        return have in (None, "")
-    return have is not None and proxmox.normalize_value(want) == proxmox.normalize_value(have)
-
-
-def drift(spec: LxcSpec, live: Live) -> list[Change]:
-    """The keys whose live value differs from the config (empty for a planned create: done then)."""
-    options = live.config().options
-    changes = []
-    for key, want in desired(spec).items():
-        have = options.get(key)
-        if not _same(key, want, have):
-            if key == "net0" and have:
-                merged = proxmox.parse_props(have)
-                merged.update(proxmox.parse_props(want))
-                want = proxmox.format_props(merged, NET_ORDER)
-            changes.append(Change(key, have, want or None))
-    return changes
-
-
-def set_argv(vmid: int, changes: Sequence[Change]) -> list[str]:
-    """One ``pct set`` for all changed keys; keys wanted absent go to ``--delete``."""
-    argv = ["pct", "set", str(vmid)]
-    deletes = [c.what for c in changes if c.after is None]
-    for change in changes:
-        if change.after is not None:
-            argv += [f"--{change.what}", str(change.after)]
-    if deletes:
-        argv += ["--delete", ",".join(deletes)]
-    return argv
-
-
 def step(spec: LxcSpec, live: Live) -> Step:
-    def check() -> list[Change]:
-        if not live.exists:
-            return drift(spec, live)
+    def same_privilege() -> None:
+        """Proxmox cannot change ``unprivileged`` after creation: say so instead of trying."""
         unpriv = live.config().get("unprivileged", "0") or "0"
-        if proxmox.normalize_value(unpriv) != ("1" if spec.unprivileged else "0"):
-            from phoenix_core.errors import PhoenixError
-
+        if normalize_value(unpriv) != ("1" if spec.unprivileged else "0"):
             raise PhoenixError(
                 f"CT {live.vmid} is {'un' if unpriv == '1' else ''}privileged but the config asks "
                 f"unprivileged={str(spec.unprivileged).lower()}; Proxmox cannot change this after "
                 "creation: delete and re-create the container"
             )
-        return drift(spec, live)
 
-    def apply(changes: Sequence[Change]) -> None:
-        live.change(set_argv(live.vmid, changes))
-
-    return Step("options", check, apply)
+    return options.step(live, desired(spec), COMPARISON, guard=same_privilege)

@@ -12,8 +12,8 @@ from collections.abc import Sequence
 
 from phoenix_core.logs import logger
 from phoenix_core.steps import Change, Step
-from phoenix_lxc.live import Live
 from phoenix_lxc.model import IdMap, LxcSpec
+from phoenix_pve.live import Live
 
 Line = tuple[str, str]
 #: Device major of /dev/nvidia* (fixed by the driver); nvidia-uvm's is dynamic: read from /proc/devices.

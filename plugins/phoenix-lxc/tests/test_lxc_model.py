@@ -13,13 +13,18 @@ from lxc_support import EXAMPLE_ETC
 from phoenix_core.config import load_config
 from phoenix_core.config.models import HypervisorConfig, ProxmoxDefaults
 from phoenix_core.errors import ConfigError
-from phoenix_lxc import rawconf, scripts
-from phoenix_lxc.manager import LxcManager
+from phoenix_core.plugins import Plugins
+from phoenix_lxc import plugin, rawconf
+from phoenix_lxc.manager import SHIPPED
 from phoenix_lxc.model import IdMap, LxcSpec, with_host_defaults
+from phoenix_pve import scripts
 
 
 def _load(directory: Path):
-    return load_config(directory, {"lxc": LxcManager()})
+    """Only the LXC plugin registered, as the core loads it (its layout and its manager)."""
+    plugins = Plugins()
+    plugins.add(plugin, "lxc", "phoenix-lxc")
+    return load_config(directory, plugins)
 
 
 def test_the_old_files_load_with_every_key_typed() -> None:
@@ -94,6 +99,7 @@ def test_raw_option_spellings() -> None:
 
 @pytest.mark.parametrize("name", ["base_setup", "docker", "nvidia"])
 def test_shipped_feature_scripts_are_found_and_valid_bash(name: str, tmp_path: Path) -> None:
-    found = scripts._find("feature script", name, scripts.feature_paths(tmp_path, name))
-    assert found.path.parent == scripts.SHIPPED
+    places = scripts.SearchPath(tmp_path, "lxc", SHIPPED).features(name)
+    found = scripts._find("feature script", name, places)
+    assert found.path.parent == SHIPPED
     assert subprocess.run(["bash", "-n", str(found.path)], check=False).returncode == 0

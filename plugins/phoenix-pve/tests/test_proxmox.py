@@ -1,0 +1,168 @@
+"""phoenix_pve.parse and phoenix_pve.errors: parsers of the Proxmox tools' outputs and the error classifier."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import pytest
+
+from phoenix_core.hosts.base import CommandResult
+from phoenix_pve import errors, parse
+from phoenix_pve.errors import ErrorKind
+
+CONFIG = """\
+arch: amd64
+cores: 2
+description: web%3A front
+hostname: Copy-Base
+mp0: /srv/data,mp=/data
+net0: name=eth0,bridge=vmbr0,firewall=1,gw=10.0.0.1,hwaddr=52:54:00:AA:BB:CC,ip=10.0.0.200/24,type=veth
+rootfs: quickOS-lxc-disks:subvol-900-disk-0,size=16G
+lxc.cgroup2.devices.allow: c 195:* rwm
+lxc.mount.entry: /dev/nvidia0 dev/nvidia0 none bind,optional,create=file
+lxc.cgroup2.devices.allow: c 243:* rwm
+
+[pre-configured]
+cores: 1
+"""
+
+
+def test_parse_config_keeps_raw_lines_in_order_and_stops_at_snapshots() -> None:
+    parsed = parse.parse_config(CONFIG)
+    assert parsed.options["rootfs"] == "quickOS-lxc-disks:subvol-900-disk-0,size=16G"
+    assert parsed.options["cores"] == "2"  # the snapshot's "cores: 1" is not the current value
+    assert parsed.get("description") == "web%3A front"
+    assert [k for k, _ in parsed.raw] == [
+        "lxc.cgroup2.devices.allow",
+        "lxc.mount.entry",
+        "lxc.cgroup2.devices.allow",
+    ]
+    assert parsed.raw[2] == ("lxc.cgroup2.devices.allow", "c 243:* rwm")
+
+
+def test_parse_status() -> None:
+    assert parse.parse_status("status: running\n") == "running"
+    assert parse.parse_status("") is None
+
+
+def test_parse_snapshot_tree_drops_current_and_reads_depth() -> None:
+    text = (
+        "`-> pre-configured              2026-11-25 23:17:41     no-description\n"
+        " `-> final-form                 2026-11-25 23:18:00     ready for clones\n"
+        "  `-> current                                           You are here!\n"
+    )
+    snaps = parse.parse_snapshots(text)
+    assert [(s.name, s.depth) for s in snaps] == [("pre-configured", 0), ("final-form", 1)]
+    assert snaps[1].taken == "2026-11-25 23:18:00"
+    assert snaps[1].description == "ready for clones"
+
+
+@pytest.mark.parametrize(
+    "header",
+    [
+        "Name Type Status Total Used Available %",
+        "Name Type Status Total (KiB) Used (KiB) Available (KiB) %",
+    ],
+)
+def test_parse_pvesm_status_skips_either_header(header: str) -> None:
+    text = (
+        f"{header}\n"
+        "local              dir     active   104857600   1024   104856576    0.00%\n"
+        "nfs-off            nfs     disabled         0      0           0      N/A\n"
+    )
+    rows = parse.parse_pvesm_status(text)
+    assert rows["local"].active and rows["local"].available == 104856576
+    assert rows["nfs-off"].status == "disabled" and not rows["nfs-off"].active
+    assert set(rows) == {"local", "nfs-off"}
+
+
+def test_property_strings_normalise_order_booleans_sizes_and_mac_case() -> None:
+    a = parse.normalize_props("name=eth0,bridge=vmbr0,firewall=1,hwaddr=52:54:00:aa:bb:cc")
+    b = parse.normalize_props("hwaddr=52:54:00:AA:BB:CC,firewall=yes,bridge=vmbr0,name=eth0")
+    assert a == b
+    assert parse.normalize_value("16G") == parse.normalize_value("16384M")
+    assert parse.size_bytes("8") == 8 << 30
+    assert parse.size_bytes("nonsense") is None
+    volume = parse.parse_props("local-lvm:vm-100-disk-0,size=8G", "volume")
+    assert volume == {"volume": "local-lvm:vm-100-disk-0", "size": "8G"}
+    assert parse.format_props(volume, ("volume",)) == "local-lvm:vm-100-disk-0,size=8G"
+
+
+@pytest.mark.parametrize(
+    ("stderr", "kind"),
+    [
+        ("Configuration file 'nodes/pve1/lxc/999.conf' does not exist", ErrorKind.NOT_FOUND),
+        ("CT 100 already exists on node 'pve1'", ErrorKind.EXISTS),
+        ("CT is locked (backup)", ErrorKind.LOCKED),
+        ("can't lock file '/run/lock/lxc/pve-config-100.lock' - got timeout", ErrorKind.LOCKED),
+        ("wait failed - got timeout", ErrorKind.TIMEOUT),
+        ("Permission check failed (/vms/100, VM.Config.Options)", ErrorKind.PERMISSION),
+        (
+            "400 Parameter verification failed.\nmemory: value must have a minimum value of 16\n",
+            ErrorKind.VALIDATION,
+        ),
+        ("CT 100 already running", ErrorKind.STATE),
+        ("something else broke", ErrorKind.OTHER),
+    ],
+)
+def test_classify(stderr: str, kind: ErrorKind) -> None:
+    assert errors.classify(stderr) is kind
+
+
+def test_check_raises_in_plain_words_with_the_command() -> None:
+    result = CommandResult(
+        ["pct", "set", "100", "--memory", "1"],
+        255,
+        "",
+        "400 Parameter verification failed.\nmemory: value must have a minimum value of 16\n"
+        "pct set <vmid> [OPTIONS]\n",
+    )
+    with pytest.raises(errors.ProxmoxError) as info:
+        errors.check(result)
+    assert info.value.kind is ErrorKind.VALIDATION
+    message = str(info.value)
+    assert message.startswith("Proxmox rejected a parameter: `pct set 100 --memory 1` exited 255")
+    assert message.endswith("memory: value must have a minimum value of 16")
+
+
+class ScriptedHost:
+    """Answers change() from a list of (rc, stderr) and records each argv."""
+
+    name = "scripted"
+
+    def __init__(self, answers: Sequence[tuple[int, str]]) -> None:
+        self.answers = list(answers)
+        self.calls: list[list[str]] = []
+
+    def change(self, argv: Sequence[str], **_: object) -> CommandResult:
+        self.calls.append(list(argv))
+        rc, err = self.answers.pop(0)
+        return CommandResult(argv, rc, "", err)
+
+
+def test_lock_errors_are_retried_with_backoff_then_succeed() -> None:
+    locked = (255, "CT is locked (snapshot)\n")
+    host = ScriptedHost([locked, locked, (0, "")])
+    slept: list[float] = []
+    result = errors.change_retrying(host, ["pct", "start", "100"], sleep=slept.append)  # type: ignore[arg-type]
+    assert result.ok
+    assert slept == [1.0, 2.0]
+    assert len(host.calls) == 3
+
+
+def test_lock_retries_are_bounded() -> None:
+    locked = (255, "can't lock file '/run/lock/lxc/pve-config-100.lock' - got timeout\n")
+    host = ScriptedHost([locked] * 5)
+    slept: list[float] = []
+    with pytest.raises(errors.ProxmoxError) as info:
+        errors.change_retrying(host, ["pct", "set", "100"], sleep=slept.append)  # type: ignore[arg-type]
+    assert info.value.kind is ErrorKind.LOCKED
+    assert len(host.calls) == 5 and slept == list(errors.LOCK_BACKOFF)
+
+
+def test_other_errors_are_not_retried() -> None:
+    host = ScriptedHost([(255, "CT 100 already exists on node 'pve1'\n")])
+    with pytest.raises(errors.ProxmoxError) as info:
+        errors.change_retrying(host, ["pct", "create", "100"], sleep=lambda _: None)  # type: ignore[arg-type]
+    assert info.value.kind is ErrorKind.EXISTS
+    assert len(host.calls) == 1
