@@ -71,7 +71,7 @@ def has_lxc_manager(phoenix: list[str], env: dict[str, str]) -> bool:
         [*phoenix, "plugins", "--output", "json"], env=env, capture_output=True, text=True
     )
     plugins = json.loads(listing.stdout)["plugins"] if listing.returncode == 0 else []
-    return any("lxc" in p["managers"] for p in plugins if not p["error"])
+    return any(m["kind"] == "lxc" for p in plugins if not p["error"] for m in p["managers"])
 
 
 def main() -> None:
