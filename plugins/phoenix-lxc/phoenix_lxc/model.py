@@ -132,10 +132,6 @@ class LxcSpec:
     nvidia_repo_url: str | None = None
     nvidia_runfile_url: str | None = None
 
-    @property
-    def clone_source(self) -> Id | None:
-        return self.clone_from_ctid
-
     def gpu_indices(self) -> list[int]:
         """``"0, 1"`` -> [0, 1]; ``"none"`` -> []."""
         if self.gpu_assignment.strip().lower() in ("", "none"):
