@@ -45,10 +45,15 @@ def guest_conf(pve_etc: Path, node: str, kind: str, vmid: int) -> Path:
 
 
 def prepare_tree(pve_etc: Path, node: str) -> None:
-    """Create nodes/<node>/{lxc,qemu-server} and the lxc, qemu-server symlinks as PVE has them."""
+    """Create nodes/<node>/{lxc,qemu-server} and the lxc, qemu-server symlinks as PVE has them.
+
+    Files a previous owner left there describe guests this (new) node does not have: removed.
+    """
     for folder in ("lxc", "qemu-server"):
         target = Path(pve_etc) / "nodes" / node / folder
         target.mkdir(parents=True, exist_ok=True)
+        for stale in target.iterdir():
+            stale.unlink()
         link = Path(pve_etc) / folder
         if not link.exists() and not link.is_symlink():
             link.symlink_to(Path("nodes") / node / folder)

@@ -22,12 +22,11 @@ Range = tuple[int, int, int]  # (container id, host id, count)
 
 
 def seed(etc: Path) -> None:
-    """Give a new node the files a fresh PVE install has (kept when they exist)."""
+    """Give a new node the files a fresh PVE install has (a node directory that is reused
+    starts afresh, like its guests)."""
     etc.mkdir(parents=True, exist_ok=True)
     for name in ("subuid", "subgid"):
-        path = etc / name
-        if not path.exists():
-            path.write_text(FRESH)
+        (etc / name).write_text(FRESH)
 
 
 def owned(path: Path, user: str = "root") -> list[tuple[int, int]]:
