@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import ssl
 from typing import Any
+from urllib.parse import urlencode
 
 import aiohttp
 
@@ -84,10 +85,14 @@ class Api:
         items = list(params.items()) if isinstance(params, dict) else list(params or [])
         items = [(k, str(v)) for k, v in items if v is not None]
         kwargs: dict[str, Any] = {"headers": {"CSRFPreventionToken": self._csrf}}
+        # Arguments that are not UTF-8 reach us with surrogate escapes; Perl passes such bytes
+        # through, so they are sent as the bytes they were (never an encoding crash here).
+        body = urlencode(items, encoding="utf-8", errors="surrogateescape")
         if method in ("GET", "DELETE"):
-            kwargs["params"] = items
+            path = f"{path}?{body}" if body else path
         else:
-            kwargs["data"] = items
+            kwargs["data"] = body.encode("ascii")
+            kwargs["headers"]["Content-Type"] = "application/x-www-form-urlencoded"
         async with self._session.request(method, self.url + path, **kwargs) as resp:
             try:
                 body = await resp.json(content_type=None)

@@ -1,6 +1,6 @@
 """`pve-sim`: run a simulated Proxmox VE node for humans and scripts.
 
-pve-sim up --dir DIR [--node pve1] [--seed FILE] [--time-scale X]
+pve-sim up --dir DIR [--node pve1] [--seed FILE] [--time-scale X] [--pve 8|9]
 pve-sim down --dir DIR
 pve-sim status --dir DIR
 pve-sim script --dir DIR [--vmid ID] PATTERN [--rc N] [--stdout S] [--stderr S] [--times N]
@@ -16,6 +16,7 @@ import sys
 from pathlib import Path
 
 from . import daemon, protocol
+from .profile import DEFAULT, PROFILES
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -29,6 +30,9 @@ def _parser() -> argparse.ArgumentParser:
         type=float,
         default=0.0,
         help="real seconds per PVE task second (0: tasks finish at once)",
+    )
+    up.add_argument(
+        "--pve", type=int, choices=sorted(PROFILES), default=DEFAULT, help="release to play"
     )
     for name in ("down", "status"):
         sub.add_parser(name)
@@ -70,7 +74,7 @@ def main(argv: list[str] | None = None) -> int:
     sim_dir = args.dir.resolve()
     try:
         if args.command == "up":
-            daemon.up(sim_dir, args.node, args.seed, args.time_scale)
+            daemon.up(sim_dir, args.node, args.seed, args.time_scale, pve=args.pve)
             print(f"export PATH={sim_dir / 'bin'}:$PATH")
             return 0
         if args.command == "down":

@@ -24,8 +24,19 @@ class Verb:
     usage: str = ""
 
 
+UNDEFINED = "property is not defined in schema and the schema does not allow additional properties"
+
+
 def param_error(exc: ApiError, usage: str) -> CliError:
-    """`400 Parameter verification failed.` plus one `key: reason` line per key, plus usage."""
+    """`400 Parameter verification failed.` plus one `key: reason` line per key, plus usage.
+
+    An option the command does not have never reaches the API on a real node: pve-common
+    PVE/JSONSchema.pm get_options hands the schema's options to Getopt::Long, which prints
+    `Unknown option: <name>`, and get_options then raises `400 unable to parse option`."""
+    unknown = sorted(k for k, why in exc.errors.items() if why.startswith(UNDEFINED))
+    if unknown:
+        out = [f"Unknown option: {key}" for key in unknown] + ["400 unable to parse option"]
+        return CliError(lines(out + ([usage] if usage else [])))
     out = [f"{exc.status} {exc.message}"]
     for key in sorted(exc.errors):
         out.append(f"{key}: {exc.errors[key].rstrip(chr(10))}")

@@ -14,8 +14,28 @@ import re
 from pathlib import Path
 from typing import Any
 
-RAW_KEY = re.compile(r"^(lxc\.[^:\s]+)\s*[:=]\s?(.*)$")
+# pve-container src/PVE/LXC/Config.pm parse_pct_config: the raw-line pattern, and the keys
+# ($valid_lxc_conf_keys, plus the lxc.cgroup/cgroup2/prlimit/sysctl prefixes) it keeps; any
+# other lxc.* line is dropped with "vm <id> - unable to parse config: <line>".
+RAW_LINE = re.compile(r"^(lxc\.[a-z0-9_\-.]+)(?::|\s*=)\s*(.*?)\s*$")
 SECTION = re.compile(r"^\[([^\]]+)\]\s*$")
+VALID_KEYS = frozenset(
+    """lxc.apparmor.profile lxc.apparmor.allow_incomplete lxc.apparmor.allow_nesting
+    lxc.apparmor.raw lxc.selinux.context lxc.include lxc.arch lxc.uts.name lxc.signal.halt
+    lxc.signal.reboot lxc.signal.stop lxc.init.cmd lxc.pty.max lxc.console.logfile
+    lxc.console.path lxc.tty.max lxc.devtty.dir lxc.hook.autodev lxc.autodev lxc.kmsg
+    lxc.mount.fstab lxc.mount.entry lxc.mount.auto lxc.rootfs.mount lxc.cap.drop
+    lxc.cap.keep lxc.seccomp.profile lxc.seccomp.notify.proxy lxc.seccomp.notify.cookie
+    lxc.idmap lxc.hook.pre-start lxc.hook.pre-mount lxc.hook.mount lxc.hook.start
+    lxc.hook.stop lxc.hook.post-stop lxc.hook.clone lxc.hook.destroy lxc.hook.version
+    lxc.log.level lxc.log.file lxc.start.auto lxc.start.delay lxc.start.order lxc.group
+    lxc.environment""".split()  # noqa: SIM905
+)
+VALID_PREFIX = re.compile(r"^lxc\.(?:cgroup2?|prlimit|sysctl)\.")
+
+
+def valid_key(key: str) -> bool:
+    return key in VALID_KEYS or bool(VALID_PREFIX.match(key))
 
 
 def guest_conf(pve_etc: Path, node: str, kind: str, vmid: int) -> Path:
@@ -25,33 +45,54 @@ def guest_conf(pve_etc: Path, node: str, kind: str, vmid: int) -> Path:
 
 
 def prepare_tree(pve_etc: Path, node: str) -> None:
-    """Create nodes/<node>/{lxc,qemu-server} and the lxc, qemu-server symlinks as PVE has them."""
+    """Create nodes/<node>/{lxc,qemu-server} and the lxc, qemu-server symlinks as PVE has them.
+
+    Files a previous owner left there describe guests this (new) node does not have: removed.
+    """
     for folder in ("lxc", "qemu-server"):
         target = Path(pve_etc) / "nodes" / node / folder
         target.mkdir(parents=True, exist_ok=True)
+        for stale in target.iterdir():
+            stale.unlink()
         link = Path(pve_etc) / folder
         if not link.exists() and not link.is_symlink():
             link.symlink_to(Path("nodes") / node / folder)
 
 
-def read_raw(path: Path) -> dict[str, list[tuple[str, str]]]:
-    """The raw lxc.* lines of each section, in file order; section '' is the main config."""
+def _scan(path: Path) -> tuple[dict[str, list[tuple[str, str]]], list[str]]:
+    """The valid raw lxc.* lines of each section ('' is the main config), in file order, and
+    the lxc.* lines parse_pct_config would drop."""
     sections: dict[str, list[tuple[str, str]]] = {"": []}
+    dropped: list[str] = []
     current = ""
     try:
-        text = path.read_text()
+        text = path.read_text(errors="surrogateescape")
     except FileNotFoundError:
-        return sections
+        return sections, dropped
     for line in text.splitlines():
         head = SECTION.match(line)
         if head:
             current = head.group(1)
             sections.setdefault(current, [])
             continue
-        raw = RAW_KEY.match(line)
-        if raw:
+        if not line.startswith("lxc."):
+            continue
+        raw = RAW_LINE.match(line)
+        if raw and valid_key(raw.group(1)):
             sections.setdefault(current, []).append((raw.group(1), raw.group(2)))
-    return sections
+        else:
+            dropped.append(line)
+    return sections, dropped
+
+
+def read_raw(path: Path) -> dict[str, list[tuple[str, str]]]:
+    """The raw lxc.* lines Proxmox keeps, per section, in file order."""
+    return _scan(path)[0]
+
+
+def parse_warnings(path: Path, vmid: int) -> str:
+    """What every pct command that loads this config prints on stderr for dropped lines."""
+    return "".join(f"vm {vmid} - unable to parse config: {line}\n" for line in _scan(path)[1])
 
 
 def _escape_description(text: str) -> list[str]:
@@ -81,8 +122,13 @@ def write_conf(
     for name in sorted(snapshots):
         lines += ["", f"[{name}]", *_section_lines(snapshots[name], raw.get(name, []))]
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_text("\n".join(lines) + "\n")
+    # PVE::Tools::file_set_contents: "<file>.tmp.<pid>" beside it, then rename; pmxcfs keeps
+    # every file at 0640 (pmxcfs.py).
+    tmp = path.with_name(f"{path.name}.tmp.{os.getpid()}")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o640)
+    with os.fdopen(fd, "w", errors="surrogateescape") as fh:
+        os.fchmod(fd, 0o640)
+        fh.write("\n".join(lines) + "\n")
     os.replace(tmp, path)
 
 

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from . import protocol
+from .profile import DEFAULT
 
 
 def _alive(pid: int) -> bool:
@@ -45,6 +46,7 @@ def up(
     seed: Path | None = None,
     time_scale: float = 0.0,
     timeout: float = 30.0,
+    pve: int = DEFAULT,
 ) -> dict[str, Any]:
     """Start a node in sim_dir (in the background) and wait until its tools answer."""
     sim_dir = Path(sim_dir).resolve()
@@ -63,6 +65,8 @@ def up(
         node,
         "--time-scale",
         str(time_scale),
+        "--pve",
+        str(pve),
     ]
     if seed is not None:
         cmd += ["--seed", str(Path(seed).resolve())]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import time
 
-from . import journal, tool_misc, tool_pct, tool_pvesh, tool_pvesm, tool_qm
+from . import conffile, journal, pmxcfs, tool_misc, tool_pct, tool_pvesh, tool_pvesm, tool_qm
 from .argv import UsageError, parse
 from .common import Verb
 from .node import Node
@@ -52,12 +52,29 @@ def _mutation_fault(node: Node, tool: str, args_pos: list[str], message: str | N
     return CliError(f"can't lock file '/run/lock/lxc/pve-config-{vmid}.lock' - got timeout")
 
 
+def _parse_warnings(node: Node, argv: list[str], args_pos: list[str]) -> str:
+    """What pct prints while loading the configs it reads (PVE::LXC::Config parse_pct_config)."""
+    if argv[0] != "pct":
+        return ""
+    if argv[1:2] == ["list"]:
+        vmids = sorted(g.vmid for g in node.pve.vms if g.node == node.name)
+    else:
+        vmids = [int(args_pos[0])] if args_pos and args_pos[0].isdigit() else []
+    return "".join(
+        conffile.parse_warnings(node.conf_path(vmid, "lxc"), vmid)
+        for vmid in vmids
+        if node.guest(vmid) is not None and node.kind(node.guest(vmid)) == "lxc"
+    )
+
+
 async def run(node: Node, argv: list[str], cwd: str) -> Result:
     """Execute argv (argv[0] is the tool name) against node and append its journal line."""
     started = time.time()
     mutating = False
     verb_name = ""
+    warnings = ""
     try:
+        pmxcfs.check(node.pve_etc)
         verb_name, verb, rest = _lookup(argv)
         mutating = verb.mutating or (tool_pvesh.is_write(argv) if argv[0] == "pvesh" else False)
         args = parse(rest)
@@ -67,6 +84,7 @@ async def run(node: Node, argv: list[str], cwd: str) -> Result:
                 f"<{p}>" for p in verb.positional
             )
             raise CliError(f"400 not enough arguments\n{usage} [OPTIONS]")
+        warnings = _parse_warnings(node, argv, args.positional)
         if mutating:
             fault = node.faults.next_mutation()
             if fault is not None:
@@ -83,6 +101,7 @@ async def run(node: Node, argv: list[str], cwd: str) -> Result:
     except Exception as exc:
         log.exception("internal error running %s", argv)
         result = Result(255, "", f"pve-sim internal error: {exc!r}\n")
+    result.stderr = warnings + result.stderr
     journal.append(
         node.sim_dir,
         {

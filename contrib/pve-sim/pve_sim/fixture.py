@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from . import daemon, journal, protocol
+from .profile import DEFAULT
 
 
 class SimNode:
@@ -24,10 +25,15 @@ class SimNode:
 
     @classmethod
     def start(
-        cls, sim_dir: Path, seed: Path | None = None, node: str = "pve1", time_scale: float = 0.0
+        cls,
+        sim_dir: Path,
+        seed: Path | None = None,
+        node: str = "pve1",
+        time_scale: float = 0.0,
+        pve: int = DEFAULT,
     ) -> SimNode:
-        """Bring a node up in sim_dir and return its handle."""
-        return cls(sim_dir, daemon.up(sim_dir, node, seed, time_scale))
+        """Bring a node up in sim_dir (playing PVE `pve`) and return its handle."""
+        return cls(sim_dir, daemon.up(sim_dir, node, seed, time_scale, pve=pve))
 
     def stop(self) -> None:
         daemon.down(self.dir)

@@ -140,13 +140,12 @@ def pending_text(items: list[dict[str, Any]]) -> str:
     return lines(out)
 
 
-def pvesm_status(entries: list[dict[str, Any]]) -> str:
-    """`pvesm status`: `%-<L>s %10s %10s %15s %15s %15s %8s`, KiB integers, sorted by name."""
+def pvesm_status(entries: list[dict[str, Any]], header: tuple[str, str, str]) -> str:
+    """`pvesm status`: `%-<L>s %10s %10s %15s %15s %15s %8s`, KiB integers, sorted by name;
+    `header` names the three size columns (with units from PVE 9 on)."""
     width = max([len(e["storage"]) for e in entries] + [len("Name")]) + 1
     fmt = f"{{:<{width}}} {{:>10}} {{:>10}} {{:>15}} {{:>15}} {{:>15}} {{:>8}}"
-    out = [
-        fmt.format("Name", "Type", "Status", "Total (KiB)", "Used (KiB)", "Available (KiB)", "%")
-    ]
+    out = [fmt.format("Name", "Type", "Status", *header, "%")]
     for e in sorted(entries, key=lambda e: e["storage"]):
         enabled = e.get("enabled", 1)
         status = "disabled" if not enabled else ("active" if e.get("active") else "inactive")

@@ -1,8 +1,9 @@
 """What happens inside a guest: scripted `pct exec`/`qm guest exec` answers and pushed files.
 
 Each guest gets a directory DIR/guests/<id>/ standing in for its root filesystem: `pct push`
-copies into it, `pct pull` copies out, and `cat`/`test -e|-f|-d` run against it. Any other
-command answers success with no output unless a test scripted a (regex) pattern for it.
+copies into it, `pct pull` copies out, and `cat`/`test -e|-f|-d` run against it. A program
+must exist to run, as lxc-attach's execvp needs it (exec.py); one that does answers success
+with no output unless a test scripted a (regex) pattern for it.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
+from . import exec as guest_exec
 from .result import Result
 
 
@@ -60,7 +62,10 @@ class GuestFs:
                 if script.times <= 0:
                     self.scripts.remove(script)
             return Result(script.rc, script.stdout, script.stderr)
-        return self._builtin(vmid, argv)
+        missing = guest_exec.refusal(vmid, argv, lambda inner: self.path(vmid, inner))
+        if missing is not None:
+            return missing
+        return self._builtin(vmid, guest_exec.unwrap(argv))
 
     def _builtin(self, vmid: int, argv: list[str]) -> Result:
         if len(argv) == 2 and argv[0] == "cat":

@@ -6,10 +6,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from . import conffile
+from . import conffile, subid
 from .api import Api
 from .faults import Faults
 from .guestfs import GuestFs
+from .profile import PVE8, Profile
 from .result import CliError
 
 
@@ -23,11 +24,13 @@ class Node:
     sim_dir: Path
     faults: Faults = field(default_factory=Faults)
     catalogue: list[str] = field(default_factory=list)
+    profile: Profile = PVE8
 
     def __post_init__(self) -> None:
         self.guestfs = GuestFs(self.sim_dir / "guests")
         self.pve_etc = self.sim_dir / "etc" / "pve"
         conffile.prepare_tree(self.pve_etc, self.name)
+        subid.seed(self.sim_dir / "etc")
 
     # ------------------------------------------------------------ lookup
 

@@ -25,6 +25,7 @@ from .api import Api
 from .faults import MutationFault
 from .guestfs import Script
 from .node import Node
+from .profile import DEFAULT, PROFILES
 
 log = logging.getLogger("pve_sim")
 LXC_TASKS = (
@@ -132,18 +133,22 @@ class Owner:
         self.node.api.latency = seconds
 
 
-async def serve(sim_dir: Path, node_name: str, seed_path: Path | None, time_scale: float) -> None:
+async def serve(
+    sim_dir: Path, node_name: str, seed_path: Path | None, time_scale: float, pve: int
+) -> None:
     """Start fakepve and the control channel, publish DIR/state.json, run until SIGTERM."""
-    pve = FakePve(host="127.0.0.1", port=0)
+    release = PROFILES[pve]
+    fake = FakePve(host="127.0.0.1", port=0)
     if node_name != "pve1":
-        pve.nodes = {node_name: {"online": True}}
-    pve.time_scale = time_scale
-    catalogue = seed.apply(pve, seed.load(seed_path), node_name)
+        fake.nodes = {node_name: {"online": True}}
+    fake.time_scale = time_scale
+    fake.version, fake.release_version = release.manager, release.manager.rsplit(".", 1)[0]
+    catalogue = seed.apply(fake, seed.load(seed_path), node_name)
     certfile, keyfile, _ = make_cert(str(sim_dir), hosts=("127.0.0.1",))
-    await pve.start(certfile, keyfile)
-    api = Api(pve.url, certfile, pve.user, pve.password)
+    await fake.start(certfile, keyfile)
+    api = Api(fake.url, certfile, fake.user, fake.password)
     await api.open()
-    node = Node(pve, api, node_name, sim_dir, catalogue=catalogue)
+    node = Node(fake, api, node_name, sim_dir, catalogue=catalogue, profile=release)
     node.sync_all()
     token = secrets.token_hex(16)
     owner = Owner(node, token)
@@ -155,16 +160,16 @@ async def serve(sim_dir: Path, node_name: str, seed_path: Path | None, time_scal
         "port": port,
         "token": token,
         "node": node_name,
-        "api_url": pve.url,
-        "user": pve.user,
-        "password": pve.password,
+        "api_url": fake.url,
+        "user": fake.user,
+        "password": fake.password,
         "cafile": certfile,
         "pve_etc": str(node.pve_etc),
     }
     tmp = sim_dir / (protocol.STATE_FILE + ".tmp")
     tmp.write_text(json.dumps(state, indent=2))
     os.replace(tmp, sim_dir / protocol.STATE_FILE)
-    log.info("node %s ready: api %s, control port %d", node_name, pve.url, port)
+    log.info("node %s ready: api %s, control port %d", node_name, fake.url, port)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
@@ -172,7 +177,7 @@ async def serve(sim_dir: Path, node_name: str, seed_path: Path | None, time_scal
     await stop.wait()
     server.close()
     await api.close()
-    await pve.stop()
+    await fake.stop()
     (sim_dir / protocol.STATE_FILE).unlink(missing_ok=True)
     log.info("node %s stopped", node_name)
 
@@ -183,10 +188,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--node", default="pve1")
     parser.add_argument("--seed", type=Path)
     parser.add_argument("--time-scale", type=float, default=0.0)
+    parser.add_argument("--pve", type=int, choices=sorted(PROFILES), default=DEFAULT)
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
-    asyncio.run(serve(args.dir.resolve(), args.node, args.seed, args.time_scale))
+    asyncio.run(serve(args.dir.resolve(), args.node, args.seed, args.time_scale, args.pve))
 
 
 if __name__ == "__main__":

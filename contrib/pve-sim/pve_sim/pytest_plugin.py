@@ -13,23 +13,29 @@ from pathlib import Path
 import pytest
 
 from .fixture import SimNode
+from .profile import DEFAULT
 
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
-        "markers", "pve_sim(seed=None, node='pve1', time_scale=0): options for pve_node"
+        "markers", "pve_sim(seed=None, node='pve1', time_scale=0, pve=8): options for pve_node"
     )
 
 
 @pytest.fixture
 def pve_node_factory(tmp_path: Path) -> Iterator[Callable[..., SimNode]]:
-    """Start nodes on demand: factory(seed=None, node='pve1', time_scale=0.0, name='node')."""
+    """Start nodes on demand: factory(seed=None, node='pve1', time_scale=0.0, name='node',
+    pve=8)."""
     started: list[SimNode] = []
 
     def factory(
-        seed: Path | None = None, node: str = "pve1", time_scale: float = 0.0, name: str = "node"
+        seed: Path | None = None,
+        node: str = "pve1",
+        time_scale: float = 0.0,
+        name: str = "node",
+        pve: int = DEFAULT,
     ) -> SimNode:
-        sim = SimNode.start(tmp_path / f"{name}{len(started)}", seed, node, time_scale)
+        sim = SimNode.start(tmp_path / f"{name}{len(started)}", seed, node, time_scale, pve)
         started.append(sim)
         return sim
 

@@ -7,33 +7,37 @@ from .common import Verb, call, task
 from .node import Node
 from .result import CliError, Result, lines
 
-KERNEL = "6.14.8-2-pve"
-
 
 async def pveversion(node: Node, args: Args) -> Result:
     if args.positional:
         raise CliError("USAGE: pveversion [--verbose]")
-    version, repoid = node.pve.version, "fakepve"
+    release = node.profile
+    version, repoid, kernel = release.manager, release.repoid, release.kernel
     if not args.flag("verbose") and not args.flag("v"):
-        return Result(0, f"pve-manager/{version}/{repoid} (running kernel: {KERNEL})\n")
+        return Result(0, f"pve-manager/{version}/{repoid} (running kernel: {kernel})\n")
     return Result(
         0,
         lines(
             [
-                f"proxmox-ve: {version} (running kernel: {KERNEL})",
+                f"proxmox-ve: {version} (running kernel: {kernel})",
                 f"pve-manager: {version} (running version: {version}/{repoid})",
                 f"proxmox-kernel-helper: {version}",
-                "pve-container: 6.1.10",
-                "qemu-server: 9.2.6",
-                "libpve-storage-perl: 9.0.13",
-                "lxc-pve: 6.0.5-1",
+                *(f"{name}: {package}" for name, package in release.packages),
             ]
         ),
     )
 
 
+def _has_templates(node: Node, storage: str) -> bool:
+    content = str(node.pve.storages.get(storage, {}).get("content", ""))
+    return "vztmpl" in content.split(",")
+
+
 async def pveam_list(node: Node, args: Args) -> Result:
     storage = args.positional[0]
+    # pve-manager PVE/CLI/pveam.pm index: die "Storage does not support templates!\n".
+    if storage in node.pve.storages and not _has_templates(node, storage):
+        raise CliError("Storage does not support templates!")
     data = await call(
         node, "GET", f"/nodes/{node.name}/storage/{storage}/content", [("content", "vztmpl")]
     )
@@ -58,6 +62,9 @@ async def pveam_download(node: Node, args: Args) -> Result:
             "400 Parameter verification failed.\ntemplate: no such template\n"
             "pveam download <storage> <template>"
         )
+    # pve-manager API2/Nodes.pm apl_download checks the storage before forking its worker.
+    if storage in node.pve.storages and not _has_templates(node, storage):
+        raise CliError(f"storage '{storage}' does not support templates")
     upid = await call(
         node,
         "POST",
@@ -75,14 +82,15 @@ async def pveam_download(node: Node, args: Args) -> Result:
         f"downloading http://download.proxmox.com/images/system/{name} to "
         f"{base}/template/cache/{name}"
     ]
-    result = await task(node, upid, head)
+    # pveam.pm's cmddef for download has no $upid_exit: a failed task still exits 0.
+    result = await task(node, upid, head, upid_exit=False)
     result.stdout = "".join(
         line
         for line in result.stdout.splitlines(keepends=True)
         if line.startswith(f"downloading http://download.proxmox.com/images/system/{name} to /")
         or not line.startswith("downloading ")
     )
-    if result.rc == 0:
+    if not result.stderr:
         result.stdout += (
             f"download of 'http://download.proxmox.com/images/system/{name}' to "
             f"'{base}/template/cache/{name}' finished\n"

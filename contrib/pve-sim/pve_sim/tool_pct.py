@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import copy
 from pathlib import Path
 
-from . import formats, guest_verbs
+from . import formats, guest_verbs, subid
 from .argv import Args
 from .common import Verb, call, task, vmid_of
 from .node import Node
+from .profile import PVE9
 from .result import CliError, Result
 
 BIND_OR_DEV = ("/",)
@@ -24,6 +26,8 @@ async def create(node: Node, args: Args) -> Result:
     vmid = vmid_of(args.positional[0])
     ostemplate = args.positional[1]
     params = [("vmid", str(vmid)), ("ostemplate", ostemplate)]
+    if args.get("unprivileged") is None and not node.profile.unprivileged_default:
+        params.append(("unprivileged", "0"))
     for key, value in args.params():
         if key == "ssh-public-keys":
             try:
@@ -56,9 +60,14 @@ async def clone(node: Node, args: Args) -> Result:
         (full.lower() in ("1", "yes", "true", "on")) if full else not source.config.get("template")
     )
     raw = node.raw_lines(vmid)
-    upid = await call(
-        node, "POST", f"{path}/clone", [("newid", str(newid)), *args.params()], USAGE["clone"]
-    )
+    try:
+        upid = await call(
+            node, "POST", f"{path}/clone", [("newid", str(newid)), *args.params()], USAGE["clone"]
+        )
+    except CliError as exc:
+        if exc.message == PVE9.running_full_clone + "\n":
+            raise CliError(node.profile.running_full_clone) from None
+        raise
     head = []
     for key in sorted(source.config, key=lambda k: (k != "rootfs", k)):
         if key == "rootfs" or (key.startswith("mp") and key[2:].isdigit()):
@@ -70,10 +79,45 @@ async def clone(node: Node, args: Args) -> Result:
             else:
                 head.append(f"create linked clone of mount point {key} ({volid})")
     result = await task(node, upid, head)
+    if not node.profile.clone_banner:
+        result.stdout = "".join(
+            line
+            for line in result.stdout.splitlines(keepends=True)
+            if not line.startswith("creating a clone of container ")
+        )
     if result.rc == 0:
         node.guestfs.copy_guest(vmid, newid)
         node.sync(newid, {"": raw})
+        # API2/LXC.pm clone_vm: PVE::Firewall::clone_vmfw_conf($vmid, $newid).
+        guests = node.pve._fw()["guests"]
+        if vmid in guests:
+            guests[newid] = copy.deepcopy(guests[vmid])
     return result
+
+
+def bind_mounts(node: Node, vmid: int) -> list[str]:
+    """The host paths of a CT's bind and device mount points (mpN values that are paths)."""
+    config = node.guest(vmid).config
+    return [
+        str(config[key]).split(",")[0]
+        for key in sorted(config)
+        if key.startswith("mp")
+        and key[2:].isdigit()
+        and str(config[key]).split(",")[0].startswith(BIND_OR_DEV)
+    ]
+
+
+async def start(node: Node, args: Args) -> Result:
+    """Starting runs lxc-start, which maps the CT's ids through newuidmap/newgidmap (subid.py):
+    PVE::LXC::vm_start dies with "startup for container '<id>' failed" when lxc-start fails."""
+    vmid, _ = _ct(node, args)
+    guest = node.guest(vmid)
+    if guest.status != "running" and not guest.config.get("template"):
+        unprivileged = bool(int(guest.config.get("unprivileged") or 0))
+        lxc = subid.refusal(node.sim_dir / "etc", vmid, node.raw_lines(vmid), unprivileged)
+        if lxc is not None:
+            return Result(255, lxc, f"startup for container '{vmid}' failed\n")
+    return await _power_start(node, args)
 
 
 async def set_(node: Node, args: Args) -> Result:
@@ -146,6 +190,11 @@ async def pull(node: Node, args: Args) -> Result:
 async def snapshot(node: Node, args: Args) -> Result:
     vmid, path = _ct(node, args)
     name = args.positional[1]
+    # pve-guest-common AbstractConfig.pm snapshot_prepare dies unless has_feature('snapshot'),
+    # and pve-container LXC/Config.pm has_feature asks PVE::Storage::volume_has_feature for
+    # every mount point: a bind or device mount (a path) has no storage, so no feature.
+    if bind_mounts(node, vmid):
+        raise CliError("snapshot feature is not available")
     raw = node.raw_lines(vmid)
     params = [("snapname", name), *args.params()]
     upid = await call(node, "POST", f"{path}/snapshot", params, USAGE["snapshot"])
@@ -176,7 +225,13 @@ async def rollback(node: Node, args: Args) -> Result:
 
 
 async def template(node: Node, args: Args) -> Result:
-    _, path = _ct(node, args)
+    vmid, path = _ct(node, args)
+    guest = node.guest(vmid)
+    paths = bind_mounts(node, vmid)
+    if paths and guest.status != "running" and not guest.snapshots and not guest.template:
+        # LXC.pm template_create, inside the task: "Template feature is not available for
+        # '<volid>'"; pct template has no $upid_exit, so the CLI still exits 0.
+        return Result(0, "", f"Template feature is not available for '{paths[0]}'\n")
     upid = await call(node, "POST", f"{path}/template")
     return await task(node, upid, upid_exit=False)
 
@@ -188,6 +243,8 @@ async def destroy(node: Node, args: Args) -> Result:
     result = await task(node, upid, head)
     if result.rc == 0:
         node.guestfs.drop_guest(vmid)
+        # API2/LXC.pm destroy_vm -> PVE::LXC::destroy_lxc_container: remove_vmfw_conf($vmid).
+        node.pve._fw()["guests"].pop(vmid, None)
     return result
 
 
@@ -209,12 +266,13 @@ USAGE = {
 }
 for _verb in ("start", "stop", "shutdown", "reboot", "suspend", "resume"):
     USAGE[_verb] = f"pct {_verb} <vmid> [OPTIONS]"
+_power_start = guest_verbs.power(_ct, "pct", "start", USAGE["start"])
 
 VERBS: dict[str, Verb] = {
     "create": Verb(create, True, ("vmid", "ostemplate")),
     "clone": Verb(clone, True, ("vmid", "newid")),
     "set": Verb(set_, True, ("vmid",)),
-    "start": Verb(guest_verbs.power(_ct, "pct", "start", USAGE["start"]), True, ("vmid",)),
+    "start": Verb(start, True, ("vmid",)),
     "stop": Verb(guest_verbs.power(_ct, "pct", "stop", USAGE["stop"]), True, ("vmid",)),
     "shutdown": Verb(guest_verbs.power(_ct, "pct", "shutdown", USAGE["shutdown"]), True, ("vmid",)),
     "reboot": Verb(guest_verbs.power(_ct, "pct", "reboot", USAGE["reboot"]), True, ("vmid",)),

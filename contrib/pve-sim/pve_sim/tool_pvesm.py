@@ -12,7 +12,7 @@ from .result import Result, lines
 async def status(node: Node, args: Args) -> Result:
     params = [(k, v) for k, v in args.params() if k in ("storage", "content", "enabled", "target")]
     data = await call(node, "GET", f"/nodes/{node.name}/storage", params)
-    return Result(0, formats.pvesm_status(data))
+    return Result(0, formats.pvesm_status(data, node.profile.pvesm_header))
 
 
 async def list_(node: Node, args: Args) -> Result:

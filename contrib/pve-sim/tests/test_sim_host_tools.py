@@ -15,10 +15,11 @@ from pve_sim.fixture import SimNode
 
 def test_pvesm_status_table(node: SimNode) -> None:
     lines = node.run(["pvesm", "status"]).stdout.splitlines()
-    # %-<L>s %10s %10s %15s %15s %15s %8s with L = longest id + 1; Oct 2025 header with units.
+    # %-<L>s %10s %10s %15s %15s %15s %8s with L = longest id + 1; the PVE 8 header (the
+    # units came in PVE 9: test_sim_strict.py test_pve9_profile).
     assert lines[0] == (
-        f"{'Name':<10} {'Type':>10} {'Status':>10} {'Total (KiB)':>15} "
-        f"{'Used (KiB)':>15} {'Available (KiB)':>15} {'%':>8}"
+        f"{'Name':<10} {'Type':>10} {'Status':>10} {'Total':>15} "
+        f"{'Used':>15} {'Available':>15} {'%':>8}"
     )
     names = [line.split()[0] for line in lines[1:]]
     assert names == ["local", "local-lvm"]
@@ -62,7 +63,7 @@ def test_pvesh_json_and_errors(node: SimNode) -> None:
 
 def test_pveversion_and_pveam(node: SimNode) -> None:
     assert node.run(["pveversion"]).stdout == (
-        "pve-manager/9.0.10/fakepve (running kernel: 6.14.8-2-pve)\n"
+        "pve-manager/8.4.1/2a5fa54a8503f96d (running kernel: 6.8.12-9-pve)\n"
     )
     verbose = node.run(["pveversion", "-v"]).stdout.splitlines()
     assert verbose[0].startswith("proxmox-ve: ")

@@ -1,7 +1,7 @@
 """The LXC manager: what the core calls for every id of ``phoenix_lxc_configs.json``.
 
 ``steps("converge", ...)`` lists, in order, every concern of a container (create or clone,
-options, raw lines, mounts, disk, firewall, power, snapshots, features, application script,
+options, raw lines, the node's subuid/subgid entries, mounts, disk, firewall, power, snapshots, features, application script,
 health, template). Each is a :class:`~phoenix_core.steps.Step` whose check reads the shared
 :class:`~phoenix_pve.live.Live` and whose apply changes only what the check found. What a VM
 manager needs too (power, snapshots, firewall, scripts, template) comes from phoenix_pve; the
@@ -20,7 +20,7 @@ from phoenix_core.hosts.base import CommandResult
 from phoenix_core.logs import logger
 from phoenix_core.manager import MISSING, GuestState, RunContext, StepVerb
 from phoenix_core.steps import Step
-from phoenix_lxc import create, disk, mounts, options, rawconf
+from phoenix_lxc import create, disk, mounts, options, rawconf, subids
 from phoenix_lxc.model import LxcSpec, ignored_host_defaults, parse_spec, with_host_defaults
 from phoenix_pve import firewall, power, scripts, snapshots, template
 from phoenix_pve.guest import CONTAINER
@@ -127,6 +127,7 @@ class LxcManager:
             create.step(spec, live, ctx.config),
             options.step(spec, live),
             rawconf.step(spec, live),
+            subids.step(spec, live),
             mounts.step(spec, live, skip=frozen),
             disk.step(spec, live, skip=frozen),
         ]

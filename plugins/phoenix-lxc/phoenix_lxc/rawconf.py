@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from phoenix_core.logs import logger
 from phoenix_core.steps import Change, Step
 from phoenix_lxc.model import IdMap, LxcSpec
+from phoenix_pve import confedit
 from phoenix_pve.live import Live
 
 Line = tuple[str, str]
@@ -142,10 +143,18 @@ def step(spec: LxcSpec, live: Live) -> Step:
         return changes
 
     def apply(_: Sequence[Change]) -> None:
-        text = live.host.read_file(live.conf_path).decode() if live.exists else ""
-        live.host.write_file(
-            live.conf_path, rewrite(text, desired(spec, live)).encode(), mode=0o640
-        )
-        live.invalidate()
+        # Under the config lock, atomically, never chmod: /etc/pve is pmxcfs (confedit.py).
+        text = live.conf_text()
+        try:
+            confedit.replace(
+                live.host,
+                live.kind,
+                live.vmid,
+                live.conf_path,
+                text,
+                rewrite(text, desired(spec, live)),
+            )
+        finally:
+            live.invalidate()
 
     return Step("raw lxc lines", check, apply)

@@ -30,6 +30,9 @@ STAND_IN_APPS = (
     "phoenix_hypervisor_lxc_102.sh",
     "phoenix_hypervisor_lxc_103.sh",
 )
+#: The old health check of 103: on a real node (and the strict simulator) a path phoenix never
+#: put in the container does not exist there, so the config's search path provides it.
+STAND_IN_CHECKS = ("check_step_ca.sh",)
 ACCEPTANCE_IDS = ["900", "103", "101", "102"]
 
 
@@ -58,6 +61,9 @@ def copy_original(tmp_path: Path, pve_etc: Path) -> Path:
         )
     for name in STAND_IN_APPS:
         (target / "scripts" / name).write_text('#!/bin/bash\necho "app for $1"\n')
+    (target / "health_checks").mkdir()
+    for name in STAND_IN_CHECKS:
+        (target / "health_checks" / name).write_text("#!/bin/bash\necho healthy\n")
     return target
 
 

@@ -214,3 +214,19 @@ def test_delete_refuses_while_a_dependent_exists(cli: Cli, tmp_path: Path) -> No
     assert result.exit_code == 2
     assert "801" in result.output
     assert mutations(cli.node.since(mark)) == []
+
+
+def test_id_maps_get_their_subgid_entries_before_start(cli: Cli, tmp_path: Path) -> None:
+    """lxc.idmap g 33 33 1 needs root:33:1 in the node's /etc/subgid (the strict simulator's
+    pct start fails like lxc without it); phoenix adds only that line, shown in plan."""
+    subgid = cli.node.dir / "etc" / "subgid"
+    subgid.write_text("root:100000:65536\nbackup:200000:65536\n")
+    etc = _etc(cli, tmp_path, id_maps=[{"type": "gid", "host_id": 33, "container_id": 33}])
+    plan = cli("--config-dir", str(etc), "plan", "800")
+    assert f"{subgid} root:33:1: (none) -> added" in plan.output
+    _converge(cli, etc)
+    assert subgid.read_text() == "root:100000:65536\nbackup:200000:65536\nroot:33:1\n"
+    assert (cli.node.dir / "etc" / "subuid").read_text() == "root:100000:65536\n"
+    assert cli.node.run(["pct", "status", "800"]).stdout == "status: running\n"
+    assert _converge(cli, etc) == []
+    assert subgid.read_text().count("root:33:1") == 1

@@ -121,6 +121,7 @@ def change_retrying(
     argv: Sequence[str],
     *,
     timeout: float | None = None,
+    input: str | None = None,
     backoff: Sequence[float] = LOCK_BACKOFF,
     sleep: Callable[[float], None] = time.sleep,
 ) -> CommandResult:
@@ -130,7 +131,7 @@ def change_retrying(
     short wait usually succeeds; any other error is raised at once, classified.
     """
     for delay in (*backoff, None):
-        result = host.change(argv, timeout=timeout)
+        result = host.change(argv, timeout=timeout, input=input)
         if result.ok:
             return result
         kind = classify(result.stderr or result.stdout)

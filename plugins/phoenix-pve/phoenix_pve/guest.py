@@ -23,9 +23,27 @@ class GuestKind:
     noun: str
     #: What plan output calls the guest as a whole (``container``, ``virtual machine``).
     label: str
+    #: The guest's config lock on the node, ``{vmid}`` filled in: pve-container
+    #: src/PVE/LXC/Config.pm config_file_lock, qemu-server PVE/QemuConfig.pm config_file_lock.
+    config_lock: str
+
+    def lock_path(self, vmid: int) -> str:
+        return self.config_lock.format(vmid=vmid)
 
 
-CONTAINER = GuestKind(tool="pct", conf_dir="lxc", api="lxc", noun="CT", label="container")
+CONTAINER = GuestKind(
+    tool="pct",
+    conf_dir="lxc",
+    api="lxc",
+    noun="CT",
+    label="container",
+    config_lock="/run/lock/lxc/pve-config-{vmid}.lock",
+)
 VIRTUAL_MACHINE = GuestKind(
-    tool="qm", conf_dir="qemu-server", api="qemu", noun="VM", label="virtual machine"
+    tool="qm",
+    conf_dir="qemu-server",
+    api="qemu",
+    noun="VM",
+    label="virtual machine",
+    config_lock="/var/lock/qemu-server/lock-{vmid}.conf",
 )
