@@ -57,6 +57,7 @@ def synthetic(directory: Path, guests: int) -> Path:
     lxc, vms = {}, []
     for index in range(guests):
         ident = 1000 + index
+        host = index + 2
         guest: dict[str, object] = {
             "name": f"guest-{ident}",
             "memory_mb": 1024,
@@ -67,7 +68,8 @@ def synthetic(directory: Path, guests: int) -> Path:
             "network_config": {
                 "name": "eth0",
                 "bridge": "vmbr0",
-                "ip": f"10.{index // 65536}.{index // 256 % 256}.{index % 256}/8",
+                # Hosts from 10.0.0.2: .0 is the network and .1 the gateway.
+                "ip": f"10.{host // 65536}.{host // 256 % 256}.{host % 256}/8",
                 "gw": "10.0.0.1",
             },
             "boot_order": index % 7,

@@ -262,19 +262,89 @@ CASES: list[tuple[str, Callable[[Path], None], list[str]]] = [
         [HV, 'users.sudo_access: expected a boolean (true or false), got "true"'],
     ),
     ("hypervisor-file-missing", lambda d: (d / HV).unlink(), ["no phoenix_hypervisor_config.json"]),
+    # Values the core itself reads (the guest keys every kind shares, the hypervisor file).
+    (
+        "pve-etc-relative",
+        edit(HV, lambda d: d.update(pve_etc="etc/pve")),
+        [HV, "pve_etc: must be an absolute path"],
+    ),
+    (
+        "pve-etc-dotdot",
+        edit(HV, lambda d: d.update(pve_etc="/etc/pve/../..")),
+        [HV, "pve_etc: must not contain '.' or '..'"],
+    ),
+    (
+        "mount-point-base-relative",
+        edit(HV, lambda d: d.update(mount_point_base="mnt")),
+        [HV, "mount_point_base: must be an absolute path"],
+    ),
+    (
+        "node-address-option",
+        edit(HV, lambda d: d.update(nodes={"pve1": {"address": "-oProxyCommand=x"}})),
+        [HV, "nodes.pve1.address: must not start with '-'"],
+    ),
+    (
+        "node-port-zero",
+        edit(HV, lambda d: d.update(nodes={"pve1": {"address": "10.0.0.13", "port": 0}})),
+        [HV, "nodes.pve1.port: must be between 1 and 65535"],
+    ),
+    ("vm-name-space", vm(1, name="my vm"), [VM, "vms[1].name: not a valid host name"]),
+    ("vm-boot-order-negative", vm(1, boot_order=-4), [VM, "vms[1].boot_order: must be at least 0"]),
+    (
+        "guest-node-dotted",
+        ct("101", node="pve1.lan"),
+        [LXC, "lxc_configs.101.node: not a valid host name label"],
+    ),
+    # Encodings: what Python's json reads but no configuration may hold.
+    (
+        "hv-huge-integer",
+        text(HV, lambda t: t.replace("{", '{"huge": ' + "1" * 5000 + ",", 1)),
+        [HV, "huge: an integer of 5000 digits is out of range"],
+    ),
+    (
+        "hv-deep-nesting",
+        text(HV, lambda t: t.replace("{", '{"tests": ' + "[" * 50_000 + "]" * 50_000 + ",", 1)),
+        [HV, "nested too deeply"],
+    ),
+    (
+        "vm-nul",
+        text(VM, lambda t: t.replace('"Portainer"', '"Port\\u0000ainer"', 1)),
+        [VM, "vms[1].name: contains NUL (U+0000)"],
+    ),
+    (
+        "vm-lone-surrogate",
+        text(VM, lambda t: t.replace('"Portainer"', '"Port\\ud800"', 1)),
+        [VM, "vms[1].name: contains an unpaired surrogate U+D800"],
+    ),
+    (
+        "vm-infinity",
+        text(VM, lambda t: t.replace('"Portainer"', "Infinity", 1)),
+        [VM, "vms[1].name: Infinity is not a JSON number"],
+    ),
 ]
 
 
 @pytest.mark.parametrize(("mutate", "expected"), [c[1:] for c in CASES], ids=[c[0] for c in CASES])
 def test_broken_configuration_exits_2_naming_file_and_path(
-    etc: Path, cli: Callable[..., Any], mutate: Callable[[Path], None], expected: list[str]
+    etc: Path,
+    cli: Callable[..., Any],
+    node: Any,
+    monkeypatch: pytest.MonkeyPatch,
+    mutate: Callable[[Path], None],
+    expected: list[str],
 ) -> None:
+    """``config validate`` names the problem; ``converge`` on a node runs not one command."""
+    from phoenix_core.hosts.pool import HostPool
+
+    monkeypatch.setattr(HostPool, "_connect", lambda self, address: node)
     mutate(etc)
-    result = cli("--config-dir", str(etc), "config", "validate")
-    assert result.exit_code == 2, result.output
-    assert "Traceback" not in result.output
-    for fragment in expected:
-        assert fragment in result.stderr, f"{fragment!r} not in:\n{result.stderr}"
+    for verb in ("config validate", "converge"):
+        result = cli("--config-dir", str(etc), *verb.split())
+        assert result.exit_code == 2, result.output
+        assert "Traceback" not in result.output and "internal error" not in result.output
+        for fragment in expected:
+            assert fragment in result.stderr, f"{fragment!r} not in:\n{result.stderr}"
+    assert node.journal == []
 
 
 def test_the_corpus_is_large_enough() -> None:

@@ -21,6 +21,7 @@ from cattrs.errors import ClassValidationError, ForbiddenExtraKeysError, Iterabl
 from cattrs.gen import make_dict_structure_fn, make_mapping_structure_fn, override
 
 from phoenix_core.config.types import Id, parse_id
+from phoenix_core.config.validate import Check, control_problem, problems
 
 _NAMES = {int: "an integer", str: "a string", bool: "a boolean (true or false)", float: "a number"}
 
@@ -42,6 +43,11 @@ def _strict(kind: type) -> Any:
             return float(value)
         if not ok:
             raise ValueProblem(f"expected {_NAMES[kind]}, got {show(value)}")
+        # A typed string reaches an argv, a conf file or a log line: a newline there starts
+        # a new line of the file, so no model field may hold one.
+        problem = control_problem(value) if kind is str else None
+        if problem is not None:
+            raise ValueProblem(problem)
         return value
 
     return structure
@@ -58,6 +64,33 @@ def _structure_id(value: Any, _: type) -> Id:
 
 def _structure_any(value: Any, _: type) -> Any:
     return value
+
+
+def checks_of(tp: Any) -> tuple[Any, list[Check]]:
+    """``Annotated[int, in_range(1, 10)]`` -> ``(int, [check])``; other types have no checks."""
+    if typing.get_origin(tp) is not typing.Annotated:
+        return tp, []
+    base, *meta = typing.get_args(tp)
+    return base, [m for m in meta if isinstance(m, Check)]
+
+
+def _checked(converter: cattrs.Converter) -> Any:
+    """Structure the annotated base type, then run the field's checks on the result."""
+
+    def factory(tp: Any) -> Any:
+        base, checks = checks_of(tp)
+        inner = converter.get_structure_hook(base)
+
+        def structure(value: Any, _: type) -> Any:
+            result = inner(value, base)
+            problem = problems(result, checks)
+            if problem is not None:
+                raise ValueProblem(problem)
+            return result
+
+        return structure
+
+    return factory
 
 
 def _require(kind: type, name: str, structure: Any) -> Any:
@@ -111,6 +144,7 @@ def make_converter() -> cattrs.Converter:
     converter.register_structure_hook_factory(
         lambda c: typing.get_origin(c) is dict, _dict(converter)
     )
+    converter.register_structure_hook_factory(lambda c: bool(checks_of(c)[1]), _checked(converter))
     return converter
 
 

@@ -8,11 +8,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 import attrs
 
 from phoenix_core.config.types import Id, TargetId
+from phoenix_core.config.validate import absolute_path, hostname, in_range, not_option
 
 JSON = Any
 
@@ -42,9 +43,10 @@ class Users:
 class NodeConfig:
     """A cluster node phoenix reaches over SSH (``nodes.<name>`` in the hypervisor file)."""
 
-    address: str
-    user: str | None = None
-    port: int | None = None
+    # Both reach the ssh command line: a leading '-' would be read as an ssh option.
+    address: Annotated[str, not_option()]
+    user: Annotated[str, not_option()] | None = None
+    port: Annotated[int, in_range(1, 65535)] | None = None
     sudo: bool = False
 
 
@@ -68,9 +70,9 @@ class HypervisorConfig:
     timezone: str | None = None
     nodes: dict[str, NodeConfig] = attrs.Factory(dict)
     #: Where the node keeps guest config files (``/etc/pve`` on a real node).
-    pve_etc: str = "/etc/pve"
+    pve_etc: Annotated[str, absolute_path()] = "/etc/pve"
     proxmox_defaults: ProxmoxDefaults = attrs.Factory(ProxmoxDefaults)
-    mount_point_base: str = "/mnt/pve"
+    mount_point_base: Annotated[str, absolute_path()] = "/mnt/pve"
     # Sections read by host setup (phoenix-hypervisor) and its scripts, kept as JSON.
     network: dict[str, JSON] | None = None
     docker: dict[str, JSON] | None = None
@@ -97,13 +99,14 @@ class GuestCommon:
     :attr:`TargetConfig.clone_from`. Everything else belongs to the target's manager.
     """
 
-    name: str
+    #: The guest's host name (containers) or name (VMs): an RFC 1123 host name either way.
+    name: Annotated[str, hostname()]
     dependencies: list[Id] = attrs.Factory(list)
-    boot_order: int | None = None
-    boot_delay: int = 0
+    boot_order: Annotated[int, in_range(0)] | None = None
+    boot_delay: Annotated[int, in_range(0)] = 0
     start_at_boot: bool = False
     is_template: bool = False
-    node: str | None = None
+    node: Annotated[str, hostname(single_label=True)] | None = None
 
 
 @attrs.define

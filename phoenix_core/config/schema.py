@@ -12,6 +12,7 @@ from typing import Any
 
 import attrs
 
+from phoenix_core.config.convert import checks_of
 from phoenix_core.config.types import MAX_ID, MIN_ID, Id
 
 DRAFT = "https://json-schema.org/draft/2020-12/schema"
@@ -27,6 +28,12 @@ ID_SCHEMA = {
 
 def type_schema(tp: Any, defs: dict[str, Any]) -> dict[str, Any]:
     """The schema of one annotation; attrs classes go to ``$defs`` and are referenced."""
+    base, checks = checks_of(tp)
+    if checks:
+        schema = type_schema(base, defs)
+        for check in checks:
+            schema.update(check.schema)
+        return schema
     if tp is Id:
         return dict(ID_SCHEMA)
     if tp is Any:
@@ -54,7 +61,7 @@ def type_schema(tp: Any, defs: dict[str, Any]) -> dict[str, Any]:
 
 
 def model_schema(cls: type, defs: dict[str, Any], *, extra_allowed: bool = False) -> dict[str, Any]:
-    hints = typing.get_type_hints(cls)
+    hints = typing.get_type_hints(cls, include_extras=True)
     properties: dict[str, Any] = {}
     required: list[str] = []
     for field in attrs.fields(cls):

@@ -41,7 +41,7 @@ def container(name: str, last: int, **extra: Any) -> dict[str, Any]:
             "name": "eth0",
             "bridge": "vmbr0",
             "ip": f"10.0.7.{last}/24",
-            "gw": "10.0.0.1",
+            "gw": "10.0.7.1",
         },
         "mac_address": f"52:54:00:00:07:{last:02x}",
         "unprivileged": True,

@@ -10,7 +10,7 @@ keys. The first two are merged where they can be: root keys at load time (:func:
 from __future__ import annotations
 
 import re
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import attrs
 
@@ -18,20 +18,62 @@ from phoenix_core.config.convert import known_keys, suggest
 from phoenix_core.config.diagnostics import Diagnostics
 from phoenix_core.config.models import HypervisorConfig, TargetConfig
 from phoenix_core.config.types import Id
+from phoenix_core.config.validate import (
+    Check,
+    absolute_path,
+    contained_name,
+    gateway_problem,
+    hostname,
+    ifname_problem,
+    in_range,
+    ipv4_problem,
+    mac_problem,
+)
+from phoenix_lxc import rawkeys
+from phoenix_pve import formats
 from phoenix_pve.model import JSON, Firewall, HealthCheck, LegacyHealthCheck, doc
+
+# Ranges and formats follow pve-container src/PVE/LXC/Config.pm (snapshot 94f55852): memory
+# minimum 16, swap minimum 0, cores 1-8192, net tag 1-4094, mtu 64-65535, hwaddr mac-addr,
+# ip pve-ipv4-config, gw ipv4, bridge/name '[-_.\w\d]+', mp paths pve-lxc-mp-string.
+#: Container uids and gids an unprivileged CT maps (rawconf.ID_RANGE): 0-65535.
+CT_ID_MAX = 65535
+#: Linux uid_t is 32 bits and (uid_t)-1 means "no id" (chown(2)), so host ids stop below it.
+HOST_ID_MAX = 2**32 - 2
+#: A container path (``mp=``): absolute, no '.'/'..' (stricter than pve-lxc-mp-string, which
+#: refuses /./ and /../), and not the root itself, which an empty path once became.
+_CT_PATH = Check(
+    lambda v: (
+        absolute_path().test(v)
+        or ("cannot mount over the container's root" if v.strip("/") == "" else None)
+    ),
+    {"pattern": "^/."},
+)
 
 
 @attrs.frozen
 class NetworkConfig:
     """``network_config``: the container's first interface (net0) and its DNS servers."""
 
-    name: str = attrs.field(default="eth0", metadata=doc("interface name inside the CT"))
-    bridge: str = attrs.field(default="vmbr0", metadata=doc("host bridge"))
-    ip: str | None = attrs.field(default=None, metadata=doc("CIDR address or dhcp"))
-    gw: str | None = attrs.field(default=None, metadata=doc("IPv4 gateway"))
-    nameservers: str | None = attrs.field(default=None, metadata=doc("space-separated DNS"))
-    tag: int | None = attrs.field(default=None, metadata=doc("VLAN tag"))
-    mtu: int | None = None
+    name: Annotated[str, formats.net_name(), Check(ifname_problem)] = attrs.field(
+        default="eth0", metadata=doc("interface name inside the CT")
+    )
+    bridge: Annotated[str, formats.net_name(), Check(ifname_problem)] = attrs.field(
+        default="vmbr0", metadata=doc("host bridge")
+    )
+    ip: Annotated[str, formats.ipv4_config()] | None = attrs.field(
+        default=None, metadata=doc("IPv4/CIDR (prefix 8-32), dhcp or manual")
+    )
+    gw: Annotated[str, Check(ipv4_problem)] | None = attrs.field(
+        default=None, metadata=doc("IPv4 gateway inside the ip's subnet")
+    )
+    nameservers: Annotated[str, formats.nameservers()] | None = attrs.field(
+        default=None, metadata=doc("space-separated DNS server addresses")
+    )
+    tag: Annotated[int, in_range(1, 4094)] | None = attrs.field(
+        default=None, metadata=doc("VLAN tag")
+    )
+    mtu: Annotated[int, in_range(64, 65535)] | None = None
 
 
 @attrs.frozen
@@ -39,19 +81,23 @@ class IdMap:
     """One ``id_maps`` entry: container ids [container_id, +size) map to host ids from host_id."""
 
     type: Literal["uid", "gid"]
-    host_id: int
-    container_id: int
-    size: int = 1
+    host_id: Annotated[int, in_range(0, HOST_ID_MAX)]
+    container_id: Annotated[int, in_range(0, CT_ID_MAX)]
+    size: Annotated[int, in_range(1, CT_ID_MAX + 1)] = 1
 
 
 @attrs.frozen
 class MountPoint:
     """A bind mount of a host directory (``mount_points``)."""
 
-    host_path: str
-    container_path: str
-    owner_uid: int | None = attrs.field(default=None, metadata=doc("uid inside the CT"))
-    owner_gid: int | None = attrs.field(default=None, metadata=doc("gid inside the CT"))
+    host_path: Annotated[str, absolute_path()]
+    container_path: Annotated[str, _CT_PATH]
+    owner_uid: Annotated[int, in_range(0, CT_ID_MAX)] | None = attrs.field(
+        default=None, metadata=doc("uid inside the CT")
+    )
+    owner_gid: Annotated[int, in_range(0, CT_ID_MAX)] | None = attrs.field(
+        default=None, metadata=doc("gid inside the CT")
+    )
     read_only: bool = False
     backup: bool | None = None
 
@@ -60,9 +106,9 @@ class MountPoint:
 class Volume:
     """A storage-allocated volume (``zfs_volumes``, ``volumes``), allocated once."""
 
-    pool: str
-    size_gb: int
-    mount_point: str
+    pool: Annotated[str, formats.storage_id()]
+    size_gb: Annotated[int, in_range(1)]
+    mount_point: Annotated[str, _CT_PATH]
     name: str | None = None
     backup: bool | None = None
 
@@ -71,14 +117,16 @@ class Volume:
 class LxcSpec:
     """One container of ``phoenix_lxc_configs.json`` (root keys already merged in)."""
 
-    name: str
-    memory_mb: int | None = attrs.field(default=None, metadata=doc("RAM in MiB"))
-    cores: int | None = None
-    swap_mb: int | None = None
-    template: str | None = attrs.field(
+    name: Annotated[str, hostname()]
+    memory_mb: Annotated[int, in_range(16)] | None = attrs.field(
+        default=None, metadata=doc("RAM in MiB")
+    )
+    cores: Annotated[int, in_range(1, 8192)] | None = None
+    swap_mb: Annotated[int, in_range(0)] | None = None
+    template: Annotated[str, formats.template()] | None = attrs.field(
         default=None, metadata=doc("volid, file name or path of the OS template (create)")
     )
-    template_storage: str | None = attrs.field(
+    template_storage: Annotated[str, formats.storage_id()] | None = attrs.field(
         default=None,
         metadata=doc("storage for templates (default proxmox_storage_ids.fastData_shared_iso)"),
     )
@@ -86,18 +134,20 @@ class LxcSpec:
         default=True, metadata=doc("pveam download the template when it is missing")
     )
     clone_from_ctid: Id | None = None
-    template_snapshot_name: str | None = attrs.field(
+    template_snapshot_name: Annotated[str, formats.snapshot_name()] | None = attrs.field(
         default=None, metadata=doc("snapshot to take; clones of this CT clone from it")
     )
-    storage_pool: str | None = None
-    storage_size_gb: int | None = None
+    storage_pool: Annotated[str, formats.storage_id()] | None = None
+    # A rootfs of 0 GiB is not "no size": pct allocates its default and every later run then
+    # fails to shrink it to 0.
+    storage_size_gb: Annotated[int, in_range(1)] | None = None
     network_config: NetworkConfig | None = None
-    mac_address: str | None = None
+    mac_address: Annotated[str, Check(mac_problem)] | None = None
     unprivileged: bool = True
     start_at_boot: bool = False
-    boot_order: int | None = None
-    boot_delay: int = 0
-    features: list[str] = attrs.Factory(list)
+    boot_order: Annotated[int, in_range(0)] | None = None
+    boot_delay: Annotated[int, in_range(0)] = 0
+    features: list[Annotated[str, contained_name()]] = attrs.Factory(list)
     gpu_assignment: str = attrs.field(default="none", metadata=doc('"none" or "0" / "0, 1"'))
     portainer_role: str | None = None
     apparmor_profile: str | None = None
@@ -105,22 +155,24 @@ class LxcSpec:
     pct_options: list[str] | None = attrs.field(
         default=None, metadata=doc('pct --features entries, e.g. "nesting=1"')
     )
-    lxc_options: list[str] = attrs.Factory(list)
+    lxc_options: list[str] = attrs.field(
+        factory=list, metadata=doc("raw lines `lxc.key=value` or `lxc.key: value`")
+    )
     id_maps: list[IdMap] = attrs.Factory(list)
     mount_points: list[MountPoint] = attrs.Factory(list)
     zfs_volumes: list[Volume] = attrs.Factory(list)
     volumes: list[Volume] = attrs.Factory(list)
     firewall: Firewall | None = None
     dependencies: list[Id] = attrs.Factory(list)
-    application_script: str | None = None
+    application_script: Annotated[str, contained_name()] | None = None
     bootstrap_ca_url: str | None = None
     health_check: LegacyHealthCheck | None = None
     health_checks: list[HealthCheck] = attrs.Factory(list)
     enable_lifecycle_snapshots: bool = False
     trigger_sync_on_completion: bool = False
     is_template: bool = attrs.field(default=False, metadata=doc("convert to a template at the end"))
-    node: str | None = None
-    ready_timeout: int = attrs.field(
+    node: Annotated[str, hostname(single_label=True)] | None = None
+    ready_timeout: Annotated[int, in_range(1)] = attrs.field(
         default=120, metadata=doc("seconds to wait for `pct exec <id> -- true` after a start")
     )
     # Read by feature and application scripts only; handed to them in the guest JSON.
@@ -148,7 +200,13 @@ _HOST_DEFAULT_KEYS = (
     "storage_size_gb",
     "unprivileged",
 )
-_FEATURE = re.compile(r"^[A-Za-z0-9_.-]+$")
+#: A feature is looked up as ``features/lxc/<name>.sh``: one file name, not a path.
+_FEATURE = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]*$")
+#: pve-container Config.pm $features_desc: the keys of ``--features``; ``mount`` takes
+#: file system types (pattern [a-zA-Z0-9_; ]+), the others are booleans.
+_PCT_FEATURES = re.compile(
+    r"^((nesting|keyctl|fuse|mknod|force_rw_sys)=(0|1|yes|no|true|false|on|off)|mount=[A-Za-z0-9_; ]+)$"
+)
 _GPU = re.compile(r"^(none|[0-9]+( *, *[0-9]+)*)$", re.IGNORECASE)
 
 
@@ -187,6 +245,10 @@ def parse_spec(guest: TargetConfig, diagnostics: Diagnostics) -> LxcSpec | None:
         diagnostics.error(
             guest.file, f"{path}.gpu_assignment", 'expected "none" or GPU indices like "0, 1"'
         )
+    for where, problem in _value_problems(spec):
+        diagnostics.error(guest.file, f"{path}.{where}", problem)
+    for where, problem, fatal in _raw_key_problems(spec):
+        (diagnostics.error if fatal else diagnostics.warn)(guest.file, f"{path}.{where}", problem)
     if spec.is_template and spec.enable_lifecycle_snapshots:
         diagnostics.warn(
             guest.file,
@@ -214,6 +276,48 @@ def parse_spec(guest: TargetConfig, diagnostics: Diagnostics) -> LxcSpec | None:
             "custom AppArmor profiles are not installed by phoenix; put `lxc.apparmor.profile: <name>` in lxc_options",
         )
     return spec
+
+
+def _value_problems(spec: LxcSpec) -> list[tuple[str, str]]:
+    """(JSON path below the container, problem) for what depends on more than one field."""
+    found: list[tuple[str, str]] = []
+    net = spec.network_config
+    if net is not None and net.gw is not None and net.ip not in (None, "dhcp", "manual"):
+        problem = gateway_problem(net.gw, str(net.ip))
+        if problem:
+            found.append(("network_config.gw", problem))
+    for index, item in enumerate(spec.id_maps):
+        where = f"id_maps[{index}]"
+        if item.container_id + item.size > CT_ID_MAX + 1:
+            found.append(
+                (f"{where}.size", f"container ids {item.container_id}+{item.size} pass {CT_ID_MAX}")
+            )
+        if item.host_id + item.size - 1 > HOST_ID_MAX:
+            found.append(
+                (f"{where}.size", f"host ids {item.host_id}+{item.size} pass {HOST_ID_MAX}")
+            )
+    for index, option in enumerate(spec.pct_options or []):
+        if not _PCT_FEATURES.match(option):
+            found.append(
+                (
+                    f"pct_options[{index}]",
+                    f"not a container feature (nesting, keyctl, fuse, mknod, force_rw_sys =0|1, "
+                    f"or mount=<fs;fs>): {option!r}",
+                )
+            )
+    if spec.firewall is not None:
+        found += [(f"firewall.{where}", problem) for where, problem in spec.firewall.problems()]
+    return found
+
+
+def _raw_key_problems(spec: LxcSpec) -> list[tuple[str, str, bool]]:
+    found = []
+    for index, option in enumerate(spec.lxc_options):
+        key, _ = rawkeys.split_option(option)
+        problem = rawkeys.key_problem(key)
+        if problem is not None:
+            found.append((f"lxc_options[{index}]", *problem))
+    return found
 
 
 def with_host_defaults(spec: LxcSpec, guest: TargetConfig, hypervisor: HypervisorConfig) -> LxcSpec:

@@ -13,26 +13,14 @@ from collections.abc import Sequence
 from phoenix_core.logs import logger
 from phoenix_core.steps import Change, Step
 from phoenix_lxc.model import IdMap, LxcSpec
+from phoenix_lxc.rawkeys import Line, split_option
 from phoenix_pve import confedit
 from phoenix_pve.live import Live
 
-Line = tuple[str, str]
 #: Device major of /dev/nvidia* (fixed by the driver); nvidia-uvm's is dynamic: read from /proc/devices.
 NVIDIA_MAJOR = 195
 ID_RANGE = 65536
 UNPRIVILEGED_BASE = 100000
-
-
-def split_option(text: str) -> Line:
-    """``lxc.apparmor.profile=unconfined`` or ``lxc.mount.auto: sys:rw`` -> (key, value).
-
-    The key ends at the first ``=`` or ``:`` (keys contain neither), so both spellings the old
-    files use load to the conf-file form ``key: value``.
-    """
-    cut = min((i for i in (text.find("="), text.find(":")) if i >= 0), default=-1)
-    if cut < 0:
-        return text.strip(), ""
-    return text[:cut].strip(), text[cut + 1 :].strip()
 
 
 def idmap_lines(maps: Sequence[IdMap], unprivileged: bool) -> list[Line]:

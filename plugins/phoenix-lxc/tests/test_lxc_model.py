@@ -14,7 +14,7 @@ from phoenix_core.config import load_config
 from phoenix_core.config.models import HypervisorConfig, ProxmoxDefaults
 from phoenix_core.errors import ConfigError
 from phoenix_core.plugins import Plugins
-from phoenix_lxc import plugin, rawconf
+from phoenix_lxc import plugin, rawconf, rawkeys
 from phoenix_lxc.manager import SHIPPED
 from phoenix_lxc.model import IdMap, LxcSpec, with_host_defaults
 from phoenix_pve import scripts
@@ -103,3 +103,24 @@ def test_shipped_feature_scripts_are_found_and_valid_bash(name: str, tmp_path: P
     found = scripts._find("feature script", name, places)
     assert found.path.parent == SHIPPED
     assert subprocess.run(["bash", "-n", str(found.path)], check=False).returncode == 0
+
+
+@pytest.mark.parametrize(
+    ("option", "fatal"),
+    [
+        ("lxc.apparmor.profile=unconfined", None),
+        ("lxc.mount.auto:sys:rw", None),
+        ("lxc.cgroup2.devices.allow: c 195:* rwm", None),
+        ("lxc.net.0.type=veth", None),
+        ("lxc.aa_profile=unconfined", False),
+        ("lxc.cgroup.devices.allow=a", False),
+        ("lxc.rootfs.path=/x", True),
+        ("lxc.bogus=1", True),
+        ("foo.bar=1", True),
+        ("LXC.arch=amd64", True),
+        ("=x", True),
+    ],
+)
+def test_raw_keys_as_pve_container_reads_them(option: str, fatal: bool | None) -> None:
+    problem = rawkeys.key_problem(rawkeys.split_option(option)[0])
+    assert (problem[1] if problem else None) is fatal

@@ -6,9 +6,12 @@ their JSON Schema and the steps that read them are the same for containers and V
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import attrs
+
+from phoenix_core.config.validate import contained_name, in_range
+from phoenix_pve import formats
 
 JSON = Any
 
@@ -20,19 +23,25 @@ def doc(text: str) -> dict[str, str]:
 
 @attrs.frozen
 class FirewallRule:
-    """One guest firewall rule; compared rule by rule with what Proxmox holds."""
+    """One guest firewall rule; compared rule by rule with what Proxmox holds.
+
+    Each field is checked as pve-firewall's verify_rule checks it (:mod:`phoenix_pve.formats`);
+    the action, which depends on the type, by :func:`rule_problems`.
+    """
 
     type: Literal["in", "out", "group"]
     action: str
-    source: str | None = None
-    dest: str | None = None
-    proto: str | None = None
-    port: str | None = attrs.field(default=None, metadata=doc("destination port(s)"))
-    sport: str | None = None
+    source: Annotated[str, formats.address()] | None = None
+    dest: Annotated[str, formats.address()] | None = None
+    proto: Annotated[str, formats.proto()] | None = None
+    port: Annotated[str, formats.ports()] | None = attrs.field(
+        default=None, metadata=doc("destination port(s)")
+    )
+    sport: Annotated[str, formats.ports()] | None = None
     comment: str | None = None
-    macro: str | None = None
-    iface: str | None = None
-    log: str | None = None
+    macro: Annotated[str, formats.macro()] | None = None
+    iface: Annotated[str, formats.firewall_iface()] | None = None
+    log: Annotated[str, formats.enum(*formats.LOG_LEVELS)] | None = None
     enable: bool = True
 
 
@@ -42,10 +51,22 @@ class Firewall:
 
     enabled: bool = False
     rules: list[FirewallRule] = attrs.Factory(list)
-    policy_in: str | None = None
-    policy_out: str | None = None
-    log_level_in: str | None = None
-    log_level_out: str | None = None
+    policy_in: Annotated[str, formats.enum(*formats.POLICIES)] | None = None
+    policy_out: Annotated[str, formats.enum(*formats.POLICIES)] | None = None
+    log_level_in: Annotated[str, formats.enum(*formats.LOG_LEVELS)] | None = None
+    log_level_out: Annotated[str, formats.enum(*formats.LOG_LEVELS)] | None = None
+
+    def problems(self) -> list[tuple[str, str]]:
+        """(JSON path below ``firewall``, problem) for what no single field shows."""
+        found = []
+        for index, rule in enumerate(self.rules):
+            problem = formats.rule_action_problem(rule.type, rule.action)
+            if problem:
+                found.append((f"rules[{index}].action", problem))
+            # Firewall.pm verify_rule: "missing property - 'dport' requires this property".
+            if (rule.port or rule.sport) and not rule.proto and not rule.macro:
+                found.append((f"rules[{index}].proto", "a rule with ports needs a proto"))
+        return found
 
 
 @attrs.frozen
@@ -53,8 +74,8 @@ class LegacyHealthCheck:
     """``health_check`` (the old singular form): one command with retries."""
 
     command: str = attrs.field(metadata=doc("split like a shell would, run without one"))
-    retries: int = 3
-    interval: int = 5
+    retries: Annotated[int, in_range(0)] = 3
+    interval: Annotated[int, in_range(0)] = 5
 
 
 @attrs.frozen
@@ -63,9 +84,9 @@ class HealthCheck:
 
     name: str | None = None
     command: list[str] | None = None
-    script: str | None = None
+    script: Annotated[str, contained_name()] | None = None
     args: JSON = attrs.field(
         default=None, metadata=doc("a list of strings, or one string split like a shell would")
     )
-    retries: int = 3
-    interval: int = 5
+    retries: Annotated[int, in_range(0)] = 3
+    interval: Annotated[int, in_range(0)] = 5
