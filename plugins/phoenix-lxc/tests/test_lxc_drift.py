@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -150,6 +151,29 @@ def test_mounts_matched_by_path_allocated_once_and_owned_through_the_id_map(
     assert _converge(cli, etc) == []
     config = cli.node.run(["pct", "config", "800"]).stdout
     assert config.count("mp=/models") == 1
+
+
+@pytest.mark.parametrize(
+    ("owner", "expected"),
+    [({"owner_uid": 33}, (100033, 0)), ({"owner_gid": 33}, (0, 100033))],
+    ids=["uid-only", "gid-only"],
+)
+def test_mount_owner_changes_only_the_configured_id(
+    cli: Cli, tmp_path: Path, owner: dict[str, int], expected: tuple[int, int]
+) -> None:
+    data = tmp_path / "host" / "data"
+    data.mkdir(parents=True)
+    os.chown(data, 0, 0)
+    mount = {"host_path": str(data), "container_path": "/data", **owner}
+    etc = _etc(cli, tmp_path, mount_points=[mount])
+    plan = cli("--config-dir", str(etc), "plan", "800")
+    wanted = "100033" if "owner_uid" in owner else ":100033"
+    assert f"owner {data}: 0:0 -> {wanted}" in plan.output
+    _converge(cli, etc)
+    assert (data.stat().st_uid, data.stat().st_gid) == expected
+    assert f"chown {wanted} {data} [" in (cli.log_dir / "phoenix_cli.log").read_text()
+    assert _converge(cli, etc) == []
+    assert "owner " not in cli("--config-dir", str(etc), "plan", "800").output
 
 
 def test_options_changes_go_in_one_pct_set_with_only_the_differing_keys(
