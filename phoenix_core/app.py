@@ -60,7 +60,13 @@ class App:
 
     @cached_property
     def hosts(self) -> HostPool:
-        from phoenix_core.hosts.pool import HostOptions, HostPool, NodeAddress, parse_address
+        from phoenix_core.hosts.pool import (
+            HostOptions,
+            HostPool,
+            NodeAddress,
+            parse_address,
+            require_ssh,
+        )
 
         hypervisor = self.config.hypervisor
         nodes = {
@@ -79,6 +85,8 @@ class App:
         pool = HostPool(default, nodes, options)
         for node, host in self._preset.items():
             pool.preset(node, host)
+        if not pool.default.is_local and None not in self._preset:
+            require_ssh()  # before anything runs: exit 2, not one failed guest after another
         return pool
 
     def use_host(self, node: str | None, host: Host) -> None:

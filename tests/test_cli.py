@@ -182,3 +182,23 @@ def test_the_installed_console_script(etc: Path) -> None:
     )
     assert validate.returncode == 0 and "valid (0 guests; no guests; 2 warnings)" in validate.stdout
     assert "phoenix_vm_configs.json: not read (install phoenix-vm)" in validate.stdout
+
+
+#: Runs phoenix with paramiko unimportable, as on a machine without the ``ssh`` extra.
+WITHOUT_PARAMIKO = (
+    "import sys; sys.modules['paramiko'] = None; "
+    "from phoenix_core.cli import main; sys.exit(main())"
+)
+
+
+def test_host_without_the_ssh_extra_is_a_usage_error(etc: Path, tmp_path: Path) -> None:
+    result = subprocess.run(
+        [sys.executable, "-c", WITHOUT_PARAMIKO, "--log-dir", str(tmp_path / "logs")]
+        + ["--host", "root@pve1", "--config-dir", str(etc), "status"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 2, result.stderr
+    assert "install phoenix-core[ssh]" in result.stderr
+    assert "Traceback" not in result.stderr
