@@ -283,20 +283,38 @@ class Engine:
         return outcome
 
     def _refuse_delete_with_dependents(self, targets: Sequence[TargetId]) -> None:
+        """Refuse (exit 2, before anything runs) while a guest outside ``targets`` depends on
+        one of them and exists, or its existence cannot be known; name every such guest."""
         wanted = set(targets)
         dependents = self.graph.dependents()
+        blocking = []
         for ident in targets:
             for dependent in dependents.get(ident, []):
-                if dependent in wanted:
-                    continue
-                guest = self.config.target(dependent)
-                manager = self.plugins.manager(guest.kind)
-                state = manager.observe(guest, self.context(guest)) if manager else None
-                if state is None or state.exists:
-                    raise UsageError(
-                        f"refusing to delete {ident}: {guest} depends on it and exists; "
-                        "delete it too, or pass --force"
-                    )
+                reason = None if dependent in wanted else self._blocks_delete(dependent)
+                if reason:
+                    blocking.append(f"{ident}: {reason}")
+        if blocking:
+            raise UsageError(
+                f"refusing to delete {'; '.join(blocking)}; delete them too, or pass --force"
+            )
+        if self.config.unread:
+            logger.warning(
+                "guests in files no installed manager reads are not checked for depending on {}{}",
+                ", ".join(map(str, targets)),
+                self.config.unread_hint(": "),
+            )
+
+    def _blocks_delete(self, ident: TargetId) -> str | None:
+        dependent = self.config.target(ident)
+        manager = self.plugins.manager(dependent.kind)
+        if manager is None:
+            return (
+                f"{dependent} depends on it, and whether it exists cannot be known: "
+                f"no installed manager handles {dependent.kind} targets"
+            )
+        if manager.observe(dependent, self.context(dependent)).exists:
+            return f"{dependent} depends on it and exists"
+        return None
 
     # -- status ------------------------------------------------------------------------------
     def status(self, ids: Sequence[str | int]) -> list[tuple[TargetConfig, GuestState | None]]:
