@@ -27,6 +27,8 @@ from phoenix_core.steps import run_steps
 
 #: Where ``LetsGo`` puts guests without a ``boot_order`` (the old tool's default).
 UNORDERED_BOOT = 999
+#: Verbs that act on a guest that must already exist (``LetsGo`` starts what it just built).
+POWER_VERBS = frozenset({"start", "stop", "restart"})
 
 
 class Engine:
@@ -230,7 +232,7 @@ class Engine:
                     self._skipped(verb, guest, f"dependency {blocked[0]} failed")
                 )
                 continue
-            outcome = self._one(verb, guest, result)
+            outcome = self._one(verb, guest, result, must_exist=verb in POWER_VERBS)
             if outcome.status == "failed":
                 failed.add(ident)
                 if not self.keep_going:
@@ -239,18 +241,20 @@ class Engine:
     def _skipped(self, verb: str, guest: TargetConfig, note: str) -> Outcome:
         return Outcome(guest.id, guest.kind, guest.name, verb, "skipped", note=note)
 
-    def _one(self, verb: str, guest: TargetConfig, result: RunResult) -> Outcome:
+    def _one(
+        self, verb: str, guest: TargetConfig, result: RunResult, *, must_exist: bool = False
+    ) -> Outcome:
         self._notify("phoenix_action_started", verb=verb, target=guest, dry_run=result.dry_run)
         started = time.perf_counter()
         registered = self.plugins.by_kind[guest.kind]
         with logger.contextualize(manager=registered.spec.name, prefix=f"{guest.id} "):
-            outcome = self._attempt(verb, guest, result.dry_run)
+            outcome = self._attempt(verb, guest, result.dry_run, must_exist)
         outcome.duration = time.perf_counter() - started
         result.outcomes.append(outcome)
         self._notify("phoenix_action_finished", verb=verb, target=guest, outcome=outcome)
         return outcome
 
-    def _attempt(self, verb: str, guest: TargetConfig, dry_run: bool) -> Outcome:
+    def _attempt(self, verb: str, guest: TargetConfig, dry_run: bool, must_exist: bool) -> Outcome:
         manager = self.manager_of(guest)
         ctx = self.context(guest)
         outcome = Outcome(guest.id, guest.kind, guest.name, verb, "ok")
@@ -258,6 +262,12 @@ class Engine:
             if verb in ("start", "restart") and guest.is_template:
                 outcome.status, outcome.note = "skipped", "a template is never started"
                 return outcome
+            # Checked here, not left to the tool: a dry run would otherwise plan a start of a
+            # guest that is not there, and a stop of one would look "in sync".
+            if must_exist and not manager.observe(guest, ctx).exists:
+                raise PhoenixError(
+                    f"{guest} does not exist (create it first: phoenix create {guest.id})"
+                )
             if verb == "create":
                 state = manager.observe(guest, ctx)
                 if state.exists:

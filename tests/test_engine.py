@@ -223,6 +223,26 @@ def test_delete_of_a_whole_chain_goes_dependents_first(
     assert [argv[2] for argv in node.mutations if argv[1] == "destroy"] == ["902", "901", "900"]
 
 
+def test_power_verbs_of_a_missing_guest_fail_even_in_a_dry_run(
+    make_engine: Callable[..., Engine], node: FakeNode, chain: Path
+) -> None:
+    for verb in ("start", "stop", "restart"):
+        result = make_engine(chain, dry_run=True).run(verb, ["901"])
+        assert (result.outcomes[-1].id, result.outcomes[-1].status) == (901, "failed")
+        assert "lxc 901 (clone) does not exist" in str(result.outcomes[-1].error)
+        assert result.exit_code == 1
+    assert node.mutations == []
+
+
+def test_a_dry_run_letsgo_still_plans_starting_what_it_would_create(
+    make_engine: Callable[..., Engine], node: FakeNode, chain: Path
+) -> None:
+    result = make_engine(chain, dry_run=True).letsgo()
+    starts = {o.id: o.status for o in result.outcomes if o.verb == "start"}
+    assert starts == {902: "planned", 901: "planned"}
+    assert result.exit_code == 0 and node.mutations == []
+
+
 def test_letsgo_converges_then_starts_by_boot_order_with_delays(
     make_engine: Callable[..., Engine], node: FakeNode, chain: Path
 ) -> None:

@@ -212,6 +212,20 @@ def test_power_verbs_and_delete(cli: Cli, tmp_path: Path) -> None:
     assert destroy == [["pct", "destroy", "800", "--purge"]]
 
 
+@pytest.mark.parametrize("verb", ["start", "stop", "restart"])
+def test_power_verbs_on_a_missing_container_fail_in_a_dry_run_too(
+    cli: Cli, tmp_path: Path, verb: str
+) -> None:
+    etc = _etc(cli, tmp_path)
+    mark = cli.node.mark()
+    for dry in (["--dry-run"], []):
+        result = cli("--config-dir", str(etc), verb, *dry, "800")
+        assert result.exit_code == 1, result.output
+        assert "lxc 800 (drift) does not exist (create it first" in result.output
+        assert "would change" not in result.output
+    assert mutations(cli.node.since(mark)) == []
+
+
 def test_a_lock_is_waited_out(cli: Cli, tmp_path: Path) -> None:
     etc = _etc(cli, tmp_path)
     _converge(cli, etc)
