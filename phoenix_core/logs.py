@@ -9,6 +9,7 @@ run id, so the lines of one run can be found in a shared file.
 from __future__ import annotations
 
 import os
+import re
 import sys
 import uuid
 from pathlib import Path
@@ -20,6 +21,10 @@ SYSTEM_LOG_DIR = Path("/var/log/phoenix_hypervisor")
 MASK = "********"
 _SECRET_WORDS = ("password", "passwd", "token", "secret", "api_key", "apikey", "private_key")
 _secrets: set[str] = set()
+#: Secrets at least this long are masked wherever they occur; shorter ones only as a whole word.
+SHORT_SECRET = 4
+#: The password part of ``scheme://user:password@host``.
+_URL_PASSWORD = re.compile(r"(?P<head>[A-Za-z][A-Za-z0-9+.-]*://[^/\s:@]*:)(?P<password>[^/\s@]*)@")
 
 TERMINAL_FORMAT = "<level>{level: <7}</level> {extra[prefix]}{message}"
 FILE_FORMAT = (
@@ -36,7 +41,9 @@ def is_secret_key(key: str) -> bool:
 
 
 def register_secrets(data: Any) -> None:
-    """Remember the values of secret-looking keys (``password``, ``token`` ...) in ``data``.
+    """Remember the secrets in ``data``: the values of secret-looking keys (``password``,
+    ``token`` ...; strings and integers, however short) and the password of every URL with
+    credentials (``https://user:pass@host``), whatever its key.
 
     Every log record is scrubbed of these values, wherever they appear (an argv, an error
     text echoed by a tool), so a secret cannot leak through a path nobody thought about.
@@ -46,24 +53,34 @@ def register_secrets(data: Any) -> None:
         item = stack.pop()
         if isinstance(item, dict):
             for key, value in item.items():
-                if isinstance(value, str) and is_secret_key(str(key)) and len(value) >= 4:
-                    _secrets.add(value)
+                secret = isinstance(value, str | int) and not isinstance(value, bool)
+                if secret and is_secret_key(str(key)) and str(value):
+                    _secrets.add(str(value))
                 else:
                     stack.append(value)
         elif isinstance(item, list):
             stack.extend(item)
+        elif isinstance(item, str):
+            _secrets.update(m["password"] for m in _URL_PASSWORD.finditer(item) if m["password"])
 
 
 def scrub(text: str) -> str:
-    for secret in _secrets:
-        if secret in text:
+    """Mask registered secrets and any URL's password. A secret shorter than
+    :data:`SHORT_SECRET` is masked only where it stands alone (not inside a word or number):
+    replacing every ``42`` would garble the lines it is meant to protect."""
+    text = _URL_PASSWORD.sub(lambda m: f"{m['head']}{MASK}@" if m["password"] else m[0], text)
+    for secret in sorted(_secrets, key=len, reverse=True):
+        if secret not in text:
+            continue
+        if len(secret) >= SHORT_SECRET:
             text = text.replace(secret, MASK)
+        else:
+            text = re.sub(rf"(?<![\w]){re.escape(secret)}(?![\w])", MASK, text)
     return text
 
 
 def _patch(record: Any) -> None:
-    if _secrets:
-        record["message"] = scrub(record["message"])
+    record["message"] = scrub(record["message"])
 
 
 def default_log_dir() -> Path:

@@ -67,6 +67,48 @@ def test_secrets_from_the_config_never_reach_a_log(
     assert "hunter2-very-secret" not in everything
 
 
+@pytest.fixture
+def fresh_secrets(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Secrets registered by the test are forgotten afterwards (short ones mask whole words)."""
+    monkeypatch.setattr(logs, "_secrets", set())
+
+
+def test_short_integer_and_url_secrets_are_registered_and_masked(fresh_secrets: None) -> None:
+    logs.register_secrets(
+        {
+            "portainer": {"admin_password": "q7", "api_token": 90210, "enabled": True},
+            "lxc": [{"bootstrap_ca_url": "https://ca:s3cr%40t@10.0.0.10:9000/roots"}],
+        }
+    )
+    line = "login q7 token=90210 from https://ca:s3cr%40t@10.0.0.10:9000/roots failed"
+    assert logs.scrub(line) == (
+        f"login {logs.MASK} token={logs.MASK} from https://ca:{logs.MASK}@10.0.0.10:9000/roots "
+        "failed"
+    )
+    # A short secret inside a longer word or number is not a secret there.
+    assert logs.scrub("xq7 q71 q7") == f"xq7 q71 {logs.MASK}"
+    # Booleans are settings, not secrets; a URL's password is masked even when not registered.
+    assert logs.scrub("True ftp://u:other@h") == f"True ftp://u:{logs.MASK}@h"
+
+
+def test_short_and_url_secrets_never_reach_a_log_or_the_terminal(
+    etc: Path, cli: Any, tmp_path: Path, node: FakeNode, fresh_secrets: None
+) -> None:
+    path = etc / "phoenix_hypervisor_config.json"
+    data = json.loads(path.read_text())
+    data["portainer_api"]["admin_password"] = "x9"
+    data["portainer_api"]["url"] = "https://admin:pa55@portainer:9443"
+    path.write_text(json.dumps(data))
+    node.fail_on[("pct", "create", "900")] = "denied x9 at https://admin:pa55@portainer:9443"
+    result = cli("--config-dir", str(etc), "-v", "converge", "900")
+    assert result.exit_code == 1
+    everything = result.output + result.stderr
+    for log in (tmp_path / "logs").iterdir():
+        everything += log.read_text()
+    assert f"denied {logs.MASK} at https://admin:{logs.MASK}@portainer:9443" in result.stdout
+    assert " x9 " not in everything and "pa55" not in everything
+
+
 @pytest.mark.parametrize(
     ("key", "secret"),
     [
