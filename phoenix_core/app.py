@@ -37,14 +37,23 @@ class App:
     run_id: str = "-"
     _config: Any = None
     _preset: dict[str | None, Host] = attrs.Factory(dict)
+    _logging_to_files: bool = False
 
     def start_logging(self) -> None:
+        """Log to the terminal; files start with :meth:`log_to_files`."""
         from phoenix_core import logs
 
-        managers = sorted(r.spec.name for r in self.plugins.by_kind.values())
-        self.run_id, _ = logs.setup(
-            verbosity=self.verbosity, log_dir=self.log_dir, managers=managers
-        )
+        self.run_id = logs.setup(verbosity=self.verbosity)
+
+    def log_to_files(self) -> None:
+        """Add the log files, once: called by what acts on a node (the engine, the hosts), so
+        ``--help``, ``plugins`` and ``config validate``/``schema`` leave no file behind."""
+        if self._logging_to_files:
+            return
+        from phoenix_core import logs
+
+        self._logging_to_files = True
+        logs.add_files(self.log_dir, sorted(r.spec.name for r in self.plugins.by_kind.values()))
 
     @property
     def config(self) -> Config:
@@ -60,6 +69,7 @@ class App:
 
     @cached_property
     def hosts(self) -> HostPool:
+        self.log_to_files()
         from phoenix_core.hosts.pool import (
             HostOptions,
             HostPool,
@@ -104,6 +114,7 @@ class App:
     ) -> Engine:
         from phoenix_core.engine import Engine
 
+        self.log_to_files()  # first, so the configuration's warnings are in the files too
         return Engine(
             self.config,
             self.plugins,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import stat
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +32,72 @@ def test_every_file_line_carries_the_run_id(etc: Path, cli: Any, tmp_path: Path)
     assert "exists: guest" not in (tmp_path / "logs" / "fake-vm-manager.log").read_text()
 
 
+def _mode(path: Path) -> int:
+    return stat.S_IMODE(path.stat().st_mode)
+
+
+def test_log_files_are_private_and_rotated(
+    etc: Path, cli: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(logs, "ROTATION", "2 KB")
+    monkeypatch.setattr(logs, "RETENTION", 2)
+    directory = tmp_path / "logs"
+    directory.mkdir(mode=0o755)
+    (directory / "phoenix_cli.log").write_text("written by an older phoenix\n")
+    (directory / "phoenix_cli.log").chmod(0o644)
+    for _ in range(4):
+        assert cli("--config-dir", str(etc), "-vv", "plan").exit_code == 0
+    files = sorted(directory.iterdir())
+    assert {_mode(f) for f in files} == {0o600}, [(f.name, oct(_mode(f))) for f in files]
+    rotated = [
+        f for f in files if f.name.startswith("phoenix_cli.") and f.name != "phoenix_cli.log"
+    ]
+    assert 1 <= len(rotated) <= 2
+    # A --log-dir that already exists is the user's: its mode is left alone.
+    assert _mode(directory) == 0o755
+
+
+def test_a_log_dir_phoenix_creates_is_0750(etc: Path, cli: Any, tmp_path: Path) -> None:
+    directory = tmp_path / "new" / "logs"
+    result = cli("--log-dir", str(directory), "--config-dir", str(etc), "plan", "900")
+    assert result.exit_code == 0
+    assert _mode(directory) == 0o750
+    assert _mode(directory / "phoenix_cli.log") == 0o600
+
+
+def test_the_default_log_dir_is_tightened_to_0750(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    system = tmp_path / "var-log" / "phoenix_hypervisor"
+    system.mkdir(parents=True, mode=0o755)
+    monkeypatch.setattr(logs, "SYSTEM_LOG_DIR", system)
+    try:
+        assert logs.add_files(None, []) == system
+    finally:
+        logs.setup()
+    assert _mode(system) == 0o750
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["--help"],
+        ["config", "schema", "lxc"],
+        ["config", "schema", "--help"],
+        ["config", "validate"],
+        ["plugins"],
+        ["status", "--help"],
+    ],
+    ids=" ".join,
+)
+def test_commands_that_do_not_act_write_no_log_files(
+    etc: Path, cli: Any, tmp_path: Path, args: list[str]
+) -> None:
+    result = cli("--config-dir", str(etc), *args)
+    assert result.exit_code == 0, result.output
+    assert not (tmp_path / "logs").exists()
+
+
 def test_unwritable_system_dir_falls_back_to_the_state_dir(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
@@ -44,7 +111,7 @@ def test_unwritable_system_dir_falls_back_to_the_state_dir(
 def test_unwritable_log_dir_costs_only_the_files(etc: Path, cli: Any, tmp_path: Path) -> None:
     blocked = tmp_path / "blocked"
     blocked.write_text("")
-    result = cli("--log-dir", str(blocked / "x"), "--config-dir", str(etc), "config", "validate")
+    result = cli("--log-dir", str(blocked / "x"), "--config-dir", str(etc), "plan", "900")
     assert result.exit_code == 0
     assert "file logs disabled" in result.stderr
 
