@@ -11,6 +11,7 @@ import time
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
+from phoenix_core import interrupt
 from phoenix_core.config.models import Config, TargetConfig
 from phoenix_core.config.types import Id, TargetId, parse_target
 from phoenix_core.errors import PhoenixError, UsageError
@@ -163,7 +164,9 @@ class Engine:
             ordered = self.order(verb, targets)
         if verb == "delete" and not self.options.force:
             self._refuse_delete_with_dependents(targets)
-        self._run_each(verb, ordered, result)
+        with interrupt.handling():
+            self._run_each(verb, ordered, result)
+            result.signal = interrupt.received()
         return result
 
     def managed_all(self, verb: str) -> tuple[list[TargetId], list[Outcome]]:
@@ -201,9 +204,15 @@ class Engine:
         result = RunResult("LetsGo", self.dry_run)
         targets, result.outcomes = self.managed_all("converge")
         ordered = self.order("converge", targets)
-        self._run_each("converge", ordered, result)
-        if result.failed and not self.keep_going:
-            return result
+        with interrupt.handling():
+            self._run_each("converge", ordered, result)
+            if self.keep_going or not result.failed:
+                self._boot(ordered, result)
+            result.signal = interrupt.received()
+        return result
+
+    def _boot(self, ordered: Sequence[TargetId], result: RunResult) -> None:
+        """LetsGo's second half: start every non-template by boot order."""
         failed = {o.id for o in result.failed}
         boot = sorted(
             (g for g in map(self.config.target, ordered) if not (g.is_template or g.is_host)),
@@ -215,16 +224,19 @@ class Engine:
         for guest in boot:
             if guest.id in failed:
                 continue
+            if self._interrupted("start", guest, result):
+                continue
             outcome = self._one("start", guest, result)
             if outcome.status == "changed" and guest.common.boot_delay and not self.dry_run:
                 logger.info("{}: waiting boot_delay {} s", guest.id, guest.common.boot_delay)
                 self.sleep(guest.common.boot_delay)
-        return result
 
     def _run_each(self, verb: str, ordered: Sequence[TargetId], result: RunResult) -> None:
         failed: set[TargetId] = set()
         for ident in ordered:
             guest = self.config.target(ident)
+            if self._interrupted(verb, guest, result):
+                continue
             blocked = [d for d in guest.requires if d in failed]
             if blocked:
                 failed.add(ident)
@@ -235,8 +247,18 @@ class Engine:
             outcome = self._one(verb, guest, result, must_exist=verb in POWER_VERBS)
             if outcome.status == "failed":
                 failed.add(ident)
-                if not self.keep_going:
+                # Interrupted, the rest is still listed: as not started, not as nothing.
+                if not self.keep_going and interrupt.received() is None:
                     break
+
+    def _interrupted(self, verb: str, guest: TargetConfig, result: RunResult) -> bool:
+        """After SIGINT/SIGTERM nothing more starts: each target left is listed as skipped."""
+        signum = interrupt.received()
+        if signum is None:
+            return False
+        note = f"not started: {interrupt.describe(signum)}"
+        result.outcomes.append(self._skipped(verb, guest, note))
+        return True
 
     def _skipped(self, verb: str, guest: TargetConfig, note: str) -> Outcome:
         return Outcome(guest.id, guest.kind, guest.name, verb, "skipped", note=note)
