@@ -92,7 +92,7 @@ def test_plan_of_missing_guests_changes_nothing(
     assert node.mutations == []
     assert node.guests == {}
     assert [o.status for o in result.outcomes] == ["planned"] * 3
-    assert all(not mutating for _, mutating in node.journal)
+    assert all(not entry.mutating for entry in node.journal)
 
 
 def test_first_failure_stops_the_run(

@@ -72,6 +72,37 @@ def test_the_journal_says_what_ran_and_what_mutated() -> None:
         host.read_file("/nowhere")
 
 
+def test_a_sequence_of_replies_is_used_in_order_and_the_last_repeats() -> None:
+    host = RecordingHost().on(["apt-get"], [Reply(100, stderr="locked"), Reply(1), Reply()])
+    host.on(["systemctl"], [Reply(stdout="inactive")])
+    codes = [host.change(["apt-get", "install", "-y", "nginx"]).returncode for _ in range(5)]
+    assert codes == [100, 1, 0, 0, 0]
+    assert [host.query(["systemctl", "is-active", u]).stdout for u in "ab"] == ["inactive"] * 2
+    with pytest.raises(ValueError, match="at least one Reply"):
+        host.on(["true"], [])
+
+
+def test_the_journal_records_the_input_and_timeout_of_each_command() -> None:
+    host = RecordingHost()
+    host.change(["tee", "/etc/motd"], input="hello\n", timeout=30)
+    host.query(["cat", "/etc/motd"], timeout=2.5)
+    host.query(["true"])
+    host.write_file("/etc/issue", b"x")
+    assert host.journal == [
+        Command(("tee", "/etc/motd"), True, input="hello\n", timeout=30),
+        Command(("cat", "/etc/motd"), False, timeout=2.5),
+        Command(("true",), False),
+        Command(("write", "/etc/issue"), True),
+    ]
+    assert [(c.input, c.timeout) for c in host.journal] == [
+        ("hello\n", 30),
+        (None, 2.5),
+        (None, None),
+        (None, None),
+    ]
+    assert host.mutations == [("tee", "/etc/motd"), ("write", "/etc/issue")]
+
+
 def test_the_config_dir_builder_writes_loadable_files(
     phoenix_config_dir: Callable[..., Path],
 ) -> None:

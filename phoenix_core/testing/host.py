@@ -1,9 +1,10 @@
 """A recording, scriptable :class:`~phoenix_core.hosts.base.Host` that runs nothing.
 
 Tests of a manager give it a :class:`RecordingHost` instead of a node: each command is
-answered by the first matching rule (or the default answer), files live in a dict, and every
-command and file write is journaled with whether it was mutating, so a test can say "the second
-converge ran no mutating command" as ``assert host.mutations == []``.
+answered by the most recently added matching rule (or the default answer), files live in a dict,
+and every command and file write is journaled with whether it was mutating (and the ``input``
+and ``timeout`` it was given), so a test can say "the second converge ran no mutating command"
+as ``assert host.mutations == []``.
 """
 
 from __future__ import annotations
@@ -29,30 +30,61 @@ class Reply:
 
 
 class Command(NamedTuple):
-    """One journaled command: its argv (``("write", path)`` for a file write) and whether it
-    went through :meth:`~phoenix_core.hosts.base.Host.change`.
+    """One journaled command: its argv (``("write", path)`` for a file write), whether it went
+    through :meth:`~phoenix_core.hosts.base.Host.change`, and the ``input`` (standard input) and
+    ``timeout`` it was run with (``None`` when not given, and for file writes).
 
-    A named tuple rather than an attrs record so that ``for argv, mutating in host.journal``
-    and comparisons with plain tuples read naturally in tests.
+    A named tuple, so ``Command(argv, mutating)`` compares equal to a journaled command that
+    had no input and no timeout; read the fields by name (``entry.argv``, ``entry.mutating``).
     """
 
     argv: tuple[str, ...]
     mutating: bool
+    input: str | None = None
+    timeout: float | None = None
 
 
 #: What a rule matches: an argv prefix, or a predicate on the whole argv.
 Match = Sequence[str] | Callable[[tuple[str, ...]], bool]
-#: What a rule answers: a fixed :class:`Reply`, or a function of the argv (it may also raise,
-#: e.g. :class:`~phoenix_core.errors.HostError` to simulate a lost connection).
-Answer = Reply | Callable[[tuple[str, ...]], "CommandResult | Reply"]
+#: What a rule answers: a fixed :class:`Reply`; a sequence of Replies, used one per command in
+#: order with the last one repeating; or a function of the argv (it may also raise, e.g.
+#: :class:`~phoenix_core.errors.HostError` to simulate a lost connection).
+Answer = Reply | Sequence[Reply] | Callable[[tuple[str, ...]], "CommandResult | Reply"]
+
+
+class InOrder:
+    """Replies given one per command in order; once they run out, the last one repeats."""
+
+    def __init__(self, replies: Sequence[Reply]) -> None:
+        self.replies = list(replies)
+        if not self.replies:
+            raise ValueError("a sequence of replies needs at least one Reply")
+        for reply in self.replies:
+            if not isinstance(reply, Reply):
+                raise TypeError(f"expected a Reply in the sequence, got {reply!r}")
+        self.used = 0
+
+    def __call__(self, argv: tuple[str, ...]) -> Reply:
+        reply = self.replies[min(self.used, len(self.replies) - 1)]
+        self.used += 1
+        return reply
+
+
+def _in_order(answer: Answer) -> Reply | Callable[[tuple[str, ...]], CommandResult | Reply]:
+    if isinstance(answer, Reply) or callable(answer):
+        return answer
+    return InOrder(answer)
 
 
 @attrs.frozen
 class Rule:
-    """A scripted answer for the commands ``match`` selects."""
+    """A scripted answer for the commands ``match`` selects (a sequence of Replies becomes an
+    :class:`InOrder`)."""
 
     match: Match
-    answer: Answer
+    answer: Reply | Callable[[tuple[str, ...]], CommandResult | Reply] = attrs.field(
+        converter=_in_order
+    )
 
     def matches(self, argv: tuple[str, ...]) -> bool:
         if callable(self.match):
@@ -69,8 +101,9 @@ class RecordingHost:
       (success with no output unless changed).
     - ``files`` is the node's file system for ``read_file``/``write_file`` (``modes`` keeps the
       mode each write asked for).
-    - ``journal`` lists every command and write in order; ``mutations`` and ``queries`` are its
-      two halves, as argv tuples.
+    - ``journal`` lists every command and write in order, as :class:`Command` entries (argv,
+      mutating, input, timeout); ``mutations`` and ``queries`` are its two halves, as argv
+      tuples.
 
     Subclasses that simulate a tool (the core's own ``FakeNode``) override :meth:`unanswered`.
     """
@@ -105,6 +138,12 @@ class RecordingHost:
         """Answer commands matching ``match`` (an argv prefix or a predicate) with ``answer``,
         or with a :class:`Reply` built from ``returncode``, ``stdout`` and ``stderr``.
 
+        ``answer`` is a :class:`Reply`, a function of the argv returning a :class:`Reply` or a
+        :class:`~phoenix_core.hosts.base.CommandResult` (or raising), or a sequence of Replies:
+        the first matching command gets the first, the next one the second, and so on, the
+        last one repeating for every command after that, e.g.
+        ``host.on(["systemctl", "start"], [Reply(1, stderr="busy"), Reply()])``.
+
         Returns the host, so rules chain:
         ``host.on(["systemctl", "is-active"], stdout="active").on(["false"], returncode=1)``.
         """
@@ -119,23 +158,23 @@ class RecordingHost:
     @property
     def mutations(self) -> list[tuple[str, ...]]:
         """The argv of every mutating command and file write, in order."""
-        return [argv for argv, mutating in self.journal if mutating]
+        return [entry.argv for entry in self.journal if entry.mutating]
 
     @property
     def queries(self) -> list[tuple[str, ...]]:
         """The argv of every read-only command, in order."""
-        return [argv for argv, mutating in self.journal if not mutating]
+        return [entry.argv for entry in self.journal if not entry.mutating]
 
     # -- the Host contract -----------------------------------------------------------------
     def query(
         self, argv: Sequence[str], *, timeout: float | None = None, input: str | None = None
     ) -> CommandResult:
-        return self._run(argv, mutating=False)
+        return self._run(argv, mutating=False, timeout=timeout, input=input)
 
     def change(
         self, argv: Sequence[str], *, timeout: float | None = None, input: str | None = None
     ) -> CommandResult:
-        return self._run(argv, mutating=True)
+        return self._run(argv, mutating=True, timeout=timeout, input=input)
 
     def read_file(self, path: str) -> bytes:
         if path not in self.files:
@@ -155,12 +194,19 @@ class RecordingHost:
         """The answer when no rule matches: ``default``. Override to simulate a tool."""
         return self.default.result(argv)
 
-    def _run(self, argv: Sequence[str], *, mutating: bool) -> CommandResult:
+    def _run(
+        self,
+        argv: Sequence[str],
+        *,
+        mutating: bool,
+        timeout: float | None = None,
+        input: str | None = None,
+    ) -> CommandResult:
         # Real transports stringify argv too; doing it here keeps journals comparable.
         args = tuple(str(part) for part in argv)
         if not args:
             raise ValueError("empty argv")
-        self.journal.append(Command(args, mutating))
+        self.journal.append(Command(args, mutating, input, timeout))
         for rule in reversed(self.rules):
             if rule.matches(args):
                 answer = rule.answer if isinstance(rule.answer, Reply) else rule.answer(args)

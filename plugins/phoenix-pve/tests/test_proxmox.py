@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 import pytest
 
 from phoenix_core.hosts.base import CommandResult
+from phoenix_core.testing import RecordingHost, Reply
 from phoenix_pve import errors, parse
 from phoenix_pve.errors import ErrorKind
 
@@ -125,44 +124,33 @@ def test_check_raises_in_plain_words_with_the_command() -> None:
     assert message.endswith("memory: value must have a minimum value of 16")
 
 
-class ScriptedHost:
-    """Answers change() from a list of (rc, stderr) and records each argv."""
-
-    name = "scripted"
-
-    def __init__(self, answers: Sequence[tuple[int, str]]) -> None:
-        self.answers = list(answers)
-        self.calls: list[list[str]] = []
-
-    def change(self, argv: Sequence[str], **_: object) -> CommandResult:
-        self.calls.append(list(argv))
-        rc, err = self.answers.pop(0)
-        return CommandResult(argv, rc, "", err)
-
-
 def test_lock_errors_are_retried_with_backoff_then_succeed() -> None:
-    locked = (255, "CT is locked (snapshot)\n")
-    host = ScriptedHost([locked, locked, (0, "")])
+    locked = Reply(255, stderr="CT is locked (snapshot)\n")
+    host = RecordingHost().on(["pct"], [locked, locked, Reply()])
     slept: list[float] = []
-    result = errors.change_retrying(host, ["pct", "start", "100"], sleep=slept.append)  # type: ignore[arg-type]
+    result = errors.change_retrying(host, ["pct", "start", "100"], sleep=slept.append)
     assert result.ok
     assert slept == [1.0, 2.0]
-    assert len(host.calls) == 3
+    assert len(host.mutations) == 3
 
 
 def test_lock_retries_are_bounded() -> None:
-    locked = (255, "can't lock file '/run/lock/lxc/pve-config-100.lock' - got timeout\n")
-    host = ScriptedHost([locked] * 5)
+    locked = Reply(
+        255, stderr="can't lock file '/run/lock/lxc/pve-config-100.lock' - got timeout\n"
+    )
+    host = RecordingHost().on(["pct"], [locked] * 5)
     slept: list[float] = []
     with pytest.raises(errors.ProxmoxError) as info:
-        errors.change_retrying(host, ["pct", "set", "100"], sleep=slept.append)  # type: ignore[arg-type]
+        errors.change_retrying(host, ["pct", "set", "100"], sleep=slept.append)
     assert info.value.kind is ErrorKind.LOCKED
-    assert len(host.calls) == 5 and slept == list(errors.LOCK_BACKOFF)
+    assert len(host.mutations) == 5 and slept == list(errors.LOCK_BACKOFF)
 
 
 def test_other_errors_are_not_retried() -> None:
-    host = ScriptedHost([(255, "CT 100 already exists on node 'pve1'\n")])
+    host = RecordingHost().on(
+        ["pct"], [Reply(255, stderr="CT 100 already exists on node 'pve1'\n")]
+    )
     with pytest.raises(errors.ProxmoxError) as info:
-        errors.change_retrying(host, ["pct", "create", "100"], sleep=lambda _: None)  # type: ignore[arg-type]
+        errors.change_retrying(host, ["pct", "create", "100"], sleep=lambda _: None)
     assert info.value.kind is ErrorKind.EXISTS
-    assert len(host.calls) == 1
+    assert len(host.mutations) == 1

@@ -7,9 +7,9 @@ import json
 from pathlib import Path
 
 import pytest
-from pve_support import FakeHost
 
 from phoenix_core.errors import PhoenixError
+from phoenix_core.testing import RecordingHost
 from phoenix_pve import scripts
 from phoenix_pve.guest import VIRTUAL_MACHINE
 from phoenix_pve.live import Live
@@ -56,7 +56,7 @@ class Spec:
 
 
 def _steps(guest: FakeGuest, search: scripts.SearchPath) -> tuple[Live, list]:
-    host = FakeHost().on("qm", "status", stdout="status: running\n")
+    host = RecordingHost().on(["qm", "status"], stdout="status: running\n")
     live = Live(host, VIRTUAL_MACHINE, 9000, "/etc/pve")
     found = scripts.resolve_all(Spec(), search)
     steps = scripts.steps(
@@ -110,7 +110,7 @@ def test_scripts_run_once_per_content_through_the_shell(search: scripts.SearchPa
 
 def test_private_env_travels_in_a_0600_file_never_in_argv(search: scripts.SearchPath) -> None:
     guest = FakeGuest()
-    host = FakeHost().on("qm", "status", stdout="status: running\n")
+    host = RecordingHost().on(["qm", "status"], stdout="status: running\n")
     live = Live(host, VIRTUAL_MACHINE, 9000, "/etc/pve")
     url = "https://ca:pa55@10.0.0.10:9000"
     steps = scripts.steps(

@@ -7,12 +7,17 @@ import base64
 import json
 
 import pytest
-from pve_support import FakeHost
 
 from phoenix_core.errors import PhoenixError
+from phoenix_core.testing import RecordingHost
 from phoenix_pve.shell import AgentShell, ContainerShell, HostShell, Shell
 
 SECRET = b"password=hunter2\n"
+AGENT_EXEC = ["qm", "guest", "exec"]
+
+
+def _argvs(host: RecordingHost) -> list[tuple[str, ...]]:
+    return [entry.argv for entry in host.journal]
 
 
 def _agent_json(**body: object) -> str:
@@ -20,24 +25,22 @@ def _agent_json(**body: object) -> str:
 
 
 def test_agent_shell_reads_a_failing_exitcode_from_the_json_although_qm_exits_0() -> None:
-    host = FakeHost().on(
-        "qm",
-        "guest",
-        "exec",
+    host = RecordingHost().on(
+        AGENT_EXEC,
         stdout=_agent_json(exitcode=3, exited=1, **{"out-data": "partial\n", "err-data": "boom\n"}),
     )
     result = AgentShell(host, 9000).run(["false"], env={"A": "1"}, timeout=60)
-    assert host.argvs == [
-        ["qm", "guest", "exec", "9000", "--timeout", "60", "--", "env", "A=1", "false"]
+    assert _argvs(host) == [
+        ("qm", "guest", "exec", "9000", "--timeout", "60", "--", "env", "A=1", "false")
     ]
-    assert host.calls[0].mutating and host.calls[0].timeout == 90
+    assert host.journal[0].mutating and host.journal[0].timeout == 90
     assert (result.exit_code, result.ok, result.timed_out) == (3, False, False)
     assert (result.stdout, result.stderr, result.detail) == ("partial\n", "boom\n", "boom")
 
 
 def test_agent_shell_reports_a_timeout_with_the_pid() -> None:
-    host = FakeHost().on(
-        "qm", "guest", "exec", stdout='timeout reached, returning pid\n{\n   "pid" : 4242\n}\n'
+    host = RecordingHost().on(
+        AGENT_EXEC, stdout='timeout reached, returning pid\n{\n   "pid" : 4242\n}\n'
     )
     result = AgentShell(host, 9000).run(["sleep", "99"], timeout=5)
     assert result.timed_out and not result.ok and result.exit_code is None
@@ -46,21 +49,23 @@ def test_agent_shell_reports_a_timeout_with_the_pid() -> None:
 
 
 def test_agent_shell_states_qms_default_limit_and_reads_through_query() -> None:
-    host = FakeHost().on("qm", "guest", "exec", stdout=_agent_json(exitcode=0, exited=1))
+    host = RecordingHost().on(AGENT_EXEC, stdout=_agent_json(exitcode=0, exited=1))
     assert AgentShell(host, 9000).run(["true"], readonly=True).ok
-    assert host.argvs[0][4:6] == ["--timeout", "30"] and not host.calls[0].mutating
+    assert _argvs(host)[0][4:6] == ("--timeout", "30") and not host.journal[0].mutating
 
 
 def test_agent_shell_passes_on_a_cli_failure_before_the_guest_ran_anything() -> None:
-    host = FakeHost().on("qm", "guest", "exec", rc=255, stderr="QEMU guest agent is not running\n")
+    host = RecordingHost().on(
+        AGENT_EXEC, returncode=255, stderr="QEMU guest agent is not running\n"
+    )
     result = AgentShell(host, 9000).run(["true"])
     assert result.exit_code == 255 and result.detail == "QEMU guest agent is not running"
 
 
 def test_agent_push_sends_base64_on_stdin_never_in_argv() -> None:
-    host = FakeHost().on("qm", "guest", "exec", stdout=_agent_json(exitcode=0, exited=1))
+    host = RecordingHost().on(AGENT_EXEC, stdout=_agent_json(exitcode=0, exited=1))
     AgentShell(host, 9000).push(SECRET, "/etc/app.conf", mode=0o600)
-    [call] = host.calls
+    [call] = host.journal
     encoded = base64.b64encode(SECRET).decode()
     assert call.input == encoded
     assert not any("hunter2" in a or encoded in a for a in call.argv)
@@ -73,80 +78,81 @@ def test_agent_push_of_a_large_file_appends_chunks_and_renames_once(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setattr(AgentShell, "CHUNK", 4)
-    host = FakeHost().on("qm", "guest", "exec", stdout=_agent_json(exitcode=0, exited=1))
+    host = RecordingHost().on(AGENT_EXEC, stdout=_agent_json(exitcode=0, exited=1))
     AgentShell(host, 9000).push(b"0123456789", "/opt/x", mode=0o755)
-    scripts = [c.argv[-5] for c in host.calls]
+    scripts = [c.argv[-5] for c in host.journal]
     assert [s.split('"$1"')[0].split()[-1] for s in scripts] == [">", ">>", ">>"]
     assert ["mv -f" in s for s in scripts] == [False, False, True]
-    decoded = b"".join(base64.b64decode(c.input or "") for c in host.calls)
+    decoded = b"".join(base64.b64decode(c.input or "") for c in host.journal)
     assert decoded == b"0123456789"
 
 
 def test_agent_push_failure_raises() -> None:
-    host = FakeHost().on(
-        "qm", "guest", "exec", stdout=_agent_json(exitcode=1, exited=1, **{"err-data": "no space"})
+    host = RecordingHost().on(
+        AGENT_EXEC, stdout=_agent_json(exitcode=1, exited=1, **{"err-data": "no space"})
     )
     with pytest.raises(PhoenixError, match=r"pushing /x into VM 9000 failed.*no space"):
         AgentShell(host, 9000).push(b"x", "/x", mode=0o644)
 
 
 def test_container_shell_runs_under_pct_exec_and_reports_a_timeout() -> None:
-    host = FakeHost().on("pct", "exec", rc=124, stdout="step 1\n", stderr="killed\n")
+    host = RecordingHost().on(["pct", "exec"], returncode=124, stdout="step 1\n", stderr="killed\n")
     lines: list[str] = []
     result = ContainerShell(host, 101).run(
         ["/bin/bash", "x.sh"], env={"K": "v"}, timeout=60, on_line=lines.append
     )
-    assert host.argvs == [
-        ["pct", "exec", "101", "--", "timeout", "60", "env", "K=v", "/bin/bash", "x.sh"]
+    assert _argvs(host) == [
+        ("pct", "exec", "101", "--", "timeout", "60", "env", "K=v", "/bin/bash", "x.sh")
     ]
     assert result.timed_out and result.exit_code is None and not result.ok
     assert lines == ["step 1", "killed"]
 
 
 def test_container_shell_exit_code_is_the_commands_own() -> None:
-    host = FakeHost().on("pct", "exec", rc=124)
+    host = RecordingHost().on(["pct", "exec"], returncode=124)
     result = ContainerShell(host, 101).run(["cat", "/f"], readonly=True)
     # Without a limit there is no `timeout` wrapper, so 124 is just the command's exit code.
-    assert host.argvs == [["pct", "exec", "101", "--", "cat", "/f"]]
-    assert not host.calls[0].mutating
+    assert _argvs(host) == [("pct", "exec", "101", "--", "cat", "/f")]
+    assert not host.journal[0].mutating
     assert result.exit_code == 124 and not result.timed_out
 
 
 def test_container_push_stages_in_a_private_directory_and_removes_it() -> None:
-    host = FakeHost().on("mktemp", stdout="/tmp/phoenix-push.Xa81kQ\n")
+    host = RecordingHost().on(["mktemp"], stdout="/tmp/phoenix-push.Xa81kQ\n")
     ContainerShell(host, 101).push(SECRET, "/var/lib/phoenix/run/x.sh", mode=0o755)
-    mktemp, write, push, remove = host.argvs
+    mktemp, write, push, remove = _argvs(host)
     # A fresh 0700 directory from mktemp, never a predictable name in the shared /tmp.
-    assert mktemp == ["mktemp", "-d", "-t", "phoenix-push.XXXXXXXXXX"]
+    assert mktemp == ("mktemp", "-d", "-t", "phoenix-push.XXXXXXXXXX")
     staged = write[1]
     assert staged == "/tmp/phoenix-push.Xa81kQ/data"
-    assert host.files[staged] == (SECRET, 0o600)
-    assert push == ["pct", "push", "101", staged, "/var/lib/phoenix/run/x.sh", "--perms", "0755"]
-    assert remove == ["rm", "-rf", "--", "/tmp/phoenix-push.Xa81kQ"]
-    assert not any("hunter2" in a for argv in host.argvs for a in argv)
+    assert (host.files[staged], host.modes[staged]) == (SECRET, 0o600)
+    assert push == ("pct", "push", "101", staged, "/var/lib/phoenix/run/x.sh", "--perms", "0755")
+    assert remove == ("rm", "-rf", "--", "/tmp/phoenix-push.Xa81kQ")
+    assert not any("hunter2" in a for argv in _argvs(host) for a in argv)
 
 
 def test_container_push_refuses_what_is_not_a_directory_from_mktemp() -> None:
-    host = FakeHost().on("mktemp", stdout="")
+    host = RecordingHost().on(["mktemp"], stdout="")
     with pytest.raises(PhoenixError, match="not a path"):
         ContainerShell(host, 101).push(SECRET, "/x", mode=0o644)
-    assert host.argvs == [["mktemp", "-d", "-t", "phoenix-push.XXXXXXXXXX"]]
+    assert _argvs(host) == [("mktemp", "-d", "-t", "phoenix-push.XXXXXXXXXX")]
 
 
 def test_host_shell_runs_on_the_node_and_pushes_with_write_file() -> None:
-    host = FakeHost().on("timeout", rc=124)
+    host = RecordingHost().on(["timeout"], returncode=124)
     shell = HostShell(host)
     result = shell.run(["apt-get", "update"], env={"DEBIAN_FRONTEND": "noninteractive"}, timeout=9)
-    assert host.argvs == [
-        ["timeout", "9", "env", "DEBIAN_FRONTEND=noninteractive", "apt-get", "update"]
+    assert _argvs(host) == [
+        ("timeout", "9", "env", "DEBIAN_FRONTEND=noninteractive", "apt-get", "update")
     ]
     assert result.timed_out and shell.where == "host fake"
     shell.push(SECRET, "/etc/x", mode=0o640)
-    assert host.files["/etc/x"] == (SECRET, 0o640)
+    assert (host.files["/etc/x"], host.modes["/etc/x"]) == (SECRET, 0o640)
 
 
 def test_output_lines_reach_the_callback() -> None:
-    host = FakeHost().on("pct", "exec", stdout="a\nb\n", stderr="c\n").on("echo", stdout="d\n")
+    host = RecordingHost().on(["pct", "exec"], stdout="a\nb\n", stderr="c\n")
+    host.on(["echo"], stdout="d\n")
     shells: list[Shell] = [ContainerShell(host, 1), HostShell(host)]
     lines: list[str] = []
     for shell in shells:
@@ -155,8 +161,8 @@ def test_output_lines_reach_the_callback() -> None:
 
 
 def test_agent_output_lines_reach_the_callback() -> None:
-    host = FakeHost().on(
-        "qm", "guest", "exec", stdout=_agent_json(exitcode=0, exited=1, **{"out-data": "a\nb\n"})
+    host = RecordingHost().on(
+        AGENT_EXEC, stdout=_agent_json(exitcode=0, exited=1, **{"out-data": "a\nb\n"})
     )
     lines: list[str] = []
     AgentShell(host, 9000).run(["echo"], on_line=lines.append)

@@ -6,10 +6,10 @@ from __future__ import annotations
 import json
 
 import pytest
-from pve_support import FakeHost
 
 from phoenix_core.errors import PhoenixError
 from phoenix_core.hosts.base import CommandResult
+from phoenix_core.testing import RecordingHost
 from phoenix_pve import firewall, options, power, snapshots, template
 from phoenix_pve.guest import CONTAINER, VIRTUAL_MACHINE
 from phoenix_pve.live import Live
@@ -18,46 +18,45 @@ from phoenix_pve.model import Firewall, FirewallRule
 FW = "/nodes/localhost/qemu/9000/firewall"
 
 
-def _vm(host: FakeHost, status: str = "running", config: str = "") -> Live:
-    host.on("qm", "status", "9000", stdout=f"status: {status}\n")
-    host.on("qm", "config", "9000", stdout=config)
+def _vm(host: RecordingHost, status: str = "running", config: str = "") -> Live:
+    host.on(["qm", "status", "9000"], stdout=f"status: {status}\n")
+    host.on(["qm", "config", "9000"], stdout=config)
     return Live(host, VIRTUAL_MACHINE, 9000, "/etc/pve/")
 
 
 def test_live_paths_and_reads_follow_the_guest_kind() -> None:
-    host = FakeHost()
+    host = RecordingHost()
     live = _vm(host, config="name: web\ntemplate: 1\n")
     assert live.conf_path == "/etc/pve/qemu-server/9000.conf"
     assert live.api_path == "/nodes/localhost/qemu/9000"
     assert live.name == "VM 9000"
     assert live.running and live.is_template and live.config().get("name") == "web"
     assert live.running  # cached: one status read
-    assert host.argvs == [["qm", "status", "9000"], ["qm", "config", "9000"]]
+    assert [c.argv for c in host.journal] == [("qm", "status", "9000"), ("qm", "config", "9000")]
     ct = Live(host, CONTAINER, 101, "/etc/pve")
     assert (ct.conf_path, ct.api_path) == ("/etc/pve/lxc/101.conf", "/nodes/localhost/lxc/101")
 
 
 def test_a_missing_guest_reads_as_empty() -> None:
-    host = FakeHost().on(
-        "qm",
-        "status",
-        rc=2,
+    host = RecordingHost().on(
+        ["qm", "status"],
+        returncode=2,
         stderr="Configuration file 'nodes/pve/qemu-server/9.conf' does not exist",
     )
     live = Live(host, VIRTUAL_MACHINE, 9, "/etc/pve")
     assert not live.exists and live.config().options == {} and live.snapshots() == []
-    assert host.argvs == [["qm", "status", "9"]]
+    assert [c.argv for c in host.journal] == [("qm", "status", "9")]
 
 
 def test_firewall_is_reconciled_on_the_qemu_path() -> None:
-    host = FakeHost()
+    host = RecordingHost()
     live = _vm(host)
-    host.on("pvesh", "get", f"{FW}/options", stdout=json.dumps({"enable": 1}))
+    host.on(["pvesh", "get", f"{FW}/options"], stdout=json.dumps({"enable": 1}))
     rules = [
         {"pos": 0, "type": "in", "action": "DROP", "comment": "stray", "enable": 1},
         {"pos": 1, "type": "in", "action": "ACCEPT", "dport": "22", "proto": "tcp", "enable": 1},
     ]
-    host.on("pvesh", "get", f"{FW}/rules", stdout=json.dumps(rules))
+    host.on(["pvesh", "get", f"{FW}/rules"], stdout=json.dumps(rules))
     fw = Firewall(
         enabled=True,
         policy_in="DROP",
@@ -75,9 +74,9 @@ def test_firewall_is_reconciled_on_the_qemu_path() -> None:
     ]
     step.apply(changes)
     assert host.mutations == [
-        ["pvesh", "set", f"{FW}/options", "--policy_in", "DROP"],
-        ["pvesh", "delete", f"{FW}/rules/0"],
-        [
+        ("pvesh", "set", f"{FW}/options", "--policy_in", "DROP"),
+        ("pvesh", "delete", f"{FW}/rules/0"),
+        (
             "pvesh",
             "create",
             f"{FW}/rules",
@@ -91,8 +90,8 @@ def test_firewall_is_reconciled_on_the_qemu_path() -> None:
             "53",
             "--enable",
             "1",
-        ],
-        ["pvesh", "set", f"{FW}/rules/0", "--moveto", "2"],
+        ),
+        ("pvesh", "set", f"{FW}/rules/0", "--moveto", "2"),
     ]
 
 
@@ -104,7 +103,7 @@ RULES = options.Comparison(
 
 
 def test_option_drift_sets_only_differing_keys_and_deletes_unwanted_ones() -> None:
-    host = FakeHost()
+    host = RecordingHost()
     live = _vm(
         host,
         config="memory: 2048\nstartup: up=5,order=2\ntags: old\n"
@@ -131,7 +130,7 @@ def test_option_drift_sets_only_differing_keys_and_deletes_unwanted_ones() -> No
     ]
     step.apply(changes)
     assert host.mutations == [
-        [
+        (
             "qm",
             "set",
             "9000",
@@ -141,7 +140,7 @@ def test_option_drift_sets_only_differing_keys_and_deletes_unwanted_ones() -> No
             "2",
             "--delete",
             "tags",
-        ]
+        )
     ]
 
 
@@ -159,17 +158,17 @@ def test_option_guard_runs_only_for_an_existing_guest() -> None:
     def refuse() -> None:
         raise PhoenixError("cannot")
 
-    host = FakeHost().on("qm", "status", rc=2, stderr="does not exist")
+    host = RecordingHost().on(["qm", "status"], returncode=2, stderr="does not exist")
     missing = Live(host, VIRTUAL_MACHINE, 9000, "/etc/pve")
     assert [c.what for c in options.step(missing, {"cores": "2"}, RULES, guard=refuse).check()] == [
         "cores"
     ]
     with pytest.raises(PhoenixError):
-        options.step(_vm(FakeHost()), {}, RULES, guard=refuse).check()
+        options.step(_vm(RecordingHost()), {}, RULES, guard=refuse).check()
 
 
 def test_start_waits_for_the_managers_probe() -> None:
-    host = FakeHost()
+    host = RecordingHost()
     live = _vm(host, status="stopped")
     answers = [1, 1, 0]
     probes: list[int] = []
@@ -180,12 +179,12 @@ def test_start_waits_for_the_managers_probe() -> None:
 
     slept: list[float] = []
     power.start(live, probe, 10, sleep=slept.append)
-    assert host.mutations == [["qm", "start", "9000"]]
+    assert host.mutations == [("qm", "start", "9000")]
     assert len(probes) == 3 and slept == [0.2, 0.4]
 
 
 def test_a_guest_that_never_answers_is_named_with_the_probe() -> None:
-    live = _vm(FakeHost())
+    live = _vm(RecordingHost())
 
     def probe() -> CommandResult:
         return CommandResult(
@@ -201,22 +200,24 @@ def test_a_guest_that_never_answers_is_named_with_the_probe() -> None:
 
 
 def test_shutdown_falls_back_to_stop_and_destroy_purges() -> None:
-    host = FakeHost().on("qm", "shutdown", rc=255, stderr="VM quit/powerdown failed - got timeout")
+    host = RecordingHost().on(
+        ["qm", "shutdown"], returncode=255, stderr="VM quit/powerdown failed - got timeout"
+    )
     live = _vm(host)
     step = power.destroyed_step(live, 30)
     assert [str(c) for c in step.check()] == ["virtual machine: exists -> (none)"]
     step.apply(step.check())
     assert host.mutations == [
-        ["qm", "shutdown", "9000", "--timeout", "30"],
-        ["qm", "stop", "9000"],
-        ["qm", "destroy", "9000", "--purge"],
+        ("qm", "shutdown", "9000", "--timeout", "30"),
+        ("qm", "stop", "9000"),
+        ("qm", "destroy", "9000", "--purge"),
     ]
 
 
 def test_snapshots_are_taken_once_by_name_and_skipped_when_unsupported() -> None:
-    host = FakeHost()
+    host = RecordingHost()
     live = _vm(host)
-    host.on("qm", "listsnapshot", stdout="`-> gold   2026-01-01 00:00:00  no-description\n")
+    host.on(["qm", "listsnapshot"], stdout="`-> gold   2026-01-01 00:00:00  no-description\n")
     [step] = snapshots.final(
         live,
         template_snapshot_name="gold",
@@ -228,7 +229,7 @@ def test_snapshots_are_taken_once_by_name_and_skipped_when_unsupported() -> None
     changes = step.check()
     assert [c.what for c in changes] == ["snapshot final-form"]
     step.apply(changes)
-    assert host.mutations == [["qm", "snapshot", "9000", "final-form"]]
+    assert host.mutations == [("qm", "snapshot", "9000", "final-form")]
     [blocked] = snapshots.before_scripts(
         live, lifecycle=True, is_template=False, skip=lambda: False, unsupported=lambda: "no"
     )
@@ -242,7 +243,7 @@ def test_snapshots_are_taken_once_by_name_and_skipped_when_unsupported() -> None
 
 
 def test_template_conversion_is_verified_by_reading_the_config_back() -> None:
-    host = FakeHost()
+    host = RecordingHost()
     live = _vm(host, status="stopped", config="name: base\n")
     step = template.step(live)
     with pytest.raises(PhoenixError, match="`qm template 9000` did not convert it"):
