@@ -37,14 +37,23 @@ class App:
     run_id: str = "-"
     _config: Any = None
     _preset: dict[str | None, Host] = attrs.Factory(dict)
+    _logging_to_files: bool = False
 
     def start_logging(self) -> None:
+        """Log to the terminal; files start with :meth:`log_to_files`."""
         from phoenix_core import logs
 
-        managers = sorted(r.spec.name for r in self.plugins.by_kind.values())
-        self.run_id, _ = logs.setup(
-            verbosity=self.verbosity, log_dir=self.log_dir, managers=managers
-        )
+        self.run_id = logs.setup(verbosity=self.verbosity)
+
+    def log_to_files(self) -> None:
+        """Add the log files, once: called by what acts on a node (the engine, the hosts), so
+        ``--help``, ``plugins`` and ``config validate``/``schema`` leave no file behind."""
+        if self._logging_to_files:
+            return
+        from phoenix_core import logs
+
+        self._logging_to_files = True
+        logs.add_files(self.log_dir, sorted(r.spec.name for r in self.plugins.by_kind.values()))
 
     @property
     def config(self) -> Config:
@@ -60,7 +69,14 @@ class App:
 
     @cached_property
     def hosts(self) -> HostPool:
-        from phoenix_core.hosts.pool import HostOptions, HostPool, NodeAddress, parse_address
+        self.log_to_files()
+        from phoenix_core.hosts.pool import (
+            HostOptions,
+            HostPool,
+            NodeAddress,
+            parse_address,
+            require_ssh,
+        )
 
         hypervisor = self.config.hypervisor
         nodes = {
@@ -79,6 +95,8 @@ class App:
         pool = HostPool(default, nodes, options)
         for node, host in self._preset.items():
             pool.preset(node, host)
+        if not pool.default.is_local and None not in self._preset:
+            require_ssh()  # before anything runs: exit 2, not one failed guest after another
         return pool
 
     def use_host(self, node: str | None, host: Host) -> None:
@@ -96,6 +114,7 @@ class App:
     ) -> Engine:
         from phoenix_core.engine import Engine
 
+        self.log_to_files()  # first, so the configuration's warnings are in the files too
         return Engine(
             self.config,
             self.plugins,

@@ -11,6 +11,7 @@ import time
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
+from phoenix_core import interrupt
 from phoenix_core.config.models import Config, TargetConfig
 from phoenix_core.config.types import Id, TargetId, parse_target
 from phoenix_core.errors import PhoenixError, UsageError
@@ -27,6 +28,8 @@ from phoenix_core.steps import run_steps
 
 #: Where ``LetsGo`` puts guests without a ``boot_order`` (the old tool's default).
 UNORDERED_BOOT = 999
+#: Verbs that act on a guest that must already exist (``LetsGo`` starts what it just built).
+POWER_VERBS = frozenset({"start", "stop", "restart"})
 
 
 class Engine:
@@ -161,7 +164,9 @@ class Engine:
             ordered = self.order(verb, targets)
         if verb == "delete" and not self.options.force:
             self._refuse_delete_with_dependents(targets)
-        self._run_each(verb, ordered, result)
+        with interrupt.handling():
+            self._run_each(verb, ordered, result)
+            result.signal = interrupt.received()
         return result
 
     def managed_all(self, verb: str) -> tuple[list[TargetId], list[Outcome]]:
@@ -199,9 +204,15 @@ class Engine:
         result = RunResult("LetsGo", self.dry_run)
         targets, result.outcomes = self.managed_all("converge")
         ordered = self.order("converge", targets)
-        self._run_each("converge", ordered, result)
-        if result.failed and not self.keep_going:
-            return result
+        with interrupt.handling():
+            self._run_each("converge", ordered, result)
+            if self.keep_going or not result.failed:
+                self._boot(ordered, result)
+            result.signal = interrupt.received()
+        return result
+
+    def _boot(self, ordered: Sequence[TargetId], result: RunResult) -> None:
+        """LetsGo's second half: start every non-template by boot order."""
         failed = {o.id for o in result.failed}
         boot = sorted(
             (g for g in map(self.config.target, ordered) if not (g.is_template or g.is_host)),
@@ -213,16 +224,19 @@ class Engine:
         for guest in boot:
             if guest.id in failed:
                 continue
+            if self._interrupted("start", guest, result):
+                continue
             outcome = self._one("start", guest, result)
             if outcome.status == "changed" and guest.common.boot_delay and not self.dry_run:
                 logger.info("{}: waiting boot_delay {} s", guest.id, guest.common.boot_delay)
                 self.sleep(guest.common.boot_delay)
-        return result
 
     def _run_each(self, verb: str, ordered: Sequence[TargetId], result: RunResult) -> None:
         failed: set[TargetId] = set()
         for ident in ordered:
             guest = self.config.target(ident)
+            if self._interrupted(verb, guest, result):
+                continue
             blocked = [d for d in guest.requires if d in failed]
             if blocked:
                 failed.add(ident)
@@ -230,27 +244,39 @@ class Engine:
                     self._skipped(verb, guest, f"dependency {blocked[0]} failed")
                 )
                 continue
-            outcome = self._one(verb, guest, result)
+            outcome = self._one(verb, guest, result, must_exist=verb in POWER_VERBS)
             if outcome.status == "failed":
                 failed.add(ident)
-                if not self.keep_going:
+                # Interrupted, the rest is still listed: as not started, not as nothing.
+                if not self.keep_going and interrupt.received() is None:
                     break
+
+    def _interrupted(self, verb: str, guest: TargetConfig, result: RunResult) -> bool:
+        """After SIGINT/SIGTERM nothing more starts: each target left is listed as skipped."""
+        signum = interrupt.received()
+        if signum is None:
+            return False
+        note = f"not started: {interrupt.describe(signum)}"
+        result.outcomes.append(self._skipped(verb, guest, note))
+        return True
 
     def _skipped(self, verb: str, guest: TargetConfig, note: str) -> Outcome:
         return Outcome(guest.id, guest.kind, guest.name, verb, "skipped", note=note)
 
-    def _one(self, verb: str, guest: TargetConfig, result: RunResult) -> Outcome:
+    def _one(
+        self, verb: str, guest: TargetConfig, result: RunResult, *, must_exist: bool = False
+    ) -> Outcome:
         self._notify("phoenix_action_started", verb=verb, target=guest, dry_run=result.dry_run)
         started = time.perf_counter()
         registered = self.plugins.by_kind[guest.kind]
         with logger.contextualize(manager=registered.spec.name, prefix=f"{guest.id} "):
-            outcome = self._attempt(verb, guest, result.dry_run)
+            outcome = self._attempt(verb, guest, result.dry_run, must_exist)
         outcome.duration = time.perf_counter() - started
         result.outcomes.append(outcome)
         self._notify("phoenix_action_finished", verb=verb, target=guest, outcome=outcome)
         return outcome
 
-    def _attempt(self, verb: str, guest: TargetConfig, dry_run: bool) -> Outcome:
+    def _attempt(self, verb: str, guest: TargetConfig, dry_run: bool, must_exist: bool) -> Outcome:
         manager = self.manager_of(guest)
         ctx = self.context(guest)
         outcome = Outcome(guest.id, guest.kind, guest.name, verb, "ok")
@@ -258,6 +284,12 @@ class Engine:
             if verb in ("start", "restart") and guest.is_template:
                 outcome.status, outcome.note = "skipped", "a template is never started"
                 return outcome
+            # Checked here, not left to the tool: a dry run would otherwise plan a start of a
+            # guest that is not there, and a stop of one would look "in sync".
+            if must_exist and not manager.observe(guest, ctx).exists:
+                raise PhoenixError(
+                    f"{guest} does not exist (create it first: phoenix create {guest.id})"
+                )
             if verb == "create":
                 state = manager.observe(guest, ctx)
                 if state.exists:
@@ -283,20 +315,38 @@ class Engine:
         return outcome
 
     def _refuse_delete_with_dependents(self, targets: Sequence[TargetId]) -> None:
+        """Refuse (exit 2, before anything runs) while a guest outside ``targets`` depends on
+        one of them and exists, or its existence cannot be known; name every such guest."""
         wanted = set(targets)
         dependents = self.graph.dependents()
+        blocking = []
         for ident in targets:
             for dependent in dependents.get(ident, []):
-                if dependent in wanted:
-                    continue
-                guest = self.config.target(dependent)
-                manager = self.plugins.manager(guest.kind)
-                state = manager.observe(guest, self.context(guest)) if manager else None
-                if state is None or state.exists:
-                    raise UsageError(
-                        f"refusing to delete {ident}: {guest} depends on it and exists; "
-                        "delete it too, or pass --force"
-                    )
+                reason = None if dependent in wanted else self._blocks_delete(dependent)
+                if reason:
+                    blocking.append(f"{ident}: {reason}")
+        if blocking:
+            raise UsageError(
+                f"refusing to delete {'; '.join(blocking)}; delete them too, or pass --force"
+            )
+        if self.config.unread:
+            logger.warning(
+                "guests in files no installed manager reads are not checked for depending on {}{}",
+                ", ".join(map(str, targets)),
+                self.config.unread_hint(": "),
+            )
+
+    def _blocks_delete(self, ident: TargetId) -> str | None:
+        dependent = self.config.target(ident)
+        manager = self.plugins.manager(dependent.kind)
+        if manager is None:
+            return (
+                f"{dependent} depends on it, and whether it exists cannot be known: "
+                f"no installed manager handles {dependent.kind} targets"
+            )
+        if manager.observe(dependent, self.context(dependent)).exists:
+            return f"{dependent} depends on it and exists"
+        return None
 
     # -- status ------------------------------------------------------------------------------
     def status(self, ids: Sequence[str | int]) -> list[tuple[TargetConfig, GuestState | None]]:

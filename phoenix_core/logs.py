@@ -3,12 +3,14 @@
 Files go to ``phoenix_cli.log`` (every record) and ``<manager>-manager.log`` (records bound
 with ``manager=<name>``), under ``/var/log/phoenix_hypervisor/`` when it is writable, else
 under the user's state directory; ``--log-dir`` overrides both. Every line carries the
-run id, so the lines of one run can be found in a shared file.
+run id, so the lines of one run can be found in a shared file. Files are private (0600 in a
+0750 directory) and rotated; only verbs that act on a node write them.
 """
 
 from __future__ import annotations
 
 import os
+import re
 import sys
 import uuid
 from pathlib import Path
@@ -17,9 +19,18 @@ from typing import Any
 from loguru import logger
 
 SYSTEM_LOG_DIR = Path("/var/log/phoenix_hypervisor")
+DIR_MODE = 0o750
+FILE_MODE = 0o600
+#: A file is rotated when it reaches this size; this many rotated files are kept.
+ROTATION = "10 MB"
+RETENTION = 10
 MASK = "********"
 _SECRET_WORDS = ("password", "passwd", "token", "secret", "api_key", "apikey", "private_key")
 _secrets: set[str] = set()
+#: Secrets at least this long are masked wherever they occur; shorter ones only as a whole word.
+SHORT_SECRET = 4
+#: The password part of ``scheme://user:password@host``.
+_URL_PASSWORD = re.compile(r"(?P<head>[A-Za-z][A-Za-z0-9+.-]*://[^/\s:@]*:)(?P<password>[^/\s@]*)@")
 
 TERMINAL_FORMAT = "<level>{level: <7}</level> {extra[prefix]}{message}"
 FILE_FORMAT = (
@@ -36,7 +47,9 @@ def is_secret_key(key: str) -> bool:
 
 
 def register_secrets(data: Any) -> None:
-    """Remember the values of secret-looking keys (``password``, ``token`` ...) in ``data``.
+    """Remember the secrets in ``data``: the values of secret-looking keys (``password``,
+    ``token`` ...; strings and integers, however short) and the password of every URL with
+    credentials (``https://user:pass@host``), whatever its key.
 
     Every log record is scrubbed of these values, wherever they appear (an argv, an error
     text echoed by a tool), so a secret cannot leak through a path nobody thought about.
@@ -46,30 +59,40 @@ def register_secrets(data: Any) -> None:
         item = stack.pop()
         if isinstance(item, dict):
             for key, value in item.items():
-                if isinstance(value, str) and is_secret_key(str(key)) and len(value) >= 4:
-                    _secrets.add(value)
+                secret = isinstance(value, str | int) and not isinstance(value, bool)
+                if secret and is_secret_key(str(key)) and str(value):
+                    _secrets.add(str(value))
                 else:
                     stack.append(value)
         elif isinstance(item, list):
             stack.extend(item)
+        elif isinstance(item, str):
+            _secrets.update(m["password"] for m in _URL_PASSWORD.finditer(item) if m["password"])
 
 
 def scrub(text: str) -> str:
-    for secret in _secrets:
-        if secret in text:
+    """Mask registered secrets and any URL's password. A secret shorter than
+    :data:`SHORT_SECRET` is masked only where it stands alone (not inside a word or number):
+    replacing every ``42`` would garble the lines it is meant to protect."""
+    text = _URL_PASSWORD.sub(lambda m: f"{m['head']}{MASK}@" if m["password"] else m[0], text)
+    for secret in sorted(_secrets, key=len, reverse=True):
+        if secret not in text:
+            continue
+        if len(secret) >= SHORT_SECRET:
             text = text.replace(secret, MASK)
+        else:
+            text = re.sub(rf"(?<![\w]){re.escape(secret)}(?![\w])", MASK, text)
     return text
 
 
 def _patch(record: Any) -> None:
-    if _secrets:
-        record["message"] = scrub(record["message"])
+    record["message"] = scrub(record["message"])
 
 
 def default_log_dir() -> Path:
     """``/var/log/phoenix_hypervisor`` if it can be written, else the user's state directory."""
     try:
-        SYSTEM_LOG_DIR.mkdir(parents=True, exist_ok=True)
+        SYSTEM_LOG_DIR.mkdir(mode=DIR_MODE, parents=True, exist_ok=True)
         if os.access(SYSTEM_LOG_DIR, os.W_OK):
             return SYSTEM_LOG_DIR
     except OSError:
@@ -78,37 +101,65 @@ def default_log_dir() -> Path:
     return Path(state) / "phoenix" / "log"
 
 
-def setup(
-    *, verbosity: int = 0, log_dir: Path | None = None, managers: list[str] | None = None
-) -> tuple[str, Path | None]:
-    """Install the sinks for one run; return the run id and the log directory in use.
+def setup(*, verbosity: int = 0) -> str:
+    """Install the terminal sink for one run and return its run id.
 
-    ``verbosity``: -1 warnings only, 0 progress, 1 and more debug. A log directory that
-    cannot be created only costs the file logs (with a warning), never the run.
+    ``verbosity``: -1 warnings only, 0 progress, 1 and more debug. Files come later, from
+    :func:`add_files`, only for verbs that act: ``--help`` or ``config schema`` write none.
     """
     run_id = uuid.uuid4().hex[:8]
     logger.remove()
     logger.configure(extra={"run_id": run_id, "manager": "core", "prefix": ""}, patcher=_patch)
     level = "WARNING" if verbosity < 0 else "DEBUG" if verbosity > 0 else "INFO"
     logger.add(sys.stderr, level=level, format=TERMINAL_FORMAT, colorize=None)
+    return run_id
+
+
+def add_files(log_dir: Path | None, managers: list[str]) -> Path | None:
+    """Add the file sinks; return the directory in use (None: file logs disabled).
+
+    Files are 0600 in a 0750 directory (they hold every command run and its output) and
+    rotate at :data:`ROTATION`, keeping :data:`RETENTION` old files. A directory phoenix picked
+    itself is tightened to 0750; one given with ``--log-dir`` is only created so, never
+    chmodded (it may be shared). A log directory that cannot be used only costs the file logs
+    (with a warning), never the run.
+    """
     directory = log_dir or default_log_dir()
     try:
-        directory.mkdir(parents=True, exist_ok=True)
-        logger.add(
-            directory / "phoenix_cli.log", level="DEBUG", format=FILE_FORMAT, encoding="utf-8"
-        )
-        for name in managers or []:
-            logger.add(
+        directory.mkdir(mode=DIR_MODE, parents=True, exist_ok=True)
+        if log_dir is None and directory.stat().st_uid == os.getuid():
+            directory.chmod(DIR_MODE)
+        _add_file(directory / "phoenix_cli.log")
+        for name in managers:
+            _add_file(
                 directory / f"{name}-manager.log",
-                level="DEBUG",
-                format=FILE_FORMAT,
-                encoding="utf-8",
                 filter=lambda record, name=name: record["extra"]["manager"] == name,
             )
     except OSError as exc:
         logger.warning("file logs disabled: cannot write to {}: {}", directory, exc.strerror)
-        return run_id, None
-    return run_id, directory
+        return None
+    return directory
 
 
-__all__ = ["logger", "register_secrets", "scrub", "setup"]
+def _add_file(path: Path, **options: Any) -> None:
+    logger.add(
+        path,
+        level="DEBUG",
+        format=FILE_FORMAT,
+        encoding="utf-8",
+        rotation=ROTATION,
+        retention=RETENTION,
+        opener=_private,
+        **options,
+    )
+
+
+def _private(path: str, flags: int) -> int:
+    """Open a log file 0600, tightening one an older phoenix created 0644 (when it is ours)."""
+    fd = os.open(path, flags, FILE_MODE)
+    if os.fstat(fd).st_uid == os.getuid():
+        os.fchmod(fd, FILE_MODE)
+    return fd
+
+
+__all__ = ["add_files", "logger", "register_secrets", "scrub", "setup"]

@@ -59,6 +59,8 @@ class RunResult:
     verb: str
     dry_run: bool
     outcomes: list[Outcome] = attrs.Factory(list)
+    #: The signal (SIGINT, SIGTERM) that stopped the run early, if one did.
+    signal: int | None = None
 
     @property
     def failed(self) -> list[Outcome]:
@@ -66,4 +68,8 @@ class RunResult:
 
     @property
     def exit_code(self) -> int:
+        """128 + the signal when interrupted (130, 143), as a shell reports it; else 1 when
+        anything failed."""
+        if self.signal is not None:
+            return 128 + self.signal
         return 1 if self.failed else 0

@@ -8,6 +8,7 @@ from typing import Any
 
 import click
 
+from phoenix_core import interrupt
 from phoenix_core.outcome import Outcome, RunResult
 
 _LABELS = {
@@ -74,4 +75,9 @@ def summary(result: RunResult) -> str:
         text += " (dry run: nothing was changed)"
     for failed in result.failed:
         text += f"\nfailed: {failed.kind} {failed.id} ({failed.name}): {failed.error}"
+    if result.signal is not None:
+        text += (
+            f"\n{interrupt.describe(result.signal)}: the running command was let finish, "
+            "nothing more was started"
+        )
     return text

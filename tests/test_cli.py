@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from tests.support.fakenode import FakeNode
+from tests.support.fakenode import FakeNode, fake_plugins
 
 VERBS = [
     "create",
@@ -141,6 +141,18 @@ def test_delete_without_yes_off_a_terminal_changes_nothing(
     assert 101 not in node.guests
 
 
+def test_delete_warns_that_unread_files_cannot_be_checked_for_dependents(
+    cli: Any, etc: Path, node: FakeNode
+) -> None:
+    node.guests[101] = {"status": "stopped"}
+    result = cli("--config-dir", str(etc), "delete", "101", "--yes", plugins=fake_plugins("lxc"))
+    assert result.exit_code == 0, result.output
+    assert (
+        "guests in files no installed manager reads are not checked for depending on 101: "
+        "phoenix_vm_configs.json is not read"
+    ) in result.stderr
+
+
 def test_letsgo_runs_everything(cli: Any, etc: Path, node: FakeNode) -> None:
     result = cli("--config-dir", str(etc), "LetsGo", "--no-boot-delay", "-o", "json")
     assert result.exit_code == 0, result.stderr
@@ -182,3 +194,23 @@ def test_the_installed_console_script(etc: Path) -> None:
     )
     assert validate.returncode == 0 and "valid (0 guests; no guests; 2 warnings)" in validate.stdout
     assert "phoenix_vm_configs.json: not read (install phoenix-vm)" in validate.stdout
+
+
+#: Runs phoenix with paramiko unimportable, as on a machine without the ``ssh`` extra.
+WITHOUT_PARAMIKO = (
+    "import sys; sys.modules['paramiko'] = None; "
+    "from phoenix_core.cli import main; sys.exit(main())"
+)
+
+
+def test_host_without_the_ssh_extra_is_a_usage_error(etc: Path, tmp_path: Path) -> None:
+    args = ["--log-dir", str(tmp_path / "logs"), "--host", "root@pve1", "--config-dir", str(etc)]
+    result = subprocess.run(
+        [sys.executable, "-c", WITHOUT_PARAMIKO, *args, "status"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 2, result.stderr
+    assert "install phoenix-core[ssh]" in result.stderr
+    assert "Traceback" not in result.stderr

@@ -164,11 +164,55 @@ def test_delete_refuses_while_an_existing_guest_depends_on_it(
     make_engine: Callable[..., Engine], node: FakeNode, chain: Path
 ) -> None:
     make_engine(chain).run("create", ["902"])
-    with pytest.raises(UsageError, match=r"refusing to delete 901: lxc 902 .* depends on it"):
+    with pytest.raises(
+        UsageError, match=r"refusing to delete 901: lxc 902 .* depends on it and exists"
+    ):
         make_engine(chain).run("delete", ["901"])
     assert 901 in node.guests
     result = make_engine(chain, options=VerbOptions(force=True)).run("delete", ["901"])
     assert result.exit_code == 0 and 901 not in node.guests
+
+
+@pytest.fixture
+def shared_base(tmp_path: Path) -> Path:
+    """900 is required by a clone, by a container that depends on it, and by a VM."""
+    lxc = {**CHAIN, "903": {"name": "user", "dependencies": [900]}}
+    vms = [{"vmid": 1001, "name": "portainer", "dependencies": [900]}]
+    return write_guests(tmp_path / "etc", lxc, vms)
+
+
+def test_delete_refusal_names_every_blocking_dependent(
+    make_engine: Callable[..., Engine], node: FakeNode, shared_base: Path
+) -> None:
+    make_engine(shared_base).run("create", ["902", "903", "1001"])
+    with pytest.raises(UsageError) as refused:
+        make_engine(shared_base).run("delete", ["900"])
+    message = str(refused.value)
+    for dependent in ("lxc 901 (clone)", "lxc 903 (user)", "vm 1001 (portainer)"):
+        assert f"900: {dependent} depends on it and exists" in message
+    assert 900 in node.guests
+
+
+def test_delete_says_when_a_dependents_existence_cannot_be_known(
+    make_engine: Callable[..., Engine],
+    node: FakeNode,
+    shared_base: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    make_engine(shared_base).run("create", ["900"])
+    engine = make_engine(shared_base)
+    lxc_only = engine.plugins.manager("lxc")
+    monkeypatch.setattr(engine.plugins, "manager", lambda kind: lxc_only if kind == "lxc" else None)
+    with pytest.raises(UsageError) as refused:
+        engine.run("delete", ["900"])
+    message = str(refused.value)
+    assert (
+        "900: vm 1001 (portainer) depends on it, and whether it exists cannot be known: "
+        "no installed manager handles vm targets"
+    ) in message
+    assert "vm 1001 (portainer) depends on it and exists" not in message
+    # Missing dependents do not block; only the VM, whose state is unknown, does.
+    assert "901" not in message and "903" not in message
 
 
 def test_delete_of_a_whole_chain_goes_dependents_first(
@@ -177,6 +221,26 @@ def test_delete_of_a_whole_chain_goes_dependents_first(
     make_engine(chain).run("create", ["902"])
     make_engine(chain).run("delete", ["900", "901", "902"])
     assert [argv[2] for argv in node.mutations if argv[1] == "destroy"] == ["902", "901", "900"]
+
+
+def test_power_verbs_of_a_missing_guest_fail_even_in_a_dry_run(
+    make_engine: Callable[..., Engine], node: FakeNode, chain: Path
+) -> None:
+    for verb in ("start", "stop", "restart"):
+        result = make_engine(chain, dry_run=True).run(verb, ["901"])
+        assert (result.outcomes[-1].id, result.outcomes[-1].status) == (901, "failed")
+        assert "lxc 901 (clone) does not exist" in str(result.outcomes[-1].error)
+        assert result.exit_code == 1
+    assert node.mutations == []
+
+
+def test_a_dry_run_letsgo_still_plans_starting_what_it_would_create(
+    make_engine: Callable[..., Engine], node: FakeNode, chain: Path
+) -> None:
+    result = make_engine(chain, dry_run=True).letsgo()
+    starts = {o.id: o.status for o in result.outcomes if o.verb == "start"}
+    assert starts == {902: "planned", 901: "planned"}
+    assert result.exit_code == 0 and node.mutations == []
 
 
 def test_letsgo_converges_then_starts_by_boot_order_with_delays(

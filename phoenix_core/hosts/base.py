@@ -109,8 +109,10 @@ class BaseHost(ABC):
         argv = tuple(str(arg) for arg in argv)
         if not argv:
             raise ValueError("empty argv")
+        from phoenix_core import interrupt
         from phoenix_core.logs import logger
 
+        interrupt.check(shlex.join(argv))
         started = time.perf_counter()
         rc, out, err = self._execute(argv, timeout or self.timeout, input)
         result = CommandResult(argv, rc, out, err, time.perf_counter() - started)

@@ -37,6 +37,9 @@ class LocalHost(BaseHost):
                 timeout=timeout,
                 env=self.env,
                 check=False,
+                # Its own session: a Ctrl-C at the terminal reaches phoenix alone, which lets
+                # the running command finish (phoenix_core.interrupt).
+                start_new_session=True,
             )
         except FileNotFoundError:
             raise HostError(

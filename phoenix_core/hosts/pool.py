@@ -7,11 +7,15 @@ map, or by a guest's ``node`` key. The default, when nothing names one, is this 
 from __future__ import annotations
 
 import re
+from typing import TYPE_CHECKING
 
 import attrs
 
 from phoenix_core.errors import UsageError
 from phoenix_core.hosts.base import DEFAULT_TIMEOUT, Host
+
+if TYPE_CHECKING:
+    from phoenix_core.hosts.ssh import SSHHost
 
 LOCAL_NAMES = frozenset({"", "local", "localhost"})
 _ADDRESS = re.compile(r"^(?:(?P<user>[^@\s]+)@)?(?P<host>\[[^\]]+\]|[^:@\s]+)(?::(?P<port>\d+))?$")
@@ -44,6 +48,21 @@ def parse_address(text: str) -> NodeAddress:
     if port is not None and not 0 < int(port) < 65536:
         raise UsageError(f"--host: port must be 1-65535, got {port}")
     return NodeAddress(match["host"].strip("[]"), match["user"], int(port) if port else None)
+
+
+def require_ssh() -> type[SSHHost]:
+    """The SSH transport, or a usage error (exit 2) when the ``ssh`` extra is not installed:
+    paramiko is optional so that local runs never need it."""
+    try:
+        from phoenix_core.hosts.ssh import SSHHost
+    except ImportError as exc:
+        if exc.name != "paramiko":
+            raise
+        raise UsageError(
+            "remote nodes are reached over SSH with paramiko, which is not installed: "
+            "install phoenix-core[ssh] (pip install 'phoenix-core[ssh]')"
+        ) from None
+    return SSHHost
 
 
 @attrs.define
@@ -99,9 +118,7 @@ class HostPool:
             from phoenix_core.hosts.local import LocalHost
 
             return LocalHost(timeout=self.options.timeout)
-        from phoenix_core.hosts.ssh import SSHHost
-
-        return SSHHost(
+        return require_ssh()(
             address.host,
             user=address.user,
             port=address.port,

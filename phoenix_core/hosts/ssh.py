@@ -325,7 +325,8 @@ class SSHHost(BaseHost):
     ) -> None:
         staging = f"/tmp/.phoenix-upload-{secrets.token_hex(6)}"
         try:
-            with sftp.open(staging, "wb") as fh:
+            # "x": O_EXCL, so even a guessed name cannot be a planted file or symlink.
+            with sftp.open(staging, "wxb") as fh:
                 fh.chmod(0o600)
                 fh.write(data)
             steps = (

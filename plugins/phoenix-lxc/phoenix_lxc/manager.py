@@ -121,8 +121,9 @@ class LxcManager:
         env = {
             "PHOENIX_CTID": str(live.vmid),
             "PHOENIX_GUEST_CONFIG": f"{scripts.RUN_DIR}/guest.json",
-            "PHOENIX_BOOTSTRAP_CA_URL": spec.bootstrap_ca_url or "",
         }
+        # The URL may carry credentials (https://user:pass@host): never on a command line.
+        private_env = {"PHOENIX_BOOTSTRAP_CA_URL": spec.bootstrap_ca_url or ""}
         steps = [
             create.step(spec, live, ctx.config),
             options.step(spec, live),
@@ -149,6 +150,7 @@ class LxcManager:
             found,
             payload,
             env=env,
+            private_env=private_env,
             app_args=[str(live.vmid)],
             skip=frozen,
             dry_run=ctx.dry_run,

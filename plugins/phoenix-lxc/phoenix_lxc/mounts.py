@@ -71,7 +71,7 @@ class Grow:
 
 @attrs.frozen
 class Own:
-    """Change data: ``chown`` a host directory to ``ids`` (``uid:gid``, -1 keeps one)."""
+    """Change data: ``chown`` a host directory to ``ids`` (``uid``, ``:gid`` or ``uid:gid``)."""
 
     path: str
     ids: str
@@ -126,22 +126,21 @@ def _owner_changes(spec: LxcSpec, live: Live, missing_dirs: set[str]) -> list[Ch
     for m in owned:
         have = stats.get(m.host_path, "")
         have_uid, _, have_gid = have.partition(":")
-        uid = (
-            str(host_id(spec.id_maps, "uid", m.owner_uid, spec.unprivileged))
-            if m.owner_uid is not None
-            else have_uid
-        )
-        gid = (
-            str(host_id(spec.id_maps, "gid", m.owner_gid, spec.unprivileged))
-            if m.owner_gid is not None
-            else have_gid
-        )
-        if f"{uid}:{gid}" != have:
-            ids = f"{uid or '-1'}:{gid or '-1'}"
+        uid = _host_owner(spec, "uid", m.owner_uid)
+        gid = _host_owner(spec, "gid", m.owner_gid)
+        # Only what is configured is compared and changed: ``UID``, ``:GID`` or ``UID:GID``
+        # (chown has no "keep" value: ``-1`` is taken for a name and refused).
+        if uid not in (None, have_uid) or gid not in (None, have_gid):
+            ids = (uid or "") + (f":{gid}" if gid is not None else "")
             changes.append(
                 Change(f"owner {m.host_path}", have or None, ids, data=Own(m.host_path, ids))
             )
     return changes
+
+
+def _host_owner(spec: LxcSpec, kind: str, inner: int | None) -> str | None:
+    """The configured owner as the host sees it (through the id map), None when not set."""
+    return None if inner is None else str(host_id(spec.id_maps, kind, inner, spec.unprivileged))
 
 
 def step(spec: LxcSpec, live: Live, *, skip: Callable[[], bool]) -> Step:

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -152,6 +153,29 @@ def test_mounts_matched_by_path_allocated_once_and_owned_through_the_id_map(
     assert config.count("mp=/models") == 1
 
 
+@pytest.mark.parametrize(
+    ("owner", "expected"),
+    [({"owner_uid": 33}, (100033, 0)), ({"owner_gid": 33}, (0, 100033))],
+    ids=["uid-only", "gid-only"],
+)
+def test_mount_owner_changes_only_the_configured_id(
+    cli: Cli, tmp_path: Path, owner: dict[str, int], expected: tuple[int, int]
+) -> None:
+    data = tmp_path / "host" / "data"
+    data.mkdir(parents=True)
+    os.chown(data, 0, 0)
+    mount = {"host_path": str(data), "container_path": "/data", **owner}
+    etc = _etc(cli, tmp_path, mount_points=[mount])
+    plan = cli("--config-dir", str(etc), "plan", "800")
+    wanted = "100033" if "owner_uid" in owner else ":100033"
+    assert f"owner {data}: 0:0 -> {wanted}" in plan.output
+    _converge(cli, etc)
+    assert (data.stat().st_uid, data.stat().st_gid) == expected
+    assert f"chown {wanted} {data} [" in (cli.log_dir / "phoenix_cli.log").read_text()
+    assert _converge(cli, etc) == []
+    assert "owner " not in cli("--config-dir", str(etc), "plan", "800").output
+
+
 def test_options_changes_go_in_one_pct_set_with_only_the_differing_keys(
     cli: Cli, tmp_path: Path
 ) -> None:
@@ -186,6 +210,20 @@ def test_power_verbs_and_delete(cli: Cli, tmp_path: Path) -> None:
     assert cli.node.run(["pct", "status", "800"]).returncode != 0
     destroy = [a for a in mutations(cli.node.journal()) if a[1] == "destroy"]
     assert destroy == [["pct", "destroy", "800", "--purge"]]
+
+
+@pytest.mark.parametrize("verb", ["start", "stop", "restart"])
+def test_power_verbs_on_a_missing_container_fail_in_a_dry_run_too(
+    cli: Cli, tmp_path: Path, verb: str
+) -> None:
+    etc = _etc(cli, tmp_path)
+    mark = cli.node.mark()
+    for dry in (["--dry-run"], []):
+        result = cli("--config-dir", str(etc), verb, *dry, "800")
+        assert result.exit_code == 1, result.output
+        assert "lxc 800 (drift) does not exist (create it first" in result.output
+        assert "would change" not in result.output
+    assert mutations(cli.node.since(mark)) == []
 
 
 def test_a_lock_is_waited_out(cli: Cli, tmp_path: Path) -> None:

@@ -37,6 +37,10 @@ from phoenix_pve.shell import Shell, ShellResult
 STATE_DIR = "/var/lib/phoenix"
 STATE_FILE = f"{STATE_DIR}/state.json"
 RUN_DIR = f"{STATE_DIR}/run"
+#: Values that must not show in ``ps`` (a URL with credentials): sourced by every script.
+ENV_FILE = f"{RUN_DIR}/env"
+#: Sources :data:`ENV_FILE` (``$0``), then runs the script and its arguments (``$@``).
+_WITH_ENV_FILE = '. "$0" && exec /bin/bash "$@"'
 #: The longest a feature or application script may run (driver builds take a while).
 SCRIPT_TIMEOUT = 7200.0
 
@@ -198,11 +202,19 @@ def read_state(live: Live, shell: Shell) -> dict[str, Any]:
 class Runner:
     """Pushes files into the guest and runs them, keeping the state record current."""
 
-    def __init__(self, live: Live, shell: Shell, payload: bytes, env: Mapping[str, str]) -> None:
+    def __init__(
+        self,
+        live: Live,
+        shell: Shell,
+        payload: bytes,
+        env: Mapping[str, str],
+        private_env: Mapping[str, str],
+    ) -> None:
         self.live = live
         self.shell = shell
         self.payload = payload
         self.env = dict(env)
+        self.private_env = dict(private_env)
         self._prepared = False
 
     def push(self, data: bytes, inner: str, mode: int) -> None:
@@ -216,6 +228,9 @@ class Runner:
             return
         self.exec(["mkdir", "-p", RUN_DIR], "mkdir")
         self.push(self.payload, f"{RUN_DIR}/guest.json", 0o600)
+        if self.private_env:
+            lines = "".join(f"export {k}={shlex.quote(v)}\n" for k, v in self.private_env.items())
+            self.push(lines.encode(), ENV_FILE, 0o600)
         self._prepared = True
 
     def exec(
@@ -246,7 +261,10 @@ class Runner:
         inner = f"{RUN_DIR}/{script.path.name}"
         self.push(script.data, inner, 0o755)
         env = {**self.env, "PHOENIX_FEATURE": script.name}
-        self.exec(["/bin/bash", inner, *args], f"script {script.name}", env)
+        argv = ["/bin/bash", inner, *args]
+        if self.private_env:
+            argv = ["/bin/bash", "-c", _WITH_ENV_FILE, ENV_FILE, *argv[1:]]
+        self.exec(argv, f"script {script.name}", env)
 
     def save_state(self, state: dict[str, Any]) -> None:
         self.push(json.dumps(state, indent=2, sort_keys=True).encode(), STATE_FILE, 0o600)
@@ -269,13 +287,16 @@ def steps(
     app_args: Sequence[str],
     skip: Callable[[], bool],
     dry_run: bool,
+    private_env: Mapping[str, str] | None = None,
 ) -> list[Step]:
     """Steps for features, the application script, health-check scripts and health checks.
 
-    ``env`` is what every script gets (``PHOENIX_FEATURE`` is added per script); ``app_args``
-    are the application script's arguments. A change's data is the :class:`Script` to run.
+    ``env`` is what every script gets (``PHOENIX_FEATURE`` is added per script);
+    ``private_env`` too, but through a 0600 file the script sources, never on a command line
+    (``ps`` shows those). ``app_args`` are the application script's arguments. A change's
+    data is the :class:`Script` to run.
     """
-    runner = Runner(live, shell, payload, env)
+    runner = Runner(live, shell, payload, env, private_env or {})
 
     def pending(kind: str, items: Sequence[Script]) -> list[Change]:
         if skip():

@@ -13,7 +13,6 @@ returns output whole.
 from __future__ import annotations
 
 import base64
-import hashlib
 import json
 import shlex
 from collections.abc import Callable, Mapping, Sequence
@@ -156,16 +155,21 @@ class ContainerShell(_PrefixShell):
         self.vmid = vmid
 
     def push(self, data: bytes, path: str, *, mode: int) -> None:
-        """Through a private file on the node: ``pct push`` copies host files only."""
-        tag = hashlib.sha256(path.encode()).hexdigest()[:12]
-        staged = f"/tmp/phoenix-push-{self.vmid}-{tag}"
-        self.host.write_file(staged, data, mode=0o600)
+        """Through a file in a private directory on the node (``pct push`` copies host files
+        only). ``mktemp -d`` makes a fresh 0700 directory: a predictable name in a shared
+        ``/tmp`` could be a symlink planted by another user, redirecting the write."""
+        made = self.host.change(["mktemp", "-d", "-t", "phoenix-push.XXXXXXXXXX"]).check()
+        private = made.stdout.strip()
+        if not private.startswith("/"):
+            raise PhoenixError(f"mktemp -d on {self.host.name} printed {private!r}, not a path")
+        staged = f"{private}/data"
         try:
+            self.host.write_file(staged, data, mode=0o600)
             errors.change_retrying(
                 self.host, ["pct", "push", str(self.vmid), staged, path, "--perms", f"{mode:04o}"]
             )
         finally:
-            self.host.change(["rm", "-f", staged])
+            self.host.change(["rm", "-rf", "--", private])
 
 
 class AgentShell(Shell):

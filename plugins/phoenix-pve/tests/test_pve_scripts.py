@@ -108,6 +108,32 @@ def test_scripts_run_once_per_content_through_the_shell(search: scripts.SearchPa
     assert [s.check() for s in again] == [[], []]
 
 
+def test_private_env_travels_in_a_0600_file_never_in_argv(search: scripts.SearchPath) -> None:
+    guest = FakeGuest()
+    host = RecordingHost().on(["qm", "status"], stdout="status: running\n")
+    live = Live(host, VIRTUAL_MACHINE, 9000, "/etc/pve")
+    url = "https://ca:pa55@10.0.0.10:9000"
+    steps = scripts.steps(
+        live,
+        guest,
+        scripts.resolve_all(Spec(), search),
+        b"{}",
+        env={"PHOENIX_VMID": "9000"},
+        private_env={"PHOENIX_BOOTSTRAP_CA_URL": url, "QUOTED": "it's"},
+        app_args=[],
+        skip=lambda: False,
+        dry_run=False,
+    )
+    steps[0].apply(steps[0].check())
+    assert guest.files[scripts.ENV_FILE] == (
+        f"export PHOENIX_BOOTSTRAP_CA_URL={url}\nexport QUOTED='it'\"'\"'s'\n".encode(),
+        0o600,
+    )
+    run = next(argv for argv in guest.ran if argv[0] == "env")
+    assert run[-4:] == ["-c", '. "$0" && exec /bin/bash "$@"', scripts.ENV_FILE, f"{RUN}/docker.sh"]
+    assert not any("pa55" in arg for argv in guest.ran for arg in argv)
+
+
 def test_a_failing_script_names_the_guest_and_is_not_recorded(search: scripts.SearchPath) -> None:
     guest = FakeGuest()
     guest.fail.add(f"{scripts.RUN_DIR}/docker.sh")

@@ -117,15 +117,25 @@ def test_container_shell_exit_code_is_the_commands_own() -> None:
     assert result.exit_code == 124 and not result.timed_out
 
 
-def test_container_push_stages_a_private_file_and_removes_it() -> None:
-    host = RecordingHost()
+def test_container_push_stages_in_a_private_directory_and_removes_it() -> None:
+    host = RecordingHost().on(["mktemp"], stdout="/tmp/phoenix-push.Xa81kQ\n")
     ContainerShell(host, 101).push(SECRET, "/var/lib/phoenix/run/x.sh", mode=0o755)
-    write, push, remove = _argvs(host)
+    mktemp, write, push, remove = _argvs(host)
+    # A fresh 0700 directory from mktemp, never a predictable name in the shared /tmp.
+    assert mktemp == ("mktemp", "-d", "-t", "phoenix-push.XXXXXXXXXX")
     staged = write[1]
+    assert staged == "/tmp/phoenix-push.Xa81kQ/data"
     assert (host.files[staged], host.modes[staged]) == (SECRET, 0o600)
     assert push == ("pct", "push", "101", staged, "/var/lib/phoenix/run/x.sh", "--perms", "0755")
-    assert remove == ("rm", "-f", staged)
+    assert remove == ("rm", "-rf", "--", "/tmp/phoenix-push.Xa81kQ")
     assert not any("hunter2" in a for argv in _argvs(host) for a in argv)
+
+
+def test_container_push_refuses_what_is_not_a_directory_from_mktemp() -> None:
+    host = RecordingHost().on(["mktemp"], stdout="")
+    with pytest.raises(PhoenixError, match="not a path"):
+        ContainerShell(host, 101).push(SECRET, "/x", mode=0o644)
+    assert _argvs(host) == [("mktemp", "-d", "-t", "phoenix-push.XXXXXXXXXX")]
 
 
 def test_host_shell_runs_on_the_node_and_pushes_with_write_file() -> None:

@@ -1,0 +1,72 @@
+"""SIGINT and SIGTERM during a run: stop launching work, keep the summary (DESIGN §4).
+
+The first signal is only noted. The command running on the node finishes or times out (a
+command cut in half can leave a guest locked or half-written); then no further command and no
+further target is started, and the run ends with its summary and exit 128 + the signal
+(130 for SIGINT, 143 for SIGTERM). A second signal ends phoenix at once, the default way.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import threading
+from collections.abc import Iterator
+from types import FrameType
+
+from phoenix_core.errors import PhoenixError
+
+SIGNALS = (signal.SIGINT, signal.SIGTERM)
+_received: int | None = None
+
+
+class Interrupted(PhoenixError):
+    """A command was not started because the run was interrupted."""
+
+
+def received() -> int | None:
+    """The signal that interrupted the current run, or None."""
+    return _received
+
+
+def describe(signum: int) -> str:
+    return f"interrupted by {signal.Signals(signum).name}"
+
+
+def check(what: str) -> None:
+    """Raise :class:`Interrupted` instead of starting ``what`` once the run is interrupted."""
+    if _received is not None:
+        raise Interrupted(f"{describe(_received)} before `{what}` (not started)")
+
+
+def _note(signum: int, _frame: FrameType | None) -> None:
+    global _received
+    if _received is not None:  # asked twice: stop now
+        signal.signal(signum, signal.SIG_DFL)
+        os.kill(os.getpid(), signum)
+        return
+    _received = signum
+    from phoenix_core.logs import logger
+
+    logger.warning(
+        "{}: letting the running command finish, starting nothing more (again to stop now)",
+        describe(signum),
+    )
+
+
+@contextlib.contextmanager
+def handling() -> Iterator[None]:
+    """Note SIGINT/SIGTERM for the duration of a run (only the main thread can install
+    handlers; elsewhere, as when phoenix is embedded, signals keep their usual effect)."""
+    global _received
+    _received = None
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = {signum: signal.signal(signum, _note) for signum in SIGNALS}
+    try:
+        yield
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
