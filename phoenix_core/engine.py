@@ -161,7 +161,7 @@ class Engine:
             ordered = self.order(verb, targets)
         if verb == "delete" and not self.options.force:
             self._refuse_delete_with_dependents(targets)
-        self._run_each(verb, ordered, result)
+        self._run_each(verb, ordered, result, targets)
         return result
 
     def managed_all(self, verb: str) -> tuple[list[TargetId], list[Outcome]]:
@@ -219,7 +219,14 @@ class Engine:
                 self.sleep(guest.common.boot_delay)
         return result
 
-    def _run_each(self, verb: str, ordered: Sequence[TargetId], result: RunResult) -> None:
+    def _run_each(
+        self,
+        verb: str,
+        ordered: Sequence[TargetId],
+        result: RunResult,
+        targets: Sequence[TargetId] = (),
+    ) -> None:
+        """Act on each of ``ordered``; those not in ``targets`` were pulled in as dependencies."""
         failed: set[TargetId] = set()
         for ident in ordered:
             guest = self.config.target(ident)
@@ -230,7 +237,7 @@ class Engine:
                     self._skipped(verb, guest, f"dependency {blocked[0]} failed")
                 )
                 continue
-            outcome = self._one(verb, guest, result)
+            outcome = self._one(verb, guest, result, dependency=ident not in targets)
             if outcome.status == "failed":
                 failed.add(ident)
                 if not self.keep_going:
@@ -239,18 +246,22 @@ class Engine:
     def _skipped(self, verb: str, guest: TargetConfig, note: str) -> Outcome:
         return Outcome(guest.id, guest.kind, guest.name, verb, "skipped", note=note)
 
-    def _one(self, verb: str, guest: TargetConfig, result: RunResult) -> Outcome:
+    def _one(
+        self, verb: str, guest: TargetConfig, result: RunResult, *, dependency: bool = False
+    ) -> Outcome:
         self._notify("phoenix_action_started", verb=verb, target=guest, dry_run=result.dry_run)
         started = time.perf_counter()
         registered = self.plugins.by_kind[guest.kind]
         with logger.contextualize(manager=registered.spec.name, prefix=f"{guest.id} "):
-            outcome = self._attempt(verb, guest, result.dry_run)
+            outcome = self._attempt(verb, guest, result.dry_run, dependency)
         outcome.duration = time.perf_counter() - started
         result.outcomes.append(outcome)
         self._notify("phoenix_action_finished", verb=verb, target=guest, outcome=outcome)
         return outcome
 
-    def _attempt(self, verb: str, guest: TargetConfig, dry_run: bool) -> Outcome:
+    def _attempt(
+        self, verb: str, guest: TargetConfig, dry_run: bool, dependency: bool = False
+    ) -> Outcome:
         manager = self.manager_of(guest)
         ctx = self.context(guest)
         outcome = Outcome(guest.id, guest.kind, guest.name, verb, "ok")
@@ -258,11 +269,13 @@ class Engine:
             if verb in ("start", "restart") and guest.is_template:
                 outcome.status, outcome.note = "skipped", "a template is never started"
                 return outcome
-            if verb == "create":
+            # The seed's create: targets are converged (created, or confirmed and repaired,
+            # never recreated); a dependency is finished unless its build is known complete.
+            if verb == "create" and dependency:
                 state = manager.observe(guest, ctx)
-                if state.exists:
-                    outcome.status, outcome.note = "exists", "already exists, left alone"
-                    logger.info("{} already exists, left alone", guest)
+                if state.exists and state.build_complete:
+                    outcome.status, outcome.note = "exists", "built; left alone"
+                    logger.info("{} is built, left alone", guest)
                     return outcome
             step_verb = "converge" if verb in ("create", "plan") else verb
             outcome.reports = run_steps(manager.steps(step_verb, guest, ctx), dry_run=dry_run)

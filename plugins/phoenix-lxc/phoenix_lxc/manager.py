@@ -2,7 +2,7 @@
 
 ``steps("converge", ...)`` lists, in order, every concern of a container (create or clone,
 options, raw lines, mounts, disk, firewall, power, snapshots, features, application script,
-health, template). Each is a :class:`~phoenix_core.steps.Step` whose check reads the shared
+health, template, build complete). Each is a :class:`~phoenix_core.steps.Step` whose check reads the shared
 :class:`~phoenix_pve.live.Live` and whose apply changes only what the check found. What a VM
 manager needs too (power, snapshots, firewall, scripts, template) comes from phoenix_pve; the
 LXC policies (readiness by ``pct exec``, no snapshots with bind mounts, the ``features/lxc``
@@ -22,7 +22,7 @@ from phoenix_core.manager import MISSING, GuestState, RunContext, StepVerb
 from phoenix_core.steps import Step
 from phoenix_lxc import create, disk, mounts, options, rawconf
 from phoenix_lxc.model import LxcSpec, ignored_host_defaults, parse_spec, with_host_defaults
-from phoenix_pve import firewall, power, scripts, snapshots, template
+from phoenix_pve import built, firewall, power, scripts, snapshots, template
 from phoenix_pve.guest import CONTAINER
 from phoenix_pve.live import Live
 from phoenix_pve.shell import ContainerShell
@@ -63,6 +63,7 @@ class LxcManager:
             lock=conf.get("lock"),
             template=live.is_template,
             name=conf.get("hostname"),
+            build_complete=built.is_built(conf, guest.id),
         )
 
     def spec_for(self, guest: TargetConfig, ctx: RunContext) -> LxcSpec:
@@ -100,8 +101,8 @@ class LxcManager:
     def converge_steps(
         self, spec: LxcSpec, guest: TargetConfig, ctx: RunContext, live: Live
     ) -> list[Step]:
-        """Every converge step in order. Scripts are resolved first: a missing one fails here,
-        before anything changes."""
+        """Every converge step in order, the build-complete mark last. Scripts are resolved
+        first: a missing one fails here, before anything changes."""
         found = scripts.resolve_all(
             spec, scripts.SearchPath(Path(ctx.config.directory), "lxc", SHIPPED)
         )
@@ -162,4 +163,5 @@ class LxcManager:
         )
         if spec.is_template:
             steps.append(template.step(live))
+        steps.append(built.step(live))
         return steps
