@@ -22,7 +22,7 @@ from phoenix_core.manager import MISSING, GuestState, RunContext, StepVerb
 from phoenix_core.steps import Step
 from phoenix_lxc import create, disk, mounts, options, rawconf
 from phoenix_lxc.model import LxcSpec, ignored_host_defaults, parse_spec, with_host_defaults
-from phoenix_pve import built, firewall, power, scripts, snapshots, template
+from phoenix_pve import built, firewall, health, power, scripts, snapshots, template
 from phoenix_pve.guest import CONTAINER
 from phoenix_pve.live import Live
 from phoenix_pve.shell import ContainerShell
@@ -103,10 +103,9 @@ class LxcManager:
     ) -> list[Step]:
         """Every converge step in order, the build-complete mark last. Scripts are resolved
         first: a missing one fails here, before anything changes."""
-        found = scripts.resolve_all(
-            spec, scripts.SearchPath(Path(ctx.config.directory), "lxc", SHIPPED)
-        )
-        payload = scripts.guest_payload(guest, "ctid")
+        paths = scripts.SearchPath(Path(ctx.config.directory), "lxc", SHIPPED)
+        found = scripts.resolve_all(spec, paths)
+        checks = health.resolve(spec, paths)
         shell = ContainerShell(live.host, live.vmid)
 
         def frozen() -> bool:
@@ -124,6 +123,7 @@ class LxcManager:
             "PHOENIX_GUEST_CONFIG": f"{scripts.RUN_DIR}/guest.json",
             "PHOENIX_BOOTSTRAP_CA_URL": spec.bootstrap_ca_url or "",
         }
+        runner = scripts.Runner(live, shell, scripts.guest_payload(guest, "ctid"), env)
         steps = [
             create.step(spec, live, ctx.config),
             options.step(spec, live),
@@ -147,12 +147,12 @@ class LxcManager:
             live,
             shell,
             found,
-            payload,
-            env=env,
+            runner,
             app_args=[str(live.vmid)],
             skip=frozen,
-            dry_run=ctx.dry_run,
+            rerun=ctx.options.rerun,
         )
+        steps += health.steps(live, shell, checks, runner, skip=frozen, dry_run=ctx.dry_run)
         steps += snapshots.final(
             live,
             template_snapshot_name=spec.template_snapshot_name,

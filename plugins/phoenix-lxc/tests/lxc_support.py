@@ -30,6 +30,8 @@ STAND_IN_APPS = (
     "phoenix_hypervisor_lxc_102.sh",
     "phoenix_hypervisor_lxc_103.sh",
 )
+#: What the old config's health checks name (103's check_step_ca.sh): a host-side stand-in.
+STAND_IN_CHECKS = REPO / "contrib" / "demo" / "stand-ins" / "health_checks"
 ACCEPTANCE_IDS = ["900", "103", "101", "102"]
 
 
@@ -58,6 +60,7 @@ def copy_original(tmp_path: Path, pve_etc: Path) -> Path:
         )
     for name in STAND_IN_APPS:
         (target / "scripts" / name).write_text('#!/bin/bash\necho "app for $1"\n')
+    shutil.copytree(STAND_IN_CHECKS, target / "health_checks")
     return target
 
 

@@ -18,6 +18,15 @@ def doc(text: str) -> dict[str, str]:
     return {"doc": text}
 
 
+#: Where a health check runs: on the node with the guest id as argument (the old tool's way),
+#: or inside the guest.
+Where = Literal["host", "guest"]
+WHERE_DOC = doc(
+    "host (default): on the node, a script getting the guest id as its first argument; "
+    "guest: inside the guest"
+)
+
+
 @attrs.frozen
 class FirewallRule:
     """One guest firewall rule; compared rule by rule with what Proxmox holds."""
@@ -55,6 +64,7 @@ class LegacyHealthCheck:
     command: str = attrs.field(metadata=doc("split like a shell would, run without one"))
     retries: int = 3
     interval: int = 5
+    where: Where = attrs.field(default="host", metadata=WHERE_DOC)
 
 
 @attrs.frozen
@@ -69,3 +79,4 @@ class HealthCheck:
     )
     retries: int = 3
     interval: int = 5
+    where: Where = attrs.field(default="host", metadata=WHERE_DOC)
