@@ -2,11 +2,11 @@
 
 ``steps("converge", ...)`` lists, in order, every concern of a container (create or clone,
 options, raw lines, mounts, disk, firewall, power, snapshots, features, application script,
-health, template, build complete). Each is a :class:`~phoenix_core.steps.Step` whose check reads the shared
-:class:`~phoenix_pve.live.Live` and whose apply changes only what the check found. What a VM
-manager needs too (power, snapshots, firewall, scripts, template) comes from phoenix_pve; the
-LXC policies (readiness by ``pct exec``, no snapshots with bind mounts, the ``features/lxc``
-search path) are set here.
+health, template, the build-complete mark). Each is a :class:`~phoenix_core.steps.Step` whose
+check reads the shared :class:`~phoenix_pve.live.Live` and whose apply changes only what the
+check found. What a VM manager needs too (power, snapshots, firewall, scripts, health checks,
+template, the mark) comes from phoenix_pve; the LXC policies (readiness by ``pct exec``, no
+snapshots with bind mounts, the ``features/lxc`` search path) are set here.
 """
 
 from __future__ import annotations
