@@ -37,6 +37,20 @@ TIMEOUT = click.option(
     show_default=True,
     help="Seconds to wait for a clean shutdown before stopping hard.",
 )
+RERUN = click.option(
+    "--rerun-features",
+    "rerun",
+    multiple=True,
+    metavar="NAME|all",
+    help="Run this feature or application script again although already applied "
+    "(repeatable, or comma-separated; 'all': every one).",
+)
+
+
+def rerun_options(rerun: tuple[str, ...]) -> VerbOptions:
+    """``--rerun-features a,b --rerun-features c`` as the verb's options."""
+    names = frozenset(n.strip() for value in rerun for n in value.split(",") if n.strip())
+    return VerbOptions(rerun_features=names)
 
 
 def guest_verb(function: Any) -> Any:
@@ -185,31 +199,41 @@ def _require(ids: tuple[str, ...], verb: str) -> None:
 
 @cli.command()
 @guest_verb
-def create(ids: tuple[str, ...], dry_run: bool, keep_going: bool, output: str) -> None:
-    """Create missing guests and their missing dependencies.
+@RERUN
+def create(
+    ids: tuple[str, ...], dry_run: bool, keep_going: bool, rerun: tuple[str, ...], output: str
+) -> None:
+    """Create guests, or confirm and repair existing ones; never recreate.
 
-    A guest that already exists is left alone (and said so); use converge to repair drift.
+    Missing dependencies are created and half-built ones finished; a dependency whose build
+    completed is left alone.
     """
     _require(ids, "create")
-    _run("create", ids, output, dry_run=dry_run, keep_going=keep_going)
+    options = rerun_options(rerun)
+    _run("create", ids, output, dry_run=dry_run, keep_going=keep_going, options=options)
 
 
 @cli.command()
 @guest_verb
-def converge(ids: tuple[str, ...], dry_run: bool, keep_going: bool, output: str) -> None:
+@RERUN
+def converge(
+    ids: tuple[str, ...], dry_run: bool, keep_going: bool, rerun: tuple[str, ...], output: str
+) -> None:
     """Make guests (all when no ids) and their dependencies match the configuration.
 
     Only drift is changed: a second converge runs no mutating command.
     """
-    _run("converge", ids, output, dry_run=dry_run, keep_going=keep_going)
+    options = rerun_options(rerun)
+    _run("converge", ids, output, dry_run=dry_run, keep_going=keep_going, options=options)
 
 
 @cli.command()
 @IDS
+@RERUN
 @OUTPUT
-def plan(ids: tuple[str, ...], output: str) -> None:
+def plan(ids: tuple[str, ...], rerun: tuple[str, ...], output: str) -> None:
     """Show what converge would change (all guests when no ids); change nothing."""
-    _run("plan", ids, output, dry_run=True, keep_going=True)
+    _run("plan", ids, output, dry_run=True, keep_going=True, options=rerun_options(rerun))
 
 
 @cli.command()
@@ -289,11 +313,14 @@ def delete(
 @click.option(
     "--no-boot-delay", is_flag=True, help="Do not wait boot_delay seconds between starts."
 )
+@RERUN
 @OUTPUT
-def letsgo(dry_run: bool, keep_going: bool, no_boot_delay: bool, output: str) -> None:
+def letsgo(
+    dry_run: bool, keep_going: bool, no_boot_delay: bool, rerun: tuple[str, ...], output: str
+) -> None:
     """Converge every guest in dependency order, then start non-templates by boot_order."""
     app: App = click.get_current_context().obj
-    engine = app.engine(dry_run=dry_run, keep_going=keep_going)
+    engine = app.engine(dry_run=dry_run, keep_going=keep_going, options=rerun_options(rerun))
     if no_boot_delay:
         engine.sleep = lambda _seconds: None
     result = engine.letsgo()
@@ -307,7 +334,7 @@ def letsgo(dry_run: bool, keep_going: bool, no_boot_delay: bool, output: str) ->
 @IDS
 @OUTPUT
 def status(ids: tuple[str, ...], output: str) -> None:
-    """Show id, kind, name, node, existence and power state (all guests when no ids)."""
+    """Show id, kind, name, node, existence, power state and build complete (all when no ids)."""
     app: App = click.get_current_context().obj
     from phoenix_core.commands.status import show_status
 

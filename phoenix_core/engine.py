@@ -165,7 +165,7 @@ class Engine:
         if verb == "delete" and not self.options.force:
             self._refuse_delete_with_dependents(targets)
         with interrupt.handling():
-            self._run_each(verb, ordered, result)
+            self._run_each(verb, ordered, result, targets)
             result.signal = interrupt.received()
         return result
 
@@ -231,7 +231,14 @@ class Engine:
                 logger.info("{}: waiting boot_delay {} s", guest.id, guest.common.boot_delay)
                 self.sleep(guest.common.boot_delay)
 
-    def _run_each(self, verb: str, ordered: Sequence[TargetId], result: RunResult) -> None:
+    def _run_each(
+        self,
+        verb: str,
+        ordered: Sequence[TargetId],
+        result: RunResult,
+        targets: Sequence[TargetId] = (),
+    ) -> None:
+        """Act on each of ``ordered``; those not in ``targets`` were pulled in as dependencies."""
         failed: set[TargetId] = set()
         for ident in ordered:
             guest = self.config.target(ident)
@@ -244,7 +251,13 @@ class Engine:
                     self._skipped(verb, guest, f"dependency {blocked[0]} failed")
                 )
                 continue
-            outcome = self._one(verb, guest, result, must_exist=verb in POWER_VERBS)
+            outcome = self._one(
+                verb,
+                guest,
+                result,
+                must_exist=verb in POWER_VERBS,
+                dependency=ident not in targets,
+            )
             if outcome.status == "failed":
                 failed.add(ident)
                 # Interrupted, the rest is still listed: as not started, not as nothing.
@@ -264,19 +277,27 @@ class Engine:
         return Outcome(guest.id, guest.kind, guest.name, verb, "skipped", note=note)
 
     def _one(
-        self, verb: str, guest: TargetConfig, result: RunResult, *, must_exist: bool = False
+        self,
+        verb: str,
+        guest: TargetConfig,
+        result: RunResult,
+        *,
+        must_exist: bool = False,
+        dependency: bool = False,
     ) -> Outcome:
         self._notify("phoenix_action_started", verb=verb, target=guest, dry_run=result.dry_run)
         started = time.perf_counter()
         registered = self.plugins.by_kind[guest.kind]
         with logger.contextualize(manager=registered.spec.name, prefix=f"{guest.id} "):
-            outcome = self._attempt(verb, guest, result.dry_run, must_exist)
+            outcome = self._attempt(verb, guest, result.dry_run, must_exist, dependency)
         outcome.duration = time.perf_counter() - started
         result.outcomes.append(outcome)
         self._notify("phoenix_action_finished", verb=verb, target=guest, outcome=outcome)
         return outcome
 
-    def _attempt(self, verb: str, guest: TargetConfig, dry_run: bool, must_exist: bool) -> Outcome:
+    def _attempt(
+        self, verb: str, guest: TargetConfig, dry_run: bool, must_exist: bool, dependency: bool
+    ) -> Outcome:
         manager = self.manager_of(guest)
         ctx = self.context(guest)
         outcome = Outcome(guest.id, guest.kind, guest.name, verb, "ok")
@@ -290,11 +311,13 @@ class Engine:
                 raise PhoenixError(
                     f"{guest} does not exist (create it first: phoenix create {guest.id})"
                 )
-            if verb == "create":
+            # The seed's create: targets are converged (created, or confirmed and repaired,
+            # never recreated); a dependency is finished unless its build is known complete.
+            if verb == "create" and dependency:
                 state = manager.observe(guest, ctx)
-                if state.exists:
-                    outcome.status, outcome.note = "exists", "already exists, left alone"
-                    logger.info("{} already exists, left alone", guest)
+                if state.exists and state.build_complete:
+                    outcome.status, outcome.note = "exists", "built; left alone"
+                    logger.info("{} is built, left alone", guest)
                     return outcome
             step_verb = "converge" if verb in ("create", "plan") else verb
             outcome.reports = run_steps(manager.steps(step_verb, guest, ctx), dry_run=dry_run)

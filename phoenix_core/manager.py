@@ -88,6 +88,10 @@ class GuestState:
     lock: str | None = None
     template: bool = False
     name: str | None = None
+    #: A converge of this guest ran to its end at least once, as recorded on the node (so any
+    #: workstation sees it). None: the manager does not record it. ``create`` of a dependent
+    #: leaves an existing dependency alone only when this is True, and finishes it otherwise.
+    build_complete: bool | None = None
 
     @property
     def running(self) -> bool:
@@ -97,16 +101,27 @@ class GuestState:
 MISSING = GuestState(exists=False)
 
 
+#: The ``--rerun-features`` value that means every feature and application script.
+ALL_FEATURES = "all"
+
+
 @attrs.frozen
 class VerbOptions:
     """The flags of the verb being run, as the command line gave them.
 
     ``timeout`` is the clean-shutdown budget of ``stop``/``restart``/``delete`` in seconds
     (None: the manager's default); ``force`` lets ``delete`` go on while dependents exist.
+    ``rerun_features`` names feature or application scripts that ``converge``/``create`` run
+    again although already applied with the same content (:data:`ALL_FEATURES`: every one).
     """
 
     force: bool = False
     timeout: int | None = None
+    rerun_features: frozenset[str] = frozenset()
+
+    def rerun(self, name: str) -> bool:
+        """Was a rerun of script ``name`` asked for?"""
+        return name in self.rerun_features or ALL_FEATURES in self.rerun_features
 
 
 @attrs.define

@@ -17,7 +17,7 @@ class Outcome:
     """The result of one verb on one target.
 
     ``ok``: in sync, nothing to do. ``changed``: drift found and repaired. ``planned``: drift
-    found by a dry run. ``exists``: ``create`` found the guest and left it alone.
+    found by a dry run. ``exists``: ``create`` found a dependency built and left it alone.
     ``failed``: ``error`` says why. ``skipped``: not attempted, ``note`` says why.
     """
 

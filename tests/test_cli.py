@@ -123,8 +123,10 @@ def test_failure_exits_1_with_a_summary(cli: Any, etc: Path, node: FakeNode) -> 
 def test_status_table_and_json(cli: Any, etc: Path, node: FakeNode) -> None:
     node.guests[900] = {"status": "stopped"}
     text = cli("--config-dir", str(etc), "status", "900", "103").stdout.splitlines()
-    assert text[0].split() == ["ID", "KIND", "NAME", "NODE", "EXISTS", "STATUS", "LOCK", "TEMPLATE"]
-    assert text[1].split() == ["900", "lxc", "Copy-Base", "default", "yes", "stopped"]
+    assert text[0].split() == [
+        *("ID", "KIND", "NAME", "NODE", "EXISTS", "STATUS", "LOCK", "TEMPLATE", "BUILT")
+    ]
+    assert text[1].split() == ["900", "lxc", "Copy-Base", "default", "yes", "stopped", "?"]
     assert text[2].split() == ["103", "lxc", "Step-CA", "default", "no", "missing"]
     records = json.loads(cli("--config-dir", str(etc), "status", "-o", "json").stdout)
     assert len(records) == 15 and records[0]["id"] == 101

@@ -40,14 +40,32 @@ def test_create_makes_missing_dependencies_in_order(
     assert [o.status for o in result.outcomes] == ["changed", "changed", "changed"]
 
 
-def test_create_again_reports_existing_and_changes_nothing(
+def test_create_again_confirms_and_changes_nothing(
     make_engine: Callable[..., Engine], node: FakeNode, chain: Path
 ) -> None:
     make_engine(chain).run("create", ["902"])
     before = len(node.mutations)
     result = make_engine(chain).run("create", ["902"])
-    assert [o.status for o in result.outcomes] == ["exists"] * 3
+    # This manager records no build mark: its dependencies are converged like the target.
+    assert [o.status for o in result.outcomes] == ["ok"] * 3
     assert len(node.mutations) == before
+
+
+def test_create_leaves_a_built_dependency_alone_and_finishes_an_unbuilt_one(
+    make_engine: Callable[..., Engine], node: FakeNode, chain: Path
+) -> None:
+    node.guests[900] = {"status": "stopped", "built": "1", "memory": "64", "cores": "1"}
+    node.guests[901] = {"status": "stopped", "built": "0"}
+    node.guests[902] = {"status": "stopped", "built": "1"}
+    result = make_engine(chain).run("create", ["902"])
+    assert {o.id: o.status for o in result.outcomes} == {
+        900: "exists",  # built: its drifted memory is converge's to repair, not create's
+        901: "changed",  # stopped halfway: finished
+        902: "changed",  # the target is always confirmed and repaired, never recreated
+    }
+    assert result.outcomes[0].note == "built; left alone"
+    assert node.guests[900]["memory"] == "64"
+    assert not [argv for argv in node.mutations if argv[1] == "create"]
 
 
 def test_every_requested_id_is_a_target(
@@ -60,7 +78,7 @@ def test_every_requested_id_is_a_target(
     assert {o.id: o.status for o in result.outcomes} == {
         900: "changed",
         901: "changed",
-        902: "exists",
+        902: "changed",  # existing: confirmed and its drift (memory, cores) repaired
     }
 
 

@@ -22,6 +22,7 @@ def status_record(guest: TargetConfig, state: GuestState | None) -> dict[str, ob
             exists=None,
             status=None,
             lock=None,
+            build_complete=None,
             note=f"no installed manager handles {guest.kind} targets",
         )
     else:
@@ -29,9 +30,14 @@ def status_record(guest: TargetConfig, state: GuestState | None) -> dict[str, ob
             exists=state.exists,
             status=state.status if state.exists else "missing",
             lock=state.lock,
+            build_complete=state.build_complete if state.exists else None,
             note=None,
         )
     return record
+
+
+def _yes_no(value: object, unknown: str) -> str:
+    return unknown if value is None else "yes" if value else "no"
 
 
 def show_status(rows: Sequence[tuple[TargetConfig, GuestState | None]], output: str) -> None:
@@ -39,7 +45,7 @@ def show_status(rows: Sequence[tuple[TargetConfig, GuestState | None]], output: 
     if output == "json":
         emit_json(records)
         return
-    headers = ("ID", "KIND", "NAME", "NODE", "EXISTS", "STATUS", "LOCK", "TEMPLATE")
+    headers = ("ID", "KIND", "NAME", "NODE", "EXISTS", "STATUS", "LOCK", "TEMPLATE", "BUILT")
     lines = [
         (
             r["id"],
@@ -50,6 +56,7 @@ def show_status(rows: Sequence[tuple[TargetConfig, GuestState | None]], output: 
             r["status"] or r["note"],
             r["lock"] or "",
             "yes" if r["template"] else "",
+            _yes_no(r["build_complete"], "?" if r["exists"] else ""),
         )
         for r in records
     ]

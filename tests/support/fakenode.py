@@ -98,7 +98,16 @@ class FakeManager:
         result = ctx.host.query(["pct", "status", str(guest.id)])
         if not result.ok:
             return MISSING
-        return GuestState(exists=True, status=result.stdout.split(":")[1].strip())
+        # A guest dict may say whether its build completed ("built": "1"/"0"); else unknown.
+        built = self.node_guest(guest, ctx).get("built")
+        return GuestState(
+            exists=True,
+            status=result.stdout.split(":")[1].strip(),
+            build_complete=None if built is None else built == "1",
+        )
+
+    def node_guest(self, guest: TargetConfig, ctx: RunContext) -> dict[str, Any]:
+        return ctx.host.guests.get(guest.id, {}) if isinstance(ctx.host, FakeNode) else {}
 
     def _config(self, guest: TargetConfig, ctx: RunContext) -> dict[str, str]:
         result = ctx.host.query(["pct", "config", str(guest.id)])

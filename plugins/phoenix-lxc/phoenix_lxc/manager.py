@@ -1,10 +1,11 @@
 """The LXC manager: what the core calls for every id of ``phoenix_lxc_configs.json``.
 
 ``steps("converge", ...)`` lists, in order, every concern of a container (create or clone,
-options, raw lines, the node's subuid/subgid entries, mounts, disk, firewall, power, snapshots, features, application script,
-health, template). Each is a :class:`~phoenix_core.steps.Step` whose check reads the shared
-:class:`~phoenix_pve.live.Live` and whose apply changes only what the check found. What a VM
-manager needs too (power, snapshots, firewall, scripts, template) comes from phoenix_pve; the
+options, raw lines, the node's subuid/subgid entries, mounts, disk, firewall, power, snapshots,
+features, application script, health, template, the build-complete mark). Each is a
+:class:`~phoenix_core.steps.Step` whose check reads the shared :class:`~phoenix_pve.live.Live`
+and whose apply changes only what the check found. What a VM manager needs too (power,
+snapshots, firewall, scripts, health checks, template, the mark) comes from phoenix_pve; the
 LXC policies (readiness by ``pct exec``, no snapshots with bind mounts, the ``features/lxc``
 search path) are set here.
 """
@@ -22,7 +23,7 @@ from phoenix_core.manager import MISSING, GuestState, RunContext, StepVerb
 from phoenix_core.steps import Step
 from phoenix_lxc import create, disk, mounts, options, rawconf, subids
 from phoenix_lxc.model import LxcSpec, ignored_host_defaults, parse_spec, with_host_defaults
-from phoenix_pve import firewall, power, scripts, snapshots, template
+from phoenix_pve import built, firewall, health, power, scripts, snapshots, template
 from phoenix_pve.guest import CONTAINER
 from phoenix_pve.live import Live
 from phoenix_pve.shell import ContainerShell
@@ -63,6 +64,7 @@ class LxcManager:
             lock=conf.get("lock"),
             template=live.is_template,
             name=conf.get("hostname"),
+            build_complete=built.is_built(conf, guest.id),
         )
 
     def spec_for(self, guest: TargetConfig, ctx: RunContext) -> LxcSpec:
@@ -100,12 +102,11 @@ class LxcManager:
     def converge_steps(
         self, spec: LxcSpec, guest: TargetConfig, ctx: RunContext, live: Live
     ) -> list[Step]:
-        """Every converge step in order. Scripts are resolved first: a missing one fails here,
-        before anything changes."""
-        found = scripts.resolve_all(
-            spec, scripts.SearchPath(Path(ctx.config.directory), "lxc", SHIPPED)
-        )
-        payload = scripts.guest_payload(guest, "ctid")
+        """Every converge step in order, the build-complete mark last. Scripts are resolved
+        first: a missing one fails here, before anything changes."""
+        paths = scripts.SearchPath(Path(ctx.config.directory), "lxc", SHIPPED)
+        found = scripts.resolve_all(spec, paths)
+        checks = health.resolve(spec, paths)
         shell = ContainerShell(live.host, live.vmid)
 
         def frozen() -> bool:
@@ -124,6 +125,7 @@ class LxcManager:
         }
         # The URL may carry credentials (https://user:pass@host): never on a command line.
         private_env = {"PHOENIX_BOOTSTRAP_CA_URL": spec.bootstrap_ca_url or ""}
+        runner = scripts.Runner(live, shell, scripts.guest_payload(guest, "ctid"), env, private_env)
         steps = [
             create.step(spec, live, ctx.config),
             options.step(spec, live),
@@ -148,13 +150,12 @@ class LxcManager:
             live,
             shell,
             found,
-            payload,
-            env=env,
-            private_env=private_env,
+            runner,
             app_args=[str(live.vmid)],
             skip=frozen,
-            dry_run=ctx.dry_run,
+            rerun=ctx.options.rerun,
         )
+        steps += health.steps(live, shell, checks, runner, skip=frozen, dry_run=ctx.dry_run)
         steps += snapshots.final(
             live,
             template_snapshot_name=spec.template_snapshot_name,
@@ -165,4 +166,5 @@ class LxcManager:
         )
         if spec.is_template:
             steps.append(template.step(live))
+        steps.append(built.step(live))
         return steps

@@ -6,7 +6,6 @@ Imported by the test modules (no conftest.py: module names must stay unique acro
 
 from __future__ import annotations
 
-import ipaddress
 import json
 import shutil
 import subprocess
@@ -31,9 +30,8 @@ STAND_IN_APPS = (
     "phoenix_hypervisor_lxc_102.sh",
     "phoenix_hypervisor_lxc_103.sh",
 )
-#: The old health check of 103: on a real node (and the strict simulator) a path phoenix never
-#: put in the container does not exist there, so the config's search path provides it.
-STAND_IN_CHECKS = ("check_step_ca.sh",)
+#: What the old config's health checks name (103's check_step_ca.sh): a host-side stand-in.
+STAND_IN_CHECKS = REPO / "contrib" / "demo" / "stand-ins" / "health_checks"
 ACCEPTANCE_IDS = ["900", "103", "101", "102"]
 
 
@@ -62,9 +60,7 @@ def copy_original(tmp_path: Path, pve_etc: Path) -> Path:
         )
     for name in STAND_IN_APPS:
         (target / "scripts" / name).write_text('#!/bin/bash\necho "app for $1"\n')
-    (target / "health_checks").mkdir()
-    for name in STAND_IN_CHECKS:
-        (target / "health_checks" / name).write_text("#!/bin/bash\necho healthy\n")
+    shutil.copytree(STAND_IN_CHECKS, target / "health_checks")
     return target
 
 
@@ -92,17 +88,11 @@ def base_ct(name: str, ip: str, mac: str, **extra: Any) -> dict[str, Any]:
         "template": "/fastData/shared-iso/template/cache/ubuntu-24.04-standard_24.04-2_amd64.tar.zst",
         "storage_pool": "quickOS-lxc-disks",
         "storage_size_gb": 8,
-        "network_config": {"name": "eth0", "bridge": "vmbr0", "ip": ip, "gw": _first_host(ip)},
+        "network_config": {"name": "eth0", "bridge": "vmbr0", "ip": ip, "gw": "10.0.0.1"},
         "mac_address": mac,
         "unprivileged": True,
         **extra,
     }
-
-
-def _first_host(cidr: str) -> str:
-    """The gateway of a test subnet: its first other host (phoenix refuses one outside it)."""
-    interface = ipaddress.IPv4Interface(cidr)
-    return str(next(h for h in interface.network.hosts() if h != interface.ip))
 
 
 class Cli:

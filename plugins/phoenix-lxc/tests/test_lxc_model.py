@@ -100,7 +100,7 @@ def test_raw_option_spellings() -> None:
 @pytest.mark.parametrize("name", ["base_setup", "docker", "nvidia"])
 def test_shipped_feature_scripts_are_found_and_valid_bash(name: str, tmp_path: Path) -> None:
     places = scripts.SearchPath(tmp_path, "lxc", SHIPPED).features(name)
-    found = scripts._find("feature script", name, places)
+    found = scripts.find("feature script", name, places)
     assert found.path.parent == SHIPPED
     assert subprocess.run(["bash", "-n", str(found.path)], check=False).returncode == 0
 

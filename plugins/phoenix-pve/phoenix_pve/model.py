@@ -21,6 +21,15 @@ def doc(text: str) -> dict[str, str]:
     return {"doc": text}
 
 
+#: Where a health check runs: on the node with the guest id as argument (the old tool's way),
+#: or inside the guest.
+Where = Literal["host", "guest"]
+WHERE_DOC = doc(
+    "host (default): on the node, a script getting the guest id as its first argument; "
+    "guest: inside the guest"
+)
+
+
 @attrs.frozen
 class FirewallRule:
     """One guest firewall rule; compared rule by rule with what Proxmox holds.
@@ -76,6 +85,7 @@ class LegacyHealthCheck:
     command: str = attrs.field(metadata=doc("split like a shell would, run without one"))
     retries: Annotated[int, in_range(0)] = 3
     interval: Annotated[int, in_range(0)] = 5
+    where: Where = attrs.field(default="host", metadata=WHERE_DOC)
 
 
 @attrs.frozen
@@ -90,3 +100,4 @@ class HealthCheck:
     )
     retries: Annotated[int, in_range(0)] = 3
     interval: Annotated[int, in_range(0)] = 5
+    where: Where = attrs.field(default="host", metadata=WHERE_DOC)

@@ -1,24 +1,23 @@
-"""Feature scripts, the application script and health checks: found on a search path, pushed
-into the guest through a :class:`~phoenix_pve.shell.Shell` and run there.
+"""Feature scripts and the application script: found on a search path, pushed into the guest
+through a :class:`~phoenix_pve.shell.Shell` and run there (health checks: :mod:`phoenix_pve.health`).
 
 Search path (first hit wins): for a feature ``<name>``, the config directory's
 ``features/<kind>/<name>.sh``, then ``scripts/<name>.sh``, then the scripts the manager ships;
-for an application script or a health-check script ``<file>``, ``scripts/<file>``, then
-``features/<kind>/<file>`` and ``health_checks/<file>`` (``<kind>`` is ``lxc`` or ``vm``).
-Every name is resolved when the steps are built, so a missing script fails the guest before
-anything changes, naming the places looked.
+for an application script ``<file>``, ``scripts/<file>``, then ``features/<kind>/<file>`` and
+``health_checks/<file>``; for a health-check script, ``health_checks/<file>``, then
+``scripts/<file>`` (``<kind>`` is ``lxc`` or ``vm``). Every name is resolved when the steps
+are built, so a missing script fails the guest before anything changes, naming the places looked.
 
-Each script runs once per content: phoenix records the SHA-256 of the script and of the guest
-JSON it ran with in ``/var/lib/phoenix/state.json`` inside the guest, and runs it again only
-when either changes. An in-sync guest costs one ``cat`` of that file for all of them.
+A script runs when it was never applied to this guest, when its own content changed, or when
+the user asks (``--rerun-features``): phoenix records the SHA-256 of each script it ran in
+``/var/lib/phoenix/state.json`` inside the guest, with the guest's id. A change of memory,
+firewall or mounts does not rerun scripts. An in-sync guest costs one ``cat`` of that file.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-import shlex
-import time
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Protocol
@@ -41,6 +40,8 @@ RUN_DIR = f"{STATE_DIR}/run"
 ENV_FILE = f"{RUN_DIR}/env"
 #: Sources :data:`ENV_FILE` (``$0``), then runs the script and its arguments (``$@``).
 _WITH_ENV_FILE = '. "$0" && exec /bin/bash "$@"'
+#: The record's format: 2 hashes scripts alone and names the guest (1 hashed the guest JSON too).
+STATE_VERSION = 2
 #: The longest a feature or application script may run (driver builds take a while).
 SCRIPT_TIMEOUT = 7200.0
 
@@ -82,6 +83,9 @@ class SearchPath:
             self.config_dir / "health_checks" / name,
         ]
 
+    def checks(self, name: str) -> list[Path]:
+        return [self.config_dir / "health_checks" / name, self.config_dir / "scripts" / name]
+
 
 @attrs.frozen
 class Script:
@@ -96,74 +100,30 @@ class Script:
 
 
 @attrs.frozen
-class Check:
-    """A health check ready to run: argv inside the guest (after pushing ``script``)."""
-
-    name: str
-    argv: tuple[str, ...]
-    retries: int
-    interval: int
-    script: Script | None = None
-
-
-@attrs.frozen
 class Found:
     features: tuple[Script, ...]
     app: Script | None
-    checks: tuple[Check, ...]
 
     def any_inside(self) -> bool:
         return bool(self.features or self.app)
 
 
-def _find(what: str, name: str, places: list[Path]) -> Script:
+def find(what: str, name: str, places: list[Path]) -> Script:
     for place in places:
         if place.is_file():
             return Script(name, place)
     raise PhoenixError(f"{what} {name!r} not found; looked in: {', '.join(map(str, places))}")
 
 
-def _checks(spec: ScriptSpec, paths: SearchPath) -> list[Check]:
-    checks = []
-    if spec.health_check is not None:
-        argv = shlex.split(spec.health_check.command)
-        local = (
-            next((p for p in paths.files(Path(argv[0]).name) if p.is_file()), None)
-            if argv
-            else None
-        )
-        script = Script(Path(argv[0]).name, local) if local else None
-        checks.append(
-            Check(
-                "health_check",
-                tuple(argv),
-                spec.health_check.retries,
-                spec.health_check.interval,
-                script,
-            )
-        )
-    for index, hc in enumerate(spec.health_checks):
-        name = hc.name or f"health_checks[{index}]"
-        args = shlex.split(hc.args) if isinstance(hc.args, str) else list(hc.args or [])
-        if hc.script:
-            script = _find("health-check script", hc.script, paths.files(hc.script))
-            checks.append(Check(name, (hc.script, *args), hc.retries, hc.interval, script))
-        elif hc.command:
-            checks.append(Check(name, (*hc.command, *args), hc.retries, hc.interval))
-        else:
-            raise PhoenixError(f"{name}: needs a command or a script")
-    return checks
-
-
 def resolve_all(spec: ScriptSpec, paths: SearchPath) -> Found:
     """Find every script the guest names; raise on the first that is missing."""
-    features = tuple(_find("feature script", f, paths.features(f)) for f in spec.features)
+    features = tuple(find("feature script", f, paths.features(f)) for f in spec.features)
     app = None
     if spec.application_script:
-        app = _find(
+        app = find(
             "application script", spec.application_script, paths.files(spec.application_script)
         )
-    return Found(features, app, tuple(_checks(spec, paths)))
+    return Found(features, app)
 
 
 def guest_payload(guest: TargetConfig, id_key: str) -> bytes:
@@ -173,15 +133,19 @@ def guest_payload(guest: TargetConfig, id_key: str) -> bytes:
     return json.dumps(data, indent=2, sort_keys=True).encode()
 
 
-def digest(script: Script, payload: bytes) -> str:
-    return hashlib.sha256(script.data + b"\0" + payload).hexdigest()
+def digest(script: Script) -> str:
+    """What the record keeps of a script: its content alone, so editing the guest's memory or
+    firewall (which changes the guest JSON) reruns nothing."""
+    return hashlib.sha256(script.data).hexdigest()
 
 
 def read_state(live: Live, shell: Shell) -> dict[str, Any]:
     """The run record phoenix keeps inside the guest (features and scripts already run).
 
-    A stopped or missing guest has none readable; an unreadable or absent file is empty.
-    Cached in ``live`` like its other reads, so a start or a push makes the next check reread.
+    A stopped or missing guest has none readable; an unreadable or absent file is empty, and so
+    is a record of another guest (a clone inherits its source's file: its scripts run once for
+    it) or of an older format. Cached in ``live`` like its other reads, so a start or a push
+    makes the next check reread.
     """
 
     def read() -> dict[str, Any]:
@@ -194,13 +158,19 @@ def read_state(live: Live, shell: Shell) -> dict[str, Any]:
             data = json.loads(result.stdout)
         except ValueError:
             return {}
-        return data if isinstance(data, dict) else {}
+        mine = isinstance(data, dict) and data.get("guest") == live.vmid
+        return data if mine and data.get("version") == STATE_VERSION else {}
 
     return live.memo("state", read)
 
 
 class Runner:
-    """Pushes files into the guest and runs them, keeping the state record current."""
+    """Pushes files into the guest and runs them, keeping the state record current.
+
+    ``env`` is what every script gets (``PHOENIX_FEATURE`` is added per script);
+    ``private_env`` too, but through a 0600 file the script sources, never on a command line
+    (``ps`` shows those).
+    """
 
     def __init__(
         self,
@@ -208,13 +178,13 @@ class Runner:
         shell: Shell,
         payload: bytes,
         env: Mapping[str, str],
-        private_env: Mapping[str, str],
+        private_env: Mapping[str, str] | None = None,
     ) -> None:
         self.live = live
         self.shell = shell
         self.payload = payload
         self.env = dict(env)
-        self.private_env = dict(private_env)
+        self.private_env = dict(private_env or {})
         self._prepared = False
 
     def push(self, data: bytes, inner: str, mode: int) -> None:
@@ -267,7 +237,8 @@ class Runner:
         self.exec(argv, f"script {script.name}", env)
 
     def save_state(self, state: dict[str, Any]) -> None:
-        self.push(json.dumps(state, indent=2, sort_keys=True).encode(), STATE_FILE, 0o600)
+        record = {**state, "version": STATE_VERSION, "guest": self.live.vmid}
+        self.push(json.dumps(record, indent=2, sort_keys=True).encode(), STATE_FILE, 0o600)
 
 
 _LABELS = {
@@ -277,41 +248,50 @@ _LABELS = {
 }
 
 
+def recorded(state: dict[str, Any], kind: str, script: Script) -> dict[str, Any]:
+    """``state`` with ``script`` recorded as applied under ``kind``."""
+    return {**state, kind: {**state.get(kind, {}), script.name: digest(script)}}
+
+
+def pending(
+    live: Live,
+    shell: Shell,
+    kind: str,
+    items: Sequence[Script],
+    rerun: Callable[[str], bool] = lambda _: False,
+) -> list[Change]:
+    """A change for each script never applied, changed since, or whose rerun was asked."""
+    done = read_state(live, shell).get(kind, {})
+    changes = []
+    for script in items:
+        label = f"{_LABELS[kind]} {script.name}"
+        if script.name not in done:
+            changes.append(Change(label, None, "run", data=script))
+        elif done[script.name] != digest(script):
+            changes.append(Change(label, "changed", "run", data=script))
+        elif rerun(script.name):
+            changes.append(Change(label, "applied", "run again (asked)", data=script))
+    return changes
+
+
 def steps(
     live: Live,
     shell: Shell,
     found: Found,
-    payload: bytes,
+    runner: Runner,
     *,
-    env: Mapping[str, str],
     app_args: Sequence[str],
     skip: Callable[[], bool],
-    dry_run: bool,
-    private_env: Mapping[str, str] | None = None,
+    rerun: Callable[[str], bool] = lambda _: False,
 ) -> list[Step]:
-    """Steps for features, the application script, health-check scripts and health checks.
+    """Steps for the features and the application script, run through ``runner``.
 
-    ``env`` is what every script gets (``PHOENIX_FEATURE`` is added per script);
-    ``private_env`` too, but through a 0600 file the script sources, never on a command line
-    (``ps`` shows those). ``app_args`` are the application script's arguments. A change's
-    data is the :class:`Script` to run.
+    ``app_args`` are the application script's arguments; ``rerun(name)`` says whether the user
+    asked to run an applied script again. A change's data is the :class:`Script` to run.
     """
-    runner = Runner(live, shell, payload, env, private_env or {})
 
-    def pending(kind: str, items: Sequence[Script]) -> list[Change]:
-        if skip():
-            return []
-        done = read_state(live, shell).get(kind, {})
-        return [
-            Change(
-                f"{_LABELS[kind]} {s.name}", "changed" if s.name in done else None, "run", data=s
-            )
-            for s in items
-            if done.get(s.name) != digest(s, payload)
-        ]
-
-    def recorded(state: dict[str, Any], kind: str, script: Script) -> dict[str, Any]:
-        return {**state, kind: {**state.get(kind, {}), script.name: digest(script, payload)}}
+    def check(kind: str, items: Sequence[Script]) -> list[Change]:
+        return [] if skip() else pending(live, shell, kind, items, rerun)
 
     def run(kind: str, args: Sequence[str]) -> Callable[[Sequence[Change]], None]:
         def apply(changes: Sequence[Change]) -> None:
@@ -331,61 +311,15 @@ def steps(
     result: list[Step] = []
     if found.features:
         result.append(
-            Step("features", lambda: pending("features", found.features), run("features", []))
+            Step("features", lambda: check("features", found.features), run("features", []))
         )
     if found.app is not None:
         apps = (found.app,)
         result.append(
             Step(
                 "application script",
-                lambda: pending("applications", apps),
+                lambda: check("applications", apps),
                 run("applications", app_args),
             )
         )
-    pushed = tuple(c.script for c in found.checks if c.script is not None)
-    if pushed:
-
-        def push_checks(changes: Sequence[Change]) -> None:
-            runner.prepare()
-            state = read_state(live, shell)
-            for change in changes:
-                script: Script = change.data
-                runner.push(script.data, f"{RUN_DIR}/{script.path.name}", 0o755)
-                state = recorded(state, "health", script)
-            runner.save_state(state)
-
-        result.append(Step("health-check scripts", lambda: pending("health", pushed), push_checks))
-    if found.checks:
-        result.append(
-            Step(
-                "health",
-                lambda: [] if skip() or dry_run else health(live, shell, found.checks),
-                lambda _: None,
-            )
-        )
     return result
-
-
-def health(
-    live: Live, shell: Shell, checks: Sequence[Check], sleep: Callable[[float], None] = time.sleep
-) -> list[Change]:
-    """Run each check (argv inside the guest, no shell) with its retries; raise if one never
-    passes. Returns no change: a check repairs nothing, it only fails the converge."""
-    if not live.running:
-        raise PhoenixError(f"{live.name} is not running: health checks cannot run")
-    for check in checks:
-        argv = list(check.argv)
-        if check.script is not None:
-            argv[0] = f"{RUN_DIR}/{check.script.path.name}"
-        tries = max(1, check.retries)
-        for attempt in range(1, tries + 1):
-            result = shell.run(argv, readonly=True)
-            if result.ok:
-                break
-            if attempt == tries:
-                raise PhoenixError(
-                    f"health check {check.name} failed {tries} times in {shell.where}: "
-                    f"`{shlex.join(argv)}` exited {result.exit_code}: {result.detail}"
-                )
-            sleep(check.interval)
-    return []

@@ -76,18 +76,21 @@ class Shell(Protocol):
         timeout: float | None = None,
         on_line: LineSink | None = None,
         readonly: bool = False,
+        stdin: str | None = None,
     ) -> ShellResult:
         """Run argv (no shell) with ``env`` added. ``timeout`` stops it in the guest after that
         many seconds (None: the transport's default limit). ``readonly`` commands only read, so
-        a dry run executes them too."""
+        a dry run executes them too. ``stdin`` is the command's standard input."""
         inner = ["env", *(f"{k}={v}" for k, v in env.items()), *argv] if env else list(argv)
-        result = self.execute(inner, timeout, readonly)
+        result = self.execute(inner, timeout, readonly, stdin)
         if on_line is not None:
             for line in (result.stdout + result.stderr).splitlines():
                 on_line(line)
         return result
 
-    def execute(self, argv: list[str], timeout: float | None, readonly: bool) -> ShellResult:
+    def execute(
+        self, argv: list[str], timeout: float | None, readonly: bool, stdin: str | None = None
+    ) -> ShellResult:
         """Run argv as it is (the transport's part of :meth:`run`)."""
         ...
 
@@ -137,12 +140,15 @@ class _PrefixShell(Shell):
         self.prefix = list(prefix)
         self.where = where
 
-    def execute(self, argv: list[str], timeout: float | None, readonly: bool) -> ShellResult:
+    def execute(
+        self, argv: list[str], timeout: float | None, readonly: bool, stdin: str | None = None
+    ) -> ShellResult:
         result = _call(
             self.host,
             [*self.prefix, *_limited(argv, timeout)],
             readonly,
             timeout=_host_timeout(timeout),
+            input=stdin,
         )
         return _from_host(result, timeout is not None)
 

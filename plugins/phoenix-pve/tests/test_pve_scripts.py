@@ -28,7 +28,9 @@ class FakeGuest(Shell):
         self.ran: list[list[str]] = []
         self.fail: set[str] = set()
 
-    def execute(self, argv: list[str], timeout: float | None, readonly: bool) -> ShellResult:
+    def execute(
+        self, argv: list[str], timeout: float | None, readonly: bool, stdin: str | None = None
+    ) -> ShellResult:
         self.ran.append(argv)
         if argv[0] == "cat":
             data = self.files.get(argv[1])
@@ -55,21 +57,37 @@ class Spec:
     health_checks = ()
 
 
-def _steps(guest: FakeGuest, search: scripts.SearchPath) -> tuple[Live, list]:
+def _steps(
+    guest: FakeGuest,
+    search: scripts.SearchPath,
+    payload: bytes = b"{}",
+    rerun: frozenset[str] = frozenset(),
+    vmid: int = 9000,
+) -> tuple[Live, list]:
     host = RecordingHost().on(["qm", "status"], stdout="status: running\n")
-    live = Live(host, VIRTUAL_MACHINE, 9000, "/etc/pve")
+    live = Live(host, VIRTUAL_MACHINE, vmid, "/etc/pve")
     found = scripts.resolve_all(Spec(), search)
+    runner = scripts.Runner(live, guest, payload, {"PHOENIX_VMID": str(vmid)})
     steps = scripts.steps(
         live,
         guest,
         found,
-        b"{}",
-        env={"PHOENIX_VMID": "9000"},
-        app_args=["9000"],
+        runner,
+        app_args=[str(vmid)],
         skip=lambda: False,
-        dry_run=False,
+        rerun=lambda name: name in rerun or "all" in rerun,
     )
     return live, steps
+
+
+def _converge(steps: list) -> list[str]:
+    """Check and apply every step; the names of the scripts that ran."""
+    ran = []
+    for step in steps:
+        changes = step.check()
+        step.apply(changes)
+        ran += [c.data.name for c in changes]
+    return ran
 
 
 def test_the_vm_search_path_is_used() -> None:
@@ -102,7 +120,8 @@ def test_scripts_run_once_per_content_through_the_shell(search: scripts.SearchPa
         ],
     ]
     state = json.loads(guest.files[scripts.STATE_FILE][0])
-    assert set(state) == {"features", "applications"}
+    assert set(state) == {"features", "applications", "guest", "version"}
+    assert state["guest"] == 9000
     assert guest.files[scripts.STATE_FILE][1] == 0o600
     _, again = _steps(guest, search)
     assert [s.check() for s in again] == [[], []]
@@ -113,16 +132,15 @@ def test_private_env_travels_in_a_0600_file_never_in_argv(search: scripts.Search
     host = RecordingHost().on(["qm", "status"], stdout="status: running\n")
     live = Live(host, VIRTUAL_MACHINE, 9000, "/etc/pve")
     url = "https://ca:pa55@10.0.0.10:9000"
-    steps = scripts.steps(
+    runner = scripts.Runner(
         live,
         guest,
-        scripts.resolve_all(Spec(), search),
         b"{}",
-        env={"PHOENIX_VMID": "9000"},
-        private_env={"PHOENIX_BOOTSTRAP_CA_URL": url, "QUOTED": "it's"},
-        app_args=[],
-        skip=lambda: False,
-        dry_run=False,
+        {"PHOENIX_VMID": "9000"},
+        {"PHOENIX_BOOTSTRAP_CA_URL": url, "QUOTED": "it's"},
+    )
+    steps = scripts.steps(
+        live, guest, scripts.resolve_all(Spec(), search), runner, app_args=[], skip=lambda: False
     )
     steps[0].apply(steps[0].check())
     assert guest.files[scripts.ENV_FILE] == (
@@ -132,6 +150,37 @@ def test_private_env_travels_in_a_0600_file_never_in_argv(search: scripts.Search
     run = next(argv for argv in guest.ran if argv[0] == "env")
     assert run[-4:] == ["-c", '. "$0" && exec /bin/bash "$@"', scripts.ENV_FILE, f"{RUN}/docker.sh"]
     assert not any("pa55" in arg for argv in guest.ran for arg in argv)
+
+
+def test_a_new_guest_json_reruns_nothing_a_new_script_content_reruns_it(
+    search: scripts.SearchPath,
+) -> None:
+    guest = FakeGuest()
+    assert _converge(_steps(guest, search)[1]) == ["docker", "app.sh"]
+    # A memory change changes the guest JSON the scripts see: no script runs for it.
+    assert _converge(_steps(guest, search, payload=b'{"memory_mb": 4096}')[1]) == []
+    (search.config_dir / "features" / "vm" / "docker.sh").write_text("echo docker v2\n")
+    _, steps = _steps(guest, search)
+    assert [(c.what, c.before) for c in steps[0].check()] == [("feature docker", "changed")]
+    assert _converge(steps) == ["docker"]
+
+
+def test_a_rerun_is_asked_by_name_or_all(search: scripts.SearchPath) -> None:
+    guest = FakeGuest()
+    _converge(_steps(guest, search)[1])
+    _, steps = _steps(guest, search, rerun=frozenset({"app.sh"}))
+    assert [(c.what, c.before, c.after) for s in steps for c in s.check()] == [
+        ("application script app.sh", "applied", "run again (asked)")
+    ]
+    assert _converge(_steps(guest, search, rerun=frozenset({"all"}))[1]) == ["docker", "app.sh"]
+
+
+def test_a_record_of_another_guest_runs_every_script_once(search: scripts.SearchPath) -> None:
+    # A clone inherits its source's /var/lib/phoenix/state.json along with its disk.
+    guest = FakeGuest()
+    _converge(_steps(guest, search)[1])
+    assert _converge(_steps(guest, search, vmid=9001)[1]) == ["docker", "app.sh"]
+    assert _converge(_steps(guest, search, vmid=9001)[1]) == []
 
 
 def test_a_failing_script_names_the_guest_and_is_not_recorded(search: scripts.SearchPath) -> None:
