@@ -6,9 +6,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from pve_support import FakeHost
 
 from phoenix_core.errors import PhoenixError
+from phoenix_core.testing import RecordingHost
 from phoenix_pve import health, scripts
 from phoenix_pve.guest import CONTAINER
 from phoenix_pve.live import Live
@@ -38,8 +38,8 @@ def search(tmp_path: Path) -> scripts.SearchPath:
     return scripts.SearchPath(tmp_path, "lxc")
 
 
-def _run(host: FakeHost, checks: tuple[health.Check, ...]) -> None:
-    live = Live(host.on("pct", "status", stdout="status: running\n"), CONTAINER, 103, "/etc/pve")
+def _run(host: RecordingHost, checks: tuple[health.Check, ...]) -> None:
+    live = Live(host.on(["pct", "status"], stdout="status: running\n"), CONTAINER, 103, "/etc/pve")
     health.health(live, ContainerShell(host, 103), checks, sleep=lambda _: None)
 
 
@@ -49,9 +49,9 @@ def test_the_old_check_path_names_a_script_found_in_health_checks_and_run_on_the
     checks = health.resolve(Spec(LegacyHealthCheck(OLD_PATH, retries=2)), search)
     assert checks[0].script.path == search.config_dir / "health_checks" / "check_step_ca.sh"
     assert checks[0].where == "host"
-    host = FakeHost()
+    host = RecordingHost()
     _run(host, checks)
-    ran = [c for c in host.calls if c.argv[0] == "/bin/bash"]
+    ran = [c for c in host.journal if c.argv[0] == "/bin/bash"]
     assert [c.argv for c in ran] == [("/bin/bash", "-s", "--", "103")]
     assert ran[0].input == 'pct status "$1"\n' and not ran[0].mutating
 
@@ -59,10 +59,10 @@ def test_the_old_check_path_names_a_script_found_in_health_checks_and_run_on_the
 def test_a_check_may_run_inside_the_guest_pushed_once(search: scripts.SearchPath) -> None:
     entry = HealthCheck(name="ca", script="inside.sh", args="--quiet", where="guest")
     checks = health.resolve(Spec(checks=(entry,)), search)
-    host = FakeHost()
+    host = RecordingHost()
     _run(host, checks)
     inside = f"{scripts.RUN_DIR}/inside.sh"
-    assert ("pct", "exec", "103", "--", inside, "--quiet") in [c.argv for c in host.calls]
+    assert ("pct", "exec", "103", "--", inside, "--quiet") in [c.argv for c in host.journal]
 
 
 def test_a_plain_command_runs_as_written_and_a_failure_names_the_host(
@@ -70,10 +70,10 @@ def test_a_plain_command_runs_as_written_and_a_failure_names_the_host(
 ) -> None:
     checks = health.resolve(Spec(LegacyHealthCheck("curl -fsS http://ca:9000", retries=3)), search)
     assert checks[0].script is None
-    host = FakeHost().on("curl", rc=7, stderr="connection refused\n")
+    host = RecordingHost().on(["curl"], returncode=7, stderr="connection refused\n")
     with pytest.raises(PhoenixError, match=r"failed 3 times on host fake: `curl -fsS http"):
         _run(host, checks)
-    assert [c.argv[0] for c in host.calls].count("curl") == 3
+    assert [c.argv[0] for c in host.journal].count("curl") == 3
 
 
 @pytest.mark.parametrize(
