@@ -6,6 +6,7 @@ Imported by the test modules (no conftest.py: module names must stay unique acro
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import shutil
 import subprocess
@@ -88,11 +89,17 @@ def base_ct(name: str, ip: str, mac: str, **extra: Any) -> dict[str, Any]:
         "template": "/fastData/shared-iso/template/cache/ubuntu-24.04-standard_24.04-2_amd64.tar.zst",
         "storage_pool": "quickOS-lxc-disks",
         "storage_size_gb": 8,
-        "network_config": {"name": "eth0", "bridge": "vmbr0", "ip": ip, "gw": "10.0.0.1"},
+        "network_config": {"name": "eth0", "bridge": "vmbr0", "ip": ip, "gw": _first_host(ip)},
         "mac_address": mac,
         "unprivileged": True,
         **extra,
     }
+
+
+def _first_host(cidr: str) -> str:
+    """The gateway of a test subnet: its first other host (phoenix refuses one outside it)."""
+    interface = ipaddress.IPv4Interface(cidr)
+    return str(next(h for h in interface.network.hosts() if h != interface.ip))
 
 
 class Cli:
