@@ -102,21 +102,31 @@ def load_config(directory: Path, registry: Registry | None = None) -> Config:
         hosts = _host_targets(host_kind, hypervisor_path, raw, hypervisor)
         for guest in index.values():
             guest.host = host_target(guest.common.node)
-    for target in [*hosts.values(), *index.values()]:
-        manager = registry.manager(target.kind) if registry is not None else None
+    targets = [*hosts.values(), *index.values()]
+    managers = {t.kind: registry.manager(t.kind) for t in targets} if registry is not None else {}
+    for target in targets:
+        manager = managers.get(target.kind)
         if manager is not None:
             target.spec = manager.parse(target, diagnostics)
-
     diagnostics.raise_if_errors()
-    return Config(
+
+    config = Config(
         directory=directory,
         hypervisor=hypervisor,
         guests=index,
         files=files,
         hosts=hosts,
         unread=unread,
-        warnings=[str(w) for w in diagnostics.warnings],
     )
+    # Checks that need the whole configuration (a script on the search path), once every
+    # target parsed: the optional Manager.validate.
+    for target in targets:
+        validate = getattr(managers.get(target.kind), "validate", None)
+        if validate is not None and target.spec is not None:
+            validate(target, config, diagnostics)
+    diagnostics.raise_if_errors()
+    config.warnings = [str(w) for w in diagnostics.warnings]
+    return config
 
 
 def _hypervisor(

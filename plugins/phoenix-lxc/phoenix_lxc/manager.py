@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from phoenix_core.config.diagnostics import Diagnostics
-from phoenix_core.config.models import TargetConfig
+from phoenix_core.config.models import Config, TargetConfig
 from phoenix_core.hosts.base import CommandResult
 from phoenix_core.logs import logger
 from phoenix_core.manager import MISSING, GuestState, RunContext, StepVerb
@@ -52,6 +52,15 @@ class LxcManager:
 
     def parse(self, guest: TargetConfig, diagnostics: Diagnostics) -> LxcSpec | None:
         return parse_spec(guest, diagnostics)
+
+    def validate(self, guest: TargetConfig, config: Config, diagnostics: Diagnostics) -> None:
+        """Warn about every script the container names that is not on its search path: the
+        guest itself fails at ``plan``/``converge``, the others can still be converged."""
+        if guest.spec is None:
+            return
+        paths = scripts.SearchPath(Path(config.directory), "lxc", SHIPPED)
+        for key, problem in scripts.missing(guest.spec, paths) + health.missing(guest.spec, paths):
+            diagnostics.warn(guest.file, f"{guest.path}.{key}", problem)
 
     def observe(self, guest: TargetConfig, ctx: RunContext) -> GuestState:
         live = Live(ctx.host, CONTAINER, guest.id, ctx.config.hypervisor.pve_etc)

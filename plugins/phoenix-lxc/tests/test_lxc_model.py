@@ -124,3 +124,22 @@ def test_shipped_feature_scripts_are_found_and_valid_bash(name: str, tmp_path: P
 def test_raw_keys_as_pve_container_reads_them(option: str, fatal: bool | None) -> None:
     problem = rawkeys.key_problem(rawkeys.split_option(option)[0])
     assert (problem[1] if problem else None) is fatal
+
+
+def test_config_validate_names_every_missing_script_with_its_path(tmp_path: Path) -> None:
+    etc = tmp_path / "etc"
+    shutil.copytree(EXAMPLE_ETC, etc)
+    (etc / "features" / "lxc").mkdir(parents=True)
+    (etc / "features" / "lxc" / "trusted_ca.sh").write_text("echo ca\n")
+    warnings = _load(etc).warnings
+    about_101 = [w for w in warnings if "lxc_configs.101." in w]
+    assert [w.split(": ")[1] for w in about_101] == [
+        "lxc_configs.101.features[2]",  # step_cli; trusted_ca is found, base_setup is shipped
+        "lxc_configs.101.application_script",
+    ]
+    assert "feature script 'step_cli' not found; looked in: " in about_101[0]
+    check = next(w for w in warnings if "lxc_configs.103.health_check.command" in w)
+    assert "health-check script 'check_step_ca.sh' not found" in check
+    (etc / "health_checks").mkdir()
+    (etc / "health_checks" / "check_step_ca.sh").write_text('pct status "$1"\n')
+    assert not any("lxc_configs.103.health_check" in w for w in _load(etc).warnings)

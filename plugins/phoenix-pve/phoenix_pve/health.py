@@ -78,6 +78,23 @@ def resolve(spec: ScriptSpec, paths: SearchPath) -> tuple[Check, ...]:
     return tuple(checks)
 
 
+def missing(spec: ScriptSpec, paths: SearchPath) -> list[tuple[str, str]]:
+    """(JSON key, problem) for every configured health check that cannot run as written (its
+    script is not on the search path): what ``config validate`` reports, all at once."""
+    problems = []
+    if spec.health_check is not None:
+        try:
+            _legacy(spec.health_check, paths)
+        except PhoenixError as exc:
+            problems.append(("health_check.command", str(exc)))
+    for index, check in enumerate(spec.health_checks):
+        try:
+            _entry(index, check, paths)
+        except PhoenixError as exc:
+            problems.append((f"health_checks[{index}]", str(exc)))
+    return problems
+
+
 def steps(
     live: Live,
     shell: Shell,

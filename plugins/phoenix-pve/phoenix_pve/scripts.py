@@ -127,6 +127,25 @@ def resolve_all(spec: ScriptSpec, paths: SearchPath) -> Found:
     return Found(features, app)
 
 
+def missing(spec: ScriptSpec, paths: SearchPath) -> list[tuple[str, str]]:
+    """(JSON key, problem) for every feature or application script the spec names that is not
+    on the search path: what ``config validate`` reports, all at once."""
+    wanted = [
+        (f"features[{i}]", "feature script", name, paths.features(name))
+        for i, name in enumerate(spec.features)
+    ]
+    if spec.application_script:
+        name = spec.application_script
+        wanted.append(("application_script", "application script", name, paths.files(name)))
+    problems = []
+    for key, what, name, places in wanted:
+        try:
+            find(what, name, places)
+        except PhoenixError as exc:
+            problems.append((key, str(exc)))
+    return problems
+
+
 def guest_payload(guest: TargetConfig, id_key: str) -> bytes:
     """The guest's configuration as scripts see it: file root keys, then its own, plus its id
     under ``id_key`` (``ctid`` for a container, as the old tool named it)."""
