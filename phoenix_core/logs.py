@@ -18,6 +18,8 @@ from typing import Any
 
 from loguru import logger
 
+from phoenix_core.terminal import Terminal
+
 SYSTEM_LOG_DIR = Path("/var/log/phoenix_hypervisor")
 DIR_MODE = 0o750
 FILE_MODE = 0o600
@@ -101,17 +103,20 @@ def default_log_dir() -> Path:
     return Path(state) / "phoenix" / "log"
 
 
-def setup(*, verbosity: int = 0) -> str:
+def setup(*, verbosity: int = 0, terminal: Terminal | None = None) -> str:
     """Install the terminal sink for one run and return its run id.
 
     ``verbosity``: -1 warnings only, 0 progress, 1 and more debug. Files come later, from
     :func:`add_files`, only for verbs that act: ``--help`` or ``config schema`` write none.
+    Terminal lines go through ``terminal`` (default: stderr), whose lock they share with
+    the progress display.
     """
+    terminal = terminal or Terminal.for_stream(sys.stderr)
     run_id = uuid.uuid4().hex[:8]
     logger.remove()
     logger.configure(extra={"run_id": run_id, "manager": "core", "prefix": ""}, patcher=_patch)
     level = "WARNING" if verbosity < 0 else "DEBUG" if verbosity > 0 else "INFO"
-    logger.add(sys.stderr, level=level, format=TERMINAL_FORMAT, colorize=None)
+    logger.add(terminal.write, level=level, format=TERMINAL_FORMAT, colorize=terminal.color)
     return run_id
 
 
