@@ -6,6 +6,9 @@ or opening connections they do not need.
 
 from __future__ import annotations
 
+import contextlib
+import sys
+from collections.abc import Iterator
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -20,6 +23,8 @@ if TYPE_CHECKING:
     from phoenix_core.engine import Engine
     from phoenix_core.hosts.base import Host
     from phoenix_core.hosts.pool import HostPool
+    from phoenix_core.progress import Progress
+    from phoenix_core.terminal import Terminal
 
 
 @attrs.define(slots=False)
@@ -34,7 +39,10 @@ class App:
     keep_going: bool = False
     log_dir: Path | None = None
     verbosity: int = 0
+    no_color: bool = False
     run_id: str = "-"
+    #: stderr, shared by log lines and progress; set by :meth:`start_logging`.
+    terminal: Terminal | None = None
     _config: Any = None
     _preset: dict[str | None, Host] = attrs.Factory(dict)
     _logging_to_files: bool = False
@@ -42,8 +50,28 @@ class App:
     def start_logging(self) -> None:
         """Log to the terminal; files start with :meth:`log_to_files`."""
         from phoenix_core import logs
+        from phoenix_core.terminal import Terminal
 
-        self.run_id = logs.setup(verbosity=self.verbosity)
+        self.terminal = Terminal.for_stream(sys.stderr, no_color=self.no_color)
+        self.run_id = logs.setup(verbosity=self.verbosity, terminal=self.terminal)
+
+    @property
+    def color(self) -> bool:
+        """Whether results on stdout are coloured (a terminal, no ``--no-color``/``NO_COLOR``)."""
+        from phoenix_core.terminal import wants_color
+
+        return wants_color(sys.stdout, self.no_color)
+
+    @contextlib.contextmanager
+    def progress(self) -> Iterator[Progress | None]:
+        """Progress on stderr for the duration of a run; none with ``-q``."""
+        if self.verbosity < 0 or self.terminal is None:
+            yield None
+            return
+        from phoenix_core.progress import Progress
+
+        with Progress.observing(self.plugins, self.terminal) as progress:
+            yield progress
 
     def log_to_files(self) -> None:
         """Add the log files, once: called by what acts on a node (the engine, the hosts), so
@@ -110,7 +138,12 @@ class App:
             self.hosts.preset(node, host)
 
     def engine(
-        self, *, dry_run: bool = False, keep_going: bool = False, options: VerbOptions | None = None
+        self,
+        *,
+        dry_run: bool = False,
+        keep_going: bool = False,
+        options: VerbOptions | None = None,
+        progress: Progress | None = None,
     ) -> Engine:
         from phoenix_core.engine import Engine
 
@@ -122,6 +155,7 @@ class App:
             dry_run=self.dry_run or dry_run,
             keep_going=self.keep_going or keep_going,
             options=options,
+            progress=progress,
         )
 
     def close(self) -> None:

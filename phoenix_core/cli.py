@@ -5,7 +5,7 @@ from __future__ import annotations
 import copy
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -14,6 +14,9 @@ from phoenix_core.app import App
 from phoenix_core.errors import ConfigError, PhoenixError, UsageError
 from phoenix_core.manager import VerbOptions
 from phoenix_core.plugins import Plugins
+
+if TYPE_CHECKING:
+    from phoenix_core.outcome import RunResult
 
 OUTPUT = click.option(
     "--output",
@@ -132,6 +135,9 @@ class PhoenixGroup(click.Group):
 )
 @click.option("-q", "--quiet", is_flag=True, help="Only warnings and errors on the terminal.")
 @click.option(
+    "--no-color", is_flag=True, help="No colour in output (as does the NO_COLOR variable)."
+)
+@click.option(
     "--version",
     is_flag=True,
     expose_value=False,
@@ -150,6 +156,7 @@ def cli(
     log_dir: Path | None,
     verbose: int,
     quiet: bool,
+    no_color: bool,
 ) -> None:
     """Provision Proxmox VE guests from JSON, in dependency order, idempotently.
 
@@ -169,6 +176,7 @@ def cli(
         keep_going=global_keep_going,
         log_dir=log_dir,
         verbosity=-1 if quiet else verbose,
+        no_color=no_color,
     )
     ctx.obj = app
     ctx.call_on_close(app.close)
@@ -183,12 +191,23 @@ def _run(
     dry_run: bool,
     keep_going: bool,
     options: VerbOptions | None = None,
+    detailed_exitcode: bool = False,
 ) -> None:
     app: App = click.get_current_context().obj
-    result = app.engine(dry_run=dry_run, keep_going=keep_going, options=options).run(verb, ids)
+    with app.progress() as progress:
+        engine = app.engine(
+            dry_run=dry_run, keep_going=keep_going, options=options, progress=progress
+        )
+        result = engine.run(verb, ids)
+    result.detailed_exitcode = detailed_exitcode
+    _finish(app, result, output)
+
+
+def _finish(app: App, result: RunResult, output: str) -> None:
+    """Print the result (after the progress display is gone) and exit with its code."""
     from phoenix_core import render
 
-    render.run_result(result, output)
+    render.run_result(result, output, color=app.color)
     click.get_current_context().exit(result.exit_code)
 
 
@@ -230,10 +249,25 @@ def converge(
 @cli.command()
 @IDS
 @RERUN
+@click.option(
+    "--detailed-exitcode",
+    is_flag=True,
+    help="Exit 3 when changes are pending (0: none, 1: a check failed, 2: usage error).",
+)
 @OUTPUT
-def plan(ids: tuple[str, ...], rerun: tuple[str, ...], output: str) -> None:
+def plan(
+    ids: tuple[str, ...], rerun: tuple[str, ...], detailed_exitcode: bool, output: str
+) -> None:
     """Show what converge would change (all guests when no ids); change nothing."""
-    _run("plan", ids, output, dry_run=True, keep_going=True, options=rerun_options(rerun))
+    _run(
+        "plan",
+        ids,
+        output,
+        dry_run=True,
+        keep_going=True,
+        options=rerun_options(rerun),
+        detailed_exitcode=detailed_exitcode,
+    )
 
 
 @cli.command()
@@ -320,14 +354,14 @@ def letsgo(
 ) -> None:
     """Converge every guest in dependency order, then start non-templates by boot_order."""
     app: App = click.get_current_context().obj
-    engine = app.engine(dry_run=dry_run, keep_going=keep_going, options=rerun_options(rerun))
-    if no_boot_delay:
-        engine.sleep = lambda _seconds: None
-    result = engine.letsgo()
-    from phoenix_core import render
-
-    render.run_result(result, output)
-    click.get_current_context().exit(result.exit_code)
+    with app.progress() as progress:
+        engine = app.engine(
+            dry_run=dry_run, keep_going=keep_going, options=rerun_options(rerun), progress=progress
+        )
+        if no_boot_delay:
+            engine.sleep = lambda _seconds: None
+        result = engine.letsgo()
+    _finish(app, result, output)
 
 
 @cli.command()
@@ -356,12 +390,13 @@ def config() -> None:
 
 
 @config.command()
-def validate() -> None:
+@OUTPUT
+def validate(output: str) -> None:
     """Load and cross-check the configuration; list every problem; exit 2 if any is an error."""
     app: App = click.get_current_context().obj
     from phoenix_core.commands.config import show_validation
 
-    show_validation(app.config)
+    show_validation(app, output)
 
 
 @config.command()

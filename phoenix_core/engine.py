@@ -7,9 +7,10 @@ only, in a dry run) and tells observers through the ``phoenix_action_*`` hooks.
 
 from __future__ import annotations
 
+import functools
 import time
 from collections.abc import Callable, Iterable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from phoenix_core import interrupt
 from phoenix_core.config.models import Config, TargetConfig
@@ -25,6 +26,9 @@ from phoenix_core.manager import GuestState, Manager, RunContext, VerbOptions
 from phoenix_core.outcome import Outcome, RunResult
 from phoenix_core.plugins import Plugins
 from phoenix_core.steps import run_steps
+
+if TYPE_CHECKING:
+    from phoenix_core.progress import Progress
 
 #: Where ``LetsGo`` puts guests without a ``boot_order`` (the old tool's default).
 UNORDERED_BOOT = 999
@@ -45,6 +49,7 @@ class Engine:
         keep_going: bool = False,
         options: VerbOptions | None = None,
         sleep: Callable[[float], None] = time.sleep,
+        progress: Progress | None = None,
     ) -> None:
         self.config = config
         self.plugins = plugins
@@ -53,6 +58,7 @@ class Engine:
         self.keep_going = keep_going
         self.options = options or VerbOptions()
         self.sleep = sleep
+        self.progress = progress
         edges: dict[TargetId, list[TargetId]] = {h: [] for h in config.hosts}
         edges.update((i, g.requires) for i, g in config.guests.items())
         self.graph = Graph(edges)
@@ -221,6 +227,8 @@ class Engine:
                 g.id,
             ),
         )
+        if self.progress is not None:
+            self.progress.expect(len(boot))
         for guest in boot:
             if guest.id in failed:
                 continue
@@ -239,6 +247,8 @@ class Engine:
         targets: Sequence[TargetId] = (),
     ) -> None:
         """Act on each of ``ordered``; those not in ``targets`` were pulled in as dependencies."""
+        if self.progress is not None:
+            self.progress.expect(len(ordered))
         failed: set[TargetId] = set()
         for ident in ordered:
             guest = self.config.target(ident)
@@ -320,7 +330,11 @@ class Engine:
                     logger.info("{} is built, left alone", guest)
                     return outcome
             step_verb = "converge" if verb in ("create", "plan") else verb
-            outcome.reports = run_steps(manager.steps(step_verb, guest, ctx), dry_run=dry_run)
+            on_step = (
+                None if self.progress is None else functools.partial(self.progress.step, guest.id)
+            )
+            steps = manager.steps(step_verb, guest, ctx)
+            outcome.reports = run_steps(steps, dry_run=dry_run, on_step=on_step)
         except PhoenixError as exc:
             outcome.status, outcome.error = "failed", scrub(str(exc))
             logger.error("{} failed: {}", guest, exc)

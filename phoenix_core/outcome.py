@@ -11,6 +11,18 @@ from phoenix_core.steps import Change, StepReport
 
 Status = Literal["ok", "changed", "planned", "exists", "failed", "skipped"]
 
+#: How each status reads in text output and progress lines.
+LABELS: dict[str, str] = {
+    "ok": "in sync",
+    "changed": "changed",
+    "planned": "would change",
+    "exists": "exists",
+    "failed": "FAILED",
+    "skipped": "skipped",
+}
+#: ``plan --detailed-exitcode``: the plan found changes (Terraform uses 2, phoenix's usage error).
+CHANGES_PENDING = 3
+
 
 @attrs.define
 class Outcome:
@@ -61,15 +73,31 @@ class RunResult:
     outcomes: list[Outcome] = attrs.Factory(list)
     #: The signal (SIGINT, SIGTERM) that stopped the run early, if one did.
     signal: int | None = None
+    #: ``plan --detailed-exitcode``: pending changes end the run with :data:`CHANGES_PENDING`.
+    detailed_exitcode: bool = False
 
     @property
     def failed(self) -> list[Outcome]:
         return [o for o in self.outcomes if o.status == "failed"]
 
     @property
+    def changes_pending(self) -> bool:
+        """A dry run found drift it would change."""
+        return any(o.status == "planned" for o in self.outcomes)
+
+    @property
     def exit_code(self) -> int:
         """128 + the signal when interrupted (130, 143), as a shell reports it; else 1 when
-        anything failed."""
+        anything failed; else :data:`CHANGES_PENDING` when asked for and a plan found drift."""
         if self.signal is not None:
             return 128 + self.signal
-        return 1 if self.failed else 0
+        if self.failed:
+            return 1
+        return CHANGES_PENDING if self.detailed_exitcode and self.changes_pending else 0
+
+    def counts(self) -> dict[str, int]:
+        """How many outcomes have each status, in the order the statuses first occur."""
+        counts: dict[str, int] = {}
+        for outcome in self.outcomes:
+            counts[outcome.status] = counts.get(outcome.status, 0) + 1
+        return counts

@@ -1,28 +1,33 @@
-"""Printing results for people (aligned text) and for programs (``--output json``)."""
+"""Printing results for people (aligned text) and for programs (``--output json``).
+
+Every JSON document phoenix prints is an object whose ``schema`` names its shape and version
+(``phoenix/run/v1``); docs/json.md describes each shape and docs/json/ holds its JSON Schema.
+"""
 
 from __future__ import annotations
 
 import json
+import signal
 from collections.abc import Sequence
 from typing import Any
 
 import click
 
 from phoenix_core import interrupt
-from phoenix_core.outcome import Outcome, RunResult
-
-_LABELS = {
-    "ok": "in sync",
-    "changed": "changed",
-    "planned": "would change",
-    "exists": "exists",
-    "failed": "FAILED",
-    "skipped": "skipped",
-}
+from phoenix_core.outcome import LABELS, Outcome, RunResult
+from phoenix_core.steps import Change
 
 
 def emit_json(data: Any) -> None:
     click.echo(json.dumps(data, indent=2, default=str))
+
+
+def document(shape: str, **data: Any) -> dict[str, Any]:
+    """A versioned JSON document: ``schema`` first, so a reader can check it before the rest.
+
+    Version 1 of each shape only ever gains keys; removing or changing one makes version 2.
+    """
+    return {"schema": f"phoenix/{shape}/v1", **data}
 
 
 def table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
@@ -33,40 +38,70 @@ def table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
     )
 
 
-def _line(outcome: Outcome) -> str:
-    label = _LABELS[outcome.status]
+#: The colour of each status that deserves one, in text output and progress lines.
+STATUS_COLORS = {"failed": "red", "changed": "yellow", "planned": "yellow"}
+
+
+def status_label(status: str, color: bool) -> str:
+    label = LABELS[status]
+    if color and status in STATUS_COLORS:
+        return click.style(label, fg=STATUS_COLORS[status], bold=status == "failed")
+    return label
+
+
+def marker(change: Change) -> tuple[str, str]:
+    """A plan diff's sign and colour, as Terraform shows them: ``+`` something is added
+    (nothing was there), ``-`` removed (nothing will be), ``~`` changed in place."""
+    if change.before is None:
+        return "+", "green"
+    if change.after is None:
+        return "-", "red"
+    return "~", "yellow"
+
+
+def _line(outcome: Outcome, color: bool) -> str:
     detail = outcome.error or outcome.note or ""
     if outcome.changes and not outcome.error:
         count = len(outcome.changes)
         detail = f"{count} change{'s' if count != 1 else ''}"
-    text = f"{outcome.verb:<8} {outcome.id:>6}  {outcome.kind:<3} {outcome.name:<24} {label}"
+    text = f"{outcome.verb:<8} {outcome.id:>6}  {outcome.kind:<3} {outcome.name:<24} "
+    text += status_label(outcome.status, color)
     return f"{text}: {detail}" if detail else text
 
 
-def run_result(result: RunResult, output: str) -> None:
-    """Every outcome, the changes under it, then one summary line."""
+def _change(step: str, change: Change, color: bool) -> str:
+    sign, colour = marker(change)
+    return f"    {click.style(sign, fg=colour) if color else sign} [{step}] {change}"
+
+
+def run_json(result: RunResult) -> dict[str, Any]:
+    """The ``phoenix/run/v1`` document of every verb that acts on targets."""
+    return document(
+        "run",
+        verb=result.verb,
+        dry_run=result.dry_run,
+        exit_code=result.exit_code,
+        changes_pending=result.changes_pending,
+        signal=None if result.signal is None else signal.Signals(result.signal).name,
+        counts=result.counts(),
+        outcomes=[o.to_dict() for o in result.outcomes],
+    )
+
+
+def run_result(result: RunResult, output: str, *, color: bool = False) -> None:
+    """Every outcome in plan order, the changes under it, then one summary line."""
     if output == "json":
-        emit_json(
-            {
-                "verb": result.verb,
-                "dry_run": result.dry_run,
-                "exit_code": result.exit_code,
-                "outcomes": [o.to_dict() for o in result.outcomes],
-            }
-        )
+        emit_json(run_json(result))
         return
     for outcome in result.outcomes:
-        click.echo(_line(outcome))
+        click.echo(_line(outcome, color), color=color)
         for step, change in outcome.changes:
-            click.echo(f"    [{step}] {change}")
+            click.echo(_change(step, change, color), color=color)
     click.echo(summary(result))
 
 
 def summary(result: RunResult) -> str:
-    counts: dict[str, int] = {}
-    for outcome in result.outcomes:
-        counts[outcome.status] = counts.get(outcome.status, 0) + 1
-    parts = [f"{n} {_LABELS[s]}" for s, n in counts.items()]
+    parts = [f"{n} {LABELS[s]}" for s, n in result.counts().items()]
     guests = len({o.id for o in result.outcomes})
     text = f"{result.verb}: {guests} guest{'s' if guests != 1 else ''}: " + (
         ", ".join(parts) or "nothing to do"

@@ -58,8 +58,12 @@ class StepReport:
     applied: bool = False
 
 
-def run_steps(steps: Sequence[Step], *, dry_run: bool) -> list[StepReport]:
+def run_steps(
+    steps: Sequence[Step], *, dry_run: bool, on_step: Callable[[str], None] | None = None
+) -> list[StepReport]:
     """Check every step in order and apply the ones that found drift (unless ``dry_run``).
+
+    ``on_step(name)`` is called before each step's check (progress shows the current step).
 
     Raises whatever a check or apply raises: the engine turns that into a failed action.
     """
@@ -67,6 +71,8 @@ def run_steps(steps: Sequence[Step], *, dry_run: bool) -> list[StepReport]:
 
     reports = []
     for step in steps:
+        if on_step is not None:
+            on_step(step.name)
         changes = tuple(step.check())
         applied = False
         if changes:

@@ -2,24 +2,61 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from phoenix_core.config.models import Config, GuestCommon, HypervisorConfig
 from phoenix_core.config.schema import ID_SCHEMA, document, model_schema, type_schema
-from phoenix_core.errors import UsageError
+from phoenix_core.errors import ConfigError, UsageError
 from phoenix_core.layout import GuestFile
 from phoenix_core.names import HYPERVISOR_FILE
 from phoenix_core.plugins import Plugins
+from phoenix_core.render import document as json_document
 from phoenix_core.render import emit_json
 
+if TYPE_CHECKING:
+    from phoenix_core.app import App
 
-def show_validation(config: Config) -> None:
+
+def show_validation(app: App, output: str) -> None:
+    """The configuration's summary, or (``-o json``) ``phoenix/config-validate/v1``, errors
+    included: a JSON reader gets a document whether or not the configuration is valid."""
+    if output != "json":
+        _print_validation(app.config)
+        return
+    try:
+        config = app.config
+    except ConfigError as exc:
+        emit_json(validation_json(None, exc.problems))
+        click.get_current_context().exit(exc.exit_code)
+    emit_json(validation_json(config, []))
+
+
+def validation_json(config: Config | None, errors: list[str]) -> dict[str, Any]:
+    return json_document(
+        "config-validate",
+        valid=not errors,
+        errors=errors,
+        warnings=config.warnings if config else [],
+        directory=str(config.directory) if config else None,
+        guests=_kinds(config) if config else {},
+        files={n: str(p) for n, p in config.files.items()} if config else {},
+        unread=dict(config.unread) if config else {},
+    )
+
+
+def _kinds(config: Config) -> dict[str, int]:
+    """How many guests of each kind, by kind."""
     kinds: dict[str, int] = {}
     for guest in config.guests.values():
         kinds[guest.kind] = kinds.get(guest.kind, 0) + 1
-    counts = ", ".join(f"{k}: {n}" for k, n in sorted(kinds.items())) or "no guests"
+    return dict(sorted(kinds.items()))
+
+
+def _print_validation(config: Config) -> None:
+    kinds = _kinds(config)
+    counts = ", ".join(f"{k}: {n}" for k, n in kinds.items()) or "no guests"
     click.echo(
         f"{config.directory}: valid ({len(config.guests)} guests; {counts}; "
         f"{len(config.warnings)} warning{'s' if len(config.warnings) != 1 else ''})"

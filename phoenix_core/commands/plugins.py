@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from phoenix_core import __version__
 from phoenix_core.plugins import Plugins
-from phoenix_core.render import emit_json, table
+from phoenix_core.render import document, emit_json, table
 
 
 def show_plugins(plugins: Plugins, output: str) -> None:
@@ -31,7 +31,11 @@ def show_plugins(plugins: Plugins, output: str) -> None:
     ]
     if output == "json":
         emit_json(
-            {"core": {"distribution": "phoenix-core", "version": __version__}, "plugins": records}
+            document(
+                "plugins",
+                core={"distribution": "phoenix-core", "version": __version__},
+                plugins=records,
+            )
         )
         return
     print(f"phoenix-core {__version__}")

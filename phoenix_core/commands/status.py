@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 from phoenix_core.config.models import TargetConfig
 from phoenix_core.manager import GuestState
-from phoenix_core.render import emit_json, table
+from phoenix_core.render import document, emit_json, table
 
 
 def status_record(guest: TargetConfig, state: GuestState | None) -> dict[str, object]:
@@ -43,7 +43,7 @@ def _yes_no(value: object, unknown: str) -> str:
 def show_status(rows: Sequence[tuple[TargetConfig, GuestState | None]], output: str) -> None:
     records = [status_record(g, s) for g, s in rows]
     if output == "json":
-        emit_json(records)
+        emit_json(document("status", targets=records))
         return
     headers = ("ID", "KIND", "NAME", "NODE", "EXISTS", "STATUS", "LOCK", "TEMPLATE", "BUILT")
     lines = [
