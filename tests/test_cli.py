@@ -128,7 +128,7 @@ def test_status_table_and_json(cli: Any, etc: Path, node: FakeNode) -> None:
     ]
     assert text[1].split() == ["900", "lxc", "Copy-Base", "default", "yes", "stopped", "?"]
     assert text[2].split() == ["103", "lxc", "Step-CA", "default", "no", "missing"]
-    records = json.loads(cli("--config-dir", str(etc), "status", "-o", "json").stdout)
+    records = json.loads(cli("--config-dir", str(etc), "status", "-o", "json").stdout)["targets"]
     assert len(records) == 15 and records[0]["id"] == 101
 
 

@@ -123,7 +123,7 @@ def test_status_create_converge_and_a_second_converge_over_ssh(
 ) -> None:
     before = phoenix(server, home, etc, "status", "-o", "json")
     assert before.returncode == 0, before.stderr
-    assert [(r["id"], r["exists"]) for r in json.loads(before.stdout)] == [
+    assert [(r["id"], r["exists"]) for r in json.loads(before.stdout)["targets"]] == [
         (970, False),
         (971, False),
         (972, False),
@@ -147,7 +147,7 @@ def test_status_create_converge_and_a_second_converge_over_ssh(
     assert server.accepted_logins() == logins + 1  # one connection for every command of the run
 
     after = json.loads(phoenix(server, home, etc, "status", "-o", "json").stdout)
-    assert [(r["id"], r["exists"], r["status"]) for r in after] == [
+    assert [(r["id"], r["exists"], r["status"]) for r in after["targets"]] == [
         (970, True, "stopped"),
         (971, True, "running"),
         (972, True, "running"),

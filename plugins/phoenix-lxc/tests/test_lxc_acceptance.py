@@ -164,7 +164,8 @@ def test_cli_as_a_subprocess_status_and_plan(cli: Cli, original: Path) -> None:
     assert cli("--config-dir", str(original), "converge", "900").exit_code == 0
     proc = cli.subprocess("--config-dir", str(original), "status", "900", "103", "--output", "json")
     assert proc.returncode == 0, proc.stderr
-    rows = {str(r["id"]): r for r in json.loads(proc.stdout[proc.stdout.index("[") :])}
+    document = json.loads(proc.stdout[proc.stdout.index("{") :])
+    rows = {str(r["id"]): r for r in document["targets"]}
     assert rows["900"]["exists"] is True and rows["900"]["status"] == "running"
     assert rows["103"]["exists"] is False
     mark = node.mark()

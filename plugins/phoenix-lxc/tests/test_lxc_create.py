@@ -30,7 +30,7 @@ SWEEP = os.environ.get("PHOENIX_FAULT_SWEEP") == "1"
 
 
 def built(cli: Cli, etc: Path, *ids: str) -> dict[str, bool | None]:
-    rows = json.loads(cli("--config-dir", str(etc), "status", *ids, "-o", "json").stdout)
+    rows = json.loads(cli("--config-dir", str(etc), "status", *ids, "-o", "json").stdout)["targets"]
     return {str(r["id"]): r["build_complete"] for r in rows}
 
 
