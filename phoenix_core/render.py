@@ -45,7 +45,7 @@ STATUS_COLORS = {"failed": "red", "changed": "yellow", "planned": "yellow"}
 def status_label(status: str, color: bool) -> str:
     label = LABELS[status]
     if color and status in STATUS_COLORS:
-        return click.style(label, fg=STATUS_COLORS[status], bold=status == "failed")
+        return click.style(label, fg=STATUS_COLORS[status], bold=status == "failed" or None)
     return label
 
 

@@ -82,6 +82,8 @@ class Terminal:
 
     def _columns(self) -> int:
         try:
-            return os.get_terminal_size(self.stream.fileno()).columns
+            columns = os.get_terminal_size(self.stream.fileno()).columns
         except (AttributeError, OSError, ValueError):
-            return shutil.get_terminal_size().columns
+            columns = 0
+        # 0: a terminal that never said its size (a fresh pty); COLUMNS or 80 then.
+        return columns or shutil.get_terminal_size().columns
