@@ -58,6 +58,7 @@ def main() -> int:
                     build(plugins), [*base, "converge", ctid, "--output", "json"], obj=plugins
                 )
                 data = json.loads(result.stdout[result.stdout.index("{") :])
+                assert data["schema"] == "phoenix/run/v1", data["schema"]
                 assert data["exit_code"] == 0, result.output
                 return next(o["seconds"] for o in data["outcomes"] if str(o["id"]) == ctid)
 

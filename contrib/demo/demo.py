@@ -70,7 +70,10 @@ def has_lxc_manager(phoenix: list[str], env: dict[str, str]) -> bool:
     listing = subprocess.run(
         [*phoenix, "plugins", "--output", "json"], env=env, capture_output=True, text=True
     )
-    plugins = json.loads(listing.stdout)["plugins"] if listing.returncode == 0 else []
+    document = json.loads(listing.stdout) if listing.returncode == 0 else {}
+    if document and document["schema"] != "phoenix/plugins/v1":
+        sys.exit(f"demo: phoenix plugins printed {document['schema']}, expected phoenix/plugins/v1")
+    plugins = document.get("plugins", [])
     return any(m["kind"] == "lxc" for p in plugins if not p["error"] for m in p["managers"])
 
 

@@ -119,8 +119,11 @@ class Cli:
         )
 
     def json(self, *args: str) -> dict[str, Any]:
+        """The ``-o json`` document of a verb that acts on guests (``phoenix/run/v1``)."""
         result = self(*args, "--output", "json")
-        return json.loads(result.stdout[result.stdout.index("{") :])
+        document = json.loads(result.stdout[result.stdout.index("{") :])
+        assert document["schema"] == "phoenix/run/v1", document
+        return document
 
     def subprocess(self, *args: str) -> subprocess.CompletedProcess[str]:
         exe = Path(sys.executable).with_name("phoenix")
