@@ -40,6 +40,12 @@ class App:
     log_dir: Path | None = None
     verbosity: int = 0
     no_color: bool = False
+    #: ``--jobs``: actions run at once.
+    jobs: int = 4
+    #: ``--lock-timeout``: seconds to retry a command refused on a lock (None: the manager's).
+    lock_timeout: int | None = None
+    #: ``--wait-lock``: seconds to wait for another run's hold on a node (0: refuse at once).
+    wait_lock: int = 0
     run_id: str = "-"
     #: stderr, shared by log lines and progress; set by :meth:`start_logging`.
     terminal: Terminal | None = None
@@ -144,6 +150,7 @@ class App:
         keep_going: bool = False,
         options: VerbOptions | None = None,
         progress: Progress | None = None,
+        boot_delay: bool = True,
     ) -> Engine:
         from phoenix_core.engine import Engine
 
@@ -154,7 +161,11 @@ class App:
             self.hosts,
             dry_run=self.dry_run or dry_run,
             keep_going=self.keep_going or keep_going,
-            options=options,
+            options=attrs.evolve(options or VerbOptions(), lock_timeout=self.lock_timeout),
+            jobs=self.jobs,
+            boot_delay=boot_delay,
+            wait_lock=self.wait_lock,
+            run_id=self.run_id,
             progress=progress,
         )
 

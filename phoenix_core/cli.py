@@ -12,6 +12,7 @@ import click
 from phoenix_core import __version__
 from phoenix_core.app import App
 from phoenix_core.errors import ConfigError, PhoenixError, UsageError
+from phoenix_core.executor import DEFAULT_JOBS
 from phoenix_core.manager import VerbOptions
 from phoenix_core.plugins import Plugins
 
@@ -33,6 +34,57 @@ KEEP_GOING = click.option(
     help="After a failure, go on with every guest that does not depend on it.",
 )
 IDS = click.argument("ids", nargs=-1, metavar="IDS...")
+
+
+def _set_app(name: str) -> Any:
+    """A callback storing an option on the invocation's :class:`App` (not a verb argument)."""
+
+    def store(ctx: click.Context, _: click.Parameter, value: Any) -> None:
+        if not ctx.resilient_parsing:
+            setattr(ctx.find_object(App), name, value)
+
+    return store
+
+
+def _app_option(*decls: str, attr: str, envvar: str, **kwargs: Any) -> Any:
+    """An option of the run (not an argument of the verb), also read from ``envvar``."""
+    return click.option(
+        *decls,
+        envvar=envvar,
+        show_envvar=True,
+        expose_value=False,
+        callback=_set_app(attr),
+        **kwargs,
+    )
+
+
+JOBS = _app_option(
+    "--jobs",
+    "-j",
+    attr="jobs",
+    envvar="PHOENIX_JOBS",
+    type=click.IntRange(1, 64),
+    default=DEFAULT_JOBS,
+    show_default=True,
+    help="Actions run at once; two holding one guest, clone source or storage never overlap.",
+)
+LOCK_TIMEOUT = _app_option(
+    "--lock-timeout",
+    attr="lock_timeout",
+    envvar="PHOENIX_LOCK_TIMEOUT",
+    type=click.IntRange(0),
+    metavar="SECONDS",
+    help="Retry commands refused on a lock (a backup, a clone) this long [default: 600].",
+)
+WAIT_LOCK = _app_option(
+    "--wait-lock",
+    attr="wait_lock",
+    envvar="PHOENIX_WAIT_LOCK",
+    type=click.IntRange(0),
+    default=0,
+    metavar="SECONDS",
+    help="Wait this long for another phoenix run on the node to end [default: refuse at once].",
+)
 TIMEOUT = click.option(
     "--timeout",
     type=click.IntRange(1),
@@ -58,7 +110,7 @@ def rerun_options(rerun: tuple[str, ...]) -> VerbOptions:
 
 def guest_verb(function: Any) -> Any:
     """The arguments every verb that acts on guests takes: ids, --dry-run, --keep-going, --output."""
-    for decorator in (OUTPUT, KEEP_GOING, DRY_RUN, IDS):
+    for decorator in (OUTPUT, WAIT_LOCK, LOCK_TIMEOUT, JOBS, KEEP_GOING, DRY_RUN, IDS):
         function = decorator(function)
     return function
 
@@ -249,6 +301,7 @@ def converge(
 @cli.command()
 @IDS
 @RERUN
+@JOBS
 @click.option(
     "--detailed-exitcode",
     is_flag=True,
@@ -344,23 +397,43 @@ def delete(
 @cli.command(name="LetsGo")
 @DRY_RUN
 @KEEP_GOING
+@JOBS
+@LOCK_TIMEOUT
+@WAIT_LOCK
 @click.option(
-    "--no-boot-delay", is_flag=True, help="Do not wait boot_delay seconds between starts."
+    "--no-boot-delay", is_flag=True, help="Do not wait boot_delay seconds between boot groups."
+)
+@click.option(
+    "--only-installed",
+    is_flag=True,
+    help="Build what the installed managers can; the rest is skipped and the exit code is 4.",
 )
 @RERUN
 @OUTPUT
 def letsgo(
-    dry_run: bool, keep_going: bool, no_boot_delay: bool, rerun: tuple[str, ...], output: str
+    dry_run: bool,
+    keep_going: bool,
+    no_boot_delay: bool,
+    only_installed: bool,
+    rerun: tuple[str, ...],
+    output: str,
 ) -> None:
-    """Converge every guest in dependency order, then start non-templates by boot_order."""
+    """Converge every guest in dependency order, starting non-templates by boot_order.
+
+    Guests start in boot_order groups (a dependency never after its dependent), each group
+    after the previous one's boot_delay, also when provisioning needs a guest running.
+    Refuses up front when guests need managers that are not installed.
+    """
     app: App = click.get_current_context().obj
     with app.progress() as progress:
         engine = app.engine(
-            dry_run=dry_run, keep_going=keep_going, options=rerun_options(rerun), progress=progress
+            dry_run=dry_run,
+            keep_going=keep_going,
+            options=rerun_options(rerun),
+            progress=progress,
+            boot_delay=not no_boot_delay,
         )
-        if no_boot_delay:
-            engine.sleep = lambda _seconds: None
-        result = engine.letsgo()
+        result = engine.letsgo(only_installed=only_installed)
     _finish(app, result, output)
 
 

@@ -1,37 +1,43 @@
-"""Runs a verb over ordered targets, one at a time, and collects the outcomes.
+"""Runs a verb over targets as a plan of actions and collects the outcomes.
 
 The engine knows no kind of guest: it orders targets (guests and host targets) with the
-dependency graph, finds each target's manager and node, runs the manager's steps (checks
-only, in a dry run) and tells observers through the ``phoenix_action_*`` hooks.
+dependency graph, turns them into a :class:`~phoenix_core.plan.Plan` holding what each
+target's manager says it holds, lets the :class:`~phoenix_core.executor.Executor` run it
+with ``jobs`` workers, runs each action's steps (checks only, in a dry run) and tells
+observers through the ``phoenix_action_*`` hooks.
 """
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import time
 from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
-from phoenix_core import interrupt
+import attrs
+
+from phoenix_core import interrupt, runlock
+from phoenix_core.boot import BootGate
 from phoenix_core.config.models import Config, TargetConfig
 from phoenix_core.config.types import Id, TargetId, parse_target
 from phoenix_core.errors import PhoenixError, UsageError
+from phoenix_core.executor import DEFAULT_JOBS, Executor, Lease
 from phoenix_core.graph import Graph
 from phoenix_core.hosts.base import Host
 from phoenix_core.hosts.dryrun import DryRunHost
 from phoenix_core.hosts.pool import HostPool
 from phoenix_core.layout import GuestFile
 from phoenix_core.logs import logger, scrub
-from phoenix_core.manager import GuestState, Manager, RunContext, VerbOptions
+from phoenix_core.manager import GuestState, Manager, Resource, RunContext, VerbOptions
 from phoenix_core.outcome import Outcome, RunResult
+from phoenix_core.plan import Action, ActionKey, Plan, boot_groups, build_plan
 from phoenix_core.plugins import Plugins
 from phoenix_core.steps import run_steps
 
 if TYPE_CHECKING:
     from phoenix_core.progress import Progress
 
-#: Where ``LetsGo`` puts guests without a ``boot_order`` (the old tool's default).
-UNORDERED_BOOT = 999
 #: Verbs that act on a guest that must already exist (``LetsGo`` starts what it just built).
 POWER_VERBS = frozenset({"start", "stop", "restart"})
 
@@ -48,7 +54,10 @@ class Engine:
         dry_run: bool = False,
         keep_going: bool = False,
         options: VerbOptions | None = None,
-        sleep: Callable[[float], None] = time.sleep,
+        jobs: int = DEFAULT_JOBS,
+        boot_delay: bool = True,
+        wait_lock: float = 0.0,
+        run_id: str = "-",
         progress: Progress | None = None,
     ) -> None:
         self.config = config
@@ -57,11 +66,17 @@ class Engine:
         self.dry_run = dry_run
         self.keep_going = keep_going
         self.options = options or VerbOptions()
-        self.sleep = sleep
+        self.jobs = jobs
+        self.boot_delay = boot_delay
+        self.wait_lock = wait_lock
+        self.run_id = run_id
         self.progress = progress
         edges: dict[TargetId, list[TargetId]] = {h: [] for h in config.hosts}
         edges.update((i, g.requires) for i, g in config.guests.items())
         self.graph = Graph(edges)
+        #: What ``start`` brings up first: runtime ``dependencies`` only, never a clone
+        #: source (a build-time edge) nor a host target.
+        self.runtime = Graph({i: g.common.dependencies for i, g in config.guests.items()})
         self._dry_hosts: dict[int, DryRunHost] = {}
 
     # -- targets -------------------------------------------------------------------------
@@ -109,8 +124,7 @@ class Engine:
         if verb in ("create", "converge", "plan"):
             return self.graph.order(targets)
         if verb == "start":
-            wanted = set(targets)
-            return [i for i in self.graph.order(targets) if i in wanted or not isinstance(i, str)]
+            return self.runtime.order(targets)
         if verb in ("stop", "delete"):
             return self.graph.reverse_order(targets)
         wanted = set(targets)
@@ -147,8 +161,18 @@ class Engine:
             return host
         return self._dry_hosts.setdefault(id(host), DryRunHost(host))
 
-    def context(self, guest: TargetConfig) -> RunContext:
-        return RunContext(self.host_for(guest), self.config, self.dry_run, self.options)
+    def context(
+        self,
+        guest: TargetConfig,
+        lease: Lease | None = None,
+        starting: Callable[[], contextlib.AbstractContextManager[None]] | None = None,
+    ) -> RunContext:
+        ctx = RunContext(self.host_for(guest), self.config, self.dry_run, self.options)
+        if lease is not None and not self.dry_run:
+            ctx.acquire, ctx.release = lease.acquire, lease.release
+        if starting is not None:
+            ctx.starting = starting
+        return ctx
 
     def manager_of(self, guest: TargetConfig) -> Manager:
         manager = self.plugins.manager(guest.kind)
@@ -170,10 +194,86 @@ class Engine:
             ordered = self.order(verb, targets)
         if verb == "delete" and not self.options.force:
             self._refuse_delete_with_dependents(targets)
-        with interrupt.handling():
-            self._run_each(verb, ordered, result, targets)
+        result.plan = self.plan(verb, ordered, targets, dry_run=result.dry_run)
+        with self.run_lock(result), interrupt.handling():
+            result.outcomes += self.execute(result.plan, result.dry_run)
             result.signal = interrupt.received()
         return result
+
+    def run_lock(self, result: RunResult) -> contextlib.AbstractContextManager[None]:
+        """The run lock of every node the plan changes (none for a dry run)."""
+        if result.dry_run or result.plan is None:
+            return contextlib.nullcontext()
+        hosts: dict[int, Host] = {}
+        for action in result.plan.actions:
+            host = self.hosts.for_node(action.target.common.node)
+            hosts.setdefault(id(host), host)
+        return runlock.holding(
+            list(hosts.values()), verb=result.verb, run_id=self.run_id, wait=self.wait_lock
+        )
+
+    def plan(
+        self,
+        verb: str,
+        ordered: Sequence[TargetId],
+        targets: Sequence[TargetId] = (),
+        *,
+        dry_run: bool,
+        boot_groups: dict[TargetId, int] | None = None,
+    ) -> Plan:
+        """The DAG of ``verb`` over ``ordered``: what each action waits for and holds (a dry
+        run holds the same, so ``plan`` shows the real run's schedule)."""
+        if verb == "start":
+            edges = {i: self.config.target(i).common.dependencies for i in ordered}
+        elif verb in ("stop", "delete"):
+            edges = {i: list(d) for i, d in self.graph.dependents().items()}
+        else:
+            edges = {i: self.config.target(i).requires for i in ordered}
+        return build_plan(
+            verb,
+            [self.config.target(i) for i in ordered],
+            edges,
+            asked=targets,
+            resources_of=self._resources,
+            boot_groups=boot_groups,
+        )
+
+    def _resources(self, verb: str, target: TargetConfig) -> set[Resource]:
+        step_verb = "converge" if verb in ("create", "plan") else verb
+        held = set(self.manager_of(target).resources(step_verb, target, self.config))  # type: ignore[arg-type]
+        return held | {Resource.guest(target.id)}
+
+    def execute(
+        self,
+        plan: Plan,
+        dry_run: bool,
+        gate: BootGate | None = None,
+        last: dict[TargetId, ActionKey] | None = None,
+    ) -> list[Outcome]:
+        """Run the plan's actions with :attr:`jobs` workers; outcomes in plan order.
+
+        With a boot ``gate``, a guest is settled when ``last[id]``, its last action, ends
+        or will not run."""
+        if self.progress is not None:
+            self.progress.expect(len(plan))
+
+        def settle(action: Action) -> None:
+            if gate is not None and last is not None and last.get(action.id) == action.key:
+                gate.settle(action.id)
+
+        def perform(action: Action, lease: Lease) -> Outcome:
+            try:
+                return self._one(action, plan.verb, dry_run, lease, gate)
+            finally:
+                settle(action)
+
+        def skip(action: Action, note: str) -> Outcome:
+            return self._skipped(action.verb, action.target, note)
+
+        executor = Executor(
+            perform, skip, jobs=self.jobs, keep_going=self.keep_going, abandon=settle
+        )
+        return executor.run(plan)
 
     def managed_all(self, verb: str) -> tuple[list[TargetId], list[Outcome]]:
         """Every target an installed manager can handle, and a ``skipped`` outcome for the rest.
@@ -205,111 +305,82 @@ class Engine:
         wanted = set(managed)
         return [i for i in self.all_ids() if i in wanted], list(skipped.values())
 
-    def letsgo(self) -> RunResult:
-        """Converge every guest in dependency order, then start non-templates by boot order."""
+    def letsgo(self, *, only_installed: bool = False) -> RunResult:
+        """Converge every target in dependency order, then start non-templates by boot group.
+
+        Starts, also those provisioning needs, wait for the guest's boot group
+        (:class:`~phoenix_core.boot.BootGate`). Refuses up front when guests need managers
+        that are not installed, unless ``only_installed``: then the run is partial.
+        """
         result = RunResult("LetsGo", self.dry_run)
-        targets, result.outcomes = self.managed_all("converge")
+        targets, skipped = self.managed_all("converge")
+        if skipped and not only_installed:
+            raise UsageError(self._missing_for_letsgo(skipped))
+        result.outcomes, result.partial = list(skipped), bool(skipped)
         ordered = self.order("converge", targets)
-        with interrupt.handling():
-            self._run_each("converge", ordered, result)
-            if self.keep_going or not result.failed:
-                self._boot(ordered, result)
+        guests = [self.config.target(i) for i in ordered]
+        groups = boot_groups(guests)
+        converge = self.plan("converge", ordered, dry_run=result.dry_run, boot_groups=groups)
+        # Listed (and, one worker, run) by boot group, ties in dependency order.
+        booted = sorted(
+            (g.id for g in guests if not (g.is_template or g.is_host)), key=groups.__getitem__
+        )
+        start = self.plan("start", booted, dry_run=result.dry_run, boot_groups=groups)
+        # Each start comes after its own guest's build (and its runtime dependencies' starts).
+        starts = tuple(attrs.evolve(a, after=(("converge", a.id), *a.after)) for a in start.actions)
+        result.plan = Plan("LetsGo", converge.actions + starts)
+        last = {a.id: a.key for a in result.plan.actions}
+        delays = {g.id: g.common.boot_delay for g in guests} if self.boot_delay else {}
+        gate = BootGate(groups, delays, self.graph.edges)
+        with self.run_lock(result), interrupt.handling():
+            result.outcomes += self.execute(result.plan, result.dry_run, gate, last)
             result.signal = interrupt.received()
         return result
 
-    def _boot(self, ordered: Sequence[TargetId], result: RunResult) -> None:
-        """LetsGo's second half: start every non-template by boot order."""
-        failed = {o.id for o in result.failed}
-        boot = sorted(
-            (g for g in map(self.config.target, ordered) if not (g.is_template or g.is_host)),
-            key=lambda g: (
-                UNORDERED_BOOT if g.common.boot_order is None else g.common.boot_order,
-                g.id,
-            ),
+    def _missing_for_letsgo(self, skipped: Sequence[Outcome]) -> str:
+        """Which distributions to install, for how many guests, and the way around it."""
+        kinds = sorted({o.kind for o in skipped if self.plugins.manager(o.kind) is None})
+        dists = {f"phoenix-{k}" for k in kinds} | set(self.config.unread.values())
+        ids = ", ".join(str(o.id) for o in skipped)
+        return (
+            f"LetsGo would leave {len(skipped)} guest(s) unbuilt ({ids}): install "
+            f"{', '.join(sorted(dists)) or 'their managers'}, or pass --only-installed to "
+            "build the others"
         )
-        if self.progress is not None:
-            self.progress.expect(len(boot))
-        for guest in boot:
-            if guest.id in failed:
-                continue
-            if self._interrupted("start", guest, result):
-                continue
-            outcome = self._one("start", guest, result)
-            if outcome.status == "changed" and guest.common.boot_delay and not self.dry_run:
-                logger.info("{}: waiting boot_delay {} s", guest.id, guest.common.boot_delay)
-                self.sleep(guest.common.boot_delay)
-
-    def _run_each(
-        self,
-        verb: str,
-        ordered: Sequence[TargetId],
-        result: RunResult,
-        targets: Sequence[TargetId] = (),
-    ) -> None:
-        """Act on each of ``ordered``; those not in ``targets`` were pulled in as dependencies."""
-        if self.progress is not None:
-            self.progress.expect(len(ordered))
-        failed: set[TargetId] = set()
-        for ident in ordered:
-            guest = self.config.target(ident)
-            if self._interrupted(verb, guest, result):
-                continue
-            blocked = [d for d in guest.requires if d in failed]
-            if blocked:
-                failed.add(ident)
-                result.outcomes.append(
-                    self._skipped(verb, guest, f"dependency {blocked[0]} failed")
-                )
-                continue
-            outcome = self._one(
-                verb,
-                guest,
-                result,
-                must_exist=verb in POWER_VERBS,
-                dependency=ident not in targets,
-            )
-            if outcome.status == "failed":
-                failed.add(ident)
-                # Interrupted, the rest is still listed: as not started, not as nothing.
-                if not self.keep_going and interrupt.received() is None:
-                    break
-
-    def _interrupted(self, verb: str, guest: TargetConfig, result: RunResult) -> bool:
-        """After SIGINT/SIGTERM nothing more starts: each target left is listed as skipped."""
-        signum = interrupt.received()
-        if signum is None:
-            return False
-        note = f"not started: {interrupt.describe(signum)}"
-        result.outcomes.append(self._skipped(verb, guest, note))
-        return True
 
     def _skipped(self, verb: str, guest: TargetConfig, note: str) -> Outcome:
         return Outcome(guest.id, guest.kind, guest.name, verb, "skipped", note=note)
 
     def _one(
         self,
-        verb: str,
-        guest: TargetConfig,
-        result: RunResult,
-        *,
-        must_exist: bool = False,
-        dependency: bool = False,
+        action: Action,
+        run_verb: str,
+        dry_run: bool,
+        lease: Lease,
+        gate: BootGate | None,
     ) -> Outcome:
-        self._notify("phoenix_action_started", verb=verb, target=guest, dry_run=result.dry_run)
+        guest = action.target
+        self._notify("phoenix_action_started", verb=action.verb, target=guest, dry_run=dry_run)
         started = time.perf_counter()
         registered = self.plugins.by_kind[guest.kind]
+
+        def starting() -> contextlib.AbstractContextManager[None]:
+            if gate is None:
+                return contextlib.nullcontext()
+            return gate.turn(guest.id, building=action.verb != "start")
+
+        ctx = self.context(guest, lease, starting)
         with logger.contextualize(manager=registered.spec.name, prefix=f"{guest.id} "):
-            outcome = self._attempt(verb, guest, result.dry_run, must_exist, dependency)
+            outcome = self._attempt(action, ctx, dry_run, must_exist=run_verb in POWER_VERBS)
         outcome.duration = time.perf_counter() - started
-        result.outcomes.append(outcome)
-        self._notify("phoenix_action_finished", verb=verb, target=guest, outcome=outcome)
+        self._notify("phoenix_action_finished", verb=action.verb, target=guest, outcome=outcome)
         return outcome
 
     def _attempt(
-        self, verb: str, guest: TargetConfig, dry_run: bool, must_exist: bool, dependency: bool
+        self, action: Action, ctx: RunContext, dry_run: bool, *, must_exist: bool
     ) -> Outcome:
+        verb, guest = action.verb, action.target
         manager = self.manager_of(guest)
-        ctx = self.context(guest)
         outcome = Outcome(guest.id, guest.kind, guest.name, verb, "ok")
         try:
             if verb in ("start", "restart") and guest.is_template:
@@ -323,17 +394,17 @@ class Engine:
                 )
             # The seed's create: targets are converged (created, or confirmed and repaired,
             # never recreated); a dependency is finished unless its build is known complete.
-            if verb == "create" and dependency:
+            if verb == "create" and action.dependency:
                 state = manager.observe(guest, ctx)
                 if state.exists and state.build_complete:
                     outcome.status, outcome.note = "exists", "built; left alone"
                     logger.info("{} is built, left alone", guest)
                     return outcome
-            step_verb = "converge" if verb in ("create", "plan") else verb
             on_step = (
                 None if self.progress is None else functools.partial(self.progress.step, guest.id)
             )
-            steps = manager.steps(step_verb, guest, ctx)
+            step_verb = "converge" if verb in ("create", "plan") else verb
+            steps = manager.steps(step_verb, guest, ctx)  # type: ignore[arg-type]
             outcome.reports = run_steps(steps, dry_run=dry_run, on_step=on_step)
         except PhoenixError as exc:
             outcome.status, outcome.error = "failed", scrub(str(exc))

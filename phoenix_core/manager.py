@@ -10,7 +10,8 @@ the state a verb asks for (:meth:`Manager.steps`).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import contextlib
+from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any, Literal, Protocol, runtime_checkable
 
 import attrs
@@ -41,19 +42,22 @@ class Resource:
     Names are ``guest:<id>`` (its config lock), ``storage:<node>:<id>`` (heavy allocation:
     a template download, a disk import) and ``node:<name>``. A ``shared`` hold only excludes
     exclusive holds of the same name: every guest action holds its node shared, host setup
-    holds it exclusively.
+    holds it exclusively. A ``brief`` hold is taken only around one operation, through
+    :meth:`RunContext.holding` (a clone holds its source while the clone command runs);
+    declaring it lets the engine see that the actions needing it form a chain.
     """
 
     name: str
     shared: bool = False
+    brief: bool = attrs.field(default=False, eq=False)
 
     @classmethod
-    def guest(cls, ident: object) -> Resource:
-        return cls(f"guest:{ident}")
+    def guest(cls, ident: object, *, brief: bool = False) -> Resource:
+        return cls(f"guest:{ident}", brief=brief)
 
     @classmethod
-    def storage(cls, node: str | None, storage: str) -> Resource:
-        return cls(f"storage:{node or DEFAULT_NODE}:{storage}")
+    def storage(cls, node: str | None, storage: str, *, brief: bool = False) -> Resource:
+        return cls(f"storage:{node or DEFAULT_NODE}:{storage}", brief=brief)
 
     @classmethod
     def node(cls, name: str | None, *, shared: bool) -> Resource:
@@ -113,11 +117,14 @@ class VerbOptions:
     (None: the manager's default); ``force`` lets ``delete`` go on while dependents exist.
     ``rerun_features`` names feature or application scripts that ``converge``/``create`` run
     again although already applied with the same content (:data:`ALL_FEATURES`: every one).
+    ``lock_timeout`` is how long a command refused because another operation holds a lock
+    on the node is retried, in seconds (None: the manager's default).
     """
 
     force: bool = False
     timeout: int | None = None
     rerun_features: frozenset[str] = frozenset()
+    lock_timeout: float | None = None
 
     def rerun(self, name: str) -> bool:
         """Was a rerun of script ``name`` asked for?"""
@@ -130,12 +137,30 @@ class RunContext:
 
     ``host`` is the node the target lives on (already wrapped for dry runs), ``config`` the
     whole loaded configuration, ``options`` the verb's flags.
+
+    :meth:`holding` holds a resource for one operation (a clone's source while the clone
+    command runs, a storage while a template downloads): it waits while another action holds
+    it, so Proxmox's own locks are not fought. A manager starts the guest inside
+    ``with ctx.starting():``: under ``LetsGo`` it waits for the guest's boot group, and later
+    groups wait until the block is done.
     """
 
     host: Host
     config: Config
     dry_run: bool = False
     options: VerbOptions = VerbOptions()
+    acquire: Callable[[Resource], None] = lambda _resource: None
+    release: Callable[[Resource], None] = lambda _resource: None
+    starting: Callable[[], contextlib.AbstractContextManager[None]] = contextlib.nullcontext
+
+    @contextlib.contextmanager
+    def holding(self, resource: Resource) -> Iterator[None]:
+        """Hold ``resource`` for the duration of the block."""
+        self.acquire(resource)
+        try:
+            yield
+        finally:
+            self.release(resource)
 
 
 @runtime_checkable
@@ -162,9 +187,11 @@ class Manager(Protocol):
     def resources(self, verb: StepVerb, target: TargetConfig, config: Config) -> set[Resource]:
         """What acting on ``target`` for ``verb`` holds, from configuration alone.
 
-        At least :meth:`Resource.guest` of the target itself; a clone also holds its source,
-        a template download its storage. The engine never runs two actions holding one
-        resource together (``shared`` holds excepted), so Proxmox's own locks are not fought.
+        At least :meth:`Resource.guest` of the target itself (the engine adds it), and its
+        node shared. The engine never runs two actions holding one resource together
+        (``shared`` holds excepted), so Proxmox's own locks are not fought. What one step
+        needs for one operation (a clone's source) is declared ``brief`` and held with
+        :meth:`RunContext.holding` around that operation.
         """
         ...
 

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import attrs
 
 from phoenix_core.config.types import TargetId
 from phoenix_core.steps import Change, StepReport
+
+if TYPE_CHECKING:
+    from phoenix_core.plan import Plan
 
 Status = Literal["ok", "changed", "planned", "exists", "failed", "skipped"]
 
@@ -22,6 +25,8 @@ LABELS: dict[str, str] = {
 }
 #: ``plan --detailed-exitcode``: the plan found changes (Terraform uses 2, phoenix's usage error).
 CHANGES_PENDING = 3
+#: ``LetsGo --only-installed`` left guests unbuilt because their managers are not installed.
+PARTIAL = 4
 
 
 @attrs.define
@@ -75,6 +80,10 @@ class RunResult:
     signal: int | None = None
     #: ``plan --detailed-exitcode``: pending changes end the run with :data:`CHANGES_PENDING`.
     detailed_exitcode: bool = False
+    #: Guests were left out because no installed manager handles them (exit :data:`PARTIAL`).
+    partial: bool = False
+    #: The actions that ran, what each waited for and held (None: nothing was planned).
+    plan: Plan | None = None
 
     @property
     def failed(self) -> list[Outcome]:
@@ -88,11 +97,14 @@ class RunResult:
     @property
     def exit_code(self) -> int:
         """128 + the signal when interrupted (130, 143), as a shell reports it; else 1 when
-        anything failed; else :data:`CHANGES_PENDING` when asked for and a plan found drift."""
+        anything failed; else :data:`PARTIAL` when guests were left out for want of their
+        manager; else :data:`CHANGES_PENDING` when asked for and a plan found drift."""
         if self.signal is not None:
             return 128 + self.signal
         if self.failed:
             return 1
+        if self.partial:
+            return PARTIAL
         return CHANGES_PENDING if self.detailed_exitcode and self.changes_pending else 0
 
     def counts(self) -> dict[str, int]:

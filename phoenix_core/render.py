@@ -97,6 +97,10 @@ def run_result(result: RunResult, output: str, *, color: bool = False) -> None:
         click.echo(_line(outcome, color), color=color)
         for step, change in outcome.changes:
             click.echo(_change(step, change, color), color=color)
+    if result.verb == "plan" and result.plan is not None and len(result.plan) > 1:
+        click.echo("schedule (each action after what it waits for, never two holding one thing):")
+        for line in result.plan.describe():
+            click.echo(f"  {line}")
     click.echo(summary(result))
 
 

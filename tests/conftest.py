@@ -73,9 +73,8 @@ def make_engine(node: FakeNode, fake_plugins: Plugins) -> Callable[..., Engine]:
         config = load_config(directory, fake_plugins)
         pool = HostPool()
         pool.preset(None, node)
-        return Engine(
-            config, fake_plugins, pool, sleep=options.pop("sleep", lambda _s: None), **options
-        )
+        options.setdefault("boot_delay", False)
+        return Engine(config, fake_plugins, pool, **options)
 
     return make
 

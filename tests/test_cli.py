@@ -11,6 +11,8 @@ from typing import Any
 
 import pytest
 
+from phoenix_core.config import load_config
+from phoenix_core.plan import boot_groups
 from tests.support.fakenode import FakeNode, fake_plugins
 
 VERBS = [
@@ -83,6 +85,13 @@ def test_plan_prints_changes_and_changes_nothing(cli: Any, etc: Path, node: Fake
     assert node.mutations == []
     assert "[exists] guest: (none) -> created" in result.stdout
     assert "plan: 3 guests: 3 would change (dry run: nothing was changed)" in result.stdout
+    # The schedule the real run would follow: each action after what it requires.
+    schedule = result.stdout.split("schedule (", 1)[1].splitlines()[1:4]
+    assert [line.split(";")[0].strip() for line in schedule] == [
+        "900 plan",
+        "103 plan after 900 plan",
+        "101 plan after 900 plan, 103 plan",
+    ]
 
 
 def test_global_and_verb_dry_run_are_the_same(cli: Any, etc: Path, node: FakeNode) -> None:
@@ -155,12 +164,20 @@ def test_delete_warns_that_unread_files_cannot_be_checked_for_dependents(
     ) in result.stderr
 
 
-def test_letsgo_runs_everything(cli: Any, etc: Path, node: FakeNode) -> None:
+def test_letsgo_builds_everything_and_starts_by_boot_group(
+    cli: Any, etc: Path, node: FakeNode
+) -> None:
     result = cli("--config-dir", str(etc), "LetsGo", "--no-boot-delay", "-o", "json")
     assert result.exit_code == 0, result.stderr
-    starts = [o["id"] for o in json.loads(result.stdout)["outcomes"] if o["verb"] == "start"]
-    assert starts[:3] == [900, 901, 910]  # boot_order 0 first, then by id
-    assert 9000 not in starts and len(starts) == 14  # the VM template is never started
+    outcomes = json.loads(result.stdout)["outcomes"]
+    assert {o["status"] for o in outcomes} == {"changed"}
+    assert [o["verb"] for o in outcomes] == ["converge"] * 15 + ["start"] * 14
+    starts = [int(argv[2]) for argv in node.mutations if argv[1] == "start"]
+    config = load_config(etc, fake_plugins("lxc", "vm"))
+    groups = boot_groups([config.guests[i] for i in sorted(config.guests)])
+    assert [groups[i] for i in starts] == sorted(groups[i] for i in starts)
+    # The VM template is never started; every other guest is, once.
+    assert 9000 not in starts and sorted(starts) == sorted(set(config.guests) - {9000})
 
 
 def test_config_dir_from_environment(cli: Any, etc: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -12,6 +12,7 @@ from phoenix_core.engine import Engine
 from phoenix_core.errors import UsageError
 from phoenix_core.hookspecs import hookimpl
 from phoenix_core.manager import VerbOptions
+from phoenix_core.outcome import PARTIAL
 from tests.conftest import write_guests
 from tests.support.fakenode import FakeNode
 
@@ -155,16 +156,30 @@ def test_unknown_and_malformed_ids_are_usage_errors(
         engine.run("start", ["abc"])
 
 
+def test_start_walks_runtime_dependencies_never_clone_sources(
+    make_engine: Callable[..., Engine], node: FakeNode, tmp_path: Path
+) -> None:
+    guests = {**CHAIN, "903": {"name": "app", "clone_from_ctid": "900", "dependencies": ["901"]}}
+    directory = write_guests(tmp_path / "etc", guests)
+    make_engine(directory).run("create", ["902", "903"])
+    result = make_engine(directory).run("start", ["902", "903"])
+    # 902 is cloned from 901 (a build edge): 901 is started only as 903's runtime dependency.
+    assert [(o.id, o.status) for o in result.outcomes] == [
+        (902, "changed"),
+        (901, "changed"),
+        (903, "changed"),
+    ]
+    assert node.guests[900]["status"] == "stopped"
+
+
 def test_templates_are_never_started(
     make_engine: Callable[..., Engine], node: FakeNode, chain: Path
 ) -> None:
     make_engine(chain).run("create", ["902"])
-    result = make_engine(chain).run("start", ["902"])
-    assert {o.id: o.status for o in result.outcomes} == {
-        900: "skipped",
-        901: "changed",
-        902: "changed",
-    }
+    result = make_engine(chain).run("start", ["900"])
+    assert [(o.id, o.status, o.note) for o in result.outcomes] == [
+        (900, "skipped", "a template is never started")
+    ]
     assert node.guests[900]["status"] == "stopped"
 
 
@@ -261,30 +276,67 @@ def test_a_dry_run_letsgo_still_plans_starting_what_it_would_create(
     assert result.exit_code == 0 and node.mutations == []
 
 
-def test_letsgo_converges_then_starts_by_boot_order_with_delays(
+def test_letsgo_converges_then_starts_by_boot_order(
     make_engine: Callable[..., Engine], node: FakeNode, chain: Path
 ) -> None:
-    slept: list[float] = []
-    result = make_engine(chain, sleep=slept.append).letsgo()
+    result = make_engine(chain, jobs=1).letsgo()
     starts = [int(argv[2]) for argv in node.mutations if argv[1] == "start"]
-    assert starts == [902, 901]  # boot_order 1 then 2; the template 900 is not started
-    assert slept == [3, 5]
+    # boot_order 1 then 2, though 902 is cloned from 901 (a build edge, not a runtime one);
+    # the template 900 is never started.
+    assert starts == [902, 901]
+    assert [(o.verb, o.id) for o in result.outcomes] == [
+        ("converge", 900),
+        ("converge", 901),
+        ("converge", 902),
+        ("start", 902),
+        ("start", 901),
+    ]
     assert result.exit_code == 0
 
 
-def test_boot_order_a2_uses_boot_order_and_ties_by_id(
-    make_engine: Callable[..., Engine], node: FakeNode, tmp_path: Path
+@pytest.mark.parametrize("jobs", [1, 4])
+def test_boot_order_a2_uses_boot_order_and_ties_in_dependency_order(
+    make_engine: Callable[..., Engine], node: FakeNode, tmp_path: Path, jobs: int
 ) -> None:
     guests = {
         "9980": {"name": "a", "boot_order": 2},
         "9981": {"name": "b", "boot_order": 1},
-        "9982": {"name": "c", "boot_order": 3},
+        "9982": {"name": "c", "boot_order": 3, "dependencies": ["9984"]},
         "9983": {"name": "d"},
+        "9984": {"name": "e", "boot_order": 7},
     }
     vms = [{"vmid": 9001, "name": "vm", "boot_order": 1}]
-    result = make_engine(write_guests(tmp_path / "etc", guests, vms)).letsgo()
-    starts = [o.id for o in result.outcomes if o.verb == "start"]
-    assert starts == [9001, 9981, 9980, 9982, 9983]  # VMs honour boot_order too; no order goes last
+    result = make_engine(write_guests(tmp_path / "etc", guests, vms), jobs=jobs).letsgo()
+    listed = [o.id for o in result.outcomes if o.verb == "start"]
+    # VMs honour boot_order too; 9984 is needed by 9982 so boots with it; no order goes last.
+    assert listed == [9981, 9001, 9980, 9984, 9982, 9983]
+    starts = [int(argv[2]) for argv in node.mutations if argv[1] == "start"]
+    groups = {9981: 1, 9001: 1, 9980: 2, 9984: 3, 9982: 3, 9983: 999}
+    assert [groups[i] for i in starts] == sorted(groups.values())
+    assert starts.index(9984) < starts.index(9982)
+
+
+def test_letsgo_refuses_when_a_manager_is_missing_unless_only_installed(
+    node: FakeNode, tmp_path: Path
+) -> None:
+    from phoenix_core.config import load_config
+    from phoenix_core.hosts.pool import HostPool
+    from phoenix_core.plugins import Plugins
+    from tests.support.fakenode import FakePlugin
+
+    plugins = Plugins(strict=True, disabled=set())
+    plugins.add(FakePlugin("lxc"), "lxc-only")
+    guests = {**CHAIN, "960": {"name": "needs-vm", "dependencies": ["9100"]}}
+    directory = write_guests(tmp_path / "etc", guests, [{"vmid": 9100, "name": "vm"}])
+    pool = HostPool()
+    pool.preset(None, node)
+    engine = Engine(load_config(directory, plugins), plugins, pool, boot_delay=False)
+    with pytest.raises(UsageError, match=r"leave 1 guest\(s\) unbuilt \(960\): install phoenix-vm"):
+        engine.letsgo()
+    assert node.journal == []
+    result = engine.letsgo(only_installed=True)
+    assert result.exit_code == PARTIAL
+    assert [o.status for o in result.outcomes if o.id == 960] == ["skipped"]
 
 
 def test_observer_hooks_see_every_action(
@@ -355,7 +407,7 @@ def test_converge_all_takes_what_installed_managers_handle(node: FakeNode, tmp_p
     directory = write_guests(tmp_path / "etc", guests, [{"vmid": 9100, "name": "vm"}])
     pool = HostPool()
     pool._open[pool.default] = node
-    engine = Engine(load_config(directory, plugins), plugins, pool, sleep=lambda _s: None)
+    engine = Engine(load_config(directory, plugins), plugins, pool, boot_delay=False)
 
     result = engine.run("converge", [])
     statuses = {o.id: (o.status, o.note) for o in result.outcomes}
@@ -370,7 +422,7 @@ def test_converge_all_takes_what_installed_managers_handle(node: FakeNode, tmp_p
     assert result.exit_code == 0
     assert created(node) == [900, 901, 902]
 
-    starts = [o.id for o in engine.letsgo().outcomes if o.verb == "start"]
+    starts = [o.id for o in engine.letsgo(only_installed=True).outcomes if o.verb == "start"]
     assert starts == [902, 901]
     with pytest.raises(
         UsageError,

@@ -77,7 +77,9 @@ def test_vm_clone_of_vm_depending_on_a_container(tmp_path: Path) -> None:
         ("stop", ["103", "101", "102"], [102, 101, 103]),
         ("delete", ["101", "102"], [102, 101]),
         ("delete", ["103", "101"], [101, 103]),
-        ("start", ["101"], [900, 103, 101]),
+        # Fixed (issue 10): 900 is 101's clone source, a build edge; start walks only
+        # runtime dependencies (old: 900, 103, 101).
+        ("start", ["101"], [103, 101]),
         # Fixed: restart takes only the targets (old: 900, 103, 102).
         ("restart", ["102"], [102]),
     ],

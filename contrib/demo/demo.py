@@ -84,7 +84,12 @@ def main() -> None:
     args = parser.parse_args()
     directory = args.dir.resolve()
     node = directory / "node"
-    env = {**os.environ, "PATH": f"{node / 'bin'}{os.pathsep}{BIN}{os.pathsep}{os.environ['PATH']}"}
+    env = {
+        **os.environ,
+        "PATH": f"{node / 'bin'}{os.pathsep}{BIN}{os.pathsep}{os.environ['PATH']}",
+        # The simulated node's run lock lives with it (a real node's is in /run/lock).
+        "PHOENIX_LOCK_DIR": str(node),
+    }
     phoenix = [str(BIN / "phoenix"), "--log-dir", str(directory / "logs")]
 
     run([str(BIN / "pve-sim"), "down", "--dir", str(node)], env, check=False)

@@ -78,6 +78,28 @@ class Host(Protocol):
         ...
 
 
+class Held(Protocol):
+    """A command started by :meth:`Holding.hold` and kept running."""
+
+    def release(self) -> None:
+        """Close the command's stdin and let it end."""
+        ...
+
+
+@runtime_checkable
+class Holding(Protocol):
+    """A host that can keep a command running for as long as phoenix runs (the run lock)."""
+
+    name: str
+
+    def hold(self, argv: Sequence[str], *, probe: str) -> Held:
+        """Start ``argv``, a command that copies its stdin to its stdout once it is ready
+        (``flock FILE cat``), with its stdin tied to phoenix; return once the line ``probe``
+        came back. Raise :class:`CommandFailed` (with its result) if it ends instead. It
+        ends when released, or when phoenix or the connection to the node goes away."""
+        ...
+
+
 class BaseHost(ABC):
     """Shared behaviour of real transports: the query/change split, timing and counting.
 

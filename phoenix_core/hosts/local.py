@@ -5,9 +5,10 @@ from __future__ import annotations
 import os
 import subprocess
 import tempfile
+from collections.abc import Sequence
 
-from phoenix_core.errors import HostError
-from phoenix_core.hosts.base import DEFAULT_TIMEOUT, BaseHost
+from phoenix_core.errors import CommandFailed, HostError
+from phoenix_core.hosts.base import DEFAULT_TIMEOUT, BaseHost, CommandResult
 
 
 class LocalHost(BaseHost):
@@ -52,6 +53,37 @@ class LocalHost(BaseHost):
             ) from None
         return proc.returncode, proc.stdout, proc.stderr
 
+    def hold(self, argv: Sequence[str], *, probe: str) -> _HeldProcess:
+        argv = [str(a) for a in argv]
+        try:
+            # Its stdin is a pipe only phoenix writes to: whenever phoenix ends, the
+            # command reads end of file. Its own session keeps a Ctrl-C from reaching it.
+            proc = subprocess.Popen(
+                argv,
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+                errors="replace",
+                env=self.env,
+                start_new_session=True,
+            )
+        except FileNotFoundError:
+            raise HostError(f"{argv[0]}: command not found on {self.name}") from None
+        assert proc.stdin and proc.stdout and proc.stderr
+        try:
+            proc.stdin.write(probe + "\n")
+            proc.stdin.flush()
+        except BrokenPipeError:
+            pass  # it ended already: its exit code says why
+        if proc.stdout.readline() == probe + "\n":
+            return _HeldProcess(proc)
+        proc.stdin.close()
+        result = CommandResult(argv, proc.wait(), proc.stdout.read(), proc.stderr.read())
+        proc.stdout.close()
+        proc.stderr.close()
+        raise CommandFailed(result, f"`{result.command}` exited {result.returncode}")
+
     def read_file(self, path: str) -> bytes:
         with open(path, "rb") as fh:
             return fh.read()
@@ -71,3 +103,15 @@ class LocalHost(BaseHost):
                 raise
         except OSError as exc:
             raise HostError(f"cannot write {path} on {self.name}: {exc.strerror}") from None
+
+
+class _HeldProcess:
+    def __init__(self, proc: subprocess.Popen[str]) -> None:
+        self.proc = proc
+
+    def release(self) -> None:
+        assert self.proc.stdin and self.proc.stdout and self.proc.stderr
+        self.proc.stdin.close()
+        self.proc.wait()
+        self.proc.stdout.close()
+        self.proc.stderr.close()

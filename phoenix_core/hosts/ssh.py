@@ -28,8 +28,8 @@ from collections.abc import Sequence
 import attrs
 import paramiko
 
-from phoenix_core.errors import HostError
-from phoenix_core.hosts.base import DEFAULT_TIMEOUT, BaseHost
+from phoenix_core.errors import CommandFailed, HostError
+from phoenix_core.hosts.base import DEFAULT_TIMEOUT, BaseHost, CommandResult
 from phoenix_core.hosts.known_hosts import KnownHosts, preferred_algorithms
 from phoenix_core.hosts.ssh_config import Target
 from phoenix_core.hosts.ssh_connect import (
@@ -220,6 +220,23 @@ class SSHHost(BaseHost):
         finally:
             channel.close()
 
+    def hold(self, argv: Sequence[str], *, probe: str) -> _HeldChannel:
+        shown = shlex.join(argv)
+        try:
+            channel = self.transport.open_session(timeout=self.connect_timeout)
+            channel.exec_command(remote_command(argv, sudo=self.sudo))
+            line = (probe + "\n").encode()
+            channel.sendall(line)
+            if channel.makefile("rb").readline() == line:
+                return _HeldChannel(channel)
+            rc = channel.recv_exit_status()
+            err = channel.makefile_stderr("rb").read().decode(errors="replace")
+        except (paramiko.SSHException, OSError, EOFError):
+            raise self._lost(f"`{shown}`") from None
+        channel.close()
+        result = CommandResult(tuple(argv), rc, "", err)
+        raise CommandFailed(result, f"`{shown}` exited {rc}")
+
     def _timeout_or_lost(self, shown: str, timeout: float) -> HostError:
         if not self.transport.is_active():
             return self._lost(f"`{shown}`")
@@ -354,3 +371,20 @@ class SSHHost(BaseHost):
         for client in reversed(self._clients):
             client.close()
         self._clients.clear()
+
+
+class _HeldChannel:
+    """A command kept running on its own channel; closing the channel ends it (EOF, then
+    sshd hangs it up), and so does a dropped connection."""
+
+    def __init__(self, channel: paramiko.Channel) -> None:
+        self.channel = channel
+
+    def release(self) -> None:
+        try:
+            self.channel.shutdown_write()
+            self.channel.status_event.wait(10.0)
+        except (paramiko.SSHException, OSError, EOFError):
+            pass  # the connection is gone, and the lock with it
+        finally:
+            self.channel.close()

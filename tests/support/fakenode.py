@@ -7,6 +7,7 @@ which commands ran and which of them changed something.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Sequence
 from typing import Any
 
@@ -153,7 +154,8 @@ class FakeManager:
 
             def switch(_: Sequence[Change]) -> None:
                 action = {"start": "start", "stop": "shutdown", "restart": "reboot"}[verb]
-                host.change(["pct", action, vmid]).check()
+                with ctx.starting() if verb == "start" else contextlib.nullcontext():
+                    host.change(["pct", action, vmid]).check()
 
             return [Step("power", power, switch)]
         if verb == "delete":

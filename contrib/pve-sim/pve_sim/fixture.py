@@ -21,7 +21,12 @@ class SimNode:
         self.pve_etc = self.dir / "etc" / "pve"
         self.node = state["node"]
         self.api_url = state["api_url"]
-        self.env = dict(os.environ, PATH=f"{self.bin_dir}{os.pathsep}{os.environ.get('PATH', '')}")
+        # Each simulated node keeps phoenix's run lock (phoenix_core.runlock) in its directory.
+        self.env = dict(
+            os.environ,
+            PATH=f"{self.bin_dir}{os.pathsep}{os.environ.get('PATH', '')}",
+            PHOENIX_LOCK_DIR=str(sim_dir),
+        )
 
     @classmethod
     def start(

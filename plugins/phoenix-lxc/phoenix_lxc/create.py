@@ -7,12 +7,14 @@ always passed, because PVE 9 changed its default.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager, nullcontext
 
 import attrs
 
 from phoenix_core.config.models import Config
 from phoenix_core.errors import PhoenixError
+from phoenix_core.manager import Resource
 from phoenix_core.steps import Change, Step
 from phoenix_lxc import options
 from phoenix_lxc.model import LxcSpec
@@ -134,8 +136,25 @@ def _require_clonable(
     )
 
 
-def step(spec: LxcSpec, live: Live, config: Config) -> Step:
-    """Create or clone the container when it does not exist."""
+def brief_resources(spec: LxcSpec, config: Config) -> set[Resource]:
+    """What creating the container holds for one command: its clone source (Proxmox locks it
+    for the whole copy) or the template's storage (a download allocates on it)."""
+    if spec.clone_from_ctid is not None:
+        return {Resource.guest(spec.clone_from_ctid, brief=True)}
+    if spec.template is not None and spec.download_template:
+        return {Resource.storage(spec.node, template_of(spec, config).storage, brief=True)}
+    return set()
+
+
+def step(
+    spec: LxcSpec,
+    live: Live,
+    config: Config,
+    holding: Callable[[Resource], AbstractContextManager[None]] = lambda _r: nullcontext(),
+) -> Step:
+    """Create or clone the container when it does not exist. ``holding`` is the run's
+    :meth:`~phoenix_core.manager.RunContext.holding`: the clone holds its source (Proxmox
+    locks it for the whole copy), a download the template's storage."""
 
     def check() -> list[Change]:
         if live.exists:
@@ -172,9 +191,10 @@ def step(spec: LxcSpec, live: Live, config: Config) -> Step:
         for change in changes:
             match change.data:
                 case Download(template):
-                    live.change(
-                        ["pveam", "download", template.storage, template.file], timeout=3600
-                    )
+                    with holding(Resource.storage(spec.node, template.storage)):
+                        live.change(
+                            ["pveam", "download", template.storage, template.file], timeout=3600
+                        )
                 case Create(template):
                     live.change(create_argv(spec, live.vmid, template), timeout=3600)
                 case Clone(source, source_id):
@@ -182,6 +202,7 @@ def step(spec: LxcSpec, live: Live, config: Config) -> Step:
                     is_template = source_live.exists and source_live.is_template
                     _require_clonable(source, source_id, source_live, is_template)
                     argv = clone_argv(spec, live.vmid, source, source_id, is_template)
-                    live.change(argv, timeout=3600)
+                    with holding(Resource.guest(source_id)):
+                        live.change(argv, timeout=3600)
 
     return Step("exists", check, apply)

@@ -19,7 +19,7 @@ from phoenix_core.config.diagnostics import Diagnostics
 from phoenix_core.config.models import Config, TargetConfig
 from phoenix_core.hosts.base import CommandResult
 from phoenix_core.logs import logger
-from phoenix_core.manager import MISSING, GuestState, RunContext, StepVerb
+from phoenix_core.manager import MISSING, GuestState, Resource, RunContext, StepVerb
 from phoenix_core.steps import Step
 from phoenix_lxc import create, disk, mounts, options, rawconf, subids
 from phoenix_lxc.model import LxcSpec, ignored_host_defaults, parse_spec, with_host_defaults
@@ -76,6 +76,14 @@ class LxcManager:
             build_complete=built.is_built(conf, guest.id),
         )
 
+    def resources(self, verb: StepVerb, guest: TargetConfig, config: Config) -> set[Resource]:
+        """The container and its node (shared); to build it, briefly, its clone source or the
+        template's storage (held by the create step only while it copies or downloads)."""
+        held = {Resource.guest(guest.id), Resource.node(guest.common.node, shared=True)}
+        if verb == "converge" and guest.spec is not None:
+            held |= create.brief_resources(guest.spec, config)
+        return held
+
     def spec_for(self, guest: TargetConfig, ctx: RunContext) -> LxcSpec:
         """The guest's spec with ``proxmox_defaults.lxc`` filled in (the lowest defaults layer)."""
         hypervisor = ctx.config.hypervisor
@@ -92,11 +100,23 @@ class LxcManager:
 
     def steps(self, verb: StepVerb, guest: TargetConfig, ctx: RunContext) -> Sequence[Step]:
         spec = self.spec_for(guest, ctx)
-        live = Live(ctx.host, CONTAINER, guest.id, ctx.config.hypervisor.pve_etc)
+        live = Live(
+            ctx.host,
+            CONTAINER,
+            guest.id,
+            ctx.config.hypervisor.pve_etc,
+            lock_timeout=ctx.options.lock_timeout,
+        )
         timeout = ctx.options.timeout or power.DEFAULT_SHUTDOWN_TIMEOUT
         if verb == "start":
             return [
-                power.running_step(live, ready_probe(live), spec.ready_timeout, skip=lambda: False)
+                power.running_step(
+                    live,
+                    ready_probe(live),
+                    spec.ready_timeout,
+                    skip=lambda: False,
+                    starting=ctx.starting,
+                )
             ]
         if verb == "stop":
             return [power.stopped_step(live, timeout)]
@@ -116,7 +136,7 @@ class LxcManager:
         paths = scripts.SearchPath(Path(ctx.config.directory), "lxc", SHIPPED)
         found = scripts.resolve_all(spec, paths)
         checks = health.resolve(spec, paths)
-        shell = ContainerShell(live.host, live.vmid)
+        shell = ContainerShell(live.host, live.vmid, lock_timeout=live.lock_timeout)
 
         def frozen() -> bool:
             """A container already converted to a template: its insides are final."""
@@ -136,7 +156,7 @@ class LxcManager:
         private_env = {"PHOENIX_BOOTSTRAP_CA_URL": spec.bootstrap_ca_url or ""}
         runner = scripts.Runner(live, shell, scripts.guest_payload(guest, "ctid"), env, private_env)
         steps = [
-            create.step(spec, live, ctx.config),
+            create.step(spec, live, ctx.config, ctx.holding),
             options.step(spec, live),
             rawconf.step(spec, live),
             subids.step(spec, live),
@@ -146,7 +166,13 @@ class LxcManager:
         if spec.firewall is not None:
             steps.append(firewall.step(spec.firewall, live))
         steps.append(
-            power.running_step(live, ready_probe(live), spec.ready_timeout, skip=stays_stopped)
+            power.running_step(
+                live,
+                ready_probe(live),
+                spec.ready_timeout,
+                skip=stays_stopped,
+                starting=ctx.starting,
+            )
         )
         steps += snapshots.before_scripts(
             live,

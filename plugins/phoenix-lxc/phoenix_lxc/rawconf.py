@@ -141,6 +141,7 @@ def step(spec: LxcSpec, live: Live) -> Step:
                 live.conf_path,
                 text,
                 rewrite(text, desired(spec, live)),
+                lock_timeout=live.lock_timeout,
             )
         finally:
             live.invalidate()

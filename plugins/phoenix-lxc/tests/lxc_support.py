@@ -125,6 +125,17 @@ class Cli:
         assert document["schema"] == "phoenix/run/v1", document
         return document
 
+    def popen(self, *args: str) -> subprocess.Popen[str]:
+        """``phoenix`` started in the background (to signal it, or to run two at once)."""
+        exe = Path(sys.executable).with_name("phoenix")
+        return subprocess.Popen(
+            [str(exe), "--log-dir", str(self.log_dir), *args],
+            env=self.env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+
     def subprocess(self, *args: str) -> subprocess.CompletedProcess[str]:
         exe = Path(sys.executable).with_name("phoenix")
         return subprocess.run(

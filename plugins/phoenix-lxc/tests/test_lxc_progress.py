@@ -67,9 +67,10 @@ def test_a_terminal_shows_live_lines_then_the_summary(cli: Cli, tmp_path: Path) 
     assert code == 0, screen
     # The live block: the running action with its current step and elapsed seconds, the
     # overall line; redrawn in place (cursor up, erase) as the run goes on.
-    assert re.search(r"  820 converge \[\w[\w-]*\] \d+ s\r?\n0/2 done, 1 running, \d+ s", screen)
-    assert re.search(r"  821 converge \[\w[\w-]*\] \d+ s\r?\n1/2 done, 1 running, \d+ s", screen)
-    assert "\x1b[2A\r\x1b[J" in screen
+    # Both run at once (--jobs defaults to 4): a line each, then the overall line.
+    running = r"  82[01] converge \[\w[\w-]*\] \d+ s\r?\n"
+    assert re.search(running * 2 + r"0/2 done, 2 running, \d+ s", screen)
+    assert re.search(r"\x1b\[[23]A\r\x1b\[J", screen)
     # Each finished action leaves one line; the status is coloured on a terminal.
     assert re.search(r"\d\d:\d\d:\d\d 820 converge: \x1b\[33mchanged\x1b\[0m in \d+\.\d s", screen)
     # Last, the block is gone and the summary follows, in plan order.
@@ -89,7 +90,7 @@ def test_no_color_keeps_the_live_block_but_drops_colour(cli: Cli, tmp_path: Path
 
 def test_off_a_terminal_progress_is_timestamped_lines(cli: Cli, tmp_path: Path) -> None:
     etc = _guests(cli, tmp_path)
-    run = cli.subprocess("--config-dir", str(etc), "converge")
+    run = cli.subprocess("--config-dir", str(etc), "converge", "--jobs", "1")
     assert run.returncode == 0, run.stderr
     progress = [line for line in run.stderr.splitlines() if re.match(r"\d\d:\d\d:\d\d ", line)]
     shapes = [re.sub(r"^\d\d:\d\d:\d\d | in \d+\.\d s", "", line) for line in progress]
@@ -99,5 +100,14 @@ def test_off_a_terminal_progress_is_timestamped_lines(cli: Cli, tmp_path: Path) 
         "821 converge: started",
         "821 converge: changed (2/2 done)",
     ]
+    # In parallel, whole lines still, each action's end after its start.
+    run = cli.subprocess("--config-dir", str(etc), "converge", "--jobs", "2")
+    progress = [line for line in run.stderr.splitlines() if re.match(r"\d\d:\d\d:\d\d ", line)]
+    shapes = sorted(
+        re.sub(r"^\d\d:\d\d:\d\d | in \d+\.\d s| \(\d/2 done\)", "", line) for line in progress
+    )
+    assert shapes == sorted(
+        f"{i} converge: {s}" for i in (820, 821) for s in ("started", "in sync")
+    )
     assert "\x1b" not in run.stderr + run.stdout
-    assert run.stdout.strip().splitlines()[-1] == "converge: 2 guests: 2 changed"
+    assert run.stdout.strip().splitlines()[-1] == "converge: 2 guests: 2 in sync"

@@ -6,8 +6,6 @@ real ``phoenix`` process and a slow ``pct create`` (``pve-sim fault --latency``)
 from __future__ import annotations
 
 import signal
-import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -36,14 +34,7 @@ def test_a_signal_lets_the_running_command_finish_then_prints_the_summary(
     }
     etc = write_lxc(tmp_path / "etc", guests, cli.node.pve_etc)
     cli.node.set_latency(LATENCY)
-    phoenix = Path(sys.executable).with_name("phoenix")
-    run = subprocess.Popen(
-        [str(phoenix), "--log-dir", str(cli.log_dir), "--config-dir", str(etc), "converge"],
-        env=cli.env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    run = cli.popen("--config-dir", str(etc), "converge", "-j1")
     # Logged just before `pct create 810` starts its slow task: signal in the middle of it.
     _wait_for("-> create from", cli.log_dir / "phoenix_cli.log")
     time.sleep(LATENCY / 3)
@@ -64,3 +55,35 @@ def test_a_signal_lets_the_running_command_finish_then_prints_the_summary(
         f"interrupted by {name}: the running command was let finish, nothing more was started"
     )
     assert "converge: 2 guests: 1 FAILED, 1 skipped" in stdout
+
+
+def test_sigint_in_a_parallel_run_lets_running_commands_finish_and_a_rerun_converges(
+    cli: Cli, tmp_path: Path
+) -> None:
+    guests = {
+        str(i): base_ct(f"par{i}", f"10.0.8.{i - 800}/24", f"52:54:00:00:08:{i - 800:02d}")
+        for i in range(820, 826)
+    }
+    etc = write_lxc(tmp_path / "etc", guests, cli.node.pve_etc)
+    cli.node.set_latency(LATENCY)
+    run = cli.popen("--config-dir", str(etc), "converge", "--jobs", "3")
+    _wait_for("-> create from", cli.log_dir / "phoenix_cli.log")
+    time.sleep(LATENCY / 3)
+    signalled = time.time()
+    run.send_signal(signal.SIGINT)
+    stdout, stderr = run.communicate(timeout=120)
+    assert run.returncode == 130, stdout + stderr
+    assert "Traceback" not in stderr
+    journal = cli.node.journal()
+    # Every command that was running when the signal came finished; none began after it
+    # (a second's margin for a shim launched just before; the running creates end later).
+    assert all(e["rc"] == 0 for e in journal if e["mutating"])
+    assert [e["argv"] for e in journal if e["ts"] > signalled + 1.0] == []
+    creates = [e["argv"][2] for e in journal if e["argv"][:2] == ["pct", "create"]]
+    assert 1 <= len(creates) <= 3
+    # The summary lists every guest, those never started as skipped, in plan order.
+    assert stdout.index("820") < stdout.index("825")
+    assert "not started: interrupted by SIGINT" in stdout
+    cli.node.set_latency(0)
+    rerun = cli.subprocess("--config-dir", str(etc), "converge")
+    assert rerun.returncode == 0, rerun.stdout + rerun.stderr

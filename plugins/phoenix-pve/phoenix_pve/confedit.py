@@ -47,9 +47,19 @@ def digest(text: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
-def replace(host: Host, kind: GuestKind, vmid: int, path: str, old: str, new: str) -> None:
+def replace(
+    host: Host,
+    kind: GuestKind,
+    vmid: int,
+    path: str,
+    old: str,
+    new: str,
+    *,
+    lock_timeout: float | None = None,
+) -> None:
     """Replace the conf file ``path`` (whose content phoenix read as ``old``) by ``new``, under
-    the guest's config lock; a lock held elsewhere is waited out like any other lock."""
+    the guest's config lock; a lock held elsewhere is waited out like any other lock, for up
+    to ``lock_timeout`` seconds."""
     argv = [
         "sh",
         "-c",
@@ -60,4 +70,4 @@ def replace(host: Host, kind: GuestKind, vmid: int, path: str, old: str, new: st
         digest(old),
         str(LOCK_WAIT),
     ]
-    errors.change_retrying(host, argv, input=new)
+    errors.change_retrying(host, argv, input=new, lock_timeout=lock_timeout)

@@ -7,6 +7,7 @@ message (``reference/pve-cli.md`` §2.1).
 
 from __future__ import annotations
 
+import random
 import re
 import time
 from collections.abc import Callable, Sequence
@@ -112,8 +113,61 @@ def check(result: CommandResult) -> CommandResult:
     raise ProxmoxError(result, classify(result.stderr or result.stdout))
 
 
-#: Backoff between retries of a locked command, in seconds (bounded: 4 retries, ~15 s).
-LOCK_BACKOFF = (1.0, 2.0, 4.0, 8.0)
+#: How long a locked command is retried when the run does not say (``--lock-timeout``): a
+#: full clone or a backup holds a guest's lock for minutes on a real node.
+DEFAULT_LOCK_TIMEOUT = 600.0
+#: The first wait between retries, doubled after each, never above the cap.
+FIRST_BACKOFF = 1.0
+MAX_BACKOFF = 30.0
+
+#: What holds a guest lock of each name (the ``lock:`` value Proxmox writes is the operation).
+LOCK_HOLDERS = {
+    "backup": "a backup (vzdump)",
+    "clone": "a clone from or to it",
+    "copy": "a disk copy",
+    "create": "its creation",
+    "disk": "a clone copying from it, or a disk move or resize",
+    "fstrim": "an fstrim",
+    "migrate": "a migration",
+    "mounted": "`pct mount` (unmount it with `pct unmount`)",
+    "rollback": "a snapshot rollback",
+    "snapshot": "a snapshot being taken",
+    "snapshot-delete": "a snapshot being deleted",
+    "suspended": "a suspend to disk",
+    "suspending": "a suspend to disk",
+}
+_GUEST_LOCK = re.compile(r"(?P<guest>(?:CT|VM)(?: \d+)?) is locked \((?P<lock>[\w-]+)\)")
+_FILE_LOCK = re.compile(r"can't lock file '(?P<file>[^']+)'")
+
+
+def lock_holder(message: str) -> str:
+    """The lock a failure names and what holds it, in words, from the tool's message."""
+    if match := _GUEST_LOCK.search(message):
+        lock = match["lock"]
+        holder = LOCK_HOLDERS.get(lock, f"a {lock} operation")
+        return f"the {match['guest']} is locked ({lock}), held by {holder}"
+    if match := _FILE_LOCK.search(message):
+        return f"the lock file {match['file']} is held by another command on the node"
+    return "a lock is held by another operation on the node"
+
+
+def backoff(attempt: int, random: Callable[[], float] = random.random) -> float:
+    """The wait before retry ``attempt`` (0-based): doubling from :data:`FIRST_BACKOFF`, capped
+    at :data:`MAX_BACKOFF`, with jitter, so runs waiting for one lock do not retry in step."""
+    ceiling = min(MAX_BACKOFF, FIRST_BACKOFF * 2**attempt)
+    return ceiling * (0.5 + random() / 2)
+
+
+class LockTimeout(ProxmoxError):
+    """A command stayed locked for the whole retry budget."""
+
+    def __init__(self, result: CommandResult, waited: float) -> None:
+        super().__init__(result, ErrorKind.LOCKED)
+        self.args = (
+            f"{lock_holder(result.stderr or result.stdout)}; still locked after {waited:.0f} s "
+            f"of retries (raise --lock-timeout to wait longer): `{result.command}` exited "
+            f"{result.returncode}: {error_detail(result)}",
+        )
 
 
 def change_retrying(
@@ -122,23 +176,37 @@ def change_retrying(
     *,
     timeout: float | None = None,
     input: str | None = None,
-    backoff: Sequence[float] = LOCK_BACKOFF,
+    lock_timeout: float | None = None,
     sleep: Callable[[float], None] = time.sleep,
+    clock: Callable[[], float] = time.monotonic,
 ) -> CommandResult:
-    """Run a mutating command, retrying a bounded number of times while it fails on a lock.
+    """Run a mutating command, retrying while it fails on a lock, for up to ``lock_timeout``
+    seconds (None: :data:`DEFAULT_LOCK_TIMEOUT`).
 
-    Locks are transient (a backup, a clone of the same template, another phoenix run), so a
-    short wait usually succeeds; any other error is raised at once, classified.
+    Locks are transient (a backup, a clone of the same template, another tool's run), so
+    waiting usually succeeds; any other error is raised at once, classified, and a lock
+    still held at the end is raised as :class:`LockTimeout` naming the lock and its holder.
     """
-    for delay in (*backoff, None):
+    budget = DEFAULT_LOCK_TIMEOUT if lock_timeout is None else lock_timeout
+    started = clock()
+    attempt = 0
+    while True:
         result = host.change(argv, timeout=timeout, input=input)
         if result.ok:
             return result
         kind = classify(result.stderr or result.stdout)
-        if kind is not ErrorKind.LOCKED or delay is None:
+        if kind is not ErrorKind.LOCKED:
             raise ProxmoxError(result, kind)
+        left = budget - (clock() - started)
+        if left <= 0:
+            raise LockTimeout(result, clock() - started)
+        delay = min(left, backoff(attempt))
+        attempt += 1
         logger.warning(
-            "{}: locked ({}); retrying in {:g} s", result.command, error_detail(result), delay
+            "{}: {}; retrying in {:.1f} s ({:.0f} s left of the lock timeout)",
+            result.command,
+            lock_holder(result.stderr or result.stdout),
+            delay,
+            left,
         )
         sleep(delay)
-    raise AssertionError("unreachable")

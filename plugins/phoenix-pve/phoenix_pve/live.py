@@ -24,10 +24,20 @@ T = TypeVar("T")
 class Live:
     """Cached reads for one guest on one host, shared by all its steps in a run."""
 
-    def __init__(self, host: Host, kind: GuestKind, vmid: int, pve_etc: str) -> None:
+    def __init__(
+        self,
+        host: Host,
+        kind: GuestKind,
+        vmid: int,
+        pve_etc: str,
+        *,
+        lock_timeout: float | None = None,
+    ) -> None:
         self.host = host
         self.kind = kind
         self.vmid = vmid
+        #: Seconds a locked change is retried (None: :data:`errors.DEFAULT_LOCK_TIMEOUT`).
+        self.lock_timeout = lock_timeout
         self.pve_etc = pve_etc.rstrip("/")
         self._cache: dict[str, Any] = {}
 
@@ -50,7 +60,9 @@ class Live:
     def change(self, argv: Sequence[str], *, timeout: float | None = None) -> CommandResult:
         """A mutating command, retried on lock errors, raised classified on failure."""
         try:
-            return errors.change_retrying(self.host, list(argv), timeout=timeout)
+            return errors.change_retrying(
+                self.host, list(argv), timeout=timeout, lock_timeout=self.lock_timeout
+            )
         finally:
             self.invalidate()
 

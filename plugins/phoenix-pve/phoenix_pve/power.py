@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager, nullcontext
 
 from phoenix_core.errors import PhoenixError
 from phoenix_core.hosts.base import CommandResult
@@ -72,9 +73,17 @@ def shutdown(live: Live, timeout: int) -> None:
 
 
 def running_step(
-    live: Live, probe: Probe, ready_timeout: float, *, skip: Callable[[], bool]
+    live: Live,
+    probe: Probe,
+    ready_timeout: float,
+    *,
+    skip: Callable[[], bool],
+    starting: Callable[[], AbstractContextManager[None]] = nullcontext,
 ) -> Step:
-    """Converge/start: the guest should run (``skip`` says when it should not, e.g. a template)."""
+    """Converge/start: the guest should run (``skip`` says when it should not, e.g. a template).
+
+    ``starting`` is the run's :attr:`~phoenix_core.manager.RunContext.starting`: the start
+    (until the guest answers) happens in the guest's turn (``LetsGo``'s boot order)."""
 
     def check() -> list[Change]:
         if skip():
@@ -83,7 +92,8 @@ def running_step(
         return [] if status == "running" else [Change("power", status, "running")]
 
     def apply(_: Sequence[Change]) -> None:
-        start(live, probe, ready_timeout)
+        with starting():
+            start(live, probe, ready_timeout)
 
     return Step("power", check, apply)
 

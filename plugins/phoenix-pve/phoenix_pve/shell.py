@@ -156,9 +156,10 @@ class _PrefixShell(Shell):
 class ContainerShell(_PrefixShell):
     """Inside a container: ``pct exec <id> -- ...``."""
 
-    def __init__(self, host: Host, vmid: int) -> None:
+    def __init__(self, host: Host, vmid: int, *, lock_timeout: float | None = None) -> None:
         super().__init__(host, ["pct", "exec", str(vmid), "--"], f"CT {vmid}")
         self.vmid = vmid
+        self.lock_timeout = lock_timeout
 
     def push(self, data: bytes, path: str, *, mode: int) -> None:
         """Through a file in a private directory on the node (``pct push`` copies host files
@@ -172,7 +173,9 @@ class ContainerShell(_PrefixShell):
         try:
             self.host.write_file(staged, data, mode=0o600)
             errors.change_retrying(
-                self.host, ["pct", "push", str(self.vmid), staged, path, "--perms", f"{mode:04o}"]
+                self.host,
+                ["pct", "push", str(self.vmid), staged, path, "--perms", f"{mode:04o}"],
+                lock_timeout=self.lock_timeout,
             )
         finally:
             self.host.change(["rm", "-rf", "--", private])

@@ -124,26 +124,55 @@ def test_check_raises_in_plain_words_with_the_command() -> None:
     assert message.endswith("memory: value must have a minimum value of 16")
 
 
-def test_lock_errors_are_retried_with_backoff_then_succeed() -> None:
+def test_lock_errors_are_retried_with_growing_jittered_backoff_then_succeed() -> None:
     locked = Reply(255, stderr="CT is locked (snapshot)\n")
-    host = RecordingHost().on(["pct"], [locked, locked, Reply()])
+    host = RecordingHost().on(["pct"], [locked, locked, locked, Reply()])
     slept: list[float] = []
     result = errors.change_retrying(host, ["pct", "start", "100"], sleep=slept.append)
-    assert result.ok
-    assert slept == [1.0, 2.0]
-    assert len(host.mutations) == 3
+    assert result.ok and len(host.mutations) == 4
+    # Doubling from 1 s, each wait jittered into [half, all] of its ceiling.
+    for wait, ceiling in zip(slept, (1.0, 2.0, 4.0), strict=True):
+        assert ceiling / 2 <= wait <= ceiling
 
 
-def test_lock_retries_are_bounded() -> None:
+def test_backoff_is_capped_and_jittered() -> None:
+    assert errors.backoff(0, random=lambda: 1.0) == 1.0
+    assert errors.backoff(3, random=lambda: 0.0) == 4.0
+    assert errors.backoff(20, random=lambda: 1.0) == errors.MAX_BACKOFF
+
+
+def test_lock_retries_last_the_lock_timeout_and_name_the_lock_and_its_holder() -> None:
+    """A real full clone holds its source's lock (``disk``) for minutes (pve-cli.md §4)."""
+    locked = Reply(255, stderr="CT is locked (disk)\n")
+    host = RecordingHost().on(["pct"], [locked] * 1000)
+    now = [0.0]
+    with pytest.raises(errors.LockTimeout) as info:
+        errors.change_retrying(
+            host,
+            ["pct", "clone", "900", "901"],
+            lock_timeout=300,
+            sleep=lambda s: now.__setitem__(0, now[0] + s),
+            clock=lambda: now[0],
+        )
+    assert info.value.kind is ErrorKind.LOCKED
+    assert now[0] == pytest.approx(300)
+    # 1+2+4+...+30 jittered: about a dozen tries in five minutes, not hundreds.
+    assert 8 <= len(host.mutations) <= 25
+    assert str(info.value).startswith(
+        "the CT is locked (disk), held by a clone copying from it, or a disk move or resize; "
+        "still locked after 300 s of retries (raise --lock-timeout to wait longer): "
+        "`pct clone 900 901` exited 255"
+    )
+
+
+def test_a_config_file_lock_names_the_file() -> None:
     locked = Reply(
         255, stderr="can't lock file '/run/lock/lxc/pve-config-100.lock' - got timeout\n"
     )
-    host = RecordingHost().on(["pct"], [locked] * 5)
-    slept: list[float] = []
-    with pytest.raises(errors.ProxmoxError) as info:
-        errors.change_retrying(host, ["pct", "set", "100"], sleep=slept.append)
-    assert info.value.kind is ErrorKind.LOCKED
-    assert len(host.mutations) == 5 and slept == list(errors.LOCK_BACKOFF)
+    host = RecordingHost().on(["pct"], [locked] * 3)
+    with pytest.raises(errors.LockTimeout, match=r"lock file /run/lock/lxc/pve-config-100\.lock"):
+        errors.change_retrying(host, ["pct", "set", "100"], lock_timeout=0, sleep=lambda _: None)
+    assert len(host.mutations) == 1
 
 
 def test_other_errors_are_not_retried() -> None:

@@ -4,13 +4,12 @@ Proxmox's tools do (config lock, no chmod, temp file + rename), and the old way 
 from __future__ import annotations
 
 import fcntl
-import functools
 import stat
 
 import pytest
 
 from phoenix_core.hosts.local import LocalHost
-from phoenix_pve import confedit, errors
+from phoenix_pve import confedit
 from phoenix_pve.errors import ErrorKind, ProxmoxError
 from phoenix_pve.guest import CONTAINER
 
@@ -48,12 +47,12 @@ def test_edit_waits_for_the_config_lock_and_refuses_a_changed_file(ct, monkeypat
     conf = ct.conf(120)
     host = LocalHost(env=ct.env)
     monkeypatch.setattr(confedit, "LOCK_WAIT", 0)
-    quick = functools.partial(errors.change_retrying, backoff=(0.0,))
-    monkeypatch.setattr(confedit.errors, "change_retrying", quick)
     with open(CONTAINER.lock_path(120), "a") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         with pytest.raises(ProxmoxError) as held:
-            confedit.replace(host, CONTAINER, 120, str(conf), conf.read_text(), "x\n")
+            confedit.replace(
+                host, CONTAINER, 120, str(conf), conf.read_text(), "x\n", lock_timeout=0
+            )
     assert held.value.kind is ErrorKind.LOCKED
     with pytest.raises(ProxmoxError, match="changed while it was being edited"):
         confedit.replace(host, CONTAINER, 120, str(conf), "stale\n", "x\n")

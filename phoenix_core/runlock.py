@@ -1,0 +1,94 @@
+"""The per-node run lock: two phoenix runs that change one node never interleave (DESIGN §4).
+
+A run that may change a node holds ``flock(1)`` on a file of that node for its whole length:
+``flock -w WAIT PATH cat`` runs on the node with its stdin tied to phoenix (a line sent
+comes back once ``cat`` runs, that is once the lock is held). When
+phoenix ends, however it ends (normally, killed, or its SSH connection dropped), ``cat`` reads
+end of file and exits and the kernel releases the lock, so no lock outlives its run and none
+needs breaking by hand. Who holds it is written beside it, for the message another run gives.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import getpass
+import json
+import os
+import socket
+import time
+from collections.abc import Iterator, Sequence
+
+from phoenix_core.errors import CommandFailed, PhoenixError
+from phoenix_core.hosts.base import Holding, Host
+
+#: Where the lock lives on the node (a tmpfs every Debian has, so a reboot clears it);
+#: ``PHOENIX_LOCK_DIR`` moves it (tests give each simulated node its own).
+DEFAULT_DIR = "/run/lock"
+LOCK_FILE = "phoenix-run.lock"
+OWNER_FILE = "phoenix-run.owner"
+#: flock's exit code when the lock stayed busy (EX_TEMPFAIL).
+BUSY = 75
+
+
+class NodeBusy(PhoenixError):
+    """Another phoenix run holds the node's run lock; nothing was executed (exit 2)."""
+
+    exit_code = 2
+
+
+def lock_dir() -> str:
+    return os.environ.get("PHOENIX_LOCK_DIR", DEFAULT_DIR).rstrip("/") or "/"
+
+
+def owner_record(verb: str, run_id: str) -> dict[str, object]:
+    """What the holder writes beside the lock: enough for another user to find the run."""
+    return {
+        "verb": verb,
+        "run_id": run_id,
+        "pid": os.getpid(),
+        "user": getpass.getuser(),
+        "workstation": socket.gethostname(),
+        "since": time.strftime("%Y-%m-%d %H:%M:%S %Z"),
+    }
+
+
+def _holder(host: Host, directory: str) -> str:
+    try:
+        owner = json.loads(host.read_file(f"{directory}/{OWNER_FILE}"))
+        return (
+            f"phoenix {owner['verb']} (run {owner['run_id']}, pid {owner['pid']} on "
+            f"{owner['workstation']} as {owner['user']}, since {owner['since']})"
+        )
+    except (OSError, PhoenixError, ValueError, KeyError, TypeError):
+        return "another phoenix run"
+
+
+@contextlib.contextmanager
+def holding(hosts: Sequence[Host], *, verb: str, run_id: str, wait: float) -> Iterator[None]:
+    """Hold the run lock of every node in ``hosts`` (in the order given) while the block runs.
+
+    Waits up to ``wait`` seconds for a busy node, then raises :class:`NodeBusy` naming the
+    run that holds it. A host that cannot hold a command (a test double) is not locked.
+    """
+    directory = lock_dir()
+    argv = ["flock", "--conflict-exit-code", str(BUSY)]
+    argv += ["-w", f"{wait:g}"] if wait > 0 else ["-n"]
+    argv += ["--", f"{directory}/{LOCK_FILE}", "cat"]
+    with contextlib.ExitStack() as stack:
+        for host in hosts:
+            if not isinstance(host, Holding):
+                continue
+            try:
+                held = host.hold(argv, probe=f"phoenix {run_id}")
+            except CommandFailed as exc:
+                if exc.result.returncode != BUSY:
+                    raise
+                waited = f" after waiting {wait:g} s" if wait > 0 else ""
+                raise NodeBusy(
+                    f"{host.name} is busy{waited}: {_holder(host, directory)} holds its run "
+                    f"lock ({directory}/{LOCK_FILE}); wait for it with --wait-lock SECONDS"
+                ) from None
+            stack.callback(held.release)
+            record = json.dumps(owner_record(verb, run_id)).encode()
+            host.write_file(f"{directory}/{OWNER_FILE}", record, mode=0o644)
+        yield
