@@ -375,6 +375,56 @@ def status(ids: tuple[str, ...], output: str) -> None:
     show_status(app.engine().status(ids), output)
 
 
+# The default is commands.health.DEFAULT_JOBS, written out: importing it would slow --help.
+JOBS = click.option(
+    "--jobs",
+    "-j",
+    type=click.IntRange(1),
+    default=4,
+    show_default=True,
+    help="Targets checked at once.",
+)
+
+
+@cli.command(name="health-check")
+@IDS
+@JOBS
+@OUTPUT
+def health_check(ids: tuple[str, ...], jobs: int, output: str) -> None:
+    """Run the health checks of targets (all but templates when no ids); exit 1 if one fails."""
+    from phoenix_core.commands import health
+
+    app: App = click.get_current_context().obj
+    results = health.run(app.engine(), ids, "checks", jobs=jobs)
+    health.show(results, output, "health", "health-check")
+    click.get_current_context().exit(health.exit_code(results))
+
+
+@cli.command(name="test")
+@IDS
+@click.option("--suite", metavar="NAME", help="Only this test suite.")
+@click.option(
+    "--junit",
+    type=click.Path(dir_okay=False, writable=True, path_type=Path),
+    metavar="FILE",
+    help="Also write the results as JUnit XML.",
+)
+@JOBS
+@OUTPUT
+def run_tests(
+    ids: tuple[str, ...], suite: str | None, junit: Path | None, jobs: int, output: str
+) -> None:
+    """Run the configured test suites of targets (all when no ids); exit 1 if one fails."""
+    from phoenix_core.commands import health
+
+    app: App = click.get_current_context().obj
+    results = health.run(app.engine(), ids, "tests", jobs=jobs, suite=suite)
+    if junit is not None:
+        health.junit(results, junit)
+    health.show(results, output, "test", "test")
+    click.get_current_context().exit(health.exit_code(results))
+
+
 @cli.command()
 @OUTPUT
 def plugins(output: str) -> None:
