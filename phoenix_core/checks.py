@@ -101,7 +101,8 @@ def run_check(
     target: str, check: Check, sleep: Callable[[float], None] = time.sleep
 ) -> CheckResult:
     """Try ``check`` until it passes or its retries are spent; never raises for a failing
-    check (an exception in ``attempt`` is a failed attempt with its message)."""
+    check: an exception in ``attempt`` is a failed attempt with its message (a bug in one
+    manager's check must not lose the report of all the others)."""
     from phoenix_core.errors import PhoenixError
 
     started = time.monotonic()
@@ -113,6 +114,8 @@ def run_check(
             attempt = check.attempt()
         except PhoenixError as exc:
             attempt = Attempt(False, reason=str(exc))
+        except Exception as exc:
+            attempt = Attempt(False, reason=f"internal error: {type(exc).__name__}: {exc}")
         if attempt.passed or count == tries:
             break
         sleep(check.interval)
