@@ -12,7 +12,16 @@ from typing import Any
 
 import jsonschema
 import pytest
-from lxc_support import REPO, SEED, Cli, base_ct, cli, write_lxc  # noqa: F401 - fixtures
+from lxc_support import (  # noqa: F401 - fixtures
+    ACCEPTANCE_IDS,
+    REPO,
+    SEED,
+    Cli,
+    base_ct,
+    cli,
+    original,
+    write_lxc,
+)
 
 pytestmark = pytest.mark.pve_sim(seed=str(SEED))
 
@@ -281,3 +290,24 @@ def test_a_test_that_could_not_run_is_an_error_in_junit(
     assert (root.get("tests"), root.get("failures"), root.get("errors")) == ("4", "1", "3")
     error = root.find("testsuite/testcase/error")
     assert error is not None and error.get("message") == "not run: dependencies failed"
+
+
+def test_the_old_configuration_after_converge_passes_its_checks(cli: Cli, original: Path) -> None:
+    """103's old singular ``health_check`` (its script found on the search path by file name,
+    run on the host with the id) and every shipped check pass on the built stack."""
+    assert cli("--config-dir", str(original), "converge", *ACCEPTANCE_IDS).exit_code == 0
+    configs = json.loads((original / "phoenix_lxc_configs.json").read_text())["lxc_configs"]
+    built = [ctid for ctid in ACCEPTANCE_IDS if not configs[ctid].get("is_template")]
+    for ctid in built:
+        _answer_network(cli.node, ctid, configs[ctid]["network_config"]["ip"])
+    proc = cli.subprocess("--config-dir", str(original), "health-check", *built, "-o", "json")
+    document = _document(proc, "health")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    rows = _rows(document)
+    assert {target for target, _ in rows} == set(built)
+    legacy = rows[("103", "health_check")]
+    assert (legacy["result"], legacy["output"]) == (
+        "passed",
+        "stand-in health check: CT 103 is running",
+    )
+    assert all(rows[(ctid, "address")]["result"] == "passed" for ctid in built)
