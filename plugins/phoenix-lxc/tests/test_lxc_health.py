@@ -311,3 +311,25 @@ def test_the_old_configuration_after_converge_passes_its_checks(cli: Cli, origin
         "stand-in health check: CT 103 is running",
     )
     assert all(rows[(ctid, "address")]["result"] == "passed" for ctid in built)
+
+
+@pytest.mark.parametrize(
+    ("case", "problem"),
+    [
+        ({"path": "../outside.sh"}, "tests.smoke[0].path: must not contain empty, '.' or '..'"),
+        ({"path": "ok.sh", "type": "pytest"}, "tests.smoke[0].type"),
+        ({"path": "ok.sh", "where": "inside"}, "tests.smoke[0].where"),
+        ({"name": "no path"}, "tests.smoke[0].path"),
+    ],
+)
+def test_a_bad_test_entry_is_a_configuration_error_naming_its_path(
+    cli: Cli, tmp_path: Path, case: dict[str, Any], problem: str
+) -> None:
+    ct = {**base_ct("web", "10.0.9.11/24", "52:54:00:00:09:11"), "tests": {"smoke": [case]}}
+    etc = write_lxc(tmp_path / "etc", {"101": ct}, cli.node.pve_etc)
+    mark = cli.node.mark()
+    result = cli("--config-dir", str(etc), "test", "101")
+    assert result.exit_code == 2
+    assert "phoenix_lxc_configs.json" in result.output
+    assert f"lxc_configs.101.{problem}" in result.output
+    assert cli.node.since(mark) == []
