@@ -99,8 +99,9 @@ class LxcManager:
         live = Live(ctx.host, CONTAINER, guest.id, ctx.config.hypervisor.pve_etc)
         shell = ContainerShell(live.host, live.vmid)
         entries = health.configured(spec, self._paths(ctx.config))
+        target = health.Target.of(live)
         return lxc_checks.shipped(spec, live, shell, ctx.config) + health.runnable_entries(
-            live, shell, entries, timeout=health.CHECK_TIMEOUT
+            target, shell, entries, timeout=health.CHECK_TIMEOUT
         )
 
     def tests(self, guest: TargetConfig, ctx: RunContext) -> list[core.Check]:
@@ -109,7 +110,8 @@ class LxcManager:
         live = Live(ctx.host, CONTAINER, guest.id, ctx.config.hypervisor.pve_etc)
         entries = health.test_cases(spec.tests, self._paths(ctx.config))
         shell = ContainerShell(live.host, live.vmid)
-        return health.runnable_entries(live, shell, entries, timeout=health.TEST_TIMEOUT)
+        target = health.Target.of(live)
+        return health.runnable_entries(target, shell, entries, timeout=health.TEST_TIMEOUT)
 
     @staticmethod
     def _paths(config: Config) -> scripts.SearchPath:

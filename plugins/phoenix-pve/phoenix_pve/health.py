@@ -25,6 +25,7 @@ import attrs
 
 from phoenix_core import checks as core
 from phoenix_core.errors import PhoenixError
+from phoenix_core.hosts.base import Host
 from phoenix_core.steps import Change, Step
 from phoenix_pve import scripts
 from phoenix_pve.live import Live
@@ -158,11 +159,25 @@ def missing(spec: ScriptSpec, paths: SearchPath) -> list[tuple[str, str]]:
     return [(e.key, e.problem) for e in entries if e.check is None]
 
 
-def _argv(live: Live, check: Check) -> tuple[list[str], str | None]:
+@attrs.frozen
+class Target:
+    """What a check is run for: the node, and the guest id a host-side script gets first
+    (None for a check of the node itself: a host manager's)."""
+
+    host: Host
+    guest_id: int | None = None
+
+    @classmethod
+    def of(cls, live: Live) -> Target:
+        return cls(live.host, live.vmid)
+
+
+def _argv(target: Target, check: Check) -> tuple[list[str], str | None]:
     """The command of ``check`` and its standard input: a host-side script goes to
-    ``/bin/bash -s -- <id>`` on stdin, a guest-side one runs from where it was pushed."""
+    ``/bin/bash -s -- [<id>]`` on stdin, a guest-side one runs from where it was pushed."""
     if check.script is not None and check.where == "host":
-        return ["/bin/bash", "-s", "--", str(live.vmid), *check.args], check.script.data.decode()
+        first = [] if target.guest_id is None else [str(target.guest_id)]
+        return ["/bin/bash", "-s", "--", *first, *check.args], check.script.data.decode()
     if check.script is not None:
         return [f"{RUN_DIR}/{check.script.path.name}", *check.args], None
     return list(check.args), None
@@ -176,7 +191,7 @@ def _push(shell: Shell, script: Script) -> None:
 
 
 def runnable(
-    live: Live,
+    target: Target,
     shell: Shell,
     check: Check,
     *,
@@ -184,10 +199,11 @@ def runnable(
     push: bool = True,
     suite: str | None = None,
 ) -> core.Check:
-    """``check`` as the core runs it: each attempt one command, on the node or in the guest
-    (a guest-side script pushed before its first attempt unless ``push`` is False)."""
-    place = HostShell(live.host) if check.where == "host" else shell
-    argv, stdin = _argv(live, check)
+    """``check`` as the core runs it: each attempt one command, on the node or through
+    ``shell`` (a guest-side script pushed before its first attempt unless ``push`` is False).
+    A host manager passes ``Target(host)`` and a :class:`HostShell`."""
+    place = HostShell(target.host) if check.where == "host" else shell
+    argv, stdin = _argv(target, check)
     pending = [check.script] if push and check.script and check.where == "guest" else []
 
     def attempt() -> core.Attempt:
@@ -211,7 +227,7 @@ def runnable(
 
 
 def runnable_entries(
-    live: Live, shell: Shell, entries: Sequence[Entry], *, timeout: float
+    target: Target, shell: Shell, entries: Sequence[Entry], *, timeout: float
 ) -> list[core.Check]:
     """Each entry ready to run; one whose script is missing fails with that problem."""
     found = []
@@ -226,7 +242,8 @@ def runnable_entries(
                 )
             )
         else:
-            found.append(runnable(live, shell, entry.check, timeout=timeout, suite=entry.suite))
+            ready = runnable(target, shell, entry.check, timeout=timeout, suite=entry.suite)
+            found.append(ready)
     return found
 
 
@@ -279,7 +296,7 @@ def health(
     if not live.running:
         raise PhoenixError(f"{live.name} is not running: health checks cannot run")
     for check in checks:
-        ready = runnable(live, shell, check, push=False)
+        ready = runnable(Target.of(live), shell, check, push=False)
         result = core.run_check(live.name, ready, sleep)
         if not result.passed:
             raise PhoenixError(
