@@ -51,23 +51,32 @@ def targets(engine: Engine, ids: Sequence[str]) -> list[TargetConfig]:
 
 def _dependencies_check(engine: Engine, target: TargetConfig) -> Check | None:
     """A required check that every runtime dependency of ``target`` is running."""
-    deps = [engine.config.target(d) for d in target.common.dependencies if d in engine.config]
+    deps = []
+    for ident in target.common.dependencies:
+        dep = engine.config.target(ident) if ident in engine.config else None
+        manager = engine.plugins.manager(dep.kind) if dep is not None else None
+        # The context (and its host connection) is made here, on the main thread, so the
+        # pool's threads never race to open one node's connection.
+        deps.append((ident, dep, manager, engine.context(dep) if manager and dep else None))
     if not deps:
         return None
 
     def attempt() -> Attempt:
         down = []
-        for dep in deps:
-            manager = engine.plugins.manager(dep.kind)
-            if manager is None:
-                down.append(f"{dep}: no installed manager handles {dep.kind} targets")
-                continue
-            state = manager.observe(dep, engine.context(dep))
-            if not state.running:
-                down.append(f"dependency {dep} is {state.status if state.exists else 'missing'}")
+        for ident, dep, manager, ctx in deps:
+            if dep is None:
+                down.append(f"dependency {ident} is not defined in the files read")
+            elif manager is None or ctx is None:
+                down.append(f"dependency {dep}: no installed manager handles {dep.kind} targets")
+            else:
+                state = manager.observe(dep, ctx)
+                if not state.running:
+                    down.append(
+                        f"dependency {dep} is {state.status if state.exists else 'missing'}"
+                    )
         return Attempt(not down, reason="; ".join(down))
 
-    return Check(name=DEPENDENCIES, attempt=attempt, required=True, where="host")
+    return Check(name=DEPENDENCIES, attempt=attempt, required=True, where="phoenix")
 
 
 def _broken(name: str, reason: str) -> Check:

@@ -17,16 +17,11 @@ from collections.abc import Sequence
 from phoenix_core.checks import Attempt, Check
 from phoenix_core.config.models import Config
 from phoenix_lxc.model import LxcSpec
-from phoenix_pve.health import CHECK_TIMEOUT
+from phoenix_pve.health import CHECK_TIMEOUT, described
 from phoenix_pve.live import Live
-from phoenix_pve.shell import Shell, ShellResult
+from phoenix_pve.shell import Shell
 
 _INET = re.compile(r"\binet (\S+)")
-
-
-def _ran(result: ShellResult) -> str:
-    ended = "timed out" if result.timed_out else f"exited {result.exit_code}"
-    return f"`{result.command}` {ended}: {result.detail}"
 
 
 def running(live: Live) -> Check:
@@ -43,7 +38,7 @@ def running(live: Live) -> Check:
 def execs(shell: Shell) -> Check:
     def attempt() -> Attempt:
         result = shell.run(["true"], readonly=True, timeout=CHECK_TIMEOUT)
-        return Attempt(result.ok, result.stdout + result.stderr, _ran(result))
+        return Attempt(result.ok, result.stdout + result.stderr, described(result))
 
     return Check(name="pct exec", attempt=attempt, where=shell.where, required=True)
 
@@ -59,7 +54,7 @@ def address(shell: Shell, interface: str, expected: str) -> Check:
             timeout=CHECK_TIMEOUT,
         )
         if not result.ok:
-            return Attempt(False, result.stdout + result.stderr, _ran(result))
+            return Attempt(False, result.stdout + result.stderr, described(result))
         found = [ipaddress.IPv4Interface(a) for a in _INET.findall(result.stdout)]
         if wanted in found:
             return Attempt(True, result.stdout)
@@ -76,7 +71,7 @@ def dns(shell: Shell, name: str) -> Check:
         output = result.stdout + result.stderr
         if result.ok and result.stdout.strip():
             return Attempt(True, output)
-        return Attempt(False, output, f"{name} does not resolve: {_ran(result)}")
+        return Attempt(False, output, f"{name} does not resolve: {described(result)}")
 
     return Check(name="dns", attempt=attempt, where=shell.where)
 

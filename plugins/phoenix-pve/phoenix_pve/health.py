@@ -31,7 +31,7 @@ from phoenix_pve import scripts
 from phoenix_pve.live import Live
 from phoenix_pve.model import HealthCheck, LegacyHealthCheck, SuiteCase, Where
 from phoenix_pve.scripts import RUN_DIR, Runner, Script, ScriptSpec, SearchPath
-from phoenix_pve.shell import HostShell, Shell
+from phoenix_pve.shell import HostShell, Shell, ShellResult
 
 #: The longest one attempt of a check may take in ``phoenix health-check``.
 CHECK_TIMEOUT = 120.0
@@ -183,6 +183,12 @@ def _argv(target: Target, check: Check) -> tuple[list[str], str | None]:
     return list(check.args), None
 
 
+def described(result: ShellResult, shown: str | None = None) -> str:
+    """Why a check's command failed, for its report: ```cmd` exited 1: <last line>``."""
+    ended = "timed out" if result.timed_out else f"exited {result.exit_code}"
+    return f"`{shown or result.command}` {ended}: {result.detail}"
+
+
 def _push(shell: Shell, script: Script) -> None:
     """Put a guest-side script where :func:`_argv` runs it."""
     if not shell.run(["mkdir", "-p", RUN_DIR]).ok:
@@ -206,15 +212,13 @@ def runnable(
     argv, stdin = _argv(target, check)
     pending = [check.script] if push and check.script and check.where == "guest" else []
 
+    shown = shlex.join(argv) + (f" < {check.script.path}" if stdin and check.script else "")
+
     def attempt() -> core.Attempt:
         while pending:
             _push(shell, pending.pop())
         result = place.run(argv, readonly=True, stdin=stdin, timeout=timeout)
-        shown = shlex.join(argv) + (f" < {check.script.path}" if stdin and check.script else "")
-        ended = "timed out" if result.timed_out else f"exited {result.exit_code}"
-        return core.Attempt(
-            result.ok, result.stdout + result.stderr, f"`{shown}` {ended}: {result.detail}"
-        )
+        return core.Attempt(result.ok, result.stdout + result.stderr, described(result, shown))
 
     return core.Check(
         name=check.name,
