@@ -56,9 +56,9 @@ def address(shell: Shell, interface: str, expected: str) -> Check:
         if not result.ok:
             return Attempt(False, result.stdout + result.stderr, described(result))
         found = [ipaddress.IPv4Interface(a) for a in _INET.findall(result.stdout)]
-        if wanted in found:
-            return Attempt(True, result.stdout)
         has = ", ".join(map(str, found)) or "no IPv4 address"
+        if wanted in found:
+            return Attempt(True, f"{interface}: {has}")
         return Attempt(False, result.stdout, f"{interface} has {has}, not {expected}")
 
     return Check(name="address", attempt=attempt, where=shell.where)

@@ -116,6 +116,7 @@ def test_all_checks_pass_exit_0_with_the_shipped_ones_first(cli: Cli, homelab: P
         ("101", "web"),
     ]
     assert {r["result"] for r in document["results"]} == {"passed"}
+    assert _rows(document)[("101", "address")]["output"] == "eth0: 10.0.9.11/24"
     web = _rows(document)[("101", "web")]
     assert web["output"] == "web of CT 101 answers" and web["where"].startswith("host ")
     text = cli.subprocess("--config-dir", str(homelab), "health-check", "101")
