@@ -118,9 +118,31 @@ def run(
     plans = [(str(t.id), checks_of(engine, t, method, suite)) for t in chosen]
     if suite is not None and not any(found for _, found in plans):
         raise UsageError(f"no selected target has a test suite {suite!r}")
-    with ThreadPoolExecutor(max_workers=max(1, jobs), thread_name_prefix="phoenix-check") as pool:
-        futures = [pool.submit(run_checks, label, found, sleep) for label, found in plans]
+    pool = ThreadPoolExecutor(max_workers=max(1, jobs), thread_name_prefix="phoenix-check")
+    try:
+        futures = [pool.submit(_run_target, label, found, sleep) for label, found in plans]
         return [result for future in futures for result in future.result()]
+    finally:
+        # Interrupted (Ctrl-C), targets not started yet are dropped; running checks end
+        # within their time limit.
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _run_target(
+    label: str, found: Sequence[Check], sleep: Callable[[float], None]
+) -> list[CheckResult]:
+    """One target's checks, each result logged (the log files keep what cron runs showed)."""
+    from phoenix_core.logs import logger
+
+    results = run_checks(label, found, sleep)
+    for r in results:
+        if r.result == "failed":
+            logger.warning(
+                "{} {}: failed after {} attempts: {}", r.target, r.name, r.attempts, r.reason
+            )
+        else:
+            logger.debug("{} {}: {} {}", r.target, r.name, r.result, r.reason)
+    return results
 
 
 def counts(results: Sequence[CheckResult]) -> dict[str, int]:

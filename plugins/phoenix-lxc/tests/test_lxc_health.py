@@ -144,6 +144,7 @@ def test_a_failing_check_script_exits_1_and_shows_its_output(cli: Cli, homelab: 
     assert "101 web (host " in proc.stdout
     assert "  | GET / on CT 101\n  | 502 Bad Gateway" in proc.stdout
     assert "1 failed" in proc.stdout
+    assert "101 web: failed after 1 attempts: `/bin/bash -s -- 101" in proc.stderr  # and logged
 
 
 def test_retries_3_passing_on_the_third_attempt_shows_3_attempts(
