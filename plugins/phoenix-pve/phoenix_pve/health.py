@@ -11,6 +11,13 @@ The old singular ``health_check.command`` is split like a shell would; when its 
 a path or ends in ``.sh`` (``/usr/local/phoenix_hypervisor/bin/health_checks/check_step_ca.sh``)
 it names a script, looked up by file name on the search path, never run from the old path.
 A script that is not found fails the guest in ``plan`` and ``converge`` before anything changes.
+
+For ``phoenix health-check`` and ``phoenix test`` (docs/health.md), :func:`configured` and
+:func:`test_cases` resolve each configured check or ``tests.<suite>[]`` case without stopping at
+a missing script, and :func:`runnable_entries` turns them into core
+:class:`~phoenix_core.checks.Check` objects: one command per attempt, a missing script one
+failing check naming the places looked. The converge step's :func:`health` runs the same
+commands through the same core retry loop.
 """
 
 from __future__ import annotations
