@@ -60,20 +60,6 @@ class HelloManager:
     def resources(self, verb: StepVerb, target: TargetConfig, config: Config) -> set[Resource]:
         return {Resource.guest(target.id), Resource.node(target.common.node, shared=True)}
 
-    def checks(self, target: TargetConfig, ctx: RunContext) -> Sequence[Check]:
-        """What ``phoenix health-check`` runs (optional): the file greets as configured."""
-        spec: HelloSpec = target.spec
-        host = ctx.host
-
-        def greets() -> Attempt:
-            try:
-                text = host.read_file(spec.path).decode(errors="replace").rstrip("\n")
-            except FileNotFoundError:
-                return Attempt(False, reason=f"{spec.path} is missing")
-            return Attempt(text == spec.message, text, f"{spec.path} says {text!r}")
-
-        return [Check(name="greets", attempt=greets, where=f"host {host.name}")]
-
     def steps(self, verb: StepVerb, target: TargetConfig, ctx: RunContext) -> Sequence[Step]:
         spec: HelloSpec = target.spec
         host = ctx.host
@@ -117,3 +103,17 @@ class HelloManager:
         if verb == "delete":
             return [Step("removed", present, remove)]
         return []  # a greeting has no power state: start, stop and restart have nothing to do
+
+    def checks(self, target: TargetConfig, ctx: RunContext) -> Sequence[Check]:
+        """What ``phoenix health-check`` runs (optional): the file greets as configured."""
+        spec: HelloSpec = target.spec
+        host = ctx.host
+
+        def greets() -> Attempt:
+            try:
+                text = host.read_file(spec.path).decode(errors="replace").rstrip("\n")
+            except FileNotFoundError:
+                return Attempt(False, reason=f"{spec.path} is missing")
+            return Attempt(text == spec.message, text, f"{spec.path} says {text!r}")
+
+        return [Check(name="greets", attempt=greets, where=f"host {host.name}")]
