@@ -448,6 +448,43 @@ def status(ids: tuple[str, ...], output: str) -> None:
     show_status(app.engine().status(ids), output)
 
 
+@cli.command(name="health-check")
+@IDS
+@JOBS
+@OUTPUT
+def health_check(ids: tuple[str, ...], output: str) -> None:
+    """Run the health checks of targets (all but templates when no ids); exit 1 if one fails."""
+    from phoenix_core.commands import health
+
+    app: App = click.get_current_context().obj
+    results = health.run(app.engine(), ids, "checks", jobs=app.jobs)
+    health.show(results, output, "health", "health-check")
+    click.get_current_context().exit(health.exit_code(results))
+
+
+@cli.command(name="test")
+@IDS
+@click.option("--suite", metavar="NAME", help="Only this test suite.")
+@click.option(
+    "--junit",
+    type=click.Path(dir_okay=False, writable=True, path_type=Path),
+    metavar="FILE",
+    help="Also write the results as JUnit XML.",
+)
+@JOBS
+@OUTPUT
+def run_tests(ids: tuple[str, ...], suite: str | None, junit: Path | None, output: str) -> None:
+    """Run the configured test suites of targets (all when no ids); exit 1 if one fails."""
+    from phoenix_core.commands import health
+
+    app: App = click.get_current_context().obj
+    results = health.run(app.engine(), ids, "tests", jobs=app.jobs, suite=suite)
+    if junit is not None:
+        health.junit(results, junit)
+    health.show(results, output, "test", "test")
+    click.get_current_context().exit(health.exit_code(results))
+
+
 @cli.command()
 @OUTPUT
 def plugins(output: str) -> None:

@@ -69,9 +69,8 @@ def run(plan: list[Action], rec: Recorder, jobs: int, keep_going: bool = False) 
 
 def test_independent_actions_run_together_up_to_jobs() -> None:
     rec = Recorder(0.2)
-    started = time.monotonic()
     outcomes = run([action(i) for i in range(1, 9)], rec, jobs=4)
-    assert rec.most == 4 and time.monotonic() - started < 0.2 * 8 / 2
+    assert rec.most == 4
     assert [o.id for o in outcomes] == list(range(1, 9))  # the summary is in plan order
 
 
@@ -125,7 +124,8 @@ def test_a_resource_taken_for_one_operation_is_held_only_for_it() -> None:
     executor.run(Plan("converge", tuple(action(i) for i in (1, 2, 3))))
     windows = sorted(held.values())
     assert all(a[1] <= b[0] for a, b in itertools.pairwise(windows))
-    assert max(e for _, e in spans.values()) - min(s for s, _ in spans.values()) < 0.6
+    # ... while the rest of each action ran alongside the others.
+    assert spans[1][0] < spans[2][1] and spans[2][0] < spans[1][1]
 
 
 def test_after_a_failure_dependents_are_skipped_and_nothing_new_starts() -> None:
@@ -149,9 +149,11 @@ def test_a_worker_is_kept_for_an_action_waiting_on_a_resource() -> None:
     clones = [action(i, holds=("guest:900",)) for i in range(901, 904)]
     others = [action(i) for i in range(1, 7)]
     run([*clones, *others], rec, jobs=2)
-    first, second, third = sorted(rec.spans[i] for i in (901, 902, 903))
-    # Each clone starts as soon as the one before ends, not after a round of others.
-    assert second[0] - first[1] < 0.04 and third[0] - second[1] < 0.04
+    # While a clone waits for the source, the spare worker stays free for it: each clone
+    # starts when the one before ends, before any independent work.
+    assert max(rec.spans[i][0] for i in (901, 902, 903)) <= min(
+        rec.spans[i][0] for i in range(1, 7)
+    )
 
 
 def test_boot_groups_pull_runtime_dependencies_forward_not_clone_sources() -> None:

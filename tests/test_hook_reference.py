@@ -8,6 +8,7 @@ import re
 from pathlib import Path
 
 from phoenix_core import hookspecs
+from phoenix_core.checks import HealthChecks
 from phoenix_core.manager import Manager
 
 DOC = Path(__file__).resolve().parents[1] / "docs" / "plugins" / "hooks.md"
@@ -44,9 +45,17 @@ def test_arguments_firstresult_and_docstrings_match() -> None:
 
 def test_the_manager_contract_table_lists_every_method_with_its_arguments() -> None:
     rows = dict(re.findall(r"^\| `(\w+)\(([^)]*)\)` \|", DOC.read_text(), re.M))
-    methods = {
+    assert rows == _methods(Manager)
+
+
+def _methods(protocol: type) -> dict[str, str]:
+    return {
         name: ", ".join(list(inspect.signature(function).parameters)[1:])
-        for name, function in vars(Manager).items()
+        for name, function in vars(protocol).items()
         if not name.startswith("_") and callable(function)
     }
-    assert rows == methods
+
+
+def test_the_optional_methods_table_lists_the_health_checks_protocol() -> None:
+    rows = dict(re.findall(r"^\| `(\w+)\(([^)]*)\)` \(optional\) \|", DOC.read_text(), re.M))
+    assert rows == _methods(HealthChecks)

@@ -5,7 +5,7 @@ configuration names, copies the configuration next to it (pointing ``pve_etc`` a
 simulated node, moving bind-mount sources under the demo directory and adding stand-ins for
 the homelab's own feature and application scripts), converges the
 containers whose dependency chain holds no VM, converges them again to show that nothing
-changes, prints their status and stops the node.
+changes, prints their status, runs their health checks and stops the node.
 """
 
 from __future__ import annotations
@@ -55,6 +55,27 @@ def prepare_config(directory: Path, pve_etc: Path) -> Path:
     )
     shutil.copytree(STAND_INS, etc, dirs_exist_ok=True)
     return etc
+
+
+def answer_as_started_containers(node: Path, etc: Path, env: dict[str, str]) -> list[str]:
+    """Script what the containers' own network stack answers (the simulator runs no guest
+    OS): each static address up on its interface, and the homelab's domain resolving. Returns
+    the containers that run (not templates), for ``health-check``."""
+    configs = json.loads((etc / "phoenix_lxc_configs.json").read_text())["lxc_configs"]
+    domain = json.loads((etc / "phoenix_hypervisor_config.json").read_text()).get("domain_name")
+    sim = [str(BIN / "pve-sim"), "script", "--dir", str(node)]
+    running = [ct for ct in GUESTS if not configs[ct].get("is_template")]
+    for ct in running:
+        net = configs[ct]["network_config"]
+        line = f"2: {net['name']}    inet {net['ip']} scope global {net['name']}\n"
+        answer = [*sim, "--vmid", ct, "--stdout", line, f"ip -o -4 addr show dev {net['name']}$"]
+        subprocess.run(answer, env=env, check=True)
+        if domain:
+            resolved = f"{net['gw']}        {domain}\n"
+            subprocess.run(
+                [*sim, "--vmid", ct, "--stdout", resolved, "getent hosts -- "], env=env, check=True
+            )
+    return running
 
 
 def mutating_since(journal: Path, offset: int) -> list[dict]:
@@ -110,6 +131,7 @@ def main() -> None:
         changed = mutating_since(journal, mark)
         print(f"\nsecond converge: {len(changed)} mutating commands on the node")
         run([*phoenix, "status"], env)
+        run([*phoenix, "health-check", *answer_as_started_containers(node, etc, env)], env)
         if changed:
             sys.exit("demo: the second converge changed something; it must not")
     finally:

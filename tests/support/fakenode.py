@@ -193,8 +193,9 @@ LAYOUTS = {
 class FakePlugin:
     """A plugin object registering :class:`FakeManager` for the given kinds."""
 
-    def __init__(self, *kinds: str) -> None:
+    def __init__(self, *kinds: str, factory: type[FakeManager] = FakeManager) -> None:
         self.kinds = kinds or ("lxc", "vm")
+        self.factory = factory
 
     @hookimpl
     def phoenix_register_managers(self, register: Any) -> None:
@@ -203,15 +204,16 @@ class FakePlugin:
                 ManagerSpec(
                     name=f"fake-{kind}",
                     kind=kind,
-                    factory=FakeManager,
+                    factory=self.factory,
                     api_version=API_VERSION,
                     config=LAYOUTS[kind],
                 )
             )
 
 
-def fake_plugins(*kinds: str) -> Plugins:
-    """Strict plugins holding only :class:`FakePlugin` for ``kinds`` (default: lxc and vm)."""
+def fake_plugins(*kinds: str, factory: type[FakeManager] = FakeManager) -> Plugins:
+    """Strict plugins holding only :class:`FakePlugin` for ``kinds`` (default: lxc and vm),
+    whose managers ``factory`` makes."""
     plugins = Plugins(strict=True, disabled=set())
-    plugins.add(FakePlugin(*kinds), "fake")
+    plugins.add(FakePlugin(*kinds, factory=factory), "fake")
     return plugins

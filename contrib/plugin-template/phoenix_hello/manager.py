@@ -10,6 +10,7 @@ from collections.abc import Sequence
 
 import attrs
 
+from phoenix_core.checks import Attempt, Check
 from phoenix_core.config.diagnostics import Diagnostics
 from phoenix_core.config.models import Config, GuestCommon, TargetConfig
 from phoenix_core.manager import MISSING, GuestState, Resource, RunContext, StepVerb
@@ -102,3 +103,17 @@ class HelloManager:
         if verb == "delete":
             return [Step("removed", present, remove)]
         return []  # a greeting has no power state: start, stop and restart have nothing to do
+
+    def checks(self, target: TargetConfig, ctx: RunContext) -> Sequence[Check]:
+        """What ``phoenix health-check`` runs (optional): the file greets as configured."""
+        spec: HelloSpec = target.spec
+        host = ctx.host
+
+        def greets() -> Attempt:
+            try:
+                text = host.read_file(spec.path).decode(errors="replace").rstrip("\n")
+            except FileNotFoundError:
+                return Attempt(False, reason=f"{spec.path} is missing")
+            return Attempt(text == spec.message, text, f"{spec.path} says {text!r}")
+
+        return [Check(name="greets", attempt=greets, where=f"host {host.name}")]

@@ -140,3 +140,20 @@ def test_the_observer_records_finished_actions(
         {"verb": "converge", "id": 120, "status": "changed", "changes": 2},
         {"verb": "converge", "id": 120, "status": "ok", "changes": 0},
     ]
+
+
+def test_health_check_says_whether_the_file_greets(
+    phoenix_cli: PhoenixCli, node: RecordingHost, etc: Path
+) -> None:
+    missing = phoenix_cli("health-check", "-o", "json", config_dir=etc)
+    assert missing.exit_code == 1
+    [row] = missing.json["results"]
+    assert (row["check"], row["result"], row["reason"]) == (
+        "greets",
+        "failed",
+        "/srv/hello/motd is missing",
+    )
+    assert phoenix_cli("converge", config_dir=etc).exit_code == 0
+    healthy = phoenix_cli("health-check", "120", "-o", "json", config_dir=etc)
+    assert healthy.exit_code == 0, healthy.output
+    assert healthy.json["counts"] == {"passed": 1, "failed": 0, "skipped": 0}

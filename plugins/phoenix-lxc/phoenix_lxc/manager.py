@@ -15,12 +15,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
+from phoenix_core import checks as core
 from phoenix_core.config.diagnostics import Diagnostics
 from phoenix_core.config.models import Config, TargetConfig
 from phoenix_core.hosts.base import CommandResult
 from phoenix_core.logs import logger
 from phoenix_core.manager import MISSING, GuestState, Resource, RunContext, StepVerb
 from phoenix_core.steps import Step
+from phoenix_lxc import checks as lxc_checks
 from phoenix_lxc import create, disk, mounts, options, rawconf, subids
 from phoenix_lxc.model import LxcSpec, ignored_host_defaults, parse_spec, with_host_defaults
 from phoenix_pve import built, firewall, health, power, scripts, snapshots, template
@@ -58,7 +60,7 @@ class LxcManager:
         guest itself fails at ``plan``/``converge``, the others can still be converged."""
         if guest.spec is None:
             return
-        paths = scripts.SearchPath(Path(config.directory), "lxc", SHIPPED)
+        paths = self._paths(config)
         for key, problem in scripts.missing(guest.spec, paths) + health.missing(guest.spec, paths):
             diagnostics.warn(guest.file, f"{guest.path}.{key}", problem)
 
@@ -98,6 +100,31 @@ class LxcManager:
             )
         return with_host_defaults(guest.spec, guest, hypervisor)
 
+    def checks(self, guest: TargetConfig, ctx: RunContext) -> list[core.Check]:
+        """``phoenix health-check``: the shipped checks (:mod:`phoenix_lxc.checks`), then the
+        configured ones; a configured check whose script is missing fails with that reason."""
+        spec = self.spec_for(guest, ctx)
+        live = Live(ctx.host, CONTAINER, guest.id, ctx.config.hypervisor.pve_etc)
+        shell = ContainerShell(live.host, live.vmid)
+        entries = health.configured(spec, self._paths(ctx.config))
+        target = health.Target.of(live)
+        return lxc_checks.shipped(spec, live, shell, ctx.config) + health.runnable_entries(
+            target, shell, entries, timeout=health.CHECK_TIMEOUT
+        )
+
+    def tests(self, guest: TargetConfig, ctx: RunContext) -> list[core.Check]:
+        """``phoenix test``: the configured ``tests`` suites, one test case per script."""
+        spec = self.spec_for(guest, ctx)
+        live = Live(ctx.host, CONTAINER, guest.id, ctx.config.hypervisor.pve_etc)
+        entries = health.test_cases(spec.tests, self._paths(ctx.config))
+        shell = ContainerShell(live.host, live.vmid)
+        target = health.Target.of(live)
+        return health.runnable_entries(target, shell, entries, timeout=health.TEST_TIMEOUT)
+
+    @staticmethod
+    def _paths(config: Config) -> scripts.SearchPath:
+        return scripts.SearchPath(Path(config.directory), "lxc", SHIPPED)
+
     def steps(self, verb: StepVerb, guest: TargetConfig, ctx: RunContext) -> Sequence[Step]:
         spec = self.spec_for(guest, ctx)
         live = Live(
@@ -133,7 +160,7 @@ class LxcManager:
     ) -> list[Step]:
         """Every converge step in order, the build-complete mark last. Scripts are resolved
         first: a missing one fails here, before anything changes."""
-        paths = scripts.SearchPath(Path(ctx.config.directory), "lxc", SHIPPED)
+        paths = self._paths(ctx.config)
         found = scripts.resolve_all(spec, paths)
         checks = health.resolve(spec, paths)
         shell = ContainerShell(live.host, live.vmid, lock_timeout=live.lock_timeout)

@@ -31,7 +31,7 @@ from phoenix_core.config.validate import (
 )
 from phoenix_lxc import rawkeys
 from phoenix_pve import formats
-from phoenix_pve.model import JSON, Firewall, HealthCheck, LegacyHealthCheck, doc
+from phoenix_pve.model import JSON, Firewall, HealthCheck, LegacyHealthCheck, SuiteCase, doc
 
 # Ranges and formats follow pve-container src/PVE/LXC/Config.pm (snapshot 94f55852): memory
 # minimum 16, swap minimum 0, cores 1-8192, net tag 1-4094, mtu 64-65535, hwaddr mac-addr,
@@ -179,7 +179,7 @@ class LxcSpec:
     vllm_engine_config: dict[str, JSON] | None = None
     traefik_service: dict[str, JSON] | None = None
     ports: list[str] = attrs.Factory(list)
-    tests: dict[str, JSON] | None = None
+    tests: dict[str, list[SuiteCase]] | None = None
     nvidia_driver_version: str | None = None
     nvidia_repo_url: str | None = None
     nvidia_runfile_url: str | None = None

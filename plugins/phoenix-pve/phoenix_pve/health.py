@@ -11,24 +11,39 @@ The old singular ``health_check.command`` is split like a shell would; when its 
 a path or ends in ``.sh`` (``/usr/local/phoenix_hypervisor/bin/health_checks/check_step_ca.sh``)
 it names a script, looked up by file name on the search path, never run from the old path.
 A script that is not found fails the guest in ``plan`` and ``converge`` before anything changes.
+
+For ``phoenix health-check`` and ``phoenix test`` (docs/health.md), :func:`configured` and
+:func:`test_cases` resolve each configured check or ``tests.<suite>[]`` case without stopping at
+a missing script, and :func:`runnable_entries` turns them into core
+:class:`~phoenix_core.checks.Check` objects: one command per attempt, a missing script one
+failing check naming the places looked. The converge step's :func:`health` runs the same
+commands through the same core retry loop.
 """
 
 from __future__ import annotations
 
+import functools
 import shlex
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import PurePosixPath
 
 import attrs
 
+from phoenix_core import checks as core
 from phoenix_core.errors import PhoenixError
+from phoenix_core.hosts.base import Host
 from phoenix_core.steps import Change, Step
 from phoenix_pve import scripts
 from phoenix_pve.live import Live
-from phoenix_pve.model import HealthCheck, LegacyHealthCheck, Where
+from phoenix_pve.model import HealthCheck, LegacyHealthCheck, SuiteCase, Where
 from phoenix_pve.scripts import RUN_DIR, Runner, Script, ScriptSpec, SearchPath
-from phoenix_pve.shell import HostShell, Shell
+from phoenix_pve.shell import HostShell, Shell, ShellResult
+
+#: The longest one attempt of a check may take in ``phoenix health-check``.
+CHECK_TIMEOUT = 120.0
+#: The longest one test script may take in ``phoenix test`` (a model load is slow).
+TEST_TIMEOUT = 3600.0
 
 
 @attrs.frozen
@@ -71,28 +86,176 @@ def _entry(index: int, check: HealthCheck, paths: SearchPath) -> Check:
     raise PhoenixError(f"{name}: needs a command or a script")
 
 
+@attrs.frozen
+class Entry:
+    """A configured check or test case as resolved: the :class:`Check`, or why it cannot run."""
+
+    #: Its JSON key under the guest: ``health_check.command``, ``health_checks[2]``,
+    #: ``tests.integration_tests[0]``.
+    key: str
+    name: str
+    check: Check | None
+    problem: str = ""
+    suite: str | None = None
+
+
+#: What :func:`_entries` resolves: JSON key, name, how to build the check, suite.
+Wanted = tuple[str, str, Callable[[], Check], str | None]
+
+
+def _entries(wanted: Sequence[Wanted]) -> list[Entry]:
+    found = []
+    for key, name, build, suite in wanted:
+        try:
+            found.append(Entry(key, name, build(), suite=suite))
+        except PhoenixError as exc:
+            found.append(Entry(key, name, None, str(exc), suite))
+    return found
+
+
+def configured(spec: ScriptSpec, paths: SearchPath) -> list[Entry]:
+    """Every health check the spec names, each resolved or with its problem (a script that is
+    not on the search path)."""
+    wanted: list[Wanted] = []
+    legacy = spec.health_check
+    if legacy is not None:
+        build = functools.partial(_legacy, legacy, paths)
+        wanted.append(("health_check.command", "health_check", build, None))
+    for index, entry in enumerate(spec.health_checks):
+        name = entry.name or f"health_checks[{index}]"
+        build = functools.partial(_entry, index, entry, paths)
+        wanted.append((f"health_checks[{index}]", name, build, None))
+    return _entries(wanted)
+
+
+def _test(case: SuiteCase, paths: SearchPath) -> Check:
+    args = shlex.split(case.args) if isinstance(case.args, str) else list(case.args or [])
+    script = scripts.find("test script", case.path, paths.tests(case.path))
+    return Check(case.name or case.path, tuple(args), 1, 0, case.where, script)
+
+
+def test_cases(suites: Mapping[str, Sequence[SuiteCase]] | None, paths: SearchPath) -> list[Entry]:
+    """Every configured test case (``tests.<suite>[]``), each resolved or with its problem."""
+    return _entries(
+        [
+            (
+                f"tests.{suite}[{index}]",
+                case.name or case.path,
+                functools.partial(_test, case, paths),
+                suite,
+            )
+            for suite, cases in (suites or {}).items()
+            for index, case in enumerate(cases)
+        ]
+    )
+
+
 def resolve(spec: ScriptSpec, paths: SearchPath) -> tuple[Check, ...]:
     """Every health check the spec names; raise on the first script that is missing."""
-    checks = [_legacy(spec.health_check, paths)] if spec.health_check is not None else []
-    checks += [_entry(i, hc, paths) for i, hc in enumerate(spec.health_checks)]
-    return tuple(checks)
+    entries = configured(spec, paths)
+    for entry in entries:
+        if entry.check is None:
+            raise PhoenixError(entry.problem)
+    return tuple(e.check for e in entries if e.check is not None)
 
 
 def missing(spec: ScriptSpec, paths: SearchPath) -> list[tuple[str, str]]:
-    """(JSON key, problem) for every configured health check that cannot run as written (its
-    script is not on the search path): what ``config validate`` reports, all at once."""
-    problems = []
-    if spec.health_check is not None:
-        try:
-            _legacy(spec.health_check, paths)
-        except PhoenixError as exc:
-            problems.append(("health_check.command", str(exc)))
-    for index, check in enumerate(spec.health_checks):
-        try:
-            _entry(index, check, paths)
-        except PhoenixError as exc:
-            problems.append((f"health_checks[{index}]", str(exc)))
-    return problems
+    """(JSON key, problem) for every configured health check or test case that cannot run as
+    written (its script is not on the search path): what ``config validate`` reports."""
+    entries = configured(spec, paths) + test_cases(spec.tests, paths)
+    return [(e.key, e.problem) for e in entries if e.check is None]
+
+
+@attrs.frozen
+class Target:
+    """What a check is run for: the node, and the guest id a host-side script gets first
+    (None for a check of the node itself: a host manager's)."""
+
+    host: Host
+    guest_id: int | None = None
+
+    @classmethod
+    def of(cls, live: Live) -> Target:
+        return cls(live.host, live.vmid)
+
+
+def _argv(target: Target, check: Check) -> tuple[list[str], str | None]:
+    """The command of ``check`` and its standard input: a host-side script goes to
+    ``/bin/bash -s -- [<id>]`` on stdin, a guest-side one runs from where it was pushed."""
+    if check.script is not None and check.where == "host":
+        first = [] if target.guest_id is None else [str(target.guest_id)]
+        return ["/bin/bash", "-s", "--", *first, *check.args], check.script.data.decode()
+    if check.script is not None:
+        return [f"{RUN_DIR}/{check.script.path.name}", *check.args], None
+    return list(check.args), None
+
+
+def described(result: ShellResult, shown: str | None = None) -> str:
+    """Why a check's command failed, for its report: ```cmd` exited 1: <last line>``."""
+    ended = "timed out" if result.timed_out else f"exited {result.exit_code}"
+    return f"`{shown or result.command}` {ended}: {result.detail}"
+
+
+def _push(shell: Shell, script: Script) -> None:
+    """Put a guest-side script where :func:`_argv` runs it."""
+    if not shell.run(["mkdir", "-p", RUN_DIR]).ok:
+        raise PhoenixError(f"cannot make {RUN_DIR} in {shell.where}")
+    shell.push(script.data, f"{RUN_DIR}/{script.path.name}", mode=0o755)
+
+
+def runnable(
+    target: Target,
+    shell: Shell,
+    check: Check,
+    *,
+    timeout: float | None = None,
+    push: bool = True,
+    suite: str | None = None,
+) -> core.Check:
+    """``check`` as the core runs it: each attempt one command, on the node or through
+    ``shell`` (a guest-side script pushed before its first attempt unless ``push`` is False).
+    A host manager passes ``Target(host)`` and a :class:`HostShell`."""
+    place = HostShell(target.host) if check.where == "host" else shell
+    argv, stdin = _argv(target, check)
+    pending = [check.script] if push and check.script and check.where == "guest" else []
+
+    shown = shlex.join(argv) + (f" < {check.script.path}" if stdin and check.script else "")
+
+    def attempt() -> core.Attempt:
+        while pending:
+            _push(shell, pending.pop())
+        result = place.run(argv, readonly=True, stdin=stdin, timeout=timeout)
+        return core.Attempt(result.ok, result.stdout + result.stderr, described(result, shown))
+
+    return core.Check(
+        name=check.name,
+        attempt=attempt,
+        retries=check.retries,
+        interval=check.interval,
+        where=place.where,
+        suite=suite,
+    )
+
+
+def runnable_entries(
+    target: Target, shell: Shell, entries: Sequence[Entry], *, timeout: float
+) -> list[core.Check]:
+    """Each entry ready to run; one whose script is missing fails with that problem."""
+    found = []
+    for entry in entries:
+        if entry.check is None:
+            problem = entry.problem
+            found.append(
+                core.Check(
+                    name=entry.name,
+                    attempt=lambda problem=problem: core.Attempt(False, reason=problem),
+                    suite=entry.suite,
+                )
+            )
+        else:
+            ready = runnable(target, shell, entry.check, timeout=timeout, suite=entry.suite)
+            found.append(ready)
+    return found
 
 
 def steps(
@@ -139,29 +302,16 @@ def steps(
 def health(
     live: Live, shell: Shell, checks: Sequence[Check], sleep: Callable[[float], None] = time.sleep
 ) -> list[Change]:
-    """Run each check with its retries; raise if one never passes. Returns no change: a check
-    repairs nothing, it only fails the converge."""
+    """Run each check with its retries (their scripts already pushed); raise if one never
+    passes. Returns no change: a check repairs nothing, it only fails the converge."""
     if not live.running:
         raise PhoenixError(f"{live.name} is not running: health checks cannot run")
-    host = HostShell(live.host)
     for check in checks:
-        place = host if check.where == "host" else shell
-        argv, stdin = list(check.args), None
-        if check.script is not None and check.where == "host":
-            argv = ["/bin/bash", "-s", "--", str(live.vmid), *argv]
-            stdin = check.script.data.decode()
-        elif check.script is not None:
-            argv = [f"{RUN_DIR}/{check.script.path.name}", *argv]
-        tries = max(1, check.retries)
-        for attempt in range(1, tries + 1):
-            result = place.run(argv, readonly=True, stdin=stdin)
-            if result.ok:
-                break
-            if attempt == tries:
-                shown = shlex.join(argv) + (f" < {check.script.path}" if stdin else "")
-                raise PhoenixError(
-                    f"health check {check.name} failed {tries} times on {place.where}: "
-                    f"`{shown}` exited {result.exit_code}: {result.detail}"
-                )
-            sleep(check.interval)
+        ready = runnable(Target.of(live), shell, check, push=False)
+        result = core.run_check(live.name, ready, sleep)
+        if not result.passed:
+            raise PhoenixError(
+                f"health check {check.name} failed {result.attempts} times on {ready.where}: "
+                f"{result.reason}"
+            )
     return []

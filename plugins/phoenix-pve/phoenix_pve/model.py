@@ -101,3 +101,24 @@ class HealthCheck:
     retries: Annotated[int, in_range(0)] = 3
     interval: Annotated[int, in_range(0)] = 5
     where: Where = attrs.field(default="host", metadata=WHERE_DOC)
+
+
+@attrs.frozen
+class SuiteCase:
+    """A ``tests.<suite>[]`` entry: a script found under the config directory's ``tests/``."""
+
+    path: Annotated[str, contained_name()] = attrs.field(
+        metadata=doc("the script under tests/, e.g. vllm/test_vllm_context_window.py")
+    )
+    name: str | None = None
+    type: Literal["script"] = "script"
+    args: JSON = attrs.field(
+        default=None, metadata=doc("a list of strings, or one string split like a shell would")
+    )
+    where: Where = attrs.field(
+        default="guest",
+        metadata=doc(
+            "guest (default): pushed into the guest and run there by its #! line; "
+            "host: on the node, read by bash, with the guest id as first argument"
+        ),
+    )

@@ -5,7 +5,7 @@ Search path (first hit wins): for a feature ``<name>``, the config directory's
 ``features/<kind>/<name>.sh``, then ``scripts/<name>.sh``, then the scripts the manager ships;
 for an application script ``<file>``, ``scripts/<file>``, then ``features/<kind>/<file>`` and
 ``health_checks/<file>``; for a health-check script, ``health_checks/<file>``, then
-``scripts/<file>`` (``<kind>`` is ``lxc`` or ``vm``). Every name is resolved when the steps
+``scripts/<file>``; for a test script, ``tests/<path>`` (``<kind>`` is ``lxc`` or ``vm``). Every name is resolved when the steps
 are built, so a missing script fails the guest before anything changes, naming the places looked.
 
 A script runs when it was never applied to this guest, when its own content changed, or when
@@ -30,7 +30,7 @@ from phoenix_core.errors import PhoenixError
 from phoenix_core.logs import logger
 from phoenix_core.steps import Change, Step
 from phoenix_pve.live import Live
-from phoenix_pve.model import HealthCheck, LegacyHealthCheck
+from phoenix_pve.model import HealthCheck, LegacyHealthCheck, SuiteCase
 from phoenix_pve.shell import Shell, ShellResult
 
 #: Where phoenix keeps, inside the guest, which features and scripts it has run.
@@ -58,6 +58,8 @@ class ScriptSpec(Protocol):
     def health_check(self) -> LegacyHealthCheck | None: ...
     @property
     def health_checks(self) -> Sequence[HealthCheck]: ...
+    @property
+    def tests(self) -> Mapping[str, Sequence[SuiteCase]] | None: ...
 
 
 @attrs.frozen
@@ -86,6 +88,9 @@ class SearchPath:
 
     def checks(self, name: str) -> list[Path]:
         return [self.config_dir / "health_checks" / name, self.config_dir / "scripts" / name]
+
+    def tests(self, name: str) -> list[Path]:
+        return [self.config_dir / "tests" / name]
 
 
 @attrs.frozen

@@ -7,13 +7,14 @@ from pathlib import Path
 
 import pytest
 
+from phoenix_core.checks import run_check
 from phoenix_core.errors import PhoenixError
 from phoenix_core.testing import RecordingHost
 from phoenix_pve import health, scripts
 from phoenix_pve.guest import CONTAINER
 from phoenix_pve.live import Live
-from phoenix_pve.model import HealthCheck, LegacyHealthCheck
-from phoenix_pve.shell import ContainerShell
+from phoenix_pve.model import HealthCheck, LegacyHealthCheck, SuiteCase
+from phoenix_pve.shell import ContainerShell, HostShell
 
 OLD_PATH = "/usr/local/phoenix_hypervisor/bin/health_checks/check_step_ca.sh"
 
@@ -21,6 +22,7 @@ OLD_PATH = "/usr/local/phoenix_hypervisor/bin/health_checks/check_step_ca.sh"
 class Spec:
     features = ()
     application_script = None
+    tests = None
 
     def __init__(
         self, legacy: LegacyHealthCheck | None = None, checks: tuple[HealthCheck, ...] = ()
@@ -88,3 +90,35 @@ def test_a_missing_check_script_is_reported_naming_the_places_looked(
 ) -> None:
     with pytest.raises(PhoenixError, match=r"health-check script 'check_\w+\.sh' not found"):
         health.resolve(spec, search)
+
+
+def test_a_node_test_runs_by_bash_without_a_guest_id(search: scripts.SearchPath) -> None:
+    """What a host manager does with the hypervisor file's ``tests``: no guest, no id."""
+    (search.config_dir / "tests" / "hypervisor").mkdir(parents=True)
+    (search.config_dir / "tests" / "hypervisor" / "zfs.sh").write_text("zpool status -x\n")
+    suites = {"system": [SuiteCase(path="hypervisor/zfs.sh", args="--pool fast", where="host")]}
+    entries = health.test_cases(suites, search)
+    assert [(e.key, e.name, e.suite) for e in entries] == [
+        ("tests.system[0]", "hypervisor/zfs.sh", "system")
+    ]
+    host = RecordingHost()
+    [check] = health.runnable_entries(health.Target(host), HostShell(host), entries, timeout=60)
+    result = run_check("host", check)
+    assert (result.result, result.suite, result.where) == ("passed", "system", "host fake")
+    [ran] = host.journal
+    assert ran.argv == ("timeout", "60", "/bin/bash", "-s", "--", "--pool", "fast")
+    assert ran.input == "zpool status -x\n"
+
+
+def test_a_missing_script_is_a_failing_check_not_a_silent_one(search: scripts.SearchPath) -> None:
+    spec = Spec(checks=(HealthCheck(name="gone", script="check_gone.sh"),))
+    entries = health.configured(spec, search)
+    host = RecordingHost()
+    live = Live(host, CONTAINER, 103, "/etc/pve")
+    [check] = health.runnable_entries(
+        health.Target.of(live), ContainerShell(host, 103), entries, timeout=60
+    )
+    result = run_check("103", check)
+    assert (result.name, result.result, result.attempts) == ("gone", "failed", 1)
+    assert result.reason.startswith("health-check script 'check_gone.sh' not found; looked in: ")
+    assert host.journal == []

@@ -1,0 +1,60 @@
+"""The checks phoenix-lxc ships, one command each, read from a recording host: which ones a
+container gets, and the GPU check's passing and failing cases (the simulator's containers have
+no /dev/nvidia*: a GPU container there needs a driver build)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import attrs
+
+from phoenix_core.checks import run_checks
+from phoenix_core.config.models import Config, HypervisorConfig
+from phoenix_core.testing import RecordingHost
+from phoenix_lxc import checks
+from phoenix_lxc.model import LxcSpec, NetworkConfig
+from phoenix_pve.guest import CONTAINER
+from phoenix_pve.live import Live
+from phoenix_pve.shell import ContainerShell
+
+EXEC = ["pct", "exec", "101", "--", "timeout", "120"]
+
+
+def _shipped(spec: LxcSpec, host: RecordingHost, domain: str | None = None) -> list[str]:
+    config = Config(Path("/etc"), HypervisorConfig(domain_name=domain), {}, {})
+    live = Live(host, CONTAINER, 101, "/etc/pve")
+    return [c.name for c in checks.shipped(spec, live, ContainerShell(host, 101), config)]
+
+
+def test_a_container_gets_the_checks_its_configuration_asks_for() -> None:
+    host = RecordingHost()
+    bare = LxcSpec(name="web")
+    assert _shipped(bare, host) == ["running", "pct exec"]
+    full = attrs.evolve(
+        bare,
+        network_config=NetworkConfig(ip="10.0.0.11/24", gw="10.0.0.1"),
+        gpu_assignment="0, 1",
+    )
+    assert _shipped(full, host, "lab.example") == ["running", "pct exec", "address", "dns", "gpu"]
+    dhcp = attrs.evolve(bare, network_config=NetworkConfig(ip="dhcp"))
+    assert _shipped(dhcp, host) == ["running", "pct exec"]  # no address to expect
+
+
+def test_gpu_check_passes_when_every_assigned_device_is_in_the_container() -> None:
+    host = RecordingHost()
+    [result] = run_checks("101", [checks.gpu(ContainerShell(host, 101), [0, 1], "0, 1")])
+    assert result.passed
+    tested = [c.argv[len(EXEC) :] for c in host.journal]
+    assert tested == [
+        ("test", "-e", "/dev/nvidiactl"),
+        ("test", "-e", "/dev/nvidia0"),
+        ("test", "-e", "/dev/nvidia1"),
+    ]
+    assert not any(c.mutating for c in host.journal)
+
+
+def test_gpu_check_names_the_devices_that_are_missing() -> None:
+    host = RecordingHost().on([*EXEC, "test", "-e", "/dev/nvidia1"], returncode=1)
+    [result] = run_checks("101", [checks.gpu(ContainerShell(host, 101), [0, 1], "0, 1")])
+    assert result.result == "failed"
+    assert result.reason == "/dev/nvidia1 not in CT 101 (gpu_assignment '0, 1')"
