@@ -81,12 +81,17 @@ def holding(hosts: Sequence[Host], *, verb: str, run_id: str, wait: float) -> It
             try:
                 held = host.hold(argv, probe=f"phoenix {run_id}")
             except CommandFailed as exc:
-                if exc.result.returncode != BUSY:
-                    raise
+                result = exc.result
+                if result.returncode != BUSY:
+                    said = (result.stderr.strip() or f"exited {result.returncode}").splitlines()
+                    raise PhoenixError(
+                        f"cannot take the run lock of node {host.name} "
+                        f"({directory}/{LOCK_FILE}): {said[-1]} (PHOENIX_LOCK_DIR moves it)"
+                    ) from None
                 waited = f" after waiting {wait:g} s" if wait > 0 else ""
                 raise NodeBusy(
-                    f"{host.name} is busy{waited}: {_holder(host, directory)} holds its run "
-                    f"lock ({directory}/{LOCK_FILE}); wait for it with --wait-lock SECONDS"
+                    f"node {host.name} is busy{waited}: {_holder(host, directory)} holds its "
+                    f"run lock ({directory}/{LOCK_FILE}); wait for it with --wait-lock SECONDS"
                 ) from None
             stack.callback(held.release)
             record = json.dumps(owner_record(verb, run_id)).encode()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
 import tempfile
@@ -63,23 +64,22 @@ class LocalHost(BaseHost):
                 stdin=subprocess.PIPE,
                 stdout=subprocess.PIPE,
                 stderr=subprocess.PIPE,
-                text=True,
-                errors="replace",
                 env=self.env,
                 start_new_session=True,
             )
         except FileNotFoundError:
             raise HostError(f"{argv[0]}: command not found on {self.name}") from None
         assert proc.stdin and proc.stdout and proc.stderr
-        try:
-            proc.stdin.write(probe + "\n")
-            proc.stdin.flush()
-        except BrokenPipeError:
-            pass  # it ended already: its exit code says why
-        if proc.stdout.readline() == probe + "\n":
+        line = (probe + "\n").encode()
+        with contextlib.suppress(BrokenPipeError):  # it ended already: its exit code says why
+            os.write(proc.stdin.fileno(), line)
+        if proc.stdout.readline() == line:
             return _HeldProcess(proc)
         proc.stdin.close()
-        result = CommandResult(argv, proc.wait(), proc.stdout.read(), proc.stderr.read())
+        out, err = proc.stdout.read(), proc.stderr.read()
+        result = CommandResult(
+            argv, proc.wait(), out.decode(errors="replace"), err.decode(errors="replace")
+        )
         proc.stdout.close()
         proc.stderr.close()
         raise CommandFailed(result, f"`{result.command}` exited {result.returncode}")

@@ -38,6 +38,16 @@ class PhoenixCli(Protocol):
     ) -> CliResult: ...
 
 
+@pytest.fixture(autouse=True)
+def _phoenix_run_lock_dir(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Runs started by a test take their node's run lock in a directory of the test's own,
+    never the machine's ``/run/lock``, so test suites running side by side do not wait on
+    each other (``phoenix_core.runlock``)."""
+    monkeypatch.setenv("PHOENIX_LOCK_DIR", str(tmp_path_factory.mktemp("run-lock")))
+
+
 @pytest.fixture
 def phoenix_host() -> RecordingHost:
     """A fresh :class:`~phoenix_core.testing.RecordingHost` named ``fake``: script answers with

@@ -100,7 +100,7 @@ def test_a_second_run_against_the_node_refuses_or_waits_and_never_interleaves(
         time.sleep(0.05)
     refused = cli.subprocess("--config-dir", str(other), "converge")
     assert refused.returncode == 2, refused.stderr
-    assert "is busy: phoenix converge (run " in refused.stderr
+    assert "node local is busy: phoenix converge (run " in refused.stderr
     assert "wait for it with --wait-lock SECONDS" in refused.stderr
     waited = cli.subprocess("--config-dir", str(other), "converge", "--wait-lock", "120")
     out, err = first.communicate(timeout=120)
