@@ -1,0 +1,149 @@
+"""The simulated node's host side: disks, ZFS, packages, units, accounts, PCI devices, driver.
+
+Kept in memory by the owner process like fakepve's guests, seeded from the seed file's
+``host`` section. Files the host tools read (``/etc/exports.d``, a sudoers file) are real
+files under the node directory, which plays the node's ``/``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+#: What a Proxmox VE install has before any setup (`dpkg-query -W` on a fresh node, trimmed).
+BASE_PACKAGES = {
+    "proxmox-ve": "8.4.0",
+    "pve-manager": "8.4.1",
+    "zfsutils-linux": "2.2.7-pve2",
+    "openssh-server": "1:9.2p1-2+deb12u5",
+    "sudo": "1.9.13p3-1+deb12u1",
+    "systemd": "252.36-1~deb12u1",
+    "initramfs-tools": "0.142+deb12u1",
+    "pciutils": "1:3.9.0-4",
+    "kmod": "30+20221128-1",
+}
+#: What `apt-get install` can find (package -> version) beyond the base.
+CATALOGUE = {
+    "nfs-kernel-server": "1:2.6.2-4+deb12u1",
+    "nfs-common": "1:2.6.2-4+deb12u1",
+    "samba": "2:4.17.12+dfsg-0+deb12u1",
+    "samba-common-bin": "2:4.17.12+dfsg-0+deb12u1",
+    "smbclient": "2:4.17.12+dfsg-0+deb12u1",
+    "chrony": "4.3-2+deb12u1",
+    "dnsmasq": "2.90-4~deb12u1",
+    "build-essential": "12.9",
+    "dkms": "3.0.10-8+deb12u1",
+    "pkg-config": "1.8.1-1",
+    "pve-headers": "8.4.0",
+    "proxmox-default-headers": "1.1.0",
+    "jq": "1.6-2.1",
+    "s-tui": "1.1.4-2",
+    "libguestfs-tools": "1:1.48.6-2",
+    "nvtop": "3.0.1-1",
+    "apparmor": "3.0.8-3",
+}
+#: The units a package brings (Debian's packaging); installing it enables and starts them.
+UNITS = {
+    "nfs-kernel-server": ("nfs-server.service",),
+    "samba": ("smbd.service", "nmbd.service"),
+    "chrony": ("chrony.service",),
+    "dnsmasq": ("dnsmasq.service",),
+    "openssh-server": ("ssh.service",),
+    "systemd": ("systemd-timesyncd.service",),
+    "apparmor": ("apparmor.service",),
+}
+
+
+@dataclass
+class Unit:
+    enabled: bool = True
+    active: bool = True
+
+
+@dataclass
+class Account:
+    uid: int
+    gid: int
+    home: str
+    shell: str
+
+
+@dataclass
+class HostState:
+    """Everything the host tools read and change, besides files."""
+
+    root: Path
+    #: Block device path -> the signature on it (`zfs_member`, `ext4` ...) or None.
+    disks: dict[str, str | None] = field(default_factory=dict)
+    #: Pool name -> (vdev type: "mirror", "raidz1" or "" for a stripe, member disks).
+    pools: dict[str, tuple[str, list[str]]] = field(default_factory=dict)
+    #: Dataset name -> its locally set properties (values as `zfs get -p` prints them).
+    datasets: dict[str, dict[str, str]] = field(default_factory=dict)
+    packages: dict[str, str] = field(default_factory=lambda: dict(BASE_PACKAGES))
+    catalogue: dict[str, str] = field(default_factory=lambda: dict(CATALOGUE))
+    units: dict[str, Unit] = field(default_factory=dict)
+    users: dict[str, Account] = field(default_factory=dict)
+    #: Group name -> (gid, members).
+    groups: dict[str, tuple[int, list[str]]] = field(default_factory=dict)
+    #: Samba's passdb: user -> NT hash stand-in (never printed).
+    smb_users: dict[str, str] = field(default_factory=dict)
+    #: Proxmox users (`pveum user list`) and ACL entries (path, user, role).
+    pve_users: dict[str, dict[str, Any]] = field(default_factory=dict)
+    acl: list[tuple[str, str, str]] = field(default_factory=list)
+    #: PCI functions: slot, class, vendor id, device id, description.
+    pci: list[dict[str, str]] = field(default_factory=list)
+    #: The NVIDIA module installed on disk and the one loaded (a reboot moves one to the other).
+    nvidia_installed: str | None = None
+    nvidia_loaded: str | None = None
+    #: Active exports after the last `exportfs -ra`: (path, client, options).
+    exports: list[tuple[str, str, str]] = field(default_factory=list)
+    initramfs_updates: int = 0
+
+    def __post_init__(self) -> None:
+        for package in self.packages:
+            self._enable_units(package)
+        self.users.setdefault("root", Account(0, 0, "/root", "/bin/bash"))
+        self.users.setdefault("nobody", Account(65534, 65534, "/nonexistent", "/usr/sbin/nologin"))
+        for name, gid in (("root", 0), ("sudo", 27), ("users", 100), ("nogroup", 65534)):
+            self.groups.setdefault(name, (gid, []))
+        self.pve_users.setdefault("root@pam", {"userid": "root@pam", "enable": 1, "expire": 0})
+        self.acl or self.acl.append(("/", "root@pam", "Administrator"))
+
+    def path(self, absolute: str) -> Path:
+        """Where the node's ``absolute`` path lives on this machine."""
+        text = str(absolute)
+        if text.startswith(str(self.root)):
+            return Path(text)
+        return self.root / text.lstrip("/")
+
+    def install(self, package: str) -> None:
+        self.packages[package] = self.catalogue[package]
+        self._enable_units(package)
+
+    def _enable_units(self, package: str) -> None:
+        for unit in UNITS.get(package, ()):
+            self.units.setdefault(unit, Unit())
+
+    def next_id(self) -> int:
+        used = {a.uid for a in self.users.values()} | {g for g, _ in self.groups.values()}
+        return next(i for i in range(1000, 60000) if i not in used)
+
+    @classmethod
+    def from_seed(cls, root: Path, seed: dict[str, Any]) -> HostState:
+        """The seed's ``host`` section: disks, pools, datasets, packages, pci, nvidia."""
+        state = cls(root)
+        state.disks.update(seed.get("disks", {}))
+        for name, pool in seed.get("pools", {}).items():
+            state.pools[name] = (pool.get("vdev", ""), list(pool["disks"]))
+            for disk in pool["disks"]:
+                state.disks[disk] = "zfs_member"
+            state.datasets.setdefault(name, {})
+        for name, props in seed.get("datasets", {}).items():
+            state.datasets[name] = dict(props)
+        for package, version in seed.get("packages", {}).items():
+            state.packages[package] = version
+            state._enable_units(package)
+        state.pci.extend(seed.get("pci", []))
+        state.nvidia_installed = state.nvidia_loaded = seed.get("nvidia")
+        return state
