@@ -54,6 +54,41 @@ UNITS = {
     "apparmor": ("apparmor.service",),
 }
 
+#: Files a package's install creates (Debian's conffiles), relative to the node's root.
+PACKAGE_FILES = {
+    "samba": {"etc/samba/smb.conf": "[global]\n   workgroup = WORKGROUP\n   security = user\n"},
+    "dnsmasq": {"etc/dnsmasq.d/README": "# files in this directory ending in .conf are read\n"},
+    "nfs-kernel-server": {
+        "etc/exports": "# /etc/exports: the access control list for NFS exports\n"
+    },
+}
+#: What a fresh Proxmox VE install has on disk that host setup reads or writes beside.
+BASE_TREE = {
+    "etc/sudoers.d/README": "# files in this directory without a '.' are read by sudo\n",
+    "etc/modprobe.d/pve-blacklist.conf": "blacklist nvidiafb\n",
+    "etc/systemd/system/.keep": "",
+    "usr/share/keyrings/proxmox-archive-keyring.gpg": "",
+    "sys/module/zfs/parameters/zfs_arc_max": "0\n",
+}
+ENTERPRISE = {
+    "bookworm": ("etc/apt/sources.list.d/pve-enterprise.list",
+                 "deb https://enterprise.proxmox.com/debian/pve bookworm pve-enterprise\n"),
+    "trixie": ("etc/apt/sources.list.d/pve-enterprise.sources",
+               "Types: deb\nURIs: https://enterprise.proxmox.com/debian/pve\nSuites: trixie\n"
+               "Components: pve-enterprise\n"
+               "Signed-By: /usr/share/keyrings/proxmox-archive-keyring.gpg\n"),
+}  # fmt: skip
+
+
+def prepare_tree(root: Path, codename: str) -> None:
+    """Write the base files of a fresh node under root, once (a restart keeps edits)."""
+    path, text = ENTERPRISE.get(codename, ENTERPRISE["bookworm"])
+    for name, content in {**BASE_TREE, path: text}.items():
+        target = root / name
+        if not target.exists():
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_text(content)
+
 
 @dataclass
 class Unit:
@@ -120,6 +155,11 @@ class HostState:
     def install(self, package: str) -> None:
         self.packages[package] = self.catalogue[package]
         self._enable_units(package)
+        for name, content in PACKAGE_FILES.get(package, {}).items():
+            target = self.root / name
+            if not target.exists():
+                target.parent.mkdir(parents=True, exist_ok=True)
+                target.write_text(content)
 
     def _enable_units(self, package: str) -> None:
         for unit in UNITS.get(package, ()):

@@ -10,7 +10,7 @@ from . import conffile, subid
 from .api import Api
 from .faults import Faults
 from .guestfs import GuestFs
-from .hoststate import HostState
+from .hoststate import HostState, prepare_tree
 from .profile import PVE8, Profile
 from .result import CliError
 
@@ -31,6 +31,7 @@ class Node:
     def __post_init__(self) -> None:
         if self.host is None:
             self.host = HostState(self.sim_dir)
+        prepare_tree(self.sim_dir, self.profile.codename)
         release = self.sim_dir / "etc" / "os-release"
         if not release.exists():
             release.parent.mkdir(parents=True, exist_ok=True)

@@ -1,0 +1,110 @@
+"""``users``: the admin account (``users.username``), its sudo rights, and its Proxmox user.
+
+Sudo goes through a phoenix-owned ``/etc/sudoers.d/phoenix-<user>`` (mode 0440), checked with
+``visudo -cf`` before it is moved into place, so a bad file can never lock sudo out (the old
+tool appended to ``/etc/sudoers`` itself). The Proxmox user is ``<user>@pam`` with the
+Administrator role on ``/``. No step ever prompts (the old tool asked for a password).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+
+from phoenix_core.config.models import Users
+from phoenix_core.steps import Change, Step
+from phoenix_hypervisor.features import HostContext
+from phoenix_hypervisor.hostfs import HEADER
+
+ROLE = "Administrator"
+
+
+def sudoers_path(name: str) -> str:
+    return f"/etc/sudoers.d/phoenix-{name}"
+
+
+def account_step(ctx: HostContext, users: Users) -> Step:
+    name = users.username
+
+    def check() -> list[Change]:
+        changes = []
+        if ctx.query(["getent", "passwd", name]).returncode == 2:
+            changes.append(Change(f"account {name}", None, "created", "account"))
+        if users.sudo_access:
+            group = ctx.query(["getent", "group", "sudo"]).stdout.strip()
+            members = group.split(":")[3].split(",") if group.count(":") >= 3 else []
+            if name not in members:
+                changes.append(Change(f"{name} in group sudo", "no", "yes", "sudo"))
+        return changes
+
+    def apply(changes: Sequence[Change]) -> None:
+        kinds = {c.data for c in changes}
+        if "account" in kinds:
+            ctx.change(["useradd", "-m", "-s", "/bin/bash", name])
+        if "sudo" in kinds:
+            ctx.change(["usermod", "-aG", "sudo", name])
+
+    return Step("users: account", check, apply)
+
+
+def sudoers_step(ctx: HostContext, users: Users) -> Step:
+    path = sudoers_path(users.username)
+    wanted = f"{HEADER}{users.username} ALL=(ALL:ALL) ALL\n" if users.sudo_access else None
+
+    def check() -> list[Change]:
+        have = ctx.files.read(path)
+        if have == wanted:
+            return []
+        return [
+            Change(
+                path,
+                None if have is None else "differs",
+                "removed" if wanted is None else "sudo ALL",
+            )
+        ]
+
+    def apply(changes: Sequence[Change]) -> None:
+        target = ctx.files.path(path)
+        if wanted is None:
+            ctx.change(["rm", "-f", "--", target])
+            return
+        # sudo skips files whose name holds a dot, so the candidate is inert until moved.
+        candidate = ctx.files.path(f"/etc/sudoers.d/.phoenix-{users.username}.new")
+        ctx.host.write_file(candidate, wanted.encode(), mode=0o440)
+        ctx.change(["visudo", "-cf", candidate])
+        ctx.change(["mv", "-f", "--", candidate, target])
+
+    return Step("users: sudoers", check, apply)
+
+
+def pve_step(ctx: HostContext, users: Users) -> Step:
+    userid = f"{users.username}@pam"
+
+    def check() -> list[Change]:
+        changes = []
+        listed = ctx.query(["pveum", "user", "list", "--output-format", "json"]).check()
+        if userid not in {u.get("userid") for u in json.loads(listed.stdout or "[]")}:
+            changes.append(Change(f"Proxmox user {userid}", None, "added", "user"))
+        acl = ctx.query(["pveum", "acl", "list", "--output-format", "json"]).check()
+        entries = {
+            (a.get("path"), a.get("ugid"), a.get("roleid")) for a in json.loads(acl.stdout or "[]")
+        }
+        if ("/", userid, ROLE) not in entries:
+            changes.append(Change(f"{userid} role on /", None, ROLE, "acl"))
+        return changes
+
+    def apply(changes: Sequence[Change]) -> None:
+        kinds = {c.data for c in changes}
+        if "user" in kinds:
+            ctx.change(["pveum", "user", "add", userid, "--comment", "managed by phoenix"])
+        if "acl" in kinds:
+            ctx.change(["pveum", "acl", "modify", "/", "--users", userid, "--roles", ROLE])
+
+    return Step("users: Proxmox user", check, apply)
+
+
+def steps(ctx: HostContext) -> list[Step]:
+    users = ctx.spec.users
+    if users is None:
+        return []
+    return [account_step(ctx, users), sudoers_step(ctx, users), pve_step(ctx, users)]
