@@ -105,6 +105,10 @@ async def systemctl(node: Node, args: Args) -> Result:
     verb, names = words[0], [_unit_name(w) for w in words[1:]]
     if verb == "daemon-reload":
         return Result()
+    if verb == "reboot":
+        # What a reboot changes for the host tools: the driver installed on disk loads.
+        _state(node).nvidia_loaded = _state(node).nvidia_installed
+        return Result()
     out, rc = [], 0
     for name in names:
         unit = _unit(node, name)

@@ -189,7 +189,6 @@ class HostSpec:
 
 #: Sections of the hypervisor file and the model each is structured into.
 SECTIONS: dict[str, type] = {
-    "zfs": Zfs,
     "nfs": Nfs,
     "samba": Samba,
     "nvidia_driver": NvidiaDriver,
@@ -230,7 +229,7 @@ def parse_spec(target: TargetConfig, diagnostics: Diagnostics) -> HostSpec | Non
         firewall = _firewall(file, shared["firewall"], diagnostics)
     users = raw.get("users")
     users_spec = diagnostics.structure(file, "users", users, Users) if users else None
-    zfs: Zfs = parsed.get("zfs") or Zfs()
+    zfs = _zfs(file, raw.get("zfs"), diagnostics)
     for index, dataset in enumerate(zfs.datasets):
         for key, problem in _dataset_problems(dataset):
             diagnostics.error(file, f"zfs.datasets[{index}].{key}", problem)
@@ -260,6 +259,27 @@ def parse_spec(target: TargetConfig, diagnostics: Diagnostics) -> HostSpec | Non
         firewall=firewall,
         nvidia=parsed.get("nvidia_driver") or NvidiaDriver(),
         dns=parsed.get("dns_server") or DnsServer(),
+    )
+
+
+def _items(file: Any, path: str, data: Any, cls: type, diagnostics: Diagnostics) -> list[Any]:
+    """Each item of a list structured on its own, so one bad item hides no other's problem."""
+    if not isinstance(data, list):
+        diagnostics.error(file, path, "expected a list")
+        return []
+    found = (diagnostics.structure(file, f"{path}[{i}]", item, cls) for i, item in enumerate(data))
+    return [item for item in found if item is not None]
+
+
+def _zfs(file: Any, data: Any, diagnostics: Diagnostics) -> Zfs:
+    if not isinstance(data, dict):
+        return Zfs()
+    rest = {k: v for k, v in data.items() if k not in ("pools", "datasets")}
+    top = diagnostics.structure(file, "zfs", rest, Zfs) or Zfs()
+    return attrs.evolve(
+        top,
+        pools=_items(file, "zfs.pools", data.get("pools", []), Pool, diagnostics),
+        datasets=_items(file, "zfs.datasets", data.get("datasets", []), Dataset, diagnostics),
     )
 
 
