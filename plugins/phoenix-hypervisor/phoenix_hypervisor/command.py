@@ -36,6 +36,12 @@ def _features(
     "--allow-reboot", is_flag=True, help="Reboot the node when a step needs it (the driver)."
 )
 @click.option(
+    "--allow-network-change",
+    is_flag=True,
+    help="Over SSH, change the datacenter firewall anyway, undone after 120 s unless the "
+    "node still answers.",
+)
+@click.option(
     "--output",
     "-o",
     type=click.Choice(["text", "json"]),
@@ -48,6 +54,7 @@ def setup(
     dry_run: bool,
     allow_destructive: bool,
     allow_reboot: bool,
+    allow_network_change: bool,
     output: str,
 ) -> None:
     """Converge the Proxmox node itself: every feature, or the FEATUREs named, in this order:
@@ -56,11 +63,15 @@ def setup(
     Only drift is changed; a second setup runs no mutating command.
     """
     from phoenix_core import render
-    from phoenix_hypervisor.features import ALLOW_DESTRUCTIVE, ALLOW_REBOOT
+    from phoenix_hypervisor.features import ALLOW_DESTRUCTIVE, ALLOW_NETWORK_CHANGE, ALLOW_REBOOT
 
     context = click.get_current_context()
     app = context.obj
-    flags = {ALLOW_DESTRUCTIVE: allow_destructive, ALLOW_REBOOT: allow_reboot}
+    flags = {
+        ALLOW_DESTRUCTIVE: allow_destructive,
+        ALLOW_REBOOT: allow_reboot,
+        ALLOW_NETWORK_CHANGE: allow_network_change,
+    }
     options = VerbOptions(flags=frozenset(k for k, on in flags.items() if on), only=features)
     hosts = list(app.config.hosts)
     with app.progress() as progress:

@@ -14,6 +14,7 @@ from collections.abc import Callable, Sequence
 from phoenix_core.config.diagnostics import Diagnostics
 from phoenix_core.config.models import Config, TargetConfig
 from phoenix_core.errors import PhoenixError
+from phoenix_core.hosts.local import LocalHost
 from phoenix_core.logs import logger
 from phoenix_core.manager import GuestState, Resource, RunContext, StepVerb
 from phoenix_core.steps import Change, Step
@@ -117,6 +118,7 @@ class HypervisorManager:
             spec=target.spec,
             config=ctx.config,
             flags=ctx.options.flags,
+            remote=not isinstance(getattr(ctx.host, "inner", ctx.host), LocalHost),
         )
 
     def observe(self, target: TargetConfig, ctx: RunContext) -> GuestState:

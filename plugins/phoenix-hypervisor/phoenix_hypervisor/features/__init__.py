@@ -24,6 +24,9 @@ from phoenix_hypervisor.model import HostSpec
 ALLOW_DESTRUCTIVE = "allow-destructive"
 ALLOW_NETWORK_CHANGE = "allow-network-change"
 ALLOW_REBOOT = "allow-reboot"
+#: Seconds after which a network change made over SSH is undone unless phoenix, still
+#: reaching the node, cancels the revert.
+NETWORK_REVERT_AFTER = 120
 
 
 class FeatureFailed(PhoenixError):
@@ -43,6 +46,9 @@ class HostContext:
     spec: HostSpec
     config: Config
     flags: frozenset[str] = frozenset()
+    #: phoenix reaches the node over the network (SSH), not as a local process: a change to
+    #: how the node is reached could cut phoenix (and the operator) off.
+    remote: bool = False
     reboot: dict[str, str] = attrs.Factory(dict)
     #: ``apt-get update`` ran in this run (a second one would only repeat it).
     apt_updated: bool = False
