@@ -51,6 +51,7 @@ TOOLS: dict[str, dict[str, Verb]] = {
     "modinfo": tool_host.MODINFO,
     "update-initramfs": tool_host.UPDATE_INITRAMFS,
     "visudo": tool_host.VISUDO,
+    "timedatectl": tool_host.TIMEDATECTL,
     "curl": tool_runfile.CURL,
 }
 JOURNAL_TEXT_LIMIT = 65536

@@ -70,6 +70,8 @@ BASE_TREE = {
     "usr/share/keyrings/proxmox-archive-keyring.gpg": "",
     "sys/module/zfs/parameters/zfs_arc_max": "0\n",
 }
+#: What the Proxmox VE installer writes: localhost, then the node's name on its address.
+HOSTS = "127.0.0.1 localhost.localdomain localhost\n192.168.100.2 {0}.example.invalid {0}\n"
 ENTERPRISE = {
     "bookworm": ("etc/apt/sources.list.d/pve-enterprise.list",
                  "deb https://enterprise.proxmox.com/debian/pve bookworm pve-enterprise\n"),
@@ -80,10 +82,11 @@ ENTERPRISE = {
 }  # fmt: skip
 
 
-def prepare_tree(root: Path, codename: str) -> None:
+def prepare_tree(root: Path, codename: str, hostname: str = "pve1") -> None:
     """Write the base files of a fresh node under root, once (a restart keeps edits)."""
     path, text = ENTERPRISE.get(codename, ENTERPRISE["bookworm"])
-    for name, content in {**BASE_TREE, path: text}.items():
+    extra = {path: text, "etc/hostname": f"{hostname}\n", "etc/hosts": HOSTS.format(hostname)}
+    for name, content in {**BASE_TREE, **extra}.items():
         target = root / name
         if not target.exists():
             target.parent.mkdir(parents=True, exist_ok=True)
@@ -134,6 +137,7 @@ class HostState:
     #: Active exports after the last `exportfs -ra`: (path, client, options).
     exports: list[tuple[str, str, str]] = field(default_factory=list)
     initramfs_updates: int = 0
+    timezone: str = "Etc/UTC"
 
     def __post_init__(self) -> None:
         for package in self.packages:

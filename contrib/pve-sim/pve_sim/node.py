@@ -31,7 +31,7 @@ class Node:
     def __post_init__(self) -> None:
         if self.host is None:
             self.host = HostState(self.sim_dir)
-        prepare_tree(self.sim_dir, self.profile.codename)
+        prepare_tree(self.sim_dir, self.profile.codename, self.name)
         release = self.sim_dir / "etc" / "os-release"
         if not release.exists():
             release.parent.mkdir(parents=True, exist_ok=True)

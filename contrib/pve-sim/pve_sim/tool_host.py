@@ -142,6 +142,29 @@ def _systemctl_mutating(argv: list[str]) -> bool:
     return bool(words) and words[0] not in ("is-enabled", "is-active", "status", "show", "cat")
 
 
+# ------------------------------------------------------------------ timedatectl
+
+
+async def timedatectl(node: Node, args: Args) -> Result:
+    """`timedatectl show -p Timezone --value` and `set-timezone ZONE` (systemd
+    src/timedate/timedatectl.c; timedated refuses a zone without a tzdata file: "Invalid or not
+    installed time zone")."""
+    import zoneinfo
+
+    state = _state(node)
+    words = args.positional
+    if words[:1] == ["show"]:
+        return Result(0, f"{state.timezone}\n")
+    if words[:1] == ["set-timezone"] and len(words) == 2:
+        if words[1] not in zoneinfo.available_timezones():
+            raise CliError(
+                f"Failed to set time zone: Invalid or not installed time zone '{words[1]}'", rc=1
+            )
+        state.timezone = words[1]
+        return Result()
+    raise CliError("timedatectl: only show and set-timezone are simulated", rc=1)
+
+
 # ------------------------------------------------------------------ exportfs
 
 
@@ -374,3 +397,6 @@ NVIDIA_SMI: dict[str, Verb] = {"": Verb(nvidia_smi, False, raw=True)}
 MODINFO: dict[str, Verb] = {"": Verb(modinfo, False, raw=True)}
 UPDATE_INITRAMFS: dict[str, Verb] = {"": Verb(update_initramfs, True, raw=True)}
 VISUDO: dict[str, Verb] = {"": Verb(visudo, False, raw=True)}
+TIMEDATECTL: dict[str, Verb] = {
+    "": Verb(timedatectl, True, raw=True, mutates=lambda argv: argv[1:2] != ["show"])
+}

@@ -250,3 +250,29 @@ def test_gpu_driver_initramfs_visudo(host: SimNode, tmp_path: Path) -> None:
     sudoers.write_text("heads ALL=(ALL:ALL\n")
     sudoers.chmod(0o440)
     assert host.run(["visudo", "-cf", str(sudoers)]).returncode == 1
+
+
+def test_timedatectl(host: SimNode) -> None:
+    """systemd timedatectl: `show -p Timezone --value` prints the zone (not mutating);
+    set-timezone refuses a zone tzdata does not have, "Failed to set time zone: Invalid or not
+    installed time zone 'X'" (timedated method_set_timezone), exit 1."""
+    assert host.run(["timedatectl", "show", "-p", "Timezone", "--value"]).stdout == "Etc/UTC\n"
+    bad = host.run(["timedatectl", "set-timezone", "Mars/Base"])
+    assert bad.returncode == 1 and "Invalid or not installed time zone 'Mars/Base'" in bad.stderr
+    host.run(["timedatectl", "set-timezone", "America/New_York"], check=True)
+    assert host.run(["timedatectl", "show", "-p", "Timezone", "--value"]).stdout == (
+        "America/New_York\n"
+    )
+    flags = [e["mutating"] for e in host.journal() if e["argv"][0] == "timedatectl"]
+    assert flags == [False, True, True, False]
+
+
+def test_fresh_node_files(host: SimNode) -> None:
+    """A fresh node's files as the Proxmox VE installer leaves them: /etc/hostname, /etc/hosts
+    mapping the name to the node's address (not 127.0.1.1), the enterprise repository of its
+    Debian release (PVE 8: bookworm, one-line format), /etc/os-release."""
+    assert (host.dir / "etc" / "hostname").read_text() == "pve1\n"
+    assert " pve1.example.invalid pve1\n" in (host.dir / "etc" / "hosts").read_text()
+    enterprise = host.dir / "etc" / "apt" / "sources.list.d" / "pve-enterprise.list"
+    assert "bookworm pve-enterprise" in enterprise.read_text()
+    assert "VERSION_CODENAME=bookworm\n" in (host.dir / "etc" / "os-release").read_text()

@@ -24,11 +24,13 @@ from phoenix_hypervisor.features import (
     HostContext,
     dns,
     firewall,
+    hosts,
     nfs,
     nvidia,
     packages,
     samba,
     storage,
+    timesync,
     users,
     zfs,
 )
@@ -39,6 +41,8 @@ from phoenix_hypervisor.model import HostSpec, parse_spec
 FEATURES: tuple[Feature, ...] = (
     Feature("apt", "Proxmox no-subscription repository, enterprise disabled", packages.apt_steps),
     Feature("packages", "Debian packages the features need", packages.package_steps, ("apt",)),
+    Feature("time", "time zone and chrony", timesync.steps, ("packages",)),
+    Feature("hosts", "the node name resolves to its address", hosts.steps),
     Feature("zfs", "pools, datasets and properties, ARC limit", zfs.steps),
     Feature("storage", "Proxmox storages on the datasets", storage.steps, ("zfs",)),
     Feature("nfs", "exports and NFS storages", nfs.steps, ("packages", "zfs")),

@@ -37,6 +37,8 @@ _STORAGE_ID = re.compile(r"^[a-z][a-z0-9._-]*[a-z0-9]$", re.IGNORECASE)
 _SHARE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 #: A Linux account name (shadow's default NAME_REGEX).
 _ACCOUNT = re.compile(r"^[a-z_][a-z0-9_-]*[$]?$")
+#: A tz database name (Area/Location, letters, digits, `_+-`): never an option or a path.
+_TIMEZONE = re.compile(r"^[A-Za-z][A-Za-z0-9_+-]*(/[A-Za-z0-9_+-]+)*$")
 CONTENT_TYPES = {"images", "rootdir", "vztmpl", "iso", "backup", "snippets", "import", "none"}
 
 
@@ -172,6 +174,7 @@ class HostSpec:
 
     domain_name: Annotated[str, hostname()] | None = None
     address: str | None = None
+    timezone: str | None = None
     zfs: Zfs = attrs.Factory(Zfs)
     storage_ids: dict[str, str] = attrs.Factory(dict)
     nfs: Nfs = attrs.Factory(Nfs)
@@ -240,6 +243,9 @@ def parse_spec(target: TargetConfig, diagnostics: Diagnostics) -> HostSpec | Non
     for index, pool in enumerate(zfs.pools):
         if pool.raid_level == "mirror" and len(pool.disks) < 2:
             diagnostics.error(file, f"zfs.pools[{index}].disks", "a mirror needs two disks")
+    timezone = raw.get("timezone")
+    if timezone is not None and not (isinstance(timezone, str) and _TIMEZONE.match(timezone)):
+        diagnostics.error(file, "timezone", f"not a time zone name: {timezone!r}")
     if users_spec is not None and not _ACCOUNT.match(users_spec.username):
         diagnostics.error(
             file, "users.username", f"not a valid account name: {users_spec.username!r}"
@@ -251,6 +257,7 @@ def parse_spec(target: TargetConfig, diagnostics: Diagnostics) -> HostSpec | Non
     return HostSpec(
         domain_name=raw.get("domain_name"),
         address=address.split("/")[0] if isinstance(address, str) else None,
+        timezone=timezone,
         zfs=zfs,
         storage_ids=dict(raw.get("proxmox_storage_ids") or {}),
         nfs=parsed.get("nfs") or Nfs(),

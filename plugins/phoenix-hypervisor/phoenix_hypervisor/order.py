@@ -4,4 +4,17 @@ two in step)."""
 
 from __future__ import annotations
 
-ORDER = ("apt", "packages", "zfs", "storage", "nfs", "samba", "users", "firewall", "nvidia", "dns")
+ORDER = (
+    "apt",
+    "packages",
+    "time",
+    "hosts",
+    "zfs",
+    "storage",
+    "nfs",
+    "samba",
+    "users",
+    "firewall",
+    "nvidia",
+    "dns",
+)

@@ -18,6 +18,8 @@ from pve_sim.fixture import SimNode
 FEATURE_STEPS = {
     "apt": "apt: no-subscription repository",
     "packages": "packages",
+    "time": "time: zone",
+    "hosts": "hosts: node name",
     "zfs": "zfs: datasets",
     "storage": "storage: datasets",
     "nfs": "nfs: exports",
@@ -202,6 +204,16 @@ def _run(*argv: str) -> Callable[[SimNode], None]:
 
 
 DRIFT = {
+    "time": (
+        _run("timedatectl", "set-timezone", "Europe/Paris"),
+        "time zone: Europe/Paris -> America/New_York",
+        [["timedatectl", "set-timezone", "America/New_York"]],
+    ),
+    "hosts": (
+        _edit("etc/hosts", "10.0.0.13 pve1", "10.0.0.14 pve1"),
+        "/etc/hosts phoenix block: None -> 10.0.0.13 pve1.internal.thinkheads.ai pve1",
+        [],  # a file write only
+    ),
     "zfs": (
         _run("zfs", "set", "quota=1G", "quickOS/vm-disks"),
         "quickOS/vm-disks quota: 1073741824 -> 800G",

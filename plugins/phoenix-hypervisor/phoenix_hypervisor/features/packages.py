@@ -83,7 +83,7 @@ def apt_steps(ctx: HostContext) -> list[Step]:
 
 def needed(spec: HostSpec) -> list[str]:
     """The packages the configured features run."""
-    wanted = []
+    wanted = ["chrony"] if spec.timezone else []
     if spec.nfs.exports:
         wanted.append("nfs-kernel-server")
     if spec.samba is not None and spec.samba.shares:

@@ -75,10 +75,15 @@ def pool_step(ctx: HostContext, pool: Pool) -> Step:
         return [Change(f"pool {pool.name}", None, layout)]
 
     def apply(changes: Sequence[Change]) -> None:
-        if not ctx.allowed(ALLOW_DESTRUCTIVE):
+        # The consent: the flag, or the old file's zfs.settings.allow_destructive_operations
+        # (what lets LetsGo, which has no setup switches, build a fresh node).
+        consent = (
+            ctx.allowed(ALLOW_DESTRUCTIVE) or ctx.spec.zfs.settings.allow_destructive_operations
+        )
+        if not consent:
             raise FeatureFailed(
                 f"pool {pool.name} needs a new pool on {', '.join(pool.disks)} (blank disks): "
-                "creating it needs --allow-destructive"
+                "creating it needs --allow-destructive (or zfs.settings.allow_destructive_operations)"
             )
         ctx.change(
             ["zpool", "create", "-o", "ashift=12", "-o", "autotrim=on", "-O", "compression=lz4",
