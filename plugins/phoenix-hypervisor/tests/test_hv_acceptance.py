@@ -178,6 +178,27 @@ def test_converge_schedules_the_host_before_guests(node: SimNode, tmp_path: Path
     assert order[0] == "host" and order[-1] == 101
 
 
+def test_converge_sets_up_the_host_then_builds_a_guest_on_its_storage(
+    node: SimNode, tmp_path: Path
+) -> None:
+    """With consent in the file (zfs.settings.allow_destructive_operations), a plain
+    converge of a container on a fresh node sets the host up first, then builds the container
+    on the storage setup made; a second converge changes nothing."""
+    etc = configure(tmp_path, node)
+    path = etc / "phoenix_hypervisor_config.json"
+    data = json.loads(path.read_text())
+    data["zfs"]["settings"] = {"allow_destructive_operations": True}
+    path.write_text(json.dumps(data))
+    result = phoenix(node, etc, "converge", "900", "-o", "json")
+    assert result.returncode == 0, result.stderr
+    outcomes = json.loads(result.stdout)["outcomes"]
+    assert [o["id"] for o in outcomes] == ["host", 900]
+    assert "rootfs: quickOS-lxc-disks:" in node.conf(900).read_text()
+    mark = node.mark()
+    assert phoenix(node, etc, "converge", "900").returncode == 0
+    assert mutating(node, mark) == []
+
+
 # ------------------------------------------------------------------ drift, per feature
 
 
