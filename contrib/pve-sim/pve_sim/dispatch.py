@@ -50,6 +50,7 @@ TOOLS: dict[str, dict[str, Verb]] = {
     "nvidia-smi": tool_host.NVIDIA_SMI,
     "modinfo": tool_host.MODINFO,
     "update-initramfs": tool_host.UPDATE_INITRAMFS,
+    "update-grub": tool_host.UPDATE_GRUB,
     "visudo": tool_host.VISUDO,
     "timedatectl": tool_host.TIMEDATECTL,
     "curl": tool_runfile.CURL,

@@ -7,6 +7,7 @@ files under the node directory, which plays the node's ``/``.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -66,9 +67,13 @@ PACKAGE_FILES = {
 BASE_TREE = {
     "etc/sudoers.d/README": "# files in this directory without a '.' are read by sudo\n",
     "etc/modprobe.d/pve-blacklist.conf": "blacklist nvidiafb\n",
+    "etc/modules-load.d/modules.conf": "# /etc/modules: kernel modules to load at boot time.\n",
     "etc/systemd/system/.keep": "",
     "usr/share/keyrings/proxmox-archive-keyring.gpg": "",
     "sys/module/zfs/parameters/zfs_arc_max": "0\n",
+    "proc/cmdline": "BOOT_IMAGE=/boot/vmlinuz-6.8.12-9-pve root=/dev/mapper/pve-root ro quiet\n",
+    "proc/cpuinfo": "processor\t: 0\nvendor_id\t: GenuineIntel\nmodel name\t: Intel(R) Xeon(R)\n",
+    "etc/default/grub": 'GRUB_DEFAULT=0\nGRUB_CMDLINE_LINUX_DEFAULT="quiet"\n',
 }
 #: What the Proxmox VE installer writes: localhost, then the node's name on its address.
 HOSTS = "127.0.0.1 localhost.localdomain localhost\n192.168.100.2 {0}.example.invalid {0}\n"
@@ -156,6 +161,19 @@ class HostState:
             return Path(text)
         return self.root / text.lstrip("/")
 
+    def reboot(self) -> None:
+        """What a reboot changes for the host tools: the driver installed on disk loads, and
+        the kernel command line is what GRUB's configuration (grub.d drop-ins included) says."""
+        self.nvidia_loaded = self.nvidia_installed
+        cmdline = self.root / "proc" / "cmdline"
+        words = cmdline.read_text().split() if cmdline.exists() else []
+        dropins = sorted((self.root / "etc" / "default" / "grub.d").glob("*.cfg"))
+        for dropin in dropins:
+            found = re.search(r'GRUB_CMDLINE_LINUX_DEFAULT="\$GRUB_CMDLINE_LINUX_DEFAULT ([^"]*)"',
+                              dropin.read_text())  # fmt: skip
+            words += [w for w in (found[1].split() if found else []) if w not in words]
+        cmdline.write_text(" ".join(words) + "\n")
+
     def install(self, package: str) -> None:
         self.packages[package] = self.catalogue[package]
         self._enable_units(package)
@@ -190,4 +208,8 @@ class HostState:
             state._enable_units(package)
         state.pci.extend(seed.get("pci", []))
         state.nvidia_installed = state.nvidia_loaded = seed.get("nvidia")
+        if "cpu_vendor" in seed:  # GenuineIntel, AuthenticAMD
+            cpuinfo = root / "proc" / "cpuinfo"
+            cpuinfo.parent.mkdir(parents=True, exist_ok=True)
+            cpuinfo.write_text(f"processor\t: 0\nvendor_id\t: {seed['cpu_vendor']}\n")
         return state

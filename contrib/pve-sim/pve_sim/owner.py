@@ -75,8 +75,7 @@ class Owner:
             )
             return {"rc": result.rc, "stdout": result.stdout, "stderr": result.stderr}
         if op == "reboot":
-            # What a reboot changes for the host tools: the driver installed on disk loads.
-            node.host.nvidia_loaded = node.host.nvidia_installed
+            node.host.reboot()
             return {"ok": True}
         if op == "ping":
             return {"ok": True, "node": node.name, "guests": len(node.pve.vms)}

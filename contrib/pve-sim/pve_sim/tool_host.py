@@ -106,8 +106,7 @@ async def systemctl(node: Node, args: Args) -> Result:
     if verb == "daemon-reload":
         return Result()
     if verb == "reboot":
-        # What a reboot changes for the host tools: the driver installed on disk loads.
-        _state(node).nvidia_loaded = _state(node).nvidia_installed
+        _state(node).reboot()
         return Result()
     out, rc = [], 0
     for name in names:
@@ -350,6 +349,11 @@ async def update_initramfs(node: Node, args: Args) -> Result:
     return Result(0, f"update-initramfs: Generating /boot/initrd.img-{node.profile.kernel}\n")
 
 
+async def update_grub(node: Node, args: Args) -> Result:
+    """`update-grub` (grub2 util/grub-mkconfig.in): regenerates /boot/grub/grub.cfg."""
+    return Result(0, "", "Generating grub configuration file ...\ndone\n")
+
+
 SUDOERS_LINE = re.compile(
     r"^(Defaults\b.*|[A-Z][A-Z0-9_]*_Alias\s+\S+\s*=.*|%?[\w.-]+\s+[\w.,:%-]+\s*=\s*(\([^)]*\)\s*)?"
     r"(NOPASSWD:\s*)?(ALL|/\S+)(\s*,\s*(ALL|/\S+))*)$"
@@ -396,6 +400,7 @@ LSPCI: dict[str, Verb] = {"": Verb(lspci, False, raw=True)}
 NVIDIA_SMI: dict[str, Verb] = {"": Verb(nvidia_smi, False, raw=True)}
 MODINFO: dict[str, Verb] = {"": Verb(modinfo, False, raw=True)}
 UPDATE_INITRAMFS: dict[str, Verb] = {"": Verb(update_initramfs, True, raw=True)}
+UPDATE_GRUB: dict[str, Verb] = {"": Verb(update_grub, True, raw=True)}
 VISUDO: dict[str, Verb] = {"": Verb(visudo, False, raw=True)}
 TIMEDATECTL: dict[str, Verb] = {
     "": Verb(timedatectl, True, raw=True, mutates=lambda argv: argv[1:2] != ["show"])

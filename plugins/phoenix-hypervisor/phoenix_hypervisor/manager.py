@@ -32,6 +32,7 @@ from phoenix_hypervisor.features import (
     storage,
     timesync,
     users,
+    vfio,
     zfs,
 )
 from phoenix_hypervisor.hostfs import NodeFiles, node_root
@@ -50,6 +51,7 @@ FEATURES: tuple[Feature, ...] = (
     Feature("users", "admin account, sudo, Proxmox user and role", users.steps),
     Feature("firewall", "datacenter firewall options and global rules", firewall.steps),
     Feature("nvidia", "host driver and persistence unit", nvidia.steps, ("packages",)),
+    Feature("vfio", "PCI devices for VM passthrough, IOMMU flag", vfio.steps),
     Feature("dns", "dnsmasq for the domain, a record per guest", dns.steps, ("packages",)),
 )
 NAMES = tuple(f.name for f in FEATURES)

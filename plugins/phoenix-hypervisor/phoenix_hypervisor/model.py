@@ -169,6 +169,15 @@ class DnsServer:
 
 
 @attrs.frozen
+class Vfio:
+    """``vfio``: PCI devices (``vendor:device`` ids) handed to VMs through vfio-pci."""
+
+    pci_ids: list[Annotated[str, _pattern(re.compile(r"^[0-9a-f]{4}:[0-9a-f]{4}$"), "PCI id")]] = (
+        attrs.Factory(list)
+    )
+
+
+@attrs.frozen
 class HostSpec:
     """What setup converges on one node."""
 
@@ -183,6 +192,7 @@ class HostSpec:
     firewall: Firewall | None = None
     nvidia: NvidiaDriver = attrs.Factory(NvidiaDriver)
     dns: DnsServer = attrs.Factory(DnsServer)
+    vfio: Vfio = attrs.Factory(Vfio)
 
     def storage_id(self, dataset: Dataset) -> str:
         """The storage id of a dataset: ``<pool>-<dataset>`` (the old tool's form, which its
@@ -196,6 +206,7 @@ SECTIONS: dict[str, type] = {
     "samba": Samba,
     "nvidia_driver": NvidiaDriver,
     "dns_server": DnsServer,
+    "vfio": Vfio,
 }
 
 
@@ -266,6 +277,7 @@ def parse_spec(target: TargetConfig, diagnostics: Diagnostics) -> HostSpec | Non
         firewall=firewall,
         nvidia=parsed.get("nvidia_driver") or NvidiaDriver(),
         dns=parsed.get("dns_server") or DnsServer(),
+        vfio=parsed.get("vfio") or Vfio(),
     )
 
 

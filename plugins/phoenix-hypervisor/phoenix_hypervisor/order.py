@@ -16,5 +16,6 @@ ORDER = (
     "users",
     "firewall",
     "nvidia",
+    "vfio",
     "dns",
 )
