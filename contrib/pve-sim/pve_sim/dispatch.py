@@ -51,6 +51,7 @@ TOOLS: dict[str, dict[str, Verb]] = {
     "modinfo": tool_host.MODINFO,
     "update-initramfs": tool_host.UPDATE_INITRAMFS,
     "update-grub": tool_host.UPDATE_GRUB,
+    "apparmor_parser": tool_host.APPARMOR_PARSER,
     "visudo": tool_host.VISUDO,
     "timedatectl": tool_host.TIMEDATECTL,
     "curl": tool_runfile.CURL,

@@ -71,6 +71,8 @@ BASE_TREE = {
     "etc/systemd/system/.keep": "",
     "usr/share/keyrings/proxmox-archive-keyring.gpg": "",
     "sys/module/zfs/parameters/zfs_arc_max": "0\n",
+    "etc/apparmor.d/lxc/lxc-default-cgns": "profile lxc-container-default-cgns {\n}\n",
+    "sys/kernel/security/apparmor/profiles": "lxc-container-default-cgns (enforce)\n",
     "proc/cmdline": "BOOT_IMAGE=/boot/vmlinuz-6.8.12-9-pve root=/dev/mapper/pve-root ro quiet\n",
     "proc/cpuinfo": "processor\t: 0\nvendor_id\t: GenuineIntel\nmodel name\t: Intel(R) Xeon(R)\n",
     "etc/default/grub": 'GRUB_DEFAULT=0\nGRUB_CMDLINE_LINUX_DEFAULT="quiet"\n',

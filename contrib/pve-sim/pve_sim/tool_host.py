@@ -349,6 +349,35 @@ async def update_initramfs(node: Node, args: Args) -> Result:
     return Result(0, f"update-initramfs: Generating /boot/initrd.img-{node.profile.kernel}\n")
 
 
+async def apparmor_parser(node: Node, args: Args) -> Result:
+    """`apparmor_parser -r [-W] -- FILE`: (re)load the profiles a file defines; the kernel
+    then lists them in /sys/kernel/security/apparmor/profiles (apparmor parser/parser_main.c;
+    a file it cannot parse fails with exit 1)."""
+    state = _state(node)
+    opts, files = _options(args.positional, "raRWTQK", "")
+    if not {"r", "a"} & set(opts):
+        raise CliError("apparmor_parser: only -r and -a are simulated", rc=1)
+    names = []
+    for path in files:
+        try:
+            with open(path) as fh:  # the path the caller named, as the parser opens it
+                text = fh.read()
+        except OSError as exc:
+            return Result(1, "", f"File {path} not found, skipping...\n{exc.strerror}\n")
+        found = re.findall(r"^\s*profile\s+(\S+)", text, re.MULTILINE)
+        if not found or text.count("{") != text.count("}"):
+            return Result(
+                1, "", f"AppArmor parser error for {path} in profile {path}: syntax error\n"
+            )
+        names += found
+    listing = state.path("/sys/kernel/security/apparmor/profiles")
+    current = listing.read_text().splitlines() if listing.exists() else []
+    current += [f"{n} (enforce)" for n in names if f"{n} (enforce)" not in current]
+    listing.parent.mkdir(parents=True, exist_ok=True)
+    listing.write_text("".join(f"{line}\n" for line in current))
+    return Result()
+
+
 async def update_grub(node: Node, args: Args) -> Result:
     """`update-grub` (grub2 util/grub-mkconfig.in): regenerates /boot/grub/grub.cfg."""
     return Result(0, "", "Generating grub configuration file ...\ndone\n")
@@ -401,6 +430,7 @@ NVIDIA_SMI: dict[str, Verb] = {"": Verb(nvidia_smi, False, raw=True)}
 MODINFO: dict[str, Verb] = {"": Verb(modinfo, False, raw=True)}
 UPDATE_INITRAMFS: dict[str, Verb] = {"": Verb(update_initramfs, True, raw=True)}
 UPDATE_GRUB: dict[str, Verb] = {"": Verb(update_grub, True, raw=True)}
+APPARMOR_PARSER: dict[str, Verb] = {"": Verb(apparmor_parser, True, raw=True)}
 VISUDO: dict[str, Verb] = {"": Verb(visudo, False, raw=True)}
 TIMEDATECTL: dict[str, Verb] = {
     "": Verb(timedatectl, True, raw=True, mutates=lambda argv: argv[1:2] != ["show"])

@@ -276,3 +276,25 @@ def test_fresh_node_files(host: SimNode) -> None:
     enterprise = host.dir / "etc" / "apt" / "sources.list.d" / "pve-enterprise.list"
     assert "bookworm pve-enterprise" in enterprise.read_text()
     assert "VERSION_CODENAME=bookworm\n" in (host.dir / "etc" / "os-release").read_text()
+
+
+def test_apparmor_parser_and_update_grub(host: SimNode, tmp_path: Path) -> None:
+    """apparmor parser/parser_main.c: `-r` (re)loads the profiles a file defines, which the
+    kernel then lists in /sys/kernel/security/apparmor/profiles as "NAME (enforce)"; a file
+    that does not parse exits 1. grub's update-grub prints its progress on stderr; after a
+    reboot the kernel command line carries what a grub.d drop-in appends."""
+    good = tmp_path / "p"
+    good.write_text("profile test-prof flags=(attach_disconnected) {\n  mount,\n}\n")
+    assert host.run(["apparmor_parser", "-r", "-W", "--", str(good)]).returncode == 0
+    listing = host.dir / "sys" / "kernel" / "security" / "apparmor" / "profiles"
+    assert "test-prof (enforce)\n" in listing.read_text()
+    bad = tmp_path / "bad"
+    bad.write_text("profile broken {\n")
+    assert host.run(["apparmor_parser", "-r", str(bad)]).returncode == 1
+    dropin = host.dir / "etc" / "default" / "grub.d" / "x.cfg"
+    dropin.parent.mkdir(parents=True, exist_ok=True)
+    dropin.write_text('GRUB_CMDLINE_LINUX_DEFAULT="$GRUB_CMDLINE_LINUX_DEFAULT iommu=pt"\n')
+    assert "Generating grub configuration file" in host.run(["update-grub"]).stderr
+    host._ctl(op="reboot")
+    assert "iommu=pt" in (host.dir / "proc" / "cmdline").read_text().split()
+    dropin.unlink()

@@ -22,6 +22,7 @@ from phoenix_hypervisor.features import (
     ALLOW_REBOOT,
     Feature,
     HostContext,
+    apparmor,
     dns,
     firewall,
     hosts,
@@ -52,6 +53,7 @@ FEATURES: tuple[Feature, ...] = (
     Feature("firewall", "datacenter firewall options and global rules", firewall.steps),
     Feature("nvidia", "host driver and persistence unit", nvidia.steps, ("packages",)),
     Feature("vfio", "PCI devices for VM passthrough, IOMMU flag", vfio.steps),
+    Feature("apparmor", "the AppArmor profiles phoenix ships", apparmor.steps),
     Feature("dns", "dnsmasq for the domain, a record per guest", dns.steps, ("packages",)),
 )
 NAMES = tuple(f.name for f in FEATURES)

@@ -17,5 +17,6 @@ ORDER = (
     "firewall",
     "nvidia",
     "vfio",
+    "apparmor",
     "dns",
 )

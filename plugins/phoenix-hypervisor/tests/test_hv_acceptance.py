@@ -27,6 +27,7 @@ FEATURE_STEPS = {
     "users": "users: account",
     "firewall": "firewall: datacenter",
     "nvidia": "nvidia: driver",
+    "apparmor": "apparmor: profiles",
     "dns": "dns: dnsmasq",
 }
 
@@ -225,6 +226,11 @@ def _run(*argv: str) -> Callable[[SimNode], None]:
 
 
 DRIFT = {
+    "apparmor": (
+        _edit("etc/apparmor.d/lxc/lxc-phoenix-v2", "cgroup2", "cgroup3"),
+        "/etc/apparmor.d/lxc/lxc-phoenix-v2: differs -> shipped",
+        [["apparmor_parser", "-r", "-W", "--", "<node>/etc/apparmor.d/lxc/lxc-phoenix-v2"]],
+    ),
     "time": (
         _run("timedatectl", "set-timezone", "Europe/Paris"),
         "time zone: Europe/Paris -> America/New_York",
@@ -300,7 +306,8 @@ def test_drift_is_planned_exactly_and_repaired_with_fewest_commands(
     assert shown in line
     mark = sim.mark()
     assert phoenix(sim, etc, "setup", feature).returncode == 0
-    assert mutating(sim, mark) == commands
+    expected = [[a.replace("<node>", str(sim.dir)) for a in argv] for argv in commands]
+    assert mutating(sim, mark) == expected
     after = phoenix(sim, etc, "plan", "host", "-o", "json")
     assert host_outcome(after)["changes"] == []
 
