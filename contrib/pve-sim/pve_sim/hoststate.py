@@ -65,6 +65,7 @@ PACKAGE_FILES = {
 }
 #: What a fresh Proxmox VE install has on disk that host setup reads or writes beside.
 BASE_TREE = {
+    "etc/cron.d/.placeholder": "# DO NOT EDIT OR REMOVE\n",
     "etc/sudoers.d/README": "# files in this directory without a '.' are read by sudo\n",
     "etc/modprobe.d/pve-blacklist.conf": "blacklist nvidiafb\n",
     "etc/modules-load.d/modules.conf": "# /etc/modules: kernel modules to load at boot time.\n",

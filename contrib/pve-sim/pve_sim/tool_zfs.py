@@ -42,14 +42,19 @@ def _state(node: Node) -> HostState:
 
 
 def _options(argv: list[str], letters: str, valued: str) -> tuple[dict[str, list[str]], list[str]]:
-    """getopt(3) for `-Hp -o a,b`: flags in ``letters``, options taking a value in ``valued``."""
+    """glibc getopt(3) for `-Hp -o a,b`: flags in ``letters``, options taking a value in
+    ``valued``; options may follow operands (glibc permutes) until `--`, which ends them."""
     opts: dict[str, list[str]] = {}
+    operands: list[str] = []
     i = 0
-    while i < len(argv) and argv[i].startswith("-") and argv[i] != "-":
+    while i < len(argv):
         token = argv[i]
         if token == "--":
+            return opts, operands + argv[i + 1 :]
+        if not token.startswith("-") or token == "-":
+            operands.append(token)
             i += 1
-            break
+            continue
         j = 1
         while j < len(token):
             letter = token[j]
@@ -66,7 +71,7 @@ def _options(argv: list[str], letters: str, valued: str) -> tuple[dict[str, list
             opts.setdefault(letter, []).append("")
             j += 1
         i += 1
-    return opts, argv[i:]
+    return opts, operands
 
 
 def _property(name: str, value: str) -> str:

@@ -58,7 +58,7 @@ def setup(
     output: str,
 ) -> None:
     """Converge the Proxmox node itself: every feature, or the FEATUREs named, in this order:
-    apt, packages, time, hosts, zfs, storage, nfs, samba, users, firewall, nvidia, vfio, apparmor, dns.
+    apt, packages, time, hosts, zfs, storage, nfs, samba, users, firewall, nvidia, vfio, apparmor, dns, cron.
 
     Only drift is changed; a second setup runs no mutating command.
     """

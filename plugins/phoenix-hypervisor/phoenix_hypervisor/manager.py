@@ -23,6 +23,7 @@ from phoenix_hypervisor.features import (
     Feature,
     HostContext,
     apparmor,
+    cron,
     dns,
     firewall,
     hosts,
@@ -55,6 +56,7 @@ FEATURES: tuple[Feature, ...] = (
     Feature("vfio", "PCI devices for VM passthrough, IOMMU flag", vfio.steps),
     Feature("apparmor", "the AppArmor profiles phoenix ships", apparmor.steps),
     Feature("dns", "dnsmasq for the domain, a record per guest", dns.steps, ("packages",)),
+    Feature("cron", "the certificate-renewal cron entry", cron.steps),
 )
 NAMES = tuple(f.name for f in FEATURES)
 

@@ -39,6 +39,10 @@ _SHARE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 _ACCOUNT = re.compile(r"^[a-z_][a-z0-9_-]*[$]?$")
 #: A tz database name (Area/Location, letters, digits, `_+-`): never an option or a path.
 _TIMEZONE = re.compile(r"^[A-Za-z][A-Za-z0-9_+-]*(/[A-Za-z0-9_+-]+)*$")
+#: One OpenSSH public key: type, base64 blob, optional comment, on one line.
+_SSH_KEY = re.compile(
+    r"^(ssh-(ed25519|rsa|dss)|ecdsa-sha2-nistp\d+|sk-\S+) [A-Za-z0-9+/=]+( [^\n]*)?$"
+)
 CONTENT_TYPES = {"images", "rootdir", "vztmpl", "iso", "backup", "snippets", "import", "none"}
 
 
@@ -178,6 +182,23 @@ class Vfio:
 
 
 @attrs.frozen
+class StepCa:
+    """``step_ca``: the internal CA. ``renewal_command`` (absolute path) is what the
+    certificate-renewal cron entry runs, hourly as root; without it there is no entry."""
+
+    root_ca_name: str | None = None
+    intermediate_ca_name: str | None = None
+    dns_name: str | None = None
+    provisioner_name: str | None = None
+    renewal_command: (
+        Annotated[
+            str, absolute_path(), _pattern(re.compile(r"^/[A-Za-z0-9_./-]+$"), "command path")
+        ]
+        | None
+    ) = None
+
+
+@attrs.frozen
 class HostSpec:
     """What setup converges on one node."""
 
@@ -193,6 +214,7 @@ class HostSpec:
     nvidia: NvidiaDriver = attrs.Factory(NvidiaDriver)
     dns: DnsServer = attrs.Factory(DnsServer)
     vfio: Vfio = attrs.Factory(Vfio)
+    step_ca: StepCa = attrs.Factory(StepCa)
 
     def storage_id(self, dataset: Dataset) -> str:
         """The storage id of a dataset: ``<pool>-<dataset>`` (the old tool's form, which its
@@ -207,6 +229,7 @@ SECTIONS: dict[str, type] = {
     "nvidia_driver": NvidiaDriver,
     "dns_server": DnsServer,
     "vfio": Vfio,
+    "step_ca": StepCa,
 }
 
 
@@ -257,6 +280,9 @@ def parse_spec(target: TargetConfig, diagnostics: Diagnostics) -> HostSpec | Non
     timezone = raw.get("timezone")
     if timezone is not None and not (isinstance(timezone, str) and _TIMEZONE.match(timezone)):
         diagnostics.error(file, "timezone", f"not a time zone name: {timezone!r}")
+    key = users_spec.ssh_public_key if users_spec is not None else ""
+    if key and not _SSH_KEY.match(key):
+        diagnostics.error(file, "users.ssh_public_key", "not one OpenSSH public key line")
     if users_spec is not None and not _ACCOUNT.match(users_spec.username):
         diagnostics.error(
             file, "users.username", f"not a valid account name: {users_spec.username!r}"
@@ -278,6 +304,7 @@ def parse_spec(target: TargetConfig, diagnostics: Diagnostics) -> HostSpec | Non
         nvidia=parsed.get("nvidia_driver") or NvidiaDriver(),
         dns=parsed.get("dns_server") or DnsServer(),
         vfio=parsed.get("vfio") or Vfio(),
+        step_ca=parsed.get("step_ca") or StepCa(),
     )
 
 

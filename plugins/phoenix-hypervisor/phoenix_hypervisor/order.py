@@ -19,4 +19,5 @@ ORDER = (
     "vfio",
     "apparmor",
     "dns",
+    "cron",
 )

@@ -200,6 +200,34 @@ def test_converge_sets_up_the_host_then_builds_a_guest_on_its_storage(
     assert mutating(node, mark) == []
 
 
+KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIJ0e8Qf3xq1u4mFJ2b9c9 admin@workstation"
+
+
+def test_authorized_key_and_renewal_cron(node: SimNode, tmp_path: Path) -> None:
+    etc = configure(tmp_path, node)
+    path = etc / "phoenix_hypervisor_config.json"
+    data = json.loads(path.read_text())
+    data["users"]["ssh_public_key"] = KEY
+    data["step_ca"]["renewal_command"] = "/usr/local/bin/renew-certs"
+    path.write_text(json.dumps(data))
+    result = phoenix(node, etc, "setup", "users", "cron")
+    assert result.returncode == 0, result.stdout + result.stderr
+    uid = int(node.run(["getent", "passwd", "phoenix_admin"]).stdout.split(":")[2])
+    keys = node.dir / "home" / "phoenix_admin" / ".ssh" / "authorized_keys"
+    assert KEY in keys.read_text().splitlines()
+    assert (keys.stat().st_uid, keys.stat().st_mode & 0o777) == (uid, 0o600)
+    assert (keys.parent.stat().st_mode & 0o777) == 0o700
+    cron = (node.dir / "etc" / "cron.d" / "phoenix-cert-renewal").read_text()
+    assert "0 * * * * root /usr/local/bin/renew-certs\n" in cron
+    mark = node.mark()
+    again = phoenix(node, etc, "setup", "users", "cron", "-o", "json")
+    assert mutating(node, mark) == [] and host_outcome(again)["changes"] == []
+    data["users"]["ssh_public_key"] = "ssh-ed25519 AAAA\nrm -rf /"
+    path.write_text(json.dumps(data))
+    bad = phoenix(node, etc, "setup", "--dry-run")
+    assert bad.returncode == 2 and "users.ssh_public_key" in bad.stderr
+
+
 # ------------------------------------------------------------------ drift, per feature
 
 

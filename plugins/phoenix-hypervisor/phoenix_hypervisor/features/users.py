@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from phoenix_core.config.models import Users
 from phoenix_core.steps import Change, Step
 from phoenix_hypervisor.features import HostContext
-from phoenix_hypervisor.hostfs import HEADER
+from phoenix_hypervisor.hostfs import HEADER, with_block
 
 ROLE = "Administrator"
 
@@ -103,8 +103,44 @@ def pve_step(ctx: HostContext, users: Users) -> Step:
     return Step("users: Proxmox user", check, apply)
 
 
+def keys_step(ctx: HostContext, users: Users) -> Step:
+    """``ssh_public_key`` in the user's ``~/.ssh/authorized_keys``, inside phoenix's marked
+    block (the user's own keys stay), the directory 0700 and the file 0600, owned by the user."""
+    name = users.username
+
+    def home() -> str:
+        entry = ctx.query(["getent", "passwd", name]).stdout.strip().split(":")
+        return entry[5] if len(entry) > 5 else f"/home/{name}"
+
+    def check() -> list[Change]:
+        path = f"{home()}/.ssh/authorized_keys"
+        have = ctx.files.read(path)
+        edited = with_block(have, users.ssh_public_key)
+        if have == edited:
+            return []
+        shown = users.ssh_public_key.split()[0]
+        return [
+            Change(
+                f"{path} phoenix block", None if have is None else "differs", shown, (path, edited)
+            )
+        ]
+
+    def apply(changes: Sequence[Change]) -> None:
+        path, text = changes[0].data
+        directory = path.rsplit("/", 1)[0]
+        ctx.ensure_dir(directory)
+        ctx.change(["chmod", "0700", "--", ctx.files.path(directory)])
+        ctx.files.write(path, text, mode=0o600)
+        ctx.change(["chown", "-R", f"{name}:{name}", "--", ctx.files.path(directory)])
+
+    return Step("users: authorized keys", check, apply)
+
+
 def steps(ctx: HostContext) -> list[Step]:
     users = ctx.spec.users
     if users is None:
         return []
-    return [account_step(ctx, users), sudoers_step(ctx, users), pve_step(ctx, users)]
+    found = [account_step(ctx, users), sudoers_step(ctx, users), pve_step(ctx, users)]
+    if users.ssh_public_key:
+        found.append(keys_step(ctx, users))
+    return found
