@@ -44,7 +44,6 @@ TOOLS: dict[str, dict[str, Verb]] = {
     "getent": tool_host.GETENT,
     "useradd": tool_host.USERADD,
     "usermod": tool_host.USERMOD,
-    "chown": tool_host.CHOWN,
     "smbpasswd": tool_host.SMBPASSWD,
     "pdbedit": tool_host.PDBEDIT,
     "lspci": tool_host.LSPCI,

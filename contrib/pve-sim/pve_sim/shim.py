@@ -15,7 +15,7 @@ TOOLS = ("pct", "qm", "pvesm", "pvesh", "pveam", "pveversion", "pveum")
 #: The host tools host setup runs (docs/pve-sim.md "Host tools").
 HOST_TOOLS = (
     "zpool", "zfs", "blkid", "apt-get", "dpkg-query", "systemctl", "exportfs", "getent",
-    "useradd", "usermod", "chown", "smbpasswd", "pdbedit", "lspci", "nvidia-smi", "modinfo",
+    "useradd", "usermod", "smbpasswd", "pdbedit", "lspci", "nvidia-smi", "modinfo",
     "update-initramfs", "update-grub", "visudo", "curl", "timedatectl", "apparmor_parser",
 )  # fmt: skip
 #: Tools that read stdin (a password): only these shims read it, so no other command waits

@@ -276,43 +276,6 @@ async def usermod(node: Node, args: Args) -> Result:
     return Result()
 
 
-async def chown(node: Node, args: Args) -> Result:
-    """`chown [-R] OWNER[:GROUP] [--] PATH...` with names resolved through the simulated
-    node's accounts (coreutils chown: "invalid user: 'x'", exit 1), numeric ids as they are;
-    the change is made on the files for real, so a later stat sees it."""
-    state = _state(node)
-    opts, rest = _options(args.positional, "Rhv", "")
-    if len(rest) < 2:
-        raise CliError("chown: missing operand", rc=1)
-    spec, paths = rest[0], rest[1:]
-    user, _, group = spec.partition(":")
-
-    def resolve(name: str, table: dict[str, int]) -> int:
-        if name.isdigit():
-            return int(name)
-        if name not in table:
-            raise CliError(f"chown: invalid {'user' if table is uids else 'group'}: '{spec}'", 1)
-        return table[name]
-
-    uids = {n: a.uid for n, a in state.users.items()}
-    gids = {n: gid for n, (gid, _) in state.groups.items()}
-    uid = resolve(user, uids) if user else -1
-    gid = resolve(group, gids) if group else -1
-    for path in paths:
-        targets = [path]
-        if "R" in opts:
-            targets += [
-                os.path.join(d, f) for d, dirs, files in os.walk(path) for f in dirs + files
-            ]
-        for target in targets:
-            try:
-                # The named path is followed; -R does not follow links below it (-P).
-                (os.chown if target == path else os.lchown)(target, uid, gid)
-            except OSError as exc:
-                return Result(1, "", f"chown: changing ownership of '{target}': {exc.strerror}\n")
-    return Result()
-
-
 # ------------------------------------------------------------------ samba
 
 
@@ -460,7 +423,6 @@ EXPORTFS: dict[str, Verb] = {
 GETENT: dict[str, Verb] = {"": Verb(getent, False, ("database",), raw=True)}
 USERADD: dict[str, Verb] = {"": Verb(useradd, True, raw=True)}
 USERMOD: dict[str, Verb] = {"": Verb(usermod, True, raw=True)}
-CHOWN: dict[str, Verb] = {"": Verb(chown, True, raw=True)}
 SMBPASSWD: dict[str, Verb] = {"": Verb(smbpasswd, True, raw=True)}
 PDBEDIT: dict[str, Verb] = {"": Verb(pdbedit, False, raw=True)}
 LSPCI: dict[str, Verb] = {"": Verb(lspci, False, raw=True)}

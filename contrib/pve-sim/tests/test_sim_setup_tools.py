@@ -298,19 +298,3 @@ def test_apparmor_parser_and_update_grub(host: SimNode, tmp_path: Path) -> None:
     host._ctl(op="reboot")
     assert "iommu=pt" in (host.dir / "proc" / "cmdline").read_text().split()
     dropin.unlink()
-
-
-def test_chown_resolves_the_nodes_accounts(host: SimNode, tmp_path: Path) -> None:
-    """coreutils chown: OWNER[:GROUP] by name or number, ":GROUP" alone, -R; an unknown name
-    is "chown: invalid user: 'SPEC'", exit 1. Names are the simulated node's accounts."""
-    if host.run(["getent", "passwd", "keyuser"]).returncode == 2:
-        host.run(["useradd", "-m", "-s", "/bin/bash", "keyuser"], check=True)
-    uid = int(host.run(["getent", "passwd", "keyuser"]).stdout.split(":")[2])
-    target = tmp_path / "d"
-    (target / "sub").mkdir(parents=True)
-    host.run(["chown", "-R", "keyuser:keyuser", "--", str(target)], check=True)
-    assert (target / "sub").stat().st_uid == uid
-    bad = host.run(["chown", "nobody-here", str(target)])
-    assert (bad.returncode, bad.stderr) == (1, "chown: invalid user: 'nobody-here'\n")
-    host.run(["chown", ":0", str(target)], check=True)
-    assert (target.stat().st_uid, target.stat().st_gid) == (uid, 0)

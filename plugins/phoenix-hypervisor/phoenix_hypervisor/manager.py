@@ -154,7 +154,7 @@ class HypervisorManager:
 
     def resources(self, verb: StepVerb, target: TargetConfig, config: Config) -> set[Resource]:
         # Exclusive on its node: nothing else runs there while the host is being set up.
-        return {Resource(f"host:{target.id}"), Resource.node(target.common.node, shared=False)}
+        return {Resource.node(target.common.node, shared=False)}
 
     def steps(self, verb: StepVerb, target: TargetConfig, ctx: RunContext) -> Sequence[Step]:
         if verb != "converge":
@@ -167,14 +167,15 @@ class HypervisorManager:
             for feature in selected(ctx.options.only)
             for step in feature.steps(host)
         ]
-        return [*steps, reboot_step(host), run.summary()]
+        return [*steps, reboot_step(host, run), run.summary()]
 
 
-def reboot_step(host: HostContext) -> Step:
-    """Reboots only with ``--allow-reboot``; otherwise the reasons stay in the context."""
+def reboot_step(host: HostContext, run: FeatureRun) -> Step:
+    """Reboots only with ``--allow-reboot`` and when every feature succeeded (a half set-up
+    node is left running for the operator); otherwise the reasons stay in the context."""
 
     def check() -> list[Change]:
-        if host.reboot and host.allowed(ALLOW_REBOOT):
+        if host.reboot and host.allowed(ALLOW_REBOOT) and not run.failed:
             return [Change("reboot", "pending", "now", "; ".join(host.reboot.values()))]
         return []
 

@@ -108,12 +108,13 @@ def keys_step(ctx: HostContext, users: Users) -> Step:
     block (the user's own keys stay), the directory 0700 and the file 0600, owned by the user."""
     name = users.username
 
-    def home() -> str:
+    def account() -> list[str]:
+        """``getent passwd`` fields: name, x, uid, gid, gecos, home, shell."""
         entry = ctx.query(["getent", "passwd", name]).stdout.strip().split(":")
-        return entry[5] if len(entry) > 5 else f"/home/{name}"
+        return entry if len(entry) > 5 else [name, "x", "", "", "", f"/home/{name}", ""]
 
     def check() -> list[Change]:
-        path = f"{home()}/.ssh/authorized_keys"
+        path = f"{account()[5]}/.ssh/authorized_keys"
         have = ctx.files.read(path)
         edited = with_block(have, users.ssh_public_key)
         if have == edited:
@@ -131,7 +132,9 @@ def keys_step(ctx: HostContext, users: Users) -> Step:
         ctx.ensure_dir(directory)
         ctx.change(["chmod", "0700", "--", ctx.files.path(directory)])
         ctx.files.write(path, text, mode=0o600)
-        ctx.change(["chown", "-R", f"{name}:{name}", "--", ctx.files.path(directory)])
+        # By number: the ids the node's own account database gave (names resolve there).
+        fields = account()
+        ctx.change(["chown", "-R", f"{fields[2]}:{fields[3]}", "--", ctx.files.path(directory)])
 
     return Step("users: authorized keys", check, apply)
 
