@@ -45,6 +45,8 @@ def main() -> int:
         node = SimNode.start(Path(tmp) / "node", seed=SEED)
         try:
             os.environ["PATH"] = node.env["PATH"]
+            # Containers only: host setup (phoenix-hypervisor) is measured on its own.
+            os.environ["PHOENIX_DISABLE_PLUGINS"] = "hypervisor"
             etc = copy_original(Path(tmp), node.pve_etc)
             plugins = Plugins().discover()
             base = ["--config-dir", str(etc), "--log-dir", str(Path(tmp) / "logs"), "-q"]

@@ -96,6 +96,9 @@ class GuestState:
     #: workstation sees it). None: the manager does not record it. ``create`` of a dependent
     #: leaves an existing dependency alone only when this is True, and finishes it otherwise.
     build_complete: bool | None = None
+    #: Parts of the target and the state of each (a host's features: ``in sync``, ``drift``,
+    #: ``reboot required``), which ``status`` lists under the target's row.
+    details: tuple[tuple[str, str], ...] = ()
 
     @property
     def running(self) -> bool:
@@ -119,12 +122,16 @@ class VerbOptions:
     again although already applied with the same content (:data:`ALL_FEATURES`: every one).
     ``lock_timeout`` is how long a command refused because another operation holds a lock
     on the node is retried, in seconds (None: the manager's default).
+    A plugin's own verb passes its switches in ``flags`` (``allow-destructive``) and the parts
+    it was asked to act on in ``only`` (``setup zfs nfs``: empty means all).
     """
 
     force: bool = False
     timeout: int | None = None
     rerun_features: frozenset[str] = frozenset()
     lock_timeout: float | None = None
+    flags: frozenset[str] = frozenset()
+    only: tuple[str, ...] = ()
 
     def rerun(self, name: str) -> bool:
         """Was a rerun of script ``name`` asked for?"""

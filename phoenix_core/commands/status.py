@@ -33,6 +33,8 @@ def status_record(guest: TargetConfig, state: GuestState | None) -> dict[str, ob
             build_complete=state.build_complete if state.exists else None,
             note=None,
         )
+        if state.details:
+            record["details"] = dict(state.details)
     return record
 
 
@@ -61,3 +63,7 @@ def show_status(rows: Sequence[tuple[TargetConfig, GuestState | None]], output: 
         for r in records
     ]
     print(table(headers, lines))
+    # Parts a manager reports (a host's features), one line each under the table.
+    for record in records:
+        for part, state in (record.get("details") or {}).items():  # type: ignore[attr-defined]
+            print(f"  {record['id']} {part}: {state}")

@@ -78,7 +78,8 @@ def check_cycles(graph: Graph, guests: dict[Id, TargetConfig], diagnostics: Diag
         diagnostics.error(first.file, first.path, f"dependency cycle: {format_cycle(cycle)}")
 
 
-def _ip(guest: TargetConfig) -> str | None:
+def static_ip(guest: TargetConfig) -> str | None:
+    """The guest's static IPv4 address (``network_config.ip`` without its prefix), if any."""
     net = guest.raw.get("network_config")
     ip = net.get("ip") if isinstance(net, dict) else None
     if not isinstance(ip, str) or ip.lower() in ("", "dhcp", "manual", "auto"):
@@ -103,7 +104,7 @@ def check_unique_addresses(guests: dict[Id, TargetConfig], diagnostics: Diagnost
     """Two guests with one static IP or one MAC address break each other's networking."""
     seen: dict[tuple[str, str], TargetConfig] = {}
     for guest in guests.values():
-        items = [("network_config.ip", _ip(guest)), *_macs(guest)]
+        items = [("network_config.ip", static_ip(guest)), *_macs(guest)]
         for key, value in items:
             if value is None:
                 continue

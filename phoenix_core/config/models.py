@@ -87,6 +87,7 @@ class HypervisorConfig:
     portainer_api: dict[str, JSON] | None = None
     vm_defaults: dict[str, JSON] | None = None
     dns_server: dict[str, JSON] | None = None
+    vfio: dict[str, JSON] | None = None
     step_ca: dict[str, JSON] | None = None
 
 

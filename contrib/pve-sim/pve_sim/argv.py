@@ -63,6 +63,10 @@ class Args:
     options: list[tuple[str, str]] = field(default_factory=list)
     rest: list[str] = field(default_factory=list)
     cwd: str = "/"
+    #: What the caller wrote on stdin (only the tools in shim.STDIN_TOOLS receive it).
+    stdin: str = ""
+    #: The executable's name (the NVIDIA runfile's name carries its version).
+    tool: str = ""
 
     def get(self, key: str, default: str | None = None) -> str | None:
         """The last value given for an option."""

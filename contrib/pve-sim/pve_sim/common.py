@@ -22,6 +22,10 @@ class Verb:
     mutating: bool
     positional: tuple[str, ...] = ()
     usage: str = ""
+    #: Host tools take getopt(3) options (`-H -o name`): the handler parses its own argv.
+    raw: bool = False
+    #: Whether this command line changes state, when that depends on its words (`systemctl`).
+    mutates: Callable[[list[str]], bool] | None = None
 
 
 UNDEFINED = "property is not defined in schema and the schema does not allow additional properties"

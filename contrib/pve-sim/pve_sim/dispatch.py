@@ -5,8 +5,21 @@ from __future__ import annotations
 import logging
 import time
 
-from . import conffile, journal, pmxcfs, tool_misc, tool_pct, tool_pvesh, tool_pvesm, tool_qm
-from .argv import UsageError, parse
+from . import (
+    conffile,
+    journal,
+    pmxcfs,
+    tool_host,
+    tool_misc,
+    tool_pct,
+    tool_pvesh,
+    tool_pvesm,
+    tool_pveum,
+    tool_qm,
+    tool_runfile,
+    tool_zfs,
+)
+from .argv import Args, UsageError, parse
 from .common import Verb
 from .node import Node
 from .result import CliError, Result
@@ -20,6 +33,28 @@ TOOLS: dict[str, dict[str, Verb]] = {
     "pvesh": tool_pvesh.VERBS,
     "pveam": tool_misc.PVEAM,
     "pveversion": tool_misc.PVEVERSION,
+    "pveum": tool_pveum.VERBS,
+    "zpool": tool_zfs.ZPOOL,
+    "zfs": tool_zfs.ZFS,
+    "blkid": tool_zfs.BLKID,
+    "apt-get": tool_host.APT_GET,
+    "dpkg-query": tool_host.DPKG_QUERY,
+    "systemctl": tool_host.SYSTEMCTL,
+    "exportfs": tool_host.EXPORTFS,
+    "getent": tool_host.GETENT,
+    "useradd": tool_host.USERADD,
+    "usermod": tool_host.USERMOD,
+    "smbpasswd": tool_host.SMBPASSWD,
+    "pdbedit": tool_host.PDBEDIT,
+    "lspci": tool_host.LSPCI,
+    "nvidia-smi": tool_host.NVIDIA_SMI,
+    "modinfo": tool_host.MODINFO,
+    "update-initramfs": tool_host.UPDATE_INITRAMFS,
+    "update-grub": tool_host.UPDATE_GRUB,
+    "apparmor_parser": tool_host.APPARMOR_PARSER,
+    "visudo": tool_host.VISUDO,
+    "timedatectl": tool_host.TIMEDATECTL,
+    "curl": tool_runfile.CURL,
 }
 JOURNAL_TEXT_LIMIT = 65536
 
@@ -28,6 +63,8 @@ def _lookup(argv: list[str]) -> tuple[str, Verb, list[str]]:
     """The verb name, its table entry and the remaining arguments."""
     tool = argv[0]
     verbs = TOOLS.get(tool)
+    if verbs is None and tool_runfile.RUNFILE.match(tool):
+        verbs = tool_runfile.RUNFILE_VERBS
     if verbs is None:
         raise CliError(f"pve-sim: unknown tool '{tool}'")
     if "" in verbs:  # tools without subcommands (pveversion)
@@ -67,7 +104,7 @@ def _parse_warnings(node: Node, argv: list[str], args_pos: list[str]) -> str:
     )
 
 
-async def run(node: Node, argv: list[str], cwd: str) -> Result:
+async def run(node: Node, argv: list[str], cwd: str, stdin: str = "") -> Result:
     """Execute argv (argv[0] is the tool name) against node and append its journal line."""
     started = time.time()
     mutating = False
@@ -77,8 +114,10 @@ async def run(node: Node, argv: list[str], cwd: str) -> Result:
         pmxcfs.check(node.pve_etc)
         verb_name, verb, rest = _lookup(argv)
         mutating = verb.mutating or (tool_pvesh.is_write(argv) if argv[0] == "pvesh" else False)
-        args = parse(rest)
-        args.cwd = cwd
+        if verb.mutates is not None:
+            mutating = verb.mutates(argv)
+        args = Args(positional=list(rest)) if verb.raw else parse(rest)
+        args.cwd, args.stdin, args.tool = cwd, stdin, argv[0]
         if len(args.positional) < len(verb.positional):
             usage = verb.usage or f"{argv[0]} {verb_name} " + " ".join(
                 f"<{p}>" for p in verb.positional

@@ -10,6 +10,7 @@ from . import conffile, subid
 from .api import Api
 from .faults import Faults
 from .guestfs import GuestFs
+from .hoststate import HostState, prepare_tree
 from .profile import PVE8, Profile
 from .result import CliError
 
@@ -25,8 +26,16 @@ class Node:
     faults: Faults = field(default_factory=Faults)
     catalogue: list[str] = field(default_factory=list)
     profile: Profile = PVE8
+    host: HostState = None  # type: ignore[assignment]
 
     def __post_init__(self) -> None:
+        if self.host is None:
+            self.host = HostState(self.sim_dir)
+        prepare_tree(self.sim_dir, self.profile.codename, self.name)
+        release = self.sim_dir / "etc" / "os-release"
+        if not release.exists():
+            release.parent.mkdir(parents=True, exist_ok=True)
+            release.write_text(self.profile.os_release)
         self.guestfs = GuestFs(self.sim_dir / "guests")
         self.pve_etc = self.sim_dir / "etc" / "pve"
         conffile.prepare_tree(self.pve_etc, self.name)

@@ -24,6 +24,7 @@ from . import dispatch, protocol, seed, shim
 from .api import Api
 from .faults import MutationFault
 from .guestfs import Script
+from .hoststate import HostState
 from .node import Node
 from .profile import DEFAULT, PROFILES
 
@@ -69,8 +70,13 @@ class Owner:
         op = message["op"]
         node = self.node
         if op == "run":
-            result = await dispatch.run(node, message["argv"], message.get("cwd", "/"))
+            result = await dispatch.run(
+                node, message["argv"], message.get("cwd", "/"), message.get("stdin", "")
+            )
             return {"rc": result.rc, "stdout": result.stdout, "stderr": result.stderr}
+        if op == "reboot":
+            node.host.reboot()
+            return {"ok": True}
         if op == "ping":
             return {"ok": True, "node": node.name, "guests": len(node.pve.vms)}
         if op == "script":
@@ -143,12 +149,14 @@ async def serve(
         fake.nodes = {node_name: {"online": True}}
     fake.time_scale = time_scale
     fake.version, fake.release_version = release.manager, release.manager.rsplit(".", 1)[0]
-    catalogue = seed.apply(fake, seed.load(seed_path), node_name)
+    seeded = seed.load(seed_path)
+    catalogue = seed.apply(fake, seeded, node_name)
     certfile, keyfile, _ = make_cert(str(sim_dir), hosts=("127.0.0.1",))
     await fake.start(certfile, keyfile)
     api = Api(fake.url, certfile, fake.user, fake.password)
     await api.open()
     node = Node(fake, api, node_name, sim_dir, catalogue=catalogue, profile=release)
+    node.host = HostState.from_seed(sim_dir, seeded.get("host", {}))
     node.sync_all()
     token = secrets.token_hex(16)
     owner = Owner(node, token)

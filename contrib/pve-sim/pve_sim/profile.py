@@ -28,6 +28,21 @@ class Profile:
     running_full_clone: str
     #: 6.x logs `creating a clone of container ...`; 5.2.x does not.
     clone_banner: bool
+    #: The Debian release under it (PVE 8: bookworm, PVE 9: trixie), for /etc/os-release.
+    codename: str = "bookworm"
+    debian: str = "12"
+
+    @property
+    def os_release(self) -> str:
+        """/etc/os-release as Debian writes it (base-files)."""
+        return (
+            f'PRETTY_NAME="Debian GNU/Linux {self.debian} ({self.codename})"\n'
+            'NAME="Debian GNU/Linux"\n'
+            f'VERSION_ID="{self.debian}"\n'
+            f'VERSION="{self.debian} ({self.codename})"\n'
+            f"VERSION_CODENAME={self.codename}\n"
+            "ID=debian\n"
+        )
 
 
 PVE8 = Profile(
@@ -61,5 +76,7 @@ PVE9 = Profile(
     pvesm_header=("Total (KiB)", "Used (KiB)", "Available (KiB)"),
     running_full_clone="Full clone of a running container is only possible from a snapshot",
     clone_banner=True,
+    codename="trixie",
+    debian="13",
 )
 PROFILES = {8: PVE8, 9: PVE9}

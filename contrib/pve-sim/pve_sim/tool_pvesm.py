@@ -65,7 +65,32 @@ async def free(node: Node, args: Args) -> Result:
     return await task(node, upid)
 
 
+async def add(node: Node, args: Args) -> Result:
+    """`pvesm add TYPE STORAGE [OPTIONS]`: POST /storage; prints nothing (pve-storage
+    PVE/CLI/pvesm.pm cmddef: `add => [PVE::API2::Storage::Config, 'create', [type, storage]]`)."""
+    kind, storage = args.positional[:2]
+    params = [("type", kind), ("storage", storage), *args.params()]
+    await call(node, "POST", "/storage", params, "pvesm add <type> <storage> [OPTIONS]")
+    return Result()
+
+
+async def set_(node: Node, args: Args) -> Result:
+    """`pvesm set STORAGE [OPTIONS]`: PUT /storage/{storage}."""
+    storage = args.positional[0]
+    await call(node, "PUT", f"/storage/{storage}", args.params(), "pvesm set <storage> [OPTIONS]")
+    return Result()
+
+
+async def remove(node: Node, args: Args) -> Result:
+    """`pvesm remove STORAGE`: DELETE /storage/{storage}."""
+    await call(node, "DELETE", f"/storage/{args.positional[0]}")
+    return Result()
+
+
 VERBS: dict[str, Verb] = {
+    "add": Verb(add, True, ("type", "storage")),
+    "set": Verb(set_, True, ("storage",)),
+    "remove": Verb(remove, True, ("storage",)),
     "status": Verb(status, False),
     "list": Verb(list_, False, ("storage",)),
     "alloc": Verb(alloc, True, ("storage", "vmid", "filename", "size")),

@@ -1,0 +1,437 @@
+"""The Debian host tools host setup runs: packages, units, exports, accounts, Samba, the GPU.
+
+Texts and exit codes follow the real tools; the conformance tests in
+tests/test_sim_setup_tools.py cite the source of each (apt, dpkg, systemd, nfs-utils, shadow,
+samba, pciutils, NVIDIA's nvidia-smi, initramfs-tools, sudo).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+
+from .argv import Args
+from .common import Verb
+from .hoststate import Account, HostState, Unit
+from .node import Node
+from .result import CliError, Result, lines
+from .tool_zfs import _options
+
+
+def _state(node: Node) -> HostState:
+    return node.host
+
+
+# ------------------------------------------------------------------ apt / dpkg
+
+
+async def apt_get(node: Node, args: Args) -> Result:
+    """`apt-get update` and `apt-get install -y [--no-install-recommends] PKG...`."""
+    state = _state(node)
+    words = [w for w in args.positional if not w.startswith("-")]
+    flags = [w for w in args.positional if w.startswith("-")]
+    if not words:
+        raise CliError("E: No operation specified", rc=100)
+    if words[0] == "update":
+        return Result(0, "Reading package lists...\n")
+    if words[0] != "install":
+        raise CliError(f"E: Invalid operation {words[0]}", rc=100)
+    missing = [p for p in words[1:] if p not in state.catalogue and p not in state.packages]
+    if missing:
+        # apt-pkg/cacheset.cc: "Unable to locate package %s", exit 100.
+        raise CliError("\n".join(f"E: Unable to locate package {p}" for p in missing), rc=100)
+    new = [p for p in words[1:] if p not in state.packages]
+    if new and not {"-y", "--yes", "--assume-yes", "-qq"} & set(flags):
+        raise CliError("Do you want to continue? [Y/n] Abort.", rc=1)
+    for package in new:
+        state.install(package)
+    return Result(
+        0,
+        lines(
+            ["Reading package lists...", "Building dependency tree..."]
+            + [f"Setting up {p} ({state.packages[p]}) ..." for p in new]
+            + [f"0 upgraded, {len(new)} newly installed, 0 to remove and 0 not upgraded."]
+        ),
+    )
+
+
+async def dpkg_query(node: Node, args: Args) -> Result:
+    """`dpkg-query -W -f=FORMAT PKG...`: ${Package} ${Version} ${Status} ${db:Status-Abbrev}."""
+    state = _state(node)
+    fmt, names = "${Package}\t${Version}\n", []
+    for token in args.positional:
+        if token.startswith("-f=") or token.startswith("--showformat="):
+            fmt = token.split("=", 1)[1]
+        elif token not in ("-W", "--show"):
+            names.append(token)
+    out, errors = [], []
+    for name in names:
+        if name not in state.packages:
+            errors.append(f"dpkg-query: no packages found matching {name}")
+            continue
+        values = {
+            "Package": name,
+            "Version": state.packages[name],
+            "Status": "install ok installed",
+            "db:Status-Abbrev": "ii ",
+        }
+        text = re.sub(r"\$\{([^}]+)\}", lambda m, v=values: v.get(m[1], ""), fmt)
+        out.append(text.replace("\\n", "\n").replace("\\t", "\t"))
+    return Result(1 if errors else 0, "".join(out), lines(errors))
+
+
+# ------------------------------------------------------------------ systemctl
+
+
+def _unit_name(name: str) -> str:
+    return name if "." in name else f"{name}.service"
+
+
+def _unit(node: Node, name: str) -> Unit | None:
+    state = _state(node)
+    unit = state.units.get(name)
+    if unit is None and state.path(f"/etc/systemd/system/{name}").is_file():
+        unit = state.units[name] = Unit(enabled=False, active=False)
+    return unit
+
+
+async def systemctl(node: Node, args: Args) -> Result:
+    """is-enabled / is-active / enable [--now] / restart / reload / daemon-reload."""
+    words = [w for w in args.positional if not w.startswith("-")]
+    now = "--now" in args.positional
+    if not words:
+        raise CliError("Too few arguments.", rc=1)
+    verb, names = words[0], [_unit_name(w) for w in words[1:]]
+    if verb == "daemon-reload":
+        return Result()
+    if verb == "reboot":
+        _state(node).reboot()
+        return Result()
+    out, rc = [], 0
+    for name in names:
+        unit = _unit(node, name)
+        if verb == "is-enabled":
+            if unit is None:
+                return Result(
+                    1, "", f"Failed to get unit file state for {name}: No such file or directory\n"
+                )
+            out.append("enabled" if unit.enabled else "disabled")
+            rc = rc or (0 if unit.enabled else 1)
+        elif verb == "is-active":
+            active = unit is not None and unit.active
+            out.append("active" if active else "inactive")
+            rc = rc or (0 if active else 3)
+        elif unit is None:
+            what = "enable unit: Unit file" if verb == "enable" else f"{verb} {name}: Unit"
+            tail = "does not exist." if verb == "enable" else "not found."
+            return Result(5 if verb != "enable" else 1, "", f"Failed to {what} {name} {tail}\n")
+        elif verb == "enable":
+            unit.enabled = True
+            unit.active = unit.active or now
+        elif verb in ("restart", "reload", "start"):
+            unit.active = True
+        else:
+            raise CliError(f"Unknown command verb '{verb}'.", rc=1)
+    return Result(rc, lines(out))
+
+
+def _systemctl_mutating(argv: list[str]) -> bool:
+    words = [w for w in argv[1:] if not w.startswith("-")]
+    return bool(words) and words[0] not in ("is-enabled", "is-active", "status", "show", "cat")
+
+
+# ------------------------------------------------------------------ timedatectl
+
+
+async def timedatectl(node: Node, args: Args) -> Result:
+    """`timedatectl show -p Timezone --value` and `set-timezone ZONE` (systemd
+    src/timedate/timedatectl.c; timedated refuses a zone without a tzdata file: "Invalid or not
+    installed time zone")."""
+    import zoneinfo
+
+    state = _state(node)
+    words = args.positional
+    if words[:1] == ["show"]:
+        return Result(0, f"{state.timezone}\n")
+    if words[:1] == ["set-timezone"] and len(words) == 2:
+        if words[1] not in zoneinfo.available_timezones():
+            raise CliError(
+                f"Failed to set time zone: Invalid or not installed time zone '{words[1]}'", rc=1
+            )
+        state.timezone = words[1]
+        return Result()
+    raise CliError("timedatectl: only show and set-timezone are simulated", rc=1)
+
+
+# ------------------------------------------------------------------ exportfs
+
+
+EXPORT_LINE = re.compile(r"^(/\S*)\s+(.+)$")
+CLIENT = re.compile(r"^([^()\s]+)\(([^()\s]*)\)$")
+EXPORT_OPTIONS = {
+    "rw", "ro", "sync", "async", "no_subtree_check", "subtree_check", "no_root_squash",
+    "root_squash", "all_squash", "secure", "insecure", "wdelay", "no_wdelay", "crossmnt",
+}  # fmt: skip
+
+
+async def exportfs(node: Node, args: Args) -> Result:
+    """`exportfs -ra` re-reads /etc/exports and /etc/exports.d/*.exports; `-s` lists them."""
+    state = _state(node)
+    opts, _ = _options(args.positional, "rasv", "o")
+    if "s" in opts:
+        return Result(0, lines(f"{p}  {c}({o})" for p, c, o in state.exports))
+    if "r" not in opts or "a" not in opts:
+        raise CliError("exportfs: only -ra and -s are simulated", rc=1)
+    files = [state.path("/etc/exports")]
+    directory = state.path("/etc/exports.d")
+    if directory.is_dir():
+        files += sorted(p for p in directory.iterdir() if p.name.endswith(".exports"))
+    table = []
+    for path in files:
+        if not path.is_file():
+            continue
+        for number, line in enumerate(path.read_text().splitlines(), 1):
+            line = line.split("#", 1)[0].strip()
+            if not line:
+                continue
+            found = EXPORT_LINE.match(line)
+            # nfs-utils support/nfs/exports.c getexportent: "%s:%d: bad option list"
+            for client in found[2].split() if found else [None]:
+                parsed = CLIENT.match(client or "")
+                bad = not parsed or set(parsed[2].split(",")) - EXPORT_OPTIONS
+                if found is None or bad:
+                    raise CliError(f"exportfs: {path}:{number}: bad option list", rc=1)
+                table.append((found[1], parsed[1], parsed[2]))
+    state.exports = table
+    return Result()
+
+
+# ------------------------------------------------------------------ accounts
+
+
+async def getent(node: Node, args: Args) -> Result:
+    """`getent passwd|group NAME`: exit 2 when the key is not found (glibc nss/getent.c)."""
+    state = _state(node)
+    database, keys = args.positional[0], args.positional[1:]
+    out = []
+    for key in keys:
+        if database == "passwd" and key in state.users:
+            a = state.users[key]
+            out.append(f"{key}:x:{a.uid}:{a.gid}::{a.home}:{a.shell}")
+        elif database == "group" and key in state.groups:
+            gid, members = state.groups[key]
+            out.append(f"{key}:x:{gid}:{','.join(members)}")
+        else:
+            return Result(2, lines(out))
+    return Result(0, lines(out))
+
+
+async def useradd(node: Node, args: Args) -> Result:
+    """`useradd -m -s SHELL [-G g1,g2] NAME` (shadow src/useradd.c exit codes)."""
+    state = _state(node)
+    opts, rest = _options(args.positional, "mU", "sGgcd")
+    if len(rest) != 1:
+        raise CliError("Usage: useradd [options] LOGIN", rc=2)
+    name = rest[0]
+    if name in state.users:
+        raise CliError(f"useradd: user '{name}' already exists", rc=9)
+    groups = [g for item in opts.get("G", []) for g in item.split(",") if g]
+    _check_groups(state, groups, "useradd")
+    uid = state.next_id()
+    shell = (opts.get("s") or ["/bin/sh"])[-1]
+    state.users[name] = Account(uid, uid, f"/home/{name}", shell)
+    state.groups[name] = (uid, [])
+    for group in groups:
+        state.groups[group][1].append(name)
+    if "m" in opts:
+        state.path(f"/home/{name}").mkdir(parents=True, exist_ok=True)
+    return Result()
+
+
+def _check_groups(state: HostState, groups: list[str], tool: str) -> None:
+    for group in groups:
+        if group not in state.groups:
+            raise CliError(f"{tool}: group '{group}' does not exist", rc=6)
+
+
+async def usermod(node: Node, args: Args) -> Result:
+    """`usermod -aG g1,g2 NAME` (appends; without -a the list replaces the groups)."""
+    state = _state(node)
+    opts, rest = _options(args.positional, "a", "Gs")
+    if len(rest) != 1:
+        raise CliError("Usage: usermod [options] LOGIN", rc=2)
+    name = rest[0]
+    if name not in state.users:
+        raise CliError(f"usermod: user '{name}' does not exist", rc=6)
+    groups = [g for item in opts.get("G", []) for g in item.split(",") if g]
+    _check_groups(state, groups, "usermod")
+    if "a" not in opts:
+        for _, members in state.groups.values():
+            if name in members:
+                members.remove(name)
+    for group in groups:
+        if name not in state.groups[group][1]:
+            state.groups[group][1].append(name)
+    return Result()
+
+
+# ------------------------------------------------------------------ samba
+
+
+async def smbpasswd(node: Node, args: Args) -> Result:
+    """`smbpasswd -s -a NAME` with the password twice on stdin (samba source3/utils/smbpasswd.c)."""
+    state = _state(node)
+    opts, rest = _options(args.positional, "sa", "")
+    if "s" not in opts:
+        raise CliError("smbpasswd: the simulator only reads passwords with -s (stdin)", rc=1)
+    name = rest[0] if rest else ""
+    entered = args.stdin.split("\n")
+    if len(entered) < 2 or not entered[0]:
+        raise CliError("Password mismatch or empty password; unable to read it.", rc=1)
+    if entered[0] != entered[1]:
+        raise CliError("Mismatch - password unchanged.\nUnable to get new password.", rc=1)
+    if name not in state.users:
+        raise CliError(f"Failed to add entry for user {name}.", rc=1)
+    if "a" not in opts and name not in state.smb_users:
+        raise CliError(f"Failed to find entry for user {name}.", rc=1)
+    state.smb_users[name] = hashlib.sha256(entered[0].encode()).hexdigest()
+    return Result(0, f"Added user {name}.\n" if "a" in opts else "")
+
+
+async def pdbedit(node: Node, args: Args) -> Result:
+    """`pdbedit -L`: `name:uid:` per Samba user (source3/utils/pdbedit.c print_sam_info)."""
+    state = _state(node)
+    return Result(0, lines(f"{u}:{state.users[u].uid}:" for u in sorted(state.smb_users)))
+
+
+# ------------------------------------------------------------------ GPU, initramfs, sudo
+
+
+async def lspci(node: Node, args: Args) -> Result:
+    """`lspci -n -mm`: `slot "class" "vendor" "device"` (pciutils lspci.c show_machine)."""
+    state = _state(node)
+    return Result(
+        0,
+        lines(f'{d["slot"]} "{d["class"]}" "{d["vendor"]}" "{d["device"]}"' for d in state.pci),
+    )
+
+
+NO_DRIVER = (
+    "NVIDIA-SMI has failed because it couldn't communicate with the NVIDIA driver. "
+    "Make sure that the latest NVIDIA driver is installed and running.\n"
+)
+
+
+async def nvidia_smi(node: Node, args: Args) -> Result:
+    """`nvidia-smi --query-gpu=driver_version --format=csv,noheader`; exit 9 without a driver."""
+    state = _state(node)
+    if state.nvidia_loaded is None:
+        return Result(9, NO_DRIVER)
+    gpus = [d for d in state.pci if d["vendor"] == "10de" and d["class"] == "0300"]
+    return Result(0, lines([state.nvidia_loaded] * len(gpus)))
+
+
+async def modinfo(node: Node, args: Args) -> Result:
+    """`modinfo -F version nvidia` (kmod tools/modinfo.c)."""
+    state = _state(node)
+    module = args.positional[-1]
+    if module != "nvidia" or state.nvidia_installed is None:
+        return Result(1, "", f"modinfo: ERROR: Module {module} not found.\n")
+    return Result(0, f"{state.nvidia_installed}\n")
+
+
+async def update_initramfs(node: Node, args: Args) -> Result:
+    state = _state(node)
+    if "-u" not in args.positional:
+        raise CliError("Usage: update-initramfs {-c|-d|-u} [-k version] [-v] [-b directory]", 1)
+    state.initramfs_updates += 1
+    return Result(0, f"update-initramfs: Generating /boot/initrd.img-{node.profile.kernel}\n")
+
+
+async def apparmor_parser(node: Node, args: Args) -> Result:
+    """`apparmor_parser -r [-W] -- FILE`: (re)load the profiles a file defines; the kernel
+    then lists them in /sys/kernel/security/apparmor/profiles (apparmor parser/parser_main.c;
+    a file it cannot parse fails with exit 1)."""
+    state = _state(node)
+    opts, files = _options(args.positional, "raRWTQK", "")
+    if not {"r", "a"} & set(opts):
+        raise CliError("apparmor_parser: only -r and -a are simulated", rc=1)
+    names = []
+    for path in files:
+        try:
+            with open(path) as fh:  # the path the caller named, as the parser opens it
+                text = fh.read()
+        except OSError as exc:
+            return Result(1, "", f"File {path} not found, skipping...\n{exc.strerror}\n")
+        found = re.findall(r"^\s*profile\s+(\S+)", text, re.MULTILINE)
+        if not found or text.count("{") != text.count("}"):
+            return Result(
+                1, "", f"AppArmor parser error for {path} in profile {path}: syntax error\n"
+            )
+        names += found
+    listing = state.path("/sys/kernel/security/apparmor/profiles")
+    current = listing.read_text().splitlines() if listing.exists() else []
+    current += [f"{n} (enforce)" for n in names if f"{n} (enforce)" not in current]
+    listing.parent.mkdir(parents=True, exist_ok=True)
+    listing.write_text("".join(f"{line}\n" for line in current))
+    return Result()
+
+
+async def update_grub(node: Node, args: Args) -> Result:
+    """`update-grub` (grub2 util/grub-mkconfig.in): regenerates /boot/grub/grub.cfg."""
+    return Result(0, "", "Generating grub configuration file ...\ndone\n")
+
+
+SUDOERS_LINE = re.compile(
+    r"^(Defaults\b.*|[A-Z][A-Z0-9_]*_Alias\s+\S+\s*=.*|%?[\w.-]+\s+[\w.,:%-]+\s*=\s*(\([^)]*\)\s*)?"
+    r"(NOPASSWD:\s*)?(ALL|/\S+)(\s*,\s*(ALL|/\S+))*)$"
+)
+
+
+async def visudo(node: Node, args: Args) -> Result:
+    """`visudo -cf FILE`: syntax, and the 0440 mode sudo insists on (sudoers visudo.c)."""
+    opts, rest = _options(args.positional, "cqs", "f")
+    path = (opts.get("f") or rest or [""])[-1]
+    if "c" not in opts:
+        raise CliError("visudo: only -c is simulated", rc=1)
+    try:
+        with open(path) as fh:  # the path the caller named, as visudo opens it
+            text = fh.read()
+    except OSError as exc:
+        return Result(1, "", f"visudo: unable to open {path}: {exc.strerror}\n")
+    for number, line in enumerate(text.splitlines(), 1):
+        line = line.strip()
+        if line and not line.startswith("#") and not SUDOERS_LINE.match(line):
+            return Result(
+                1,
+                "",
+                f"{path}:{number}:{len(line)}: syntax error\n{line}\n",
+            )
+    mode = os.stat(path).st_mode & 0o777
+    if mode & 0o022 or mode & 0o007:
+        return Result(1, "", f"{path}: bad permissions, should be mode 0440\n")
+    return Result(0, f"{path}: parsed OK\n")
+
+
+APT_GET: dict[str, Verb] = {"": Verb(apt_get, True, raw=True)}
+DPKG_QUERY: dict[str, Verb] = {"": Verb(dpkg_query, False, raw=True)}
+SYSTEMCTL: dict[str, Verb] = {"": Verb(systemctl, True, raw=True, mutates=_systemctl_mutating)}
+EXPORTFS: dict[str, Verb] = {
+    "": Verb(exportfs, True, raw=True, mutates=lambda argv: "-s" not in argv)
+}
+GETENT: dict[str, Verb] = {"": Verb(getent, False, ("database",), raw=True)}
+USERADD: dict[str, Verb] = {"": Verb(useradd, True, raw=True)}
+USERMOD: dict[str, Verb] = {"": Verb(usermod, True, raw=True)}
+SMBPASSWD: dict[str, Verb] = {"": Verb(smbpasswd, True, raw=True)}
+PDBEDIT: dict[str, Verb] = {"": Verb(pdbedit, False, raw=True)}
+LSPCI: dict[str, Verb] = {"": Verb(lspci, False, raw=True)}
+NVIDIA_SMI: dict[str, Verb] = {"": Verb(nvidia_smi, False, raw=True)}
+MODINFO: dict[str, Verb] = {"": Verb(modinfo, False, raw=True)}
+UPDATE_INITRAMFS: dict[str, Verb] = {"": Verb(update_initramfs, True, raw=True)}
+UPDATE_GRUB: dict[str, Verb] = {"": Verb(update_grub, True, raw=True)}
+APPARMOR_PARSER: dict[str, Verb] = {"": Verb(apparmor_parser, True, raw=True)}
+VISUDO: dict[str, Verb] = {"": Verb(visudo, False, raw=True)}
+TIMEDATECTL: dict[str, Verb] = {
+    "": Verb(timedatectl, True, raw=True, mutates=lambda argv: argv[1:2] != ["show"])
+}

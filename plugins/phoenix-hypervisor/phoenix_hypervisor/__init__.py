@@ -1,0 +1,1 @@
+"""phoenix-hypervisor: the host manager (``phoenix setup``)."""

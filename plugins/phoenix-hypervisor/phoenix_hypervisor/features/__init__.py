@@ -1,0 +1,78 @@
+"""Host features: named sets of steps, in the fixed order setup runs them.
+
+A feature's steps are ordinary :class:`~phoenix_core.steps.Step` objects (read-only check,
+apply only what the check found), so ``plan host``, ``setup --dry-run`` and a second run that
+changes nothing come from the core. The manager wraps them so that a feature that fails stops
+only its own remaining steps (and those of features that need it); the others still run and
+the host target fails at the end, naming each failed feature.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+import attrs
+
+from phoenix_core.config.models import Config
+from phoenix_core.errors import PhoenixError
+from phoenix_core.hosts.base import CommandResult, Host
+from phoenix_core.steps import Step
+from phoenix_hypervisor.hostfs import NodeFiles
+from phoenix_hypervisor.model import HostSpec
+
+#: The switches of ``phoenix setup`` (VerbOptions.flags).
+ALLOW_DESTRUCTIVE = "allow-destructive"
+ALLOW_NETWORK_CHANGE = "allow-network-change"
+ALLOW_REBOOT = "allow-reboot"
+#: Seconds after which a network change made over SSH is undone unless phoenix, still
+#: reaching the node, cancels the revert.
+NETWORK_REVERT_AFTER = 120
+
+
+class FeatureFailed(PhoenixError):
+    """A feature cannot go on (a disk with data on it): its other steps are skipped."""
+
+
+@attrs.define
+class HostContext:
+    """What a feature's steps share: the node, its files, the spec and the verb's switches.
+
+    ``reboot`` collects why a reboot is needed (a driver installed, an initramfs rebuilt);
+    steps add to it and the run goes on.
+    """
+
+    host: Host
+    files: NodeFiles
+    spec: HostSpec
+    config: Config
+    flags: frozenset[str] = frozenset()
+    #: phoenix reaches the node over the network (SSH), not as a local process: a change to
+    #: how the node is reached could cut phoenix (and the operator) off.
+    remote: bool = False
+    reboot: dict[str, str] = attrs.Factory(dict)
+    #: ``apt-get update`` ran in this run (a second one would only repeat it).
+    apt_updated: bool = False
+
+    def allowed(self, flag: str) -> bool:
+        return flag in self.flags
+
+    def query(self, argv: Sequence[str]) -> CommandResult:
+        return self.host.query(list(argv))
+
+    def change(self, argv: Sequence[str], *, input: str | None = None) -> CommandResult:
+        """A mutating command; a failure raises with the tool's message."""
+        return self.host.change(list(argv), input=input).check()
+
+    def ensure_dir(self, absolute: str) -> None:
+        self.change(["mkdir", "-p", "--", self.files.path(absolute)])
+
+
+@attrs.frozen
+class Feature:
+    """One line of ``phoenix setup``: ``name`` (what users type), its steps, and the features
+    whose failure makes it pointless (``after``)."""
+
+    name: str
+    summary: str
+    steps: Callable[[HostContext], list[Step]]
+    after: tuple[str, ...] = ()

@@ -1,0 +1,82 @@
+"""``firewall``: the datacenter firewall (``cluster.fw``): its options and the configuration's
+global rules, reconciled rule by rule through ``pvesh`` with phoenix_pve's guest-firewall
+logic pointed at ``/cluster/firewall``.
+
+Guest rules stay with their guests (the old tool copied every guest's rules into
+``cluster.fw`` as well, so a guest rule applied to the whole datacenter).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from phoenix_core.hosts.base import CommandResult
+from phoenix_core.steps import Change, Step
+from phoenix_hypervisor.features import (
+    ALLOW_NETWORK_CHANGE,
+    NETWORK_REVERT_AFTER,
+    FeatureFailed,
+    HostContext,
+)
+from phoenix_pve import errors, firewall
+
+REVERT_UNIT = "phoenix-firewall-revert"
+OPTIONS = "/cluster/firewall/options"
+
+
+class Datacenter:
+    """What phoenix_pve.firewall reads and writes through, for the datacenter scope."""
+
+    api_path = "/cluster"
+
+    def __init__(self, ctx: HostContext) -> None:
+        self.ctx = ctx
+
+    def pvesh_json(self, path: str) -> Any:
+        result = errors.check(self.ctx.query(["pvesh", "get", path, "--output-format", "json"]))
+        return json.loads(result.stdout or "null")
+
+    def change(self, argv: Sequence[str], *, timeout: float | None = None) -> CommandResult:
+        return errors.change_retrying(self.ctx.host, list(argv), timeout=timeout)
+
+
+def guarded(
+    ctx: HostContext, apply: Callable[[Sequence[Change]], None]
+) -> Callable[[Sequence[Change]], None]:
+    """Over SSH, a firewall change can cut phoenix and the operator off the node: refused
+    unless ``--allow-network-change``, and then made under a dead man's switch. A transient
+    systemd timer on the node puts the previous options back after
+    :data:`NETWORK_REVERT_AFTER` seconds; phoenix cancels it once the node still answers."""
+
+    def apply_guarded(changes: Sequence[Change]) -> None:
+        if not ctx.remote:
+            apply(changes)
+            return
+        if not ctx.allowed(ALLOW_NETWORK_CHANGE):
+            raise FeatureFailed(
+                "the datacenter firewall decides who reaches this node, and phoenix reaches it "
+                "over SSH: refused. Run setup on the node, or pass --allow-network-change "
+                f"(the change is undone after {NETWORK_REVERT_AFTER} s unless the node still answers)"
+            )
+        previous = Datacenter(ctx).pvesh_json(OPTIONS) or {}
+        restore = ["--enable", str(previous.get("enable", 0))]
+        for name in ("policy_in", "policy_out"):
+            restore += [f"--{name}", previous[name]] if name in previous else ["--delete", name]
+        ctx.change(
+            ["systemd-run", f"--unit={REVERT_UNIT}", f"--on-active={NETWORK_REVERT_AFTER}",
+             "--", "pvesh", "set", OPTIONS, *restore]
+        )  # fmt: skip
+        apply(changes)
+        ctx.query(["true"]).check()
+        ctx.change(["systemctl", "stop", f"{REVERT_UNIT}.timer"])
+
+    return apply_guarded
+
+
+def steps(ctx: HostContext) -> list[Step]:
+    if ctx.spec.firewall is None:
+        return []
+    inner = firewall.step(ctx.spec.firewall, Datacenter(ctx))  # type: ignore[arg-type]
+    return [Step("firewall: datacenter", inner.check, guarded(ctx, inner.apply))]

@@ -1,0 +1,123 @@
+"""``storage``: the Proxmox storages on the configured datasets (and, from ``nfs``, on the
+exports), added with ``pvesm add`` and reconciled with ``pvesm set``.
+
+Storages phoenix did not configure are never removed (the old tool removed every storage but
+``local``, ``local-lvm`` and ``local-zfs``, a user's own and its own NFS storages included).
+A configured id that already names a storage of another type or on another pool is a
+failure, never a replacement: ``pvesm`` cannot change those (fixed options), and removing a
+storage a guest may use is the operator's call.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+
+import attrs
+
+from phoenix_core.steps import Change, Step
+from phoenix_hypervisor.features import FeatureFailed, HostContext
+
+#: Options that identify where a storage is; pvesm refuses to change them (fixed).
+FIXED = ("pool", "path", "server", "export")
+
+
+@attrs.frozen
+class WantedStorage:
+    """A storage as ``pvesm add`` takes it: type, id, fixed options, content, other options."""
+
+    id: str
+    type: str
+    fixed: tuple[tuple[str, str], ...]
+    content: str
+    extra: tuple[tuple[str, str], ...] = ()
+
+    def add_argv(self) -> list[str]:
+        argv = ["pvesm", "add", self.type, self.id]
+        for key, value in (*self.fixed, ("content", self.content), *self.extra):
+            argv += [f"--{key}", value]
+        return argv
+
+
+def live_storages(ctx: HostContext) -> dict[str, dict[str, object]]:
+    result = ctx.query(["pvesh", "get", "/storage", "--output-format", "json"]).check()
+    return {s["storage"]: s for s in json.loads(result.stdout or "[]")}
+
+
+def _contents(text: object) -> set[str]:
+    return {c for c in str(text or "").split(",") if c}
+
+
+def storage_step(ctx: HostContext, name: str, wanted: Sequence[WantedStorage]) -> Step:
+    def check() -> list[Change]:
+        live = live_storages(ctx)
+        changes = []
+        for storage in wanted:
+            have = live.get(storage.id)
+            if have is None:
+                shown = " ".join(f"{k}={v}" for k, v in storage.fixed)
+                changes.append(
+                    Change(
+                        f"storage {storage.id}",
+                        None,
+                        f"{storage.type} {shown} content={storage.content}",
+                        storage,
+                    )
+                )
+                continue
+            where = [(k, v) for k, v in storage.fixed if str(have.get(k, "")) != v]
+            if have.get("type") != storage.type or where:
+                shown = f"{have.get('type')} " + " ".join(
+                    f"{k}={have.get(k)}" for k, _ in storage.fixed
+                )
+                raise FeatureFailed(
+                    f"storage {storage.id} exists as {shown.strip()}, not as configured; "
+                    "phoenix does not replace a storage (remove or rename it by hand)"
+                )
+            if _contents(have.get("content")) != _contents(storage.content):
+                changes.append(
+                    Change(
+                        f"storage {storage.id} content",
+                        have.get("content"),
+                        storage.content,
+                        storage,
+                    )
+                )
+        return changes
+
+    def apply(changes: Sequence[Change]) -> None:
+        for change in changes:
+            storage: WantedStorage = change.data
+            if change.before is None:
+                ctx.change(storage.add_argv())
+            else:
+                ctx.change(["pvesm", "set", storage.id, "--content", storage.content])
+
+    return Step(name, check, apply)
+
+
+def dataset_storages(ctx: HostContext) -> list[WantedStorage]:
+    found = []
+    for dataset in ctx.spec.zfs.datasets:
+        if dataset.proxmox_storage_type == "zfspool":
+            fixed = (("pool", dataset.full),)
+        else:
+            # The dataset's default mountpoint; is_mountpoint keeps Proxmox from writing into
+            # the empty directory while the dataset is not mounted.
+            fixed = (("path", f"/{dataset.full}"),)
+        extra = (("is_mountpoint", "yes"),) if dataset.proxmox_storage_type == "dir" else ()
+        found.append(
+            WantedStorage(
+                ctx.spec.storage_id(dataset),
+                dataset.proxmox_storage_type,
+                fixed,
+                dataset.proxmox_content_type,
+                extra,
+            )
+        )
+    return found
+
+
+def steps(ctx: HostContext) -> list[Step]:
+    wanted = dataset_storages(ctx)
+    return [storage_step(ctx, "storage: datasets", wanted)] if wanted else []

@@ -1,0 +1,44 @@
+"""Entry point of the ``phoenix.managers`` group: the host manager and the ``setup`` verb.
+
+Imports only the standard library, click and ``phoenix_core`` at import time; the manager is
+imported when the core first needs it, so ``phoenix --help`` stays fast.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import click
+
+from phoenix_core.hookspecs import hookimpl
+from phoenix_core.layout import HostTargets
+from phoenix_core.manager import API_VERSION, Manager, ManagerSpec
+
+
+def _factory() -> Manager:
+    from phoenix_hypervisor.manager import HypervisorManager
+
+    return HypervisorManager()
+
+
+@hookimpl
+def phoenix_register_managers(register: Callable[[ManagerSpec], None]) -> None:
+    """Register the ``hypervisor`` manager for the host targets (``host``, ``host:NODE``)."""
+    register(
+        ManagerSpec(
+            name="hypervisor",
+            kind="hypervisor",
+            factory=_factory,
+            api_version=API_VERSION,
+            config=HostTargets(),
+            description="the Proxmox node itself: phoenix setup",
+        )
+    )
+
+
+@hookimpl
+def phoenix_register_commands(cli: click.Group) -> None:
+    """Add ``phoenix setup [FEATURE...]``."""
+    from phoenix_hypervisor.command import setup
+
+    cli.add_command(setup)
