@@ -63,6 +63,8 @@ class Args:
     options: list[tuple[str, str]] = field(default_factory=list)
     rest: list[str] = field(default_factory=list)
     cwd: str = "/"
+    #: What the caller piped in, when the tool reads it (`qm guest exec --pass-stdin`).
+    stdin: str | None = None
 
     def get(self, key: str, default: str | None = None) -> str | None:
         """The last value given for an option."""

@@ -67,7 +67,7 @@ def _parse_warnings(node: Node, argv: list[str], args_pos: list[str]) -> str:
     )
 
 
-async def run(node: Node, argv: list[str], cwd: str) -> Result:
+async def run(node: Node, argv: list[str], cwd: str, stdin: str | None = None) -> Result:
     """Execute argv (argv[0] is the tool name) against node and append its journal line."""
     started = time.time()
     mutating = False
@@ -79,6 +79,7 @@ async def run(node: Node, argv: list[str], cwd: str) -> Result:
         mutating = verb.mutating or (tool_pvesh.is_write(argv) if argv[0] == "pvesh" else False)
         args = parse(rest)
         args.cwd = cwd
+        args.stdin = stdin
         if len(args.positional) < len(verb.positional):
             usage = verb.usage or f"{argv[0]} {verb_name} " + " ".join(
                 f"<{p}>" for p in verb.positional

@@ -69,7 +69,9 @@ class Owner:
         op = message["op"]
         node = self.node
         if op == "run":
-            result = await dispatch.run(node, message["argv"], message.get("cwd", "/"))
+            result = await dispatch.run(
+                node, message["argv"], message.get("cwd", "/"), message.get("stdin")
+            )
             return {"rc": result.rc, "stdout": result.stdout, "stderr": result.stderr}
         if op == "ping":
             return {"ok": True, "node": node.name, "guests": len(node.pve.vms)}
@@ -111,6 +113,12 @@ class Owner:
             return {"ok": True}
         if op == "release_flock":
             node.pve.release(node.pve.guest(int(message["vmid"])), "pve-sim")
+            return {"ok": True}
+        if op == "agent_delay":
+            node.agent_delay = float(message["seconds"])
+            return {"ok": True}
+        if op == "remote_file":
+            node.remote_files[message["url"]] = bytes.fromhex(message["content"])
             return {"ok": True}
         if op == "clear_faults":
             node.faults.clear()

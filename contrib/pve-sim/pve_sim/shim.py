@@ -18,6 +18,10 @@ TEMPLATE = """#!{python} -IS
 import json, os, socket, sys
 msg = {{"op": "run", "token": {token!r}, "cwd": os.getcwd(),
         "argv": [os.path.basename(sys.argv[0])] + sys.argv[1:]}}
+# `qm guest exec --pass-stdin` hands the command's stdin to the guest: read it only then.
+head = sys.argv[1:sys.argv.index("--")] if "--" in sys.argv else sys.argv[1:]
+if any(a.lstrip("-").split("=")[0] == "pass-stdin" for a in head if a.startswith("-")):
+    msg["stdin"] = sys.stdin.read()
 try:
     s = socket.create_connection(("127.0.0.1", {port}))
     s.sendall(json.dumps(msg).encode() + b"\\n")

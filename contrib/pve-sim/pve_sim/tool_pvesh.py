@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
+import re
 from typing import Any
 
 from .argv import Args
-from .common import Verb, call
+from .common import Verb, call, task
 from .node import Node
-from .result import Result
+from .result import CliError, Result
 
 METHODS = {"get": "GET", "ls": "GET", "create": "POST", "set": "PUT", "delete": "DELETE"}
 OUTPUT_OPTS = ("output-format", "noborder", "noheader", "quiet", "human-readable")
@@ -27,6 +29,52 @@ def _text(data: Any) -> str:
     return json.dumps(data, indent=4, sort_keys=True) + "\n"
 
 
+DOWNLOAD = re.compile(r"^nodes/[^/]+/storage/([^/]+)/download-url$")
+ALGORITHMS = ("md5", "sha1", "sha224", "sha256", "sha384", "sha512")
+
+
+async def download_url(node: Node, storage: str, params: list[tuple[str, str]]) -> Result:
+    """`download-url` as pve-storage src/PVE/API2/Storage/Status.pm runs it: refuse to
+    overwrite a file already there, fetch the URL in a task, then pve-common
+    src/PVE/Tools.pm download_file_from_url compares the checksum it was given
+    ("checksum mismatch: got '<got>' != expect '<expected>'") and drops the file if it
+    differs. The simulator fetches only what SimNode.add_remote_file registered."""
+    values = dict(params)
+    filename, content = values.get("filename", ""), values.get("content", "")
+    store = node.pve.storages.get(storage) or {}
+    if f"{content}/{filename}" in (store.get("volumes") or {}) or filename in store.get(
+        "files", ()
+    ):
+        where = f"{store.get('path', '')}/template/{content}/{filename}"
+        raise CliError(f"refusing to override existing file '{where}'")
+    data = node.remote_files.get(values.get("url", ""))
+    expected = values.get("checksum")
+    if data is not None and expected:
+        algorithm = values.get("checksum-algorithm", "")
+        if algorithm not in ALGORITHMS:
+            raise CliError(
+                "400 Parameter verification failed.\nchecksum-algorithm: value "
+                f"'{algorithm}' does not have a value in the enumeration "
+                f"'{', '.join(ALGORITHMS)}'"
+            )
+        got = hashlib.new(algorithm, data).hexdigest()
+        if got != expected.lower():
+            return Result(
+                255,
+                f"downloading {values['url']} to {filename}\n",
+                f"checksum mismatch: got '{got}' != expect '{expected}'\n",
+            )
+    if data is None:
+        return Result(
+            255,
+            f"downloading {values.get('url')} to {filename}\n",
+            "download failed: 404 Not Found\n",
+        )
+    params = [*params, ("size", str(len(data)))]
+    upid = await call(node, "POST", f"/nodes/{node.name}/storage/{storage}/download-url", params)
+    return await task(node, upid)
+
+
 def _verb(method: str):
     async def run(node: Node, args: Args) -> Result:
         path = args.positional[0]
@@ -34,6 +82,9 @@ def _verb(method: str):
         if len(parts) > 1 and parts[0] == "nodes" and parts[1] == "localhost":
             parts[1] = node.name
         params = [(k, v) for k, v in args.params() if k not in OUTPUT_OPTS]
+        download = DOWNLOAD.match("/".join(parts)) if method == "POST" else None
+        if download:
+            return await download_url(node, download.group(1), params)
         data = await call(node, method, "/" + "/".join(parts), params)
         fmt = args.get("output-format", "text")
         if fmt == "json":

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import re
+import time
 from pathlib import Path
 
 from . import formats, guest_verbs
@@ -29,7 +30,7 @@ def _usage(verb: str, extra: str = "") -> str:
 
 async def create(node: Node, args: Args) -> Result:
     vmid = vmid_of(args.positional[0])
-    params = [("vmid", str(vmid)), *_cli_params(args)]
+    params = [("vmid", str(vmid)), *_imported(node, _cli_params(args), args.cwd)]
     upid = await call(node, "POST", f"/nodes/{node.name}/qemu", params, _usage("create"))
     return await task(node, upid)
 
@@ -72,8 +73,56 @@ async def clone(node: Node, args: Args) -> Result:
 
 async def set_(node: Node, args: Args) -> Result:
     _, path = _vm(node, args)
-    await call(node, "PUT", f"{path}/config", _cli_params(args), _usage("set"))
+    params = _imported(node, _cli_params(args), args.cwd)
+    await call(node, "PUT", f"{path}/config", params, _usage("set"))
     return Result()
+
+
+IMPORT_FROM = re.compile(r"(?:^|,)import-from=([^,]+)")
+
+
+def _imported(node: Node, params: list[tuple[str, str]], cwd: str) -> list[tuple[str, str]]:
+    """`--scsi0 STORAGE:0,import-from=SOURCE`: a new disk the size of SOURCE.
+
+    qemu-server PVE/API2/Qemu.pm create_disks: the special volume ID must say size 0
+    ("'import-from' requires special volume ID - use <storage ID>:0,import-from=<source>"),
+    the source is a volume (PVE::Storage::parse_volname; `iso`, `images` or `import`
+    content) or an absolute path, and the drive's config line keeps no `import-from`."""
+    out = []
+    for key, value in params:
+        found = IMPORT_FROM.search(value) if DISK.match(key) else None
+        if found is None:
+            out.append((key, value))
+            continue
+        source = found.group(1)
+        volume, _, _props = value.partition(",")
+        sid, _, size = volume.partition(":")
+        if size != "0":
+            raise CliError(
+                f"{key}: 'import-from' requires special volume ID - use <storage ID>:0,"
+                f"import-from=<source>"
+            )
+        nbytes = _import_size(node, source, cwd)
+        rest = [p for p in value.split(",")[1:] if not p.startswith("import-from=")]
+        gib = max(1, -(-nbytes // UNITS["G"]))
+        out.append((key, ",".join([f"{sid}:{gib}", *rest])))
+    return out
+
+
+def _import_size(node: Node, source: str, cwd: str) -> int:
+    if source.startswith("/"):
+        host = Path(cwd, source)
+        if not host.is_file():
+            raise CliError(f"{source}: non-existent or non-regular file")
+        return host.stat().st_size
+    sid, _, volname = source.partition(":")
+    store = node.pve.storages.get(sid)
+    if store is None:
+        raise CliError(f"storage '{sid}' does not exist")
+    volume = node.pve._volumes(sid).get(volname)
+    if volume is None or volname.split("/")[0] not in ("iso", "images", "import"):
+        raise CliError(f"volume '{source}' does not exist")
+    return int(volume.get("size") or UNITS["G"])
 
 
 async def status(node: Node, args: Args) -> Result:
@@ -227,9 +276,55 @@ async def disk_import(node: Node, args: Args) -> Result:
     )
 
 
+#: The keys a cloud-init drive is generated from (qemu-server PVE/QemuServer/Cloudinit.pm).
+CI_KEY = re.compile(
+    r"^(ciuser|cipassword|sshkeys|ipconfig\d+|nameserver|searchdomain|citype|cicustom|ciupgrade)$"
+)
+
+
+def _ci_values(vm: object) -> dict[str, str]:
+    return {k: str(v) for k, v in vm.config.items() if CI_KEY.match(k)}  # type: ignore[attr-defined]
+
+
+def regenerate(node: Node, vmid: int) -> None:
+    """The cloud-init drive now holds the config's values (a start or `cloudinit update`)."""
+    node.cloudinit_applied[vmid] = _ci_values(node.guest(vmid))
+
+
 async def cloudinit_update(node: Node, args: Args) -> Result:
-    _vm(node, args)
+    """qemu-server PVE/API2/Qemu.pm cloudinit_update: regenerate the drive now."""
+    vmid, _ = _vm(node, args)
+    regenerate(node, vmid)
     return Result()
+
+
+async def cloudinit_pending(node: Node, args: Args) -> Result:
+    """qemu-server PVE/API2/Qemu.pm cloudinit_pending: each cloud-init key, `cur` as the
+    drive has it, `new` when the config holds another value, `del` when it was removed."""
+    vmid, _ = _vm(node, args)
+    have = node.cloudinit_applied.get(vmid, {})
+    want = _ci_values(node.guest(vmid))
+    items: list[dict[str, object]] = []
+    for key in sorted(set(have) | set(want)):
+        item: dict[str, object] = {"key": key}
+        if key in have:
+            item["value"] = have[key]
+        if key not in want:
+            item["delete"] = 1
+        elif have.get(key) != want[key]:
+            item["pending"] = want[key]
+        if key == "cipassword":
+            item.update({k: "**********" for k in ("value", "pending") if k in item})
+        items.append(item)
+    return Result(0, formats.pending_text(items))
+
+
+async def start(node: Node, args: Args) -> Result:
+    """`qm start`: the cloud-init drive is regenerated at every start (vm_start)."""
+    result = await _power_start(node, args)
+    if result.rc == 0:
+        regenerate(node, vmid_of(args.positional[0]))
+    return result
 
 
 async def cloudinit_dump(node: Node, args: Args) -> Result:
@@ -268,6 +363,12 @@ async def cloudinit_dump(node: Node, args: Args) -> Result:
                 out += ["      - type: static", f"        address: '{opts['ip']}'"]
                 if opts.get("gw"):
                     out.append(f"        gateway: '{opts['gw']}'")
+        if cfg.get("nameserver") or cfg.get("searchdomain"):
+            out.append("    - type: nameserver")
+            out.append("      address:")
+            out += [f"      - '{a}'" for a in str(cfg.get("nameserver", "")).split()]
+            out.append("      search:")
+            out += [f"      - '{d}'" for d in str(cfg.get("searchdomain", "")).split()]
         return Result(0, lines(out))
     if kind == "meta":
         return Result(0, f"instance-id: {node.guest(vmid).digest()}\n")
@@ -278,12 +379,19 @@ async def cloudinit_dump(node: Node, args: Args) -> Result:
 
 
 def _agent_ready(node: Node, vmid: int) -> object:
+    """qemu-server PVE/QemuServer/Agent.pm agent_available: the config must enable the agent
+    ("No QEMU guest agent configured"), the VM must run ("VM <id> is not running"), and the
+    agent inside must answer ("QEMU guest agent is not running"), which a booting guest does
+    only after node.agent_delay seconds."""
     vm = node.guest(vmid)
     agent = str(vm.config.get("agent", "0"))
     if not (agent.startswith("1") or "enabled=1" in agent):
         raise CliError("No QEMU guest agent configured")
     if vm.status != "running":
         raise CliError(f"VM {vmid} is not running")
+    started = getattr(vm, "started_at", None) or 0.0
+    if time.time() - started < node.agent_delay:
+        raise CliError("QEMU guest agent is not running")
     if vm.agent is None:
         vm.agent = {}
     return vm
@@ -301,23 +409,51 @@ async def guest_cmd(node: Node, args: Args) -> Result:
     return Result(0, json.dumps(result, indent=3, sort_keys=True, separators=(",", " : ")) + "\n")
 
 
+def _json(body: object) -> str:
+    return json.dumps(body, indent=3, sort_keys=True, separators=(",", " : ")) + "\n"
+
+
 async def guest_exec(node: Node, args: Args) -> Result:
-    """Exit code 0 whatever the guest command did; read `exitcode` (pve-cli.md §2.3)."""
+    """Exit code 0 whatever the guest command did; read `exitcode` (pve-cli.md §2.3).
+
+    qemu-server PVE/CLI/qm.pm `guest exec`: `--pass-stdin` sends the CLI's stdin as the
+    agent's input-data; `--timeout 0` returns `{"pid": N}` at once (the command runs on),
+    whose result `qm guest exec-status <vmid> <pid>` then gives (PVE/API2/Qemu/Agent.pm)."""
     vmid, _ = _vm(node, args)
     _agent_ready(node, vmid)
     command = args.rest or args.positional[1:]
     if not command:
         raise CliError("No command given")
-    answer = node.guestfs.exec(vmid, command)
+    stdin = (args.stdin or "") if args.flag("pass-stdin") else None
+    answer = node.guestfs.exec(vmid, command, stdin)
     body: dict[str, object] = {"exitcode": answer.rc, "exited": 1}
     if answer.stdout:
         body["out-data"] = answer.stdout
     if answer.stderr:
         body["err-data"] = answer.stderr
-    return Result(0, json.dumps(body, indent=3, sort_keys=True, separators=(",", " : ")) + "\n")
+    timeout = args.get("timeout")
+    if timeout is not None and float(timeout) == 0:
+        execs = node.agent_execs.setdefault(vmid, {})
+        pid = 1000 + len(execs) + sum(len(v) for v in node.agent_execs.values())
+        execs[pid] = body
+        return Result(0, _json({"pid": pid}))
+    return Result(0, _json(body))
+
+
+async def guest_exec_status(node: Node, args: Args) -> Result:
+    """The result of a detached `qm guest exec`; qemu-ga forgets a pid once it reported it
+    exited (qga/commands.c guest-exec-status), so a second read is the agent's error."""
+    vmid, _ = _vm(node, args)
+    _agent_ready(node, vmid)
+    pid = args.positional[1]
+    body = node.agent_execs.get(vmid, {}).pop(int(pid), None) if pid.isdigit() else None
+    if body is None:
+        raise CliError("Agent error: Invalid parameter 'pid'")
+    return Result(0, _json(body))
 
 
 ACTIONS = ("start", "stop", "shutdown", "reboot", "reset", "suspend", "resume")
+_power_start = guest_verbs.power(_vm, "qm", "start", _usage("start"))
 VERBS: dict[str, Verb] = {
     "create": Verb(create, True, ("vmid",)),
     "clone": Verb(clone, True, ("vmid", "newid")),
@@ -333,12 +469,16 @@ VERBS: dict[str, Verb] = {
     "rollback": Verb(rollback, True, ("vmid", "snapname")),
     "template": Verb(template, True, ("vmid",)),
     "destroy": Verb(destroy, True, ("vmid",)),
+    "start": Verb(start, True, ("vmid",)),
     "resize": Verb(resize, True, ("vmid", "disk", "size")),
+    "disk resize": Verb(resize, True, ("vmid", "disk", "size")),
     "unlock": Verb(guest_verbs.unlock(_vm), True, ("vmid",)),
     "importdisk": Verb(disk_import, True, ("vmid", "source", "storage")),
     "disk import": Verb(disk_import, True, ("vmid", "source", "storage")),
     "cloudinit update": Verb(cloudinit_update, True, ("vmid",)),
     "cloudinit dump": Verb(cloudinit_dump, False, ("vmid", "type")),
+    "cloudinit pending": Verb(cloudinit_pending, False, ("vmid",)),
+    "guest exec-status": Verb(guest_exec_status, False, ("vmid", "pid")),
     "guest cmd": Verb(guest_cmd, False, ("vmid", "command")),
     "agent": Verb(guest_cmd, False, ("vmid", "command")),
     "guest exec": Verb(guest_exec, False, ("vmid",)),
