@@ -113,11 +113,14 @@ class VerbOptions:
     (None: the manager's default); ``force`` lets ``delete`` go on while dependents exist.
     ``rerun_features`` names feature or application scripts that ``converge``/``create`` run
     again although already applied with the same content (:data:`ALL_FEATURES`: every one).
+    ``restart_if_needed`` lets ``converge`` restart a running guest whose configuration
+    changes wait for a reboot (otherwise they are only reported).
     """
 
     force: bool = False
     timeout: int | None = None
     rerun_features: frozenset[str] = frozenset()
+    restart_if_needed: bool = False
 
     def rerun(self, name: str) -> bool:
         """Was a rerun of script ``name`` asked for?"""

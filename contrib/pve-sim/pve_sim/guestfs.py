@@ -70,7 +70,7 @@ class GuestFs:
 
     def _builtin(self, vmid: int, argv: list[str], stdin: str | None = None) -> Result:
         if len(argv) >= 3 and Path(argv[0]).name in ("sh", "bash") and argv[1] == "-c":
-            return minishell.run(self, vmid, argv[2], argv[4:], stdin)
+            return minishell.run(self, vmid, argv[2], argv[3:], stdin)
         if argv[:3] == ["cloud-init", "status", "--wait"]:
             return Result(0, "status: done\n")
         if argv[:2] == ["mkdir", "-p"]:

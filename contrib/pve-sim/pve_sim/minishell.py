@@ -1,7 +1,8 @@
 """The few `sh -c` scripts a guest runs for phoenix, interpreted against the guest directory.
 
 A real guest has a shell; the simulator has none, so `sh -c SCRIPT NAME ARGS...` is read as a
-list of simple commands joined by `;` and `&&`, with `"$N"` positional parameters and `>` / `>>`
+list of simple commands joined by `;` and `&&`, with `"$N"` and `"$@"` parameters, `.` of a
+file, `exec`, and `>` / `>>`
 redirections of `base64 -d` (what the guest agent's file push runs); `umask`, `chmod`, `mv -f`
 act on the guest directory, other commands run as `qm guest exec` of them would, and a
 redirection of anything but `base64 -d` exits 2 saying the simulator cannot run it.
@@ -29,15 +30,18 @@ def _words(script: str, params: list[str]) -> list[list[str]]:
         if token in (";", "&&"):
             commands[-1].append(token)
             commands.append([])
+        elif token == "$@":
+            commands[-1].extend(params[1:])
         elif token.startswith("$") and token[1:].isdigit():
-            index = int(token[1:]) - 1
-            commands[-1].append(params[index] if 0 <= index < len(params) else "")
+            index = int(token[1:])
+            commands[-1].append(params[index] if index < len(params) else "")
         else:
             commands[-1].append(token)
     return [c for c in commands if c and c != [";"]]
 
 
 def run(fs: GuestFs, vmid: int, script: str, params: list[str], stdin: str | None) -> Result:
+    """Run SCRIPT with ``params`` as ``$0``, ``$1``... (``$@``: all but ``$0``)."""
     result = Result(0)
     skip = False
     for command in _words(script, params):
@@ -69,6 +73,22 @@ def _one(fs: GuestFs, vmid: int, argv: list[str], stdin: str | None) -> Result:
         return Result(0)
     if argv[:1] == ["umask"]:
         return Result(0)
+    if (
+        argv[:1]
+        in (
+            [
+                ".",
+            ],
+            ["source"],
+        )
+        and len(argv) == 2
+    ):
+        # Sourcing sets variables only, which no simulated command reads: it must exist.
+        if fs.path(vmid, argv[1]).is_file():
+            return Result(0)
+        return Result(1, "", f"sh: {argv[1]}: No such file or directory\n")
+    if argv[:1] == ["exec"] and len(argv) > 1:
+        return fs.exec(vmid, argv[1:])
     if argv[:1] == ["chmod"] and len(argv) == 3:
         path = fs.path(vmid, argv[2])
         if not path.exists():

@@ -77,6 +77,12 @@ def test_pass_stdin_writes_a_file_in_the_guest(node: SimNode) -> None:
     assert oct(node.guest_path(520, "/etc/x").stat().st_mode & 0o777) == "0o640"
     cat = node.run(["qm", "guest", "exec", "520", "--", "cat", "/etc/x"])
     assert json.loads(cat.stdout)["out-data"] == "hello\n"
+    # `.` of a file and `exec "$@"`, as phoenix's private environment file is used.
+    wrapper = ["sh", "-c", '. "$0" && exec "$@"', "/etc/x", "cat", "/etc/x"]
+    sourced = node.run(["qm", "guest", "exec", "520", "--", *wrapper])
+    assert json.loads(sourced.stdout)["out-data"] == "hello\n"
+    missing = node.run(["qm", "guest", "exec", "520", "--", "sh", "-c", '. "$0"', "/nope"])
+    assert json.loads(missing.stdout)["exitcode"] == 1
 
 
 def test_download_url_verifies_the_checksum_and_never_overwrites(pve_node: SimNode) -> None:
@@ -112,8 +118,17 @@ def test_import_from_sizes_the_disk_from_its_source(pve_node: SimNode) -> None:
     node = pve_node
     node.add_remote_file(IMAGE_URL, b"x" * (3 * 1024**2))
     node.run(
-        ["pvesh", "create", "/nodes/localhost/storage/local/download-url", "--content", "iso"]
-        + ["--url", IMAGE_URL, "--filename", "noble.img"],
+        [
+            "pvesh",
+            "create",
+            "/nodes/localhost/storage/local/download-url",
+            "--content",
+            "iso",
+            "--url",
+            IMAGE_URL,
+            "--filename",
+            "noble.img",
+        ],
         check=True,
     )
     wrong = node.run(

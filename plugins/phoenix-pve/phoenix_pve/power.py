@@ -22,18 +22,28 @@ DEFAULT_SHUTDOWN_TIMEOUT = 60
 
 #: One readiness try: a command whose success means the guest can run commands.
 Probe = Callable[[], CommandResult]
+#: What a guest needs after the probe first succeeds before it is ready for scripts (a VM:
+#: cloud-init finishing its first boot); raises when it does not come.
+Settle = Callable[[], None]
 
 
 def start(
-    live: Live, probe: Probe, ready_timeout: float, sleep: Callable[[float], None] = time.sleep
+    live: Live,
+    probe: Probe,
+    ready_timeout: float,
+    sleep: Callable[[float], None] = time.sleep,
+    settle: Settle | None = None,
 ) -> None:
-    """``start`` (an "already running" answer is fine), then wait until ``probe`` succeeds."""
+    """``start`` (an "already running" answer is fine), wait until ``probe`` succeeds, then
+    ``settle``."""
     try:
         live.change(live.tool("start"))
     except errors.ProxmoxError as exc:
         if "already running" not in str(exc):
             raise
     wait_ready(live, probe, ready_timeout, sleep)
+    if settle is not None:
+        settle()
 
 
 def wait_ready(
@@ -72,7 +82,12 @@ def shutdown(live: Live, timeout: int) -> None:
 
 
 def running_step(
-    live: Live, probe: Probe, ready_timeout: float, *, skip: Callable[[], bool]
+    live: Live,
+    probe: Probe,
+    ready_timeout: float,
+    *,
+    skip: Callable[[], bool],
+    settle: Settle | None = None,
 ) -> Step:
     """Converge/start: the guest should run (``skip`` says when it should not, e.g. a template)."""
 
@@ -83,7 +98,7 @@ def running_step(
         return [] if status == "running" else [Change("power", status, "running")]
 
     def apply(_: Sequence[Change]) -> None:
-        start(live, probe, ready_timeout)
+        start(live, probe, ready_timeout, settle=settle)
 
     return Step("power", check, apply)
 
@@ -98,7 +113,9 @@ def stopped_step(live: Live, timeout: int) -> Step:
     return Step("power", check, apply)
 
 
-def restart_step(live: Live, probe: Probe, timeout: int, ready_timeout: float) -> Step:
+def restart_step(
+    live: Live, probe: Probe, timeout: int, ready_timeout: float, settle: Settle | None = None
+) -> Step:
     def check() -> list[Change]:
         if not live.exists:
             raise PhoenixError(f"{live.name} does not exist")
@@ -107,7 +124,7 @@ def restart_step(live: Live, probe: Probe, timeout: int, ready_timeout: float) -
     def apply(_: Sequence[Change]) -> None:
         if live.running:
             shutdown(live, timeout)
-        start(live, probe, ready_timeout)
+        start(live, probe, ready_timeout, settle=settle)
 
     return Step("power", check, apply)
 

@@ -1,0 +1,49 @@
+# ruff: noqa: F811 - pytest fixtures imported from vm_support are used as arguments
+"""Issue 11's acceptance checks, against the simulator seeded for the old configuration."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from vm_support import (  # noqa: F401 - fixtures
+    VM_IDS,
+    Cli,
+    cli,
+    guest_runs,
+    mutations,
+    original,
+    vm_node,
+)
+
+
+def test_converge_vms_then_second_converge_runs_no_mutating_command(
+    cli: Cli, original: Path
+) -> None:
+    node = cli.node
+    first = cli("--config-dir", str(original), "converge", *VM_IDS)
+    assert first.exit_code == 0, first.output
+    assert node.run(["qm", "status", "1001"]).stdout == "status: running\n"
+    assert "template: 1" in node.run(["qm", "config", "9000"]).stdout
+    mark = node.mark()
+    second = cli("--config-dir", str(original), "converge", *VM_IDS)
+    assert second.exit_code == 0, second.output
+    entries = node.since(mark)
+    assert mutations(entries) == []
+    assert guest_runs(entries) == []
+    # The VMs and the containers 1001 depends on (102 and its clone sources).
+    assert "converge: 6 guests: 6 in sync" in second.output
+
+    # A manual change is the one drift plan shows, and converge repairs it with one qm set.
+    node.run(["qm", "set", "1001", "--memory", "4096"], check=True)
+    mark = node.mark()
+    plan = cli.json("--config-dir", str(original), "plan", "1001")
+    changes = [(o["id"], c) for o in plan["outcomes"] for c in o["changes"]]
+    assert len(changes) == 1, changes
+    ident, change = changes[0]
+    assert ident == 1001
+    assert (change["what"], change["from"], change["to"]) == ("memory", "4096", "8192")
+    assert mutations(node.since(mark)) == []
+    mark = node.mark()
+    repair = cli("--config-dir", str(original), "converge", "1001")
+    assert repair.exit_code == 0, repair.output
+    assert mutations(node.since(mark)) == [["qm", "set", "1001", "--memory", "8192"]]
