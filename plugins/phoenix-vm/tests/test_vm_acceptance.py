@@ -47,3 +47,37 @@ def test_converge_vms_then_second_converge_runs_no_mutating_command(
     repair = cli("--config-dir", str(original), "converge", "1001")
     assert repair.exit_code == 0, repair.output
     assert mutations(node.since(mark)) == [["qm", "set", "1001", "--memory", "8192"]]
+
+
+def test_feature_exiting_3_inside_the_vm_fails_that_guest_with_its_output_tail(
+    cli: Cli, original: Path
+) -> None:
+    node = cli.node
+    node.script_exec(
+        1001,
+        r"/bin/bash \S*/docker\.sh",
+        rc=3,
+        stdout="".join(f"docker line {i}\n" for i in range(1, 31)),
+    )
+    result = cli.subprocess("--config-dir", str(original), "converge", *VM_IDS)
+    assert result.returncode == 1, result.stdout + result.stderr
+    summary = result.stdout
+    assert "vm 1001 (Portainer)" in summary and "exited 3" in summary
+    assert "docker line 30" in summary and "docker line 21" in summary
+    assert "docker line 20\n" not in summary  # the tail, not the whole output
+    # 1002 clones 9000 and depends on 1001: it is not started once 1001 failed.
+    assert node.run(["qm", "status", "1001"]).stdout == "status: running\n"
+
+
+def test_the_whole_old_configuration_converges_then_is_in_sync(cli: Cli, original: Path) -> None:
+    node = cli.node
+    first = cli.subprocess("--config-dir", str(original), "converge")
+    assert first.returncode == 0, first.stdout + first.stderr
+    assert "15 guests" in first.stdout
+    mark = node.mark()
+    second = cli.subprocess("--config-dir", str(original), "converge")
+    assert second.returncode == 0, second.stdout + second.stderr
+    entries = node.since(mark)
+    assert mutations(entries) == []
+    assert guest_runs(entries) == []
+    assert "15 guests: 15 in sync" in second.stdout

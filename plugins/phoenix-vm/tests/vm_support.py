@@ -7,6 +7,7 @@ Imported by the test modules (no conftest.py: module names must stay unique acro
 from __future__ import annotations
 
 import json
+import shutil
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -22,8 +23,8 @@ import lxc_support  # noqa: E402
 
 SEED = lxc_support.SEED
 OLD_VM_PERSIST = "/quickOS/vm-persistent-data"
-#: Scripts the old config names that phoenix does not ship: tests provide stand-ins.
-STAND_IN_VM_FEATURES = ("trusted_ca", "step_cli")
+#: The demo's stand-ins for every script of the old configuration that phoenix does not ship.
+STAND_INS = REPO / "contrib" / "demo" / "stand-ins"
 VM_IDS = ["9000", "1001", "1002"]
 #: Seconds the simulated guest agent takes to answer after a start, small for tests.
 AGENT_DELAY = 0.2
@@ -45,15 +46,11 @@ def node_seed(tmp_path: Path) -> Path:
 def copy_original(tmp_path: Path, pve_etc: Path) -> Path:
     """The LXC tests' copy of the old configuration (``pve_etc`` on the simulator, persistent
     data under tmp_path, stand-ins for the homelab's own scripts), plus the VM file's
-    persistent paths under tmp_path and stand-ins for its features."""
+    persistent paths under tmp_path and the demo's stand-ins for every other script."""
     target = lxc_support.copy_original(tmp_path, pve_etc)
     vm = target / "phoenix_vm_configs.json"
     vm.write_text(vm.read_text().replace(OLD_VM_PERSIST, str(tmp_path / "vm-persist")))
-    (target / "features" / "vm").mkdir(parents=True)
-    for name in STAND_IN_VM_FEATURES:
-        (target / "features" / "vm" / f"{name}.sh").write_text(
-            f"#!/bin/bash\necho stand-in {name}\n"
-        )
+    shutil.copytree(STAND_INS, target, dirs_exist_ok=True)
     return target
 
 
