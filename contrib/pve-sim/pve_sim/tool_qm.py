@@ -224,6 +224,10 @@ async def resize(node: Node, args: Args) -> Result:
         raise CliError("shrinking disks is not supported")
     parts = [p for p in value.split(",") if not p.startswith("size=")]
     vm.config[disk] = ",".join([*parts, f"size={_size_text(new)}"])
+    # The volume itself grows too, so a clone or a `pvesm list` sees the new size.
+    volume = node.pve._qm_volume(parts[0])
+    if volume is not None:
+        volume["size"] = new
     return Result()
 
 

@@ -155,6 +155,10 @@ def test_import_from_sizes_the_disk_from_its_source(pve_node: SimNode) -> None:
     assert node.run(["qm", "disk", "resize", "530", "scsi0", "8G"]).returncode == 0
     shrink = node.run(["qm", "disk", "resize", "530", "scsi0", "4G"])
     assert (shrink.returncode, shrink.stderr) == (255, "shrinking disks is not supported\n")
+    # The volume grew with the drive: a full clone gets the grown size.
+    node.run(["qm", "template", "530"], check=True)
+    node.run(["qm", "clone", "530", "531", "--full", "1"], check=True)
+    assert "size=8G" in node.run(["qm", "config", "531"]).stdout
 
 
 def test_template_is_never_started_and_clones_linked_by_default(node: SimNode) -> None:
