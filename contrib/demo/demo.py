@@ -18,6 +18,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from pve_sim.seed import with_local_snippets
+
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "contrib" / "examples" / "original-etc"
 SEED = ROOT / "contrib" / "pve-sim" / "seeds" / "original-etc.json"
@@ -72,18 +74,6 @@ def journal_length(journal: Path) -> int:
     return len(journal.read_text().splitlines()) if journal.exists() else 0
 
 
-def node_seed(directory: Path) -> Path:
-    """The example seed with ``local`` under the demo directory, holding snippets."""
-    data = json.loads(SEED.read_text())
-    for storage in data["storages"]:
-        if storage["id"] == "local":
-            storage["path"] = str(directory / "vz")
-            storage["content"] += ",snippets"
-    seed = directory / "seed.json"
-    seed.write_text(json.dumps(data, indent=2))
-    return seed
-
-
 def managers(phoenix: list[str], env: dict[str, str]) -> set[str]:
     """The manager kinds the installed plugins provide."""
     listing = subprocess.run(
@@ -108,7 +98,17 @@ def main() -> None:
 
     run([str(BIN / "pve-sim"), "down", "--dir", str(node)], env, check=False)
     directory.mkdir(parents=True, exist_ok=True)
-    run([str(BIN / "pve-sim"), "up", "--dir", str(node), "--seed", str(node_seed(directory))], env)
+    run(
+        [
+            str(BIN / "pve-sim"),
+            "up",
+            "--dir",
+            str(node),
+            "--seed",
+            str(with_local_snippets(SEED, directory)),
+        ],
+        env,
+    )
     try:
         sim_fault = [str(BIN / "pve-sim"), "fault", "--dir", str(node)]
         run([*sim_fault, "--agent-delay", AGENT_DELAY], env)

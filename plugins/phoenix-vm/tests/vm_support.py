@@ -15,6 +15,8 @@ from typing import Any
 
 import pytest
 
+from pve_sim.seed import with_local_snippets
+
 REPO = Path(__file__).resolve().parents[3]
 # The LXC tests' helper prepares the old configuration for the whole node (the VMs depend on
 # containers); one copy of that logic, imported from its directory.
@@ -33,14 +35,7 @@ AGENT_DELAY = 0.2
 def node_seed(tmp_path: Path) -> Path:
     """The old configuration's seed, with ``local`` a directory under tmp_path that holds
     snippets (cloud-init vendor data is written there, as on a node with snippets enabled)."""
-    data = json.loads(SEED.read_text())
-    for storage in data["storages"]:
-        if storage["id"] == "local":
-            storage["path"] = str(tmp_path / "vz")
-            storage["content"] += ",snippets"
-    path = tmp_path / "seed.json"
-    path.write_text(json.dumps(data))
-    return path
+    return with_local_snippets(SEED, tmp_path)
 
 
 def copy_original(tmp_path: Path, pve_etc: Path) -> Path:
