@@ -10,6 +10,7 @@ import json
 import re
 import time
 from pathlib import Path
+from typing import Any
 
 from . import formats, guest_verbs
 from .argv import Args
@@ -286,19 +287,35 @@ CI_KEY = re.compile(
 )
 
 
-def _ci_values(vm: object) -> dict[str, str]:
-    return {k: str(v) for k, v in vm.config.items() if CI_KEY.match(k)}  # type: ignore[attr-defined]
+def _ci_values(vm: Any) -> dict[str, str]:
+    """The cloud-init keys the next generation uses: the config with pending values applied."""
+    merged = {**vm.config, **{k: v for k, v in vm.pending.items() if v is not None}}
+    for key, value in vm.pending.items():
+        if value is None:
+            merged.pop(key, None)
+    return {k: str(v) for k, v in merged.items() if CI_KEY.match(k)}
 
 
 def regenerate(node: Node, vmid: int) -> None:
-    """The cloud-init drive now holds the config's values (a start or `cloudinit update`)."""
-    node.cloudinit_applied[vmid] = _ci_values(node.guest(vmid))
+    """The cloud-init drive now holds the config's values (a start or `cloudinit update`).
+
+    qemu-server PVE/QemuServer.pm vmconfig_update_cloudinit_drive: pending cloud-init keys of
+    a running VM are applied to its config when the drive is regenerated."""
+    vm = node.guest(vmid)
+    for key in [k for k in vm.pending if CI_KEY.match(k)]:
+        value = vm.pending.pop(key)
+        if value is None:
+            vm.config.pop(key, None)
+        else:
+            vm.config[key] = value
+    node.cloudinit_applied[vmid] = _ci_values(vm)
 
 
 async def cloudinit_update(node: Node, args: Args) -> Result:
     """qemu-server PVE/API2/Qemu.pm cloudinit_update: regenerate the drive now."""
     vmid, _ = _vm(node, args)
     regenerate(node, vmid)
+    node.sync(vmid)
     return Result()
 
 

@@ -187,3 +187,11 @@ def test_cloudinit_pending_until_update_or_start(node: SimNode) -> None:
     node.set_agent_delay(0)
     assert node.run(["qm", "start", "550"]).returncode == 0
     assert "new " not in node.run(["qm", "cloudinit", "pending", "550"]).stdout
+    # On a running VM a cloud-init key stays pending until the drive is regenerated, which
+    # applies it (qemu-server PVE/QemuServer.pm vmconfig_update_cloudinit_drive).
+    node.run(["qm", "set", "550", "--searchdomain", "lab"], check=True)
+    assert "new searchdomain: lab" in node.run(["qm", "pending", "550"]).stdout
+    assert "new searchdomain: lab" in node.run(["qm", "cloudinit", "pending", "550"]).stdout
+    assert node.run(["qm", "cloudinit", "update", "550"]).returncode == 0
+    assert "searchdomain: lab" in node.run(["qm", "config", "550", "--current"]).stdout
+    assert "new " not in node.run(["qm", "pending", "550"]).stdout
