@@ -265,6 +265,15 @@ def _value_problems(spec: VmSpec) -> list[tuple[str, str]]:
             found.append((f"features[{index}]", f"not a feature name: {feature!r}"))
     if spec.firewall is not None:
         found += [(f"firewall.{where}", problem) for where, problem in spec.firewall.problems()]
+    inside = [k for k in ("features", "application_script", "volumes") if getattr(spec, k)]
+    if not spec.agent and not spec.is_template:
+        found.append(
+            (
+                "agent",
+                "phoenix needs the guest agent to know the VM is up"
+                + (f" and for {', '.join(inside)}" if inside else ""),
+            )
+        )
     seen: dict[str, int] = {}
     for index, volume in enumerate(spec.volumes):
         if volume.mount_point in seen:
