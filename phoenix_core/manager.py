@@ -92,6 +92,8 @@ class GuestState:
     #: workstation sees it). None: the manager does not record it. ``create`` of a dependent
     #: leaves an existing dependency alone only when this is True, and finishes it otherwise.
     build_complete: bool | None = None
+    #: The guest's IP addresses as it reports them (a VM's guest agent); empty when unknown.
+    addresses: tuple[str, ...] = ()
 
     @property
     def running(self) -> bool:

@@ -399,7 +399,7 @@ async def cloudinit_dump(node: Node, args: Args) -> Result:
     )
 
 
-def _agent_ready(node: Node, vmid: int) -> object:
+def _agent_ready(node: Node, vmid: int) -> Any:
     """qemu-server PVE/QemuServer/Agent.pm agent_available: the config must enable the agent
     ("No QEMU guest agent configured"), the VM must run ("VM <id> is not running"), and the
     agent inside must answer ("QEMU guest agent is not running"), which a booting guest does
@@ -418,10 +418,29 @@ def _agent_ready(node: Node, vmid: int) -> object:
     return vm
 
 
+def _interfaces(vm: Any) -> list[dict[str, object]]:
+    """What qemu-ga's guest-network-get-interfaces reports of a cloud-init configured guest:
+    lo, and eth0 with net0's MAC and ipconfig0's static address (fakepve's sample for dhcp)."""
+    opts = dict(p.split("=", 1) for p in str(vm.config.get("ipconfig0", "")).split(",") if "=" in p)
+    net0 = str(vm.config.get("net0", ""))
+    mac = next((p.split("=", 1)[1] for p in net0.split(",") if p.startswith("virtio=")), "")
+    address, _, prefix = opts.get("ip", "192.0.2.10/24").partition("/")
+    if address == "dhcp":
+        address, prefix = "192.0.2.10", "24"
+    loopback = {"ip-address": "127.0.0.1", "ip-address-type": "ipv4", "prefix": 8}
+    eth0 = {"ip-address": address, "ip-address-type": "ipv4", "prefix": int(prefix or 24)}
+    return [
+        {"name": "lo", "hardware-address": "00:00:00:00:00:00", "ip-addresses": [loopback]},
+        {"name": "eth0", "hardware-address": mac.lower(), "ip-addresses": [eth0]},
+    ]
+
+
 async def guest_cmd(node: Node, args: Args) -> Result:
     vmid, path = _vm(node, args)
     command = args.positional[1]
-    _agent_ready(node, vmid)
+    vm = _agent_ready(node, vmid)
+    if command == "network-get-interfaces":
+        vm.agent["interfaces"] = _interfaces(vm)  # type: ignore[attr-defined]
     method = "GET" if command.startswith(("get-", "info", "network-get")) else "POST"
     data = await call(node, method, f"{path}/agent/{command}")
     if command == "ping":

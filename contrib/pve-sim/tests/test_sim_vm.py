@@ -26,13 +26,17 @@ def test_agent_answers_only_when_configured_and_some_time_after_start(node: SimN
     configured" without `agent: 1`, "VM <id> is not running" when stopped, and "QEMU guest
     agent is not running" until qemu-ga inside the booting guest opens its channel."""
     node.set_agent_delay(0.6)
-    _create(node, 500, "--agent", "1")
+    _create(node, 500, "--agent", "1", "--ipconfig0", "ip=10.0.0.50/24,gw=10.0.0.1")
     assert node.run(["qm", "guest", "cmd", "500", "ping"]).stderr == "VM 500 is not running\n"
     assert node.run(["qm", "start", "500"]).returncode == 0
     early = node.run(["qm", "guest", "cmd", "500", "ping"])
     assert (early.returncode, early.stderr) == (255, "QEMU guest agent is not running\n")
     time.sleep(0.7)
     assert node.run(["qm", "guest", "cmd", "500", "ping"]).returncode == 0
+    # qemu-ga guest-network-get-interfaces: eth0 with the cloud-init address.
+    listed = json.loads(node.run(["qm", "guest", "cmd", "500", "network-get-interfaces"]).stdout)
+    assert [i["name"] for i in listed] == ["lo", "eth0"]
+    assert listed[1]["ip-addresses"][0]["ip-address"] == "10.0.0.50"
     # A restart boots the guest again: the agent is gone until it has started once more.
     assert node.run(["qm", "stop", "500"]).returncode == 0
     assert node.run(["qm", "start", "500"]).returncode == 0

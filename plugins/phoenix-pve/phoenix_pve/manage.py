@@ -17,8 +17,11 @@ from phoenix_pve.live import Live
 from phoenix_pve.shell import Shell
 
 
-def guest_state(live: Live, name_key: str) -> GuestState:
-    """Existence, power, lock, template, name (``hostname`` or ``name``) and the build mark."""
+def guest_state(
+    live: Live, name_key: str, addresses: Callable[[], tuple[str, ...]] = lambda: ()
+) -> GuestState:
+    """Existence, power, lock, template, name (``hostname`` or ``name``), the build mark and
+    the ``addresses`` the manager can read."""
     if not live.exists:
         return MISSING
     conf = live.config()
@@ -29,6 +32,7 @@ def guest_state(live: Live, name_key: str) -> GuestState:
         template=live.is_template,
         name=conf.get(name_key),
         build_complete=built.is_built(conf, live.vmid),
+        addresses=addresses() if live.running else (),
     )
 
 

@@ -51,7 +51,7 @@ class VmManager:
 
     def observe(self, guest: TargetConfig, ctx: RunContext) -> GuestState:
         live = Live(ctx.host, VIRTUAL_MACHINE, guest.id, ctx.config.hypervisor.pve_etc)
-        return manage.guest_state(live, "name")
+        return manage.guest_state(live, "name", lambda: readiness.addresses(live))
 
     def steps(self, verb: StepVerb, guest: TargetConfig, ctx: RunContext) -> Sequence[Step]:
         spec: VmSpec = guest.spec

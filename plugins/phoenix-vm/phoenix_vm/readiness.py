@@ -9,6 +9,9 @@ VM is rebooted once and waited for again. Every wait is bounded and named in its
 
 from __future__ import annotations
 
+import ipaddress
+import json
+
 from phoenix_core.errors import PhoenixError
 from phoenix_core.hosts.base import CommandResult
 from phoenix_core.logs import logger
@@ -28,6 +31,29 @@ def agent_probe(live: Live) -> power.Probe:
         return live.query(["qm", "guest", "cmd", str(live.vmid), "ping"])
 
     return probe
+
+
+def addresses(live: Live) -> tuple[str, ...]:
+    """The VM's IPv4/IPv6 addresses from its guest agent, loopback and link-local left out;
+    empty when the agent does not answer (no agent, still booting)."""
+    result = live.query(["qm", "guest", "cmd", str(live.vmid), "network-get-interfaces"])
+    if not result.ok:
+        return ()
+    try:
+        interfaces = json.loads(result.stdout)
+    except ValueError:
+        return ()
+    found = []
+    for interface in interfaces if isinstance(interfaces, list) else []:
+        for entry in interface.get("ip-addresses") or []:
+            address = str(entry.get("ip-address", ""))
+            try:
+                ip = ipaddress.ip_address(address)
+            except ValueError:
+                continue
+            if not (ip.is_loopback or ip.is_link_local):
+                found.append(address)
+    return tuple(found)
 
 
 def cloud_init_settle(

@@ -4,6 +4,7 @@ simulator: each repaired with exactly the commands it needs."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -138,6 +139,10 @@ def test_power_verbs_and_delete(cli: Cli, built: Path) -> None:
     # Ready means the agent answered, then cloud-init finished inside.
     ping = started.index(["qm", "guest", "cmd", "1001", "ping"])
     assert any("cloud-init" in a for a in started[ping:])
+    status = cli("--config-dir", str(built), "status", "1001", "9000")
+    assert "ADDRESSES" in status.output and "10.0.0.111" in status.output
+    record = json.loads(cli("--config-dir", str(built), "status", "1001", "-o", "json").stdout)
+    assert record["targets"][0]["addresses"] == ["10.0.0.111"]
     template = cli("--config-dir", str(built), "start", "9000")
     assert (
         template.exit_code == 0 and node.run(["qm", "status", "9000"]).stdout == "status: stopped\n"
