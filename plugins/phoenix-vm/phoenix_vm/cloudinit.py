@@ -24,7 +24,9 @@ from phoenix_pve import errors, options
 from phoenix_pve.live import Live
 from phoenix_vm.model import VmSpec
 
-COMPARISON = options.Comparison(words=frozenset({"nameserver", "searchdomain"}))
+COMPARISON = options.Comparison(
+    props=frozenset({"cicustom"}), words=frozenset({"nameserver", "searchdomain"})
+)
 #: Where the vendor data that installs the guest agent lives on the snippets storage.
 VENDOR_FILE = "phoenix-vm-vendor.yaml"
 #: Cloud-init vendor data: install and start the guest agent (and the NFS client the volumes
@@ -69,7 +71,11 @@ def vendor_volume(spec: VmSpec) -> str:
 def desired(spec: VmSpec) -> dict[str, str]:
     """The cloud-init keys (``""``: absent) as ``qm config`` prints them."""
     net = spec.network_config
-    want: dict[str, str] = {"cicustom": f"vendor={vendor_volume(spec)}"}
+    custom = f"vendor={vendor_volume(spec)}"
+    if spec.user_data:
+        # The user's own user data replaces Proxmox's generated one (user, keys) entirely.
+        custom = f"user={spec.user_data},{custom}"
+    want: dict[str, str] = {"cicustom": custom}
     if spec.user_config is not None:
         want["ciuser"] = spec.user_config.username
     if net is None or net.ip == "dhcp":

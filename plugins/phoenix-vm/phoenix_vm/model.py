@@ -68,6 +68,16 @@ def _image_problem(value: str) -> str | None:
     return f"not an image file name (<name>.img|.qcow2|.raw|.iso, no path): {value!r}"
 
 
+#: A snippet volume (pve-storage: ``<storage>:snippets/<file>``, no sub-directories).
+_SNIPPET = re.compile(r"^[A-Za-z][A-Za-z0-9_.-]*:snippets/[A-Za-z0-9_][A-Za-z0-9_.-]*$")
+
+
+def _snippet_problem(value: str) -> str | None:
+    if _SNIPPET.match(value):
+        return None
+    return f"not a snippet volume (<storage>:snippets/<file>): {value!r}"
+
+
 @attrs.frozen
 class NetworkConfig:
     """``network_config``: net0 on the host bridge and the guest's cloud-init network."""
@@ -169,6 +179,10 @@ class VmSpec:
     )
     snippets_storage: Annotated[str, formats.storage_id()] = attrs.field(
         default="local", metadata=doc("storage with snippets content for cloud-init vendor data")
+    )
+    user_data: Annotated[str, Check(_snippet_problem)] | None = attrs.field(
+        default=None,
+        metadata=doc("cloud-init user data: a snippet volume <storage>:snippets/<file>"),
     )
     ubuntu_release: str | None = None
     template_snapshot_name: Annotated[str, formats.snapshot_name()] | None = None

@@ -47,6 +47,7 @@ def test_download_verified_then_reused_and_a_linked_clone(cli: Cli, original: Pa
         "linked_clone": True,
         "disk_size_gb": 12,
         "network_config": {"ip": "10.0.0.91/24", "gw": "10.0.0.1", "searchdomain": "lab"},
+        "user_data": "local:snippets/users.yaml",
     }
     write_vms(original, [template(f"sha256:{digest}"), clone])
     mark = node.mark()
@@ -88,6 +89,8 @@ def test_download_verified_then_reused_and_a_linked_clone(cli: Cli, original: Pa
     linked = node.run(["qm", "config", "9101"]).stdout
     assert "size=12G" in linked
     assert "ipconfig0: ip=10.0.0.91/24,gw=10.0.0.1" in linked and "searchdomain: lab" in linked
+    custom = "cicustom: user=local:snippets/users.yaml,vendor=local:snippets/phoenix-vm-vendor.yaml"
+    assert custom in linked.splitlines()
     mark = node.mark()
     again = cli("--config-dir", str(original), "converge", "9100", "9101")
     assert again.exit_code == 0, again.output

@@ -66,6 +66,7 @@ CASES: list[tuple[str, Callable[[dict[str, Any]], None], str]] = [
     ("snapshot-name", vm(1, snapshots={"pre-features": "1bad"}), "vms[1].snapshots.pre-features"),
     ("feature-name", vm(1, features=["../x"]), "vms[1].features[0]"),
     ("no-agent", vm(1, agent=False), "vms[1].agent: phoenix needs the guest agent"),
+    ("user-data", vm(1, user_data="local:iso/u.yaml"), "vms[1].user_data: not a snippet volume"),
 ]
 
 
