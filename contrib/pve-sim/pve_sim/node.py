@@ -30,6 +30,8 @@ class Node:
     agent_delay: float = 3.0
     #: What `download-url` can fetch: URL -> the file's bytes (anything else is a 404).
     remote_files: dict[str, bytes] = field(default_factory=dict)
+    #: The content of files download-url stored, by path (for its checksum of a kept file).
+    stored_files: dict[str, bytes] = field(default_factory=dict)
     #: Per VM, the cloud-init keys as the drive was last generated (start or `cloudinit update`).
     cloudinit_applied: dict[int, dict[str, str]] = field(default_factory=dict)
     #: Per VM, `qm guest exec` results not yet collected by `exec-status`, by pid.

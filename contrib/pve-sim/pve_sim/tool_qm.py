@@ -31,7 +31,8 @@ def _usage(verb: str, extra: str = "") -> str:
 
 async def create(node: Node, args: Args) -> Result:
     vmid = vmid_of(args.positional[0])
-    params = [("vmid", str(vmid)), *_imported(node, _cli_params(args), args.cwd)]
+    imported = _imported(node, _cli_params(args), args.cwd, f"unable to create VM {vmid} - ")
+    params = [("vmid", str(vmid)), *imported]
     upid = await call(node, "POST", f"/nodes/{node.name}/qemu", params, _usage("create"))
     return await task(node, upid)
 
@@ -74,7 +75,7 @@ async def clone(node: Node, args: Args) -> Result:
 
 async def set_(node: Node, args: Args) -> Result:
     _, path = _vm(node, args)
-    params = _imported(node, _cli_params(args), args.cwd)
+    params = _imported(node, _cli_params(args), args.cwd, "")
     await call(node, "PUT", f"{path}/config", params, _usage("set"))
     return Result()
 
@@ -82,13 +83,17 @@ async def set_(node: Node, args: Args) -> Result:
 IMPORT_FROM = re.compile(r"(?:^|,)import-from=([^,]+)")
 
 
-def _imported(node: Node, params: list[tuple[str, str]], cwd: str) -> list[tuple[str, str]]:
+def _imported(
+    node: Node, params: list[tuple[str, str]], cwd: str, task_prefix: str
+) -> list[tuple[str, str]]:
     """`--scsi0 STORAGE:0,import-from=SOURCE`: a new disk the size of SOURCE.
 
-    qemu-server PVE/API2/Qemu.pm create_disks: the special volume ID must say size 0
-    ("'import-from' requires special volume ID - use <storage ID>:0,import-from=<source>"),
-    the source is a volume (PVE::Storage::parse_volname; `iso`, `images` or `import`
-    content) or an absolute path, and the drive's config line keeps no `import-from`."""
+    qemu-server src/PVE/API2/Qemu.pm (9.2.6): $check_drive_param refuses any other size with
+    a parameter error ("'import-from' requires special syntax - use <storage ID>:0,import-from=
+    <source>"); create_disks then sizes the volume (`$import_from_volid`: "could not get size
+    of <volid>", wrapped as "cannot import from '<volid>' - ..."; a path: "could not get file
+    size of <path>"), inside the create task ("unable to create VM <id> - ..."), and the
+    drive's config line keeps no `import-from`."""
     out = []
     for key, value in params:
         found = IMPORT_FROM.search(value) if DISK.match(key) else None
@@ -100,10 +105,13 @@ def _imported(node: Node, params: list[tuple[str, str]], cwd: str) -> list[tuple
         sid, _, size = volume.partition(":")
         if size != "0":
             raise CliError(
-                f"{key}: 'import-from' requires special volume ID - use <storage ID>:0,"
-                f"import-from=<source>"
+                f"400 Parameter verification failed.\n{key}: 'import-from' requires special "
+                f"syntax - use <storage ID>:0,import-from=<source>\n{_usage('create')}"
             )
-        nbytes = _import_size(node, source, cwd)
+        try:
+            nbytes = _import_size(node, source, cwd)
+        except CliError as exc:
+            raise CliError(task_prefix + exc.message.rstrip("\n")) from None
         rest = [p for p in value.split(",")[1:] if not p.startswith("import-from=")]
         gib = max(1, -(-nbytes // UNITS["G"]))
         out.append((key, ",".join([f"{sid}:{gib}", *rest])))
@@ -114,7 +122,7 @@ def _import_size(node: Node, source: str, cwd: str) -> int:
     if source.startswith("/"):
         host = Path(cwd, source)
         if not host.is_file():
-            raise CliError(f"{source}: non-existent or non-regular file")
+            raise CliError(f"could not get file size of {source}")
         return host.stat().st_size
     sid, _, volname = source.partition(":")
     store = node.pve.storages.get(sid)
@@ -122,7 +130,7 @@ def _import_size(node: Node, source: str, cwd: str) -> int:
         raise CliError(f"storage '{sid}' does not exist")
     volume = node.pve._volumes(sid).get(volname)
     if volume is None or volname.split("/")[0] not in ("iso", "images", "import"):
-        raise CliError(f"volume '{source}' does not exist")
+        raise CliError(f"cannot import from '{source}' - could not get size of {source}")
     return int(volume.get("size") or UNITS["G"])
 
 

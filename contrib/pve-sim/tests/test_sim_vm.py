@@ -90,9 +90,11 @@ def test_pass_stdin_writes_a_file_in_the_guest(node: SimNode) -> None:
 
 
 def test_download_url_verifies_the_checksum_and_never_overwrites(pve_node: SimNode) -> None:
-    """pve-storage src/PVE/API2/Storage/Status.pm download_url ("refusing to override
-    existing file") and pve-common src/PVE/Tools.pm download_file_from_url ("checksum
-    mismatch: got '<got>' != expect '<expected>'")."""
+    """pve-storage src/PVE/API2/Storage/Status.pm download_url through pve-common
+    src/PVE/Tools.pm download_file_from_url: a bad checksum drops the download ("checksum
+    mismatch: got '<got>' != expect '<expected>'"); a file already there is kept when the
+    checksum matches, else refused ("refusing to override existing file '<dest>'" without a
+    checksum, the mismatch ", aborting" with one); wget's failure is "download failed"."""
     node = pve_node
     data = b"qcow2 image" * 1000
     node.add_remote_file(IMAGE_URL, data)
@@ -106,19 +108,27 @@ def test_download_url_verifies_the_checksum_and_never_overwrites(pve_node: SimNo
     assert "noble.img" not in node.run(["pvesm", "list", "local"]).stdout
     ok = node.run([*base, "--checksum", got])
     assert ok.returncode == 0, ok.stderr
+    assert ok.stdout.startswith(f"downloading {IMAGE_URL} to /var/lib/vz/template/iso/noble.img\n")
     assert "local:iso/noble.img" in node.run(["pvesm", "list", "local"]).stdout
-    again = node.run([*base, "--checksum", got])
-    assert (
-        again.stderr == "refusing to override existing file '/var/lib/vz/template/iso/noble.img'\n"
+    kept = node.run([*base, "--checksum", got])
+    assert kept.returncode == 0 and "no need to download" in kept.stdout
+    other = node.run([*base, "--checksum", "1" * 64])
+    assert other.stderr == f"checksum mismatch: got '{got}' != expect '{'1' * 64}', aborting\n"
+    plain = node.run(base[:9])
+    assert plain.stderr == (
+        "refusing to override existing file '/var/lib/vz/template/iso/noble.img'\n"
     )
     elsewhere = ["--url", "https://nowhere.example/x.img", "--filename", "x.img"]
-    missing = node.run([*base[:5], *elsewhere, "--checksum", got])
-    assert missing.stderr == "download failed: 404 Not Found\n"
+    missing = node.run([*base[:5], *elsewhere])
+    assert missing.returncode == 255
+    assert missing.stderr.startswith("download failed: command 'wget --progress=dot:giga -O ")
+    assert missing.stderr.endswith("https://nowhere.example/x.img' failed: exit code 8\n")
 
 
 def test_import_from_sizes_the_disk_from_its_source(pve_node: SimNode) -> None:
-    """qemu-server src/PVE/API2/Qemu.pm create_disks: `<storage>:0,import-from=<source>`
-    only (size 0), the source a volume or an absolute path; the config keeps no import-from."""
+    """qemu-server src/PVE/API2/Qemu.pm (9.2.6) $check_drive_param and create_disks:
+    `<storage>:0,import-from=<source>` only (size 0), the source a volume or an absolute path
+    whose size is read first; the config keeps no import-from."""
     node = pve_node
     node.add_remote_file(IMAGE_URL, b"x" * (3 * 1024**2))
     node.run(
@@ -139,11 +149,19 @@ def test_import_from_sizes_the_disk_from_its_source(pve_node: SimNode) -> None:
         ["qm", "create", "530", "--scsi0", "local-lvm:8,import-from=local:iso/noble.img"]
     )
     assert wrong.returncode == 255
-    assert "'import-from' requires special volume ID" in wrong.stderr
+    assert wrong.stderr.startswith(
+        "400 Parameter verification failed.\nscsi0: 'import-from' requires special syntax - "
+        "use <storage ID>:0,import-from=<source>\n"
+    )
     gone = node.run(
         ["qm", "create", "530", "--scsi0", "local-lvm:0,import-from=local:iso/nope.img"]
     )
-    assert gone.stderr == "volume 'local:iso/nope.img' does not exist\n"
+    assert gone.stderr == (
+        "unable to create VM 530 - cannot import from 'local:iso/nope.img' - could not get "
+        "size of local:iso/nope.img\n"
+    )
+    path = node.run(["qm", "create", "530", "--scsi0", "local-lvm:0,import-from=/no/such.img"])
+    assert path.stderr == "unable to create VM 530 - could not get file size of /no/such.img\n"
     _create(
         node,
         530,
