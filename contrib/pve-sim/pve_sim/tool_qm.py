@@ -304,6 +304,22 @@ def _ci_values(vm: Any) -> dict[str, str]:
     return {k: str(v) for k, v in merged.items() if CI_KEY.match(k)}
 
 
+def check_snippets(node: Node, vmid: int) -> None:
+    """Generating the drive reads every `cicustom` snippet: qemu-server
+    src/PVE/QemuServer/Cloudinit.pm read_cloudinit_snippets_file ("<volid> is not in the
+    snippets directory") and pve-common src/PVE/File.pm file_get_contents ("can't open
+    '<path>' - No such file or directory"), under the storage's path on the node."""
+    custom = _ci_values(node.guest(vmid)).get("cicustom", "")
+    for part in filter(None, custom.split(",")):
+        volid = part.partition("=")[2]
+        sid, _, volname = volid.partition(":")
+        if not volname.startswith("snippets/"):
+            raise CliError(f"{volid} is not in the snippets directory")
+        path = Path(str((node.pve.storages.get(sid) or {}).get("path", "")), volname)
+        if not path.is_file():
+            raise CliError(f"can't open '{path}' - No such file or directory")
+
+
 def regenerate(node: Node, vmid: int) -> None:
     """The cloud-init drive now holds the config's values (a start or `cloudinit update`).
 
@@ -322,6 +338,7 @@ def regenerate(node: Node, vmid: int) -> None:
 async def cloudinit_update(node: Node, args: Args) -> Result:
     """qemu-server PVE/API2/Qemu.pm cloudinit_update: regenerate the drive now."""
     vmid, _ = _vm(node, args)
+    check_snippets(node, vmid)
     regenerate(node, vmid)
     node.sync(vmid)
     return Result()
@@ -350,6 +367,8 @@ async def cloudinit_pending(node: Node, args: Args) -> Result:
 
 async def start(node: Node, args: Args) -> Result:
     """`qm start`: the cloud-init drive is regenerated at every start (vm_start)."""
+    vmid, _ = _vm(node, args)
+    check_snippets(node, vmid)
     result = await _power_start(node, args)
     if result.rc == 0:
         regenerate(node, vmid_of(args.positional[0]))

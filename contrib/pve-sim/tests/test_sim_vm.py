@@ -9,6 +9,7 @@ import base64
 import hashlib
 import json
 import time
+from pathlib import Path
 
 from pve_sim.fixture import SimNode
 
@@ -217,3 +218,30 @@ def test_cloudinit_pending_until_update_or_start(node: SimNode) -> None:
     assert node.run(["qm", "cloudinit", "update", "550"]).returncode == 0
     assert "searchdomain: lab" in node.run(["qm", "config", "550", "--current"]).stdout
     assert "new " not in node.run(["qm", "pending", "550"]).stdout
+
+
+def test_cicustom_snippets_must_exist_when_the_drive_is_generated(
+    pve_node_factory, tmp_path: Path
+) -> None:
+    """qemu-server src/PVE/QemuServer/Cloudinit.pm read_cloudinit_snippets_file: a cicustom
+    volume outside `snippets/` is refused, a missing file fails (pve-common src/PVE/File.pm
+    file_get_contents "can't open '<path>' - ..."), at a start and at `cloudinit update`."""
+    from pve_sim.seed import DEFAULT_SEED, with_local_snippets
+
+    node = pve_node_factory(seed=with_local_snippets(DEFAULT_SEED, tmp_path))
+    node.set_agent_delay(0)
+    snippet = "local:snippets/vendor.yaml"
+    _create(node, 560, "--ide2", "local-lvm:cloudinit", "--cicustom", f"vendor={snippet}")
+    path = tmp_path / "vz" / "snippets" / "vendor.yaml"
+    start = node.run(["qm", "start", "560"])
+    assert (start.returncode, start.stderr) == (
+        255,
+        f"can't open '{path}' - No such file or directory\n",
+    )
+    path.parent.mkdir(parents=True)
+    path.write_text("#cloud-config\n")
+    assert node.run(["qm", "cloudinit", "update", "560"]).returncode == 0
+    assert node.run(["qm", "start", "560"]).returncode == 0
+    node.run(["qm", "set", "560", "--cicustom", "vendor=local:iso/vendor.yaml"], check=True)
+    wrong = node.run(["qm", "cloudinit", "update", "560"])
+    assert wrong.stderr == "local:iso/vendor.yaml is not in the snippets directory\n"

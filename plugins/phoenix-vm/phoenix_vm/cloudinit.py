@@ -88,6 +88,9 @@ def desired(spec: VmSpec) -> dict[str, str]:
 
 
 def _keys_drift(spec: VmSpec, live: Live) -> list[Change]:
+    """Keys are managed with the user: without ``user_config`` a clone keeps its source's."""
+    if spec.user_config is None:
+        return []
     want = ssh_keys(spec)
     have = unquote(live.config().get("sshkeys") or "")
     if [k for k in want.splitlines()] == [k for k in have.splitlines() if k.strip()]:

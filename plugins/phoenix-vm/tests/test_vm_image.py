@@ -50,6 +50,10 @@ def test_download_verified_then_reused_and_a_linked_clone(cli: Cli, original: Pa
         "user_data": "local:snippets/users.yaml",
     }
     write_vms(original, [template(f"sha256:{digest}"), clone])
+    # The user's own user data is theirs to put on the snippets storage.
+    snippets = Path(node.dir.parent) / "vz" / "snippets"
+    snippets.mkdir(parents=True)
+    (snippets / "users.yaml").write_text("#cloud-config\nusers: [default]\n")
     mark = node.mark()
     plan = cli("--config-dir", str(original), "plan", "9100")
     assert (
