@@ -151,3 +151,36 @@ def test_power_verbs_and_delete(cli: Cli, built: Path) -> None:
     assert delete.exit_code == 0, delete.output
     assert node.run(["qm", "status", "1001"]).returncode == 255
     assert ["qm", "destroy", "1001", "--purge"] in mutations(node.since(mark))
+
+
+def test_cloud_init_exit_2_reboots_once_then_waits_again(cli: Cli, built: Path) -> None:
+    node = cli.node
+    assert cli("--config-dir", str(built), "stop", "1001").exit_code == 0
+    node.script_exec(1001, r"cloud-init status --wait", rc=2, stdout="status: done\n", times=1)
+    mark = node.mark()
+    result = cli("--config-dir", str(built), "start", "1001")
+    assert result.exit_code == 0, result.output
+    assert "cloud-init asks for a reboot (exit 2); rebooting once" in result.output
+    argvs = [e["argv"] for e in node.since(mark)]
+    reboot = argvs.index(["qm", "reboot", "1001", "--timeout", "300"])
+    after = argvs[reboot:]
+    assert ["qm", "guest", "cmd", "1001", "ping"] in after
+    assert sum("cloud-init" in " ".join(a) for a in argvs) == 2
+
+
+def test_every_wait_is_bounded_and_named(cli: Cli, built: Path) -> None:
+    node = cli.node
+    edit_vm(built, 1001, ready_timeout=1)
+    assert cli("--config-dir", str(built), "stop", "1001").exit_code == 0
+    node.set_agent_delay(60)
+    result = cli.subprocess("--config-dir", str(built), "start", "1001")
+    assert result.returncode == 1
+    assert (
+        "VM 1001 started but did not answer `qm guest cmd 1001 ping` within 1 s: "
+        "QEMU guest agent is not running"
+    ) in result.stdout
+    node.set_agent_delay(0)
+    node.script_exec(1001, r"cloud-init status --wait", rc=1, stdout="status: error\n")
+    failed = cli.subprocess("--config-dir", str(built), "restart", "1001")
+    assert failed.returncode == 1
+    assert "VM 1001: `cloud-init status --wait` exited 1: status: error" in failed.stdout
