@@ -13,10 +13,11 @@ returns output whole.
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
 import shlex
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Protocol
 
 import attrs
@@ -105,6 +106,24 @@ class Shell(Protocol):
         ...
 
 
+@contextlib.contextmanager
+def private_file(host: Host, data: bytes, prefix: str) -> Iterator[str]:
+    """A 0600 file holding ``data`` on the node, in a fresh directory removed afterwards.
+
+    ``mktemp -d`` makes a fresh 0700 directory: a predictable name in a shared ``/tmp`` could
+    be a symlink planted by another user, redirecting the write. For tools that take a file
+    (``pct push``, ``qm set --sshkeys``) and for data that must not show on a command line."""
+    made = host.change(["mktemp", "-d", "-t", f"{prefix}.XXXXXXXXXX"]).check()
+    private = made.stdout.strip()
+    if not private.startswith("/"):
+        raise PhoenixError(f"mktemp -d on {host.name} printed {private!r}, not a path")
+    try:
+        host.write_file(f"{private}/data", data, mode=0o600)
+        yield f"{private}/data"
+    finally:
+        host.change(["rm", "-rf", "--", private])
+
+
 def _limited(argv: list[str], timeout: float | None) -> list[str]:
     """Under coreutils ``timeout``, so the limit kills the command where it runs, not only the
     client on the node (killing ``pct exec`` leaves the process in the container running)."""
@@ -167,21 +186,11 @@ class ContainerShell(_PrefixShell):
         self.vmid = vmid
 
     def push(self, data: bytes, path: str, *, mode: int) -> None:
-        """Through a file in a private directory on the node (``pct push`` copies host files
-        only). ``mktemp -d`` makes a fresh 0700 directory: a predictable name in a shared
-        ``/tmp`` could be a symlink planted by another user, redirecting the write."""
-        made = self.host.change(["mktemp", "-d", "-t", "phoenix-push.XXXXXXXXXX"]).check()
-        private = made.stdout.strip()
-        if not private.startswith("/"):
-            raise PhoenixError(f"mktemp -d on {self.host.name} printed {private!r}, not a path")
-        staged = f"{private}/data"
-        try:
-            self.host.write_file(staged, data, mode=0o600)
+        """Through a private file on the node (``pct push`` copies host files only)."""
+        with private_file(self.host, data, "phoenix-push") as staged:
             errors.change_retrying(
                 self.host, ["pct", "push", str(self.vmid), staged, path, "--perms", f"{mode:04o}"]
             )
-        finally:
-            self.host.change(["rm", "-rf", "--", private])
 
 
 class AgentShell(Shell):

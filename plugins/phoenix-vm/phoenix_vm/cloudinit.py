@@ -22,6 +22,7 @@ from phoenix_core.errors import PhoenixError
 from phoenix_core.steps import Change, Step
 from phoenix_pve import errors, options
 from phoenix_pve.live import Live
+from phoenix_pve.shell import private_file
 from phoenix_vm.model import VmSpec
 
 COMPARISON = options.Comparison(
@@ -87,17 +88,24 @@ def desired(spec: VmSpec) -> dict[str, str]:
     return want
 
 
+def _shown(keys: str) -> str | None:
+    """How a plan shows keys: their count and a short digest, never the keys themselves."""
+    if not keys:
+        return None
+    return f"{len(keys.splitlines())} key(s) {hashlib.sha256(keys.encode()).hexdigest()[:12]}"
+
+
 def _keys_drift(spec: VmSpec, live: Live) -> list[Change]:
-    """Keys are managed with the user: without ``user_config`` a clone keeps its source's."""
+    """Keys are managed with the user: without ``user_config`` a clone keeps its source's.
+    No keys wanted is an option change (``--delete sshkeys``); keys go through a file."""
     if spec.user_config is None:
         return []
     want = ssh_keys(spec)
     have = unquote(live.config().get("sshkeys") or "")
-    if [k for k in want.splitlines()] == [k for k in have.splitlines() if k.strip()]:
+    if want.splitlines() == [k for k in have.splitlines() if k.strip()]:
         return []
-    digest = lambda text: hashlib.sha256(text.encode()).hexdigest()[:12]  # noqa: E731
-    shown = lambda text: f"{len(text.splitlines())} key(s) {digest(text)}" if text else None  # noqa: E731
-    return [Change("sshkeys", shown(have), shown(want) or "(none)", data=SshKeys(want))]
+    data = SshKeys(want) if want else options.OptionValue("sshkeys", None)
+    return [Change("sshkeys", _shown(have), _shown(want), data=data)]
 
 
 def pending_regeneration(live: Live) -> list[str]:
@@ -130,13 +138,12 @@ def step(spec: VmSpec, live: Live, *, skip_pending: bool) -> Step:
         return changes
 
     def apply(changes: Sequence[Change]) -> None:
-        argv = options.set_argv(
-            live, [c for c in changes if isinstance(c.data, options.OptionValue)]
-        )
+        values = [c for c in changes if isinstance(c.data, options.OptionValue)]
+        argv = options.set_argv(live, values)
         keys = next((c.data for c in changes if isinstance(c.data, SshKeys)), None)
         if keys is not None:
             with_keys_file(live, keys.text, argv)
-        elif len(argv) > 3:
+        elif values:
             live.change(argv)
         live.change([live.kind.tool, "cloudinit", "update", str(live.vmid)])
 
@@ -144,22 +151,7 @@ def step(spec: VmSpec, live: Live, *, skip_pending: bool) -> Step:
 
 
 def with_keys_file(live: Live, text: str, argv: list[str]) -> None:
-    """``argv`` plus ``--sshkeys <file>`` (or ``--delete sshkeys``), the file private to root."""
-    if not text:
-        live.change(
-            options.set_argv(
-                live, [Change("sshkeys", None, None, data=options.OptionValue("sshkeys", None))]
-            )
-        )
-        if len(argv) > 3:
-            live.change(argv)
-        return
-    made = live.host.change(["mktemp", "-d", "-t", "phoenix-sshkeys.XXXXXXXXXX"]).check()
-    private = made.stdout.strip()
-    if not private.startswith("/"):
-        raise PhoenixError(f"mktemp -d on {live.host.name} printed {private!r}, not a path")
-    try:
-        live.host.write_file(f"{private}/keys", text.encode(), mode=0o600)
-        live.change([*argv, "--sshkeys", f"{private}/keys"])
-    finally:
-        live.host.change(["rm", "-rf", "--", private])
+    """``argv`` plus ``--sshkeys <file>``: ``--sshkeys`` takes a file, and keys never go on a
+    command line."""
+    with private_file(live.host, text.encode(), "phoenix-sshkeys") as path:
+        live.change([*argv, "--sshkeys", path])

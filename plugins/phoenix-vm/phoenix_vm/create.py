@@ -17,6 +17,7 @@ import attrs
 
 from phoenix_core.config.models import Config
 from phoenix_core.errors import PhoenixError
+from phoenix_core.logs import logger
 from phoenix_core.steps import Change, Step
 from phoenix_pve import errors
 from phoenix_pve.guest import VIRTUAL_MACHINE
@@ -180,8 +181,6 @@ def disk_step(spec: VmSpec, live: Live) -> Step:
         want = spec.disk_size_gb * GIB
         if have >= want:
             if have > want:
-                from phoenix_core.logs import logger
-
                 logger.warning(
                     "{}: {} is {} GiB, larger than disk_size_gb {}; disks are never shrunk",
                     live.name, BOOT_DISK, round(have / GIB, 1), spec.disk_size_gb,
