@@ -81,3 +81,26 @@ def test_the_whole_old_configuration_converges_then_is_in_sync(cli: Cli, origina
     assert mutations(entries) == []
     assert guest_runs(entries) == []
     assert "15 guests: 15 in sync" in second.stdout
+
+
+def test_dry_run_of_missing_vms_prints_the_plan_and_only_reads(cli: Cli, original: Path) -> None:
+    node = cli.node
+    mark = node.mark()
+    result = cli("--config-dir", str(original), "converge", "--dry-run", "9000", "1001")
+    assert result.exit_code == 0, result.output
+    for expected in (
+        "[exists] virtual machine: (none) -> create from fastData-shared-iso:iso/noble-server-cloudimg-amd64.img",
+        "[disk] disk scsi0: (none) -> 50G",
+        "[template] template: (none) -> converted",
+        "[exists] virtual machine: (none) -> full clone of 9000",
+        "[options] memory: (none) -> 8192",
+        "[cloud-init] ipconfig0: (none) -> ip=10.0.0.111/24,gw=10.0.0.1",
+        "[firewall] firewall rule #1",
+        "[power] power: (none) -> running",
+        "[nfs volumes] nfs /persistent-storage",
+        "[features] feature docker: (none) -> run",
+    ):
+        assert expected in result.output, expected
+    entries = node.since(mark)
+    assert entries and mutations(entries) == []
+    assert node.run(["qm", "status", "9000"]).returncode != 0
