@@ -34,7 +34,43 @@ async def create(node: Node, args: Args) -> Result:
     imported = _imported(node, _cli_params(args), args.cwd, f"unable to create VM {vmid} - ")
     params = [("vmid", str(vmid)), *imported]
     upid = await call(node, "POST", f"/nodes/{node.name}/qemu", params, _usage("create"))
-    return await task(node, upid)
+    result = await task(node, upid)
+    if result.rc == 0:
+        _name_cloudinit_drives(node, vmid, [k for k, v in params if v.endswith(":cloudinit")])
+    return result
+
+
+CLOUDINIT_VOLUME = re.compile(r"[:/](?:vm-\d+-)?cloudinit(?:\.(?:raw|qcow2|vmdk))?$")
+
+
+def _name_cloudinit_drives(node: Node, vmid: int, keys: list[str]) -> None:
+    """A cloud-init drive's volume is `vm-<id>-cloudinit` (qemu-server
+    src/PVE/QemuServer/Drive.pm drive_is_cloudinit recognises it by that name), where
+    fakepve allocates a numbered disk: rename it in the storage and the config."""
+    vm = node.guest(vmid)
+    for key in keys:
+        volid, _, props = str(vm.config.get(key, "")).partition(",")
+        sid, _, volname = volid.partition(":")
+        volumes = (node.pve.storages.get(sid) or {}).get("volumes", {})
+        if volname not in volumes or CLOUDINIT_VOLUME.search(volid):
+            continue
+        new = f"vm-{vmid}-cloudinit"
+        volumes[new] = volumes.pop(volname)
+        vm.config[key] = f"{sid}:{new}" + (f",{props}" if props else "")
+
+
+def _clone_cloudinit_drives(node: Node, source_id: int, newid: int, storage: str | None) -> None:
+    """qemu-server src/PVE/API2/Qemu.pm clone_vm: a cloud-init drive is always copied (a full
+    clone of it, even for a linked clone), so the clone gets its own `vm-<newid>-cloudinit`."""
+    vm = node.guest(newid)
+    for key, value in list(vm.config.items()):
+        volid, _, props = str(value).partition(",")
+        if not DISK.match(key) or not CLOUDINIT_VOLUME.search(volid):
+            continue
+        sid = storage or volid.partition(":")[0]
+        allocated, _fmt = node.pve._qm_alloc(sid, newid, None, 4 * UNITS["M"])
+        vm.config[key] = allocated + (f",{props}" if props else "")
+        _name_cloudinit_drives(node, newid, [key])
 
 
 def _cli_params(args: Args) -> list[tuple[str, str]]:
@@ -69,14 +105,17 @@ async def clone(node: Node, args: Args) -> Result:
     ]
     result = await task(node, upid, head)
     if result.rc == 0:
+        _clone_cloudinit_drives(node, vmid, newid, args.get("storage"))
         node.guestfs.copy_guest(vmid, newid)
     return result
 
 
 async def set_(node: Node, args: Args) -> Result:
     _, path = _vm(node, args)
+    vmid, _ = _vm(node, args)
     params = _imported(node, _cli_params(args), args.cwd, "")
     await call(node, "PUT", f"{path}/config", params, _usage("set"))
+    _name_cloudinit_drives(node, vmid, [k for k, v in params if v.endswith(":cloudinit")])
     return Result()
 
 

@@ -245,3 +245,21 @@ def test_cicustom_snippets_must_exist_when_the_drive_is_generated(
     node.run(["qm", "set", "560", "--cicustom", "vendor=local:iso/vendor.yaml"], check=True)
     wrong = node.run(["qm", "cloudinit", "update", "560"])
     assert wrong.stderr == "local:iso/vendor.yaml is not in the snippets directory\n"
+
+
+def test_the_cloud_init_drive_is_named_and_every_clone_gets_its_own(node: SimNode) -> None:
+    """qemu-server src/PVE/QemuServer/Drive.pm drive_is_cloudinit (`vm-<id>-cloudinit`) and
+    src/PVE/API2/Qemu.pm clone_vm: the cloud-init drive is copied for every clone, linked ones
+    included, never shared with the source."""
+    _create(node, 570, "--scsi0", "local-lvm:2", "--ide2", "local-lvm:cloudinit")
+    assert (
+        "ide2: local-lvm:vm-570-cloudinit,media=cdrom" in node.run(["qm", "config", "570"]).stdout
+    )
+    assert node.run(["qm", "template", "570"]).returncode == 0
+    node.run(["qm", "clone", "570", "571", "--name", "linked"], check=True)
+    node.run(["qm", "clone", "570", "572", "--name", "full", "--full", "1"], check=True)
+    for vmid in (571, 572):
+        config = node.run(["qm", "config", str(vmid)]).stdout
+        assert f"ide2: local-lvm:vm-{vmid}-cloudinit,media=cdrom" in config, config
+    listed = node.run(["pvesm", "list", "local-lvm"]).stdout
+    assert all(f"vm-{v}-cloudinit" in listed for v in (570, 571, 572)), listed
