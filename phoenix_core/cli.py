@@ -102,10 +102,18 @@ RERUN = click.option(
 )
 
 
-def rerun_options(rerun: tuple[str, ...]) -> VerbOptions:
-    """``--rerun-features a,b --rerun-features c`` as the verb's options."""
+RESTART_IF_NEEDED = click.option(
+    "--restart-if-needed",
+    is_flag=True,
+    help="Restart running guests whose changes wait for a reboot (default: report them).",
+)
+
+
+def rerun_options(rerun: tuple[str, ...], restart_if_needed: bool = False) -> VerbOptions:
+    """``--rerun-features a,b --rerun-features c`` (and ``--restart-if-needed``) as the
+    verb's options."""
     names = frozenset(n.strip() for value in rerun for n in value.split(",") if n.strip())
-    return VerbOptions(rerun_features=names)
+    return VerbOptions(rerun_features=names, restart_if_needed=restart_if_needed)
 
 
 def guest_verb(function: Any) -> Any:
@@ -287,14 +295,20 @@ def create(
 @cli.command()
 @guest_verb
 @RERUN
+@RESTART_IF_NEEDED
 def converge(
-    ids: tuple[str, ...], dry_run: bool, keep_going: bool, rerun: tuple[str, ...], output: str
+    ids: tuple[str, ...],
+    dry_run: bool,
+    keep_going: bool,
+    rerun: tuple[str, ...],
+    restart_if_needed: bool,
+    output: str,
 ) -> None:
     """Make guests (all when no ids) and their dependencies match the configuration.
 
     Only drift is changed: a second converge runs no mutating command.
     """
-    options = rerun_options(rerun)
+    options = rerun_options(rerun, restart_if_needed)
     _run("converge", ids, output, dry_run=dry_run, keep_going=keep_going, options=options)
 
 

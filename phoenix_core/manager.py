@@ -64,6 +64,10 @@ class Resource:
         return cls(f"node:{name or DEFAULT_NODE}", shared)
 
 
+#: :meth:`RunContext.holding`, as a step takes it: hold a resource around one operation.
+Holding = Callable[[Resource], "contextlib.AbstractContextManager[None]"]
+
+
 @attrs.frozen(kw_only=True)
 class ManagerSpec:
     """What a plugin registers through ``phoenix_register_managers``.
@@ -99,6 +103,8 @@ class GuestState:
     #: Parts of the target and the state of each (a host's features: ``in sync``, ``drift``,
     #: ``reboot required``), which ``status`` lists under the target's row.
     details: tuple[tuple[str, str], ...] = ()
+    #: The guest's IP addresses as it reports them (a VM's guest agent); empty when unknown.
+    addresses: tuple[str, ...] = ()
 
     @property
     def running(self) -> bool:
@@ -124,6 +130,8 @@ class VerbOptions:
     on the node is retried, in seconds (None: the manager's default).
     A plugin's own verb passes its switches in ``flags`` (``allow-destructive``) and the parts
     it was asked to act on in ``only`` (``setup zfs nfs``: empty means all).
+    ``restart_if_needed`` lets ``converge`` restart a running guest whose configuration
+    changes wait for a reboot (otherwise they are only reported).
     """
 
     force: bool = False
@@ -132,6 +140,7 @@ class VerbOptions:
     lock_timeout: float | None = None
     flags: frozenset[str] = frozenset()
     only: tuple[str, ...] = ()
+    restart_if_needed: bool = False
 
     def rerun(self, name: str) -> bool:
         """Was a rerun of script ``name`` asked for?"""

@@ -18,12 +18,16 @@ import subprocess
 import sys
 from pathlib import Path
 
+from pve_sim.seed import with_local_snippets
+
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "contrib" / "examples" / "original-etc"
 SEED = ROOT / "contrib" / "pve-sim" / "seeds" / "original-etc.json"
 STAND_INS = Path(__file__).resolve().parent / "stand-ins"
 BIN = Path(sys.executable).parent
 GUESTS = ["900", "103", "101", "102"]
+#: Seconds the simulated guest agent takes to answer after a VM starts (a real one: ~10-30 s).
+AGENT_DELAY = "0.5"
 
 
 def run(
@@ -52,6 +56,10 @@ def prepare_config(directory: Path, pve_etc: Path) -> Path:
     lxc = etc / "phoenix_lxc_configs.json"
     lxc.write_text(
         lxc.read_text().replace("/mnt/pve/quickOS/lxc-persistent-data", str(directory / "persist"))
+    )
+    vm = etc / "phoenix_vm_configs.json"
+    vm.write_text(
+        vm.read_text().replace("/quickOS/vm-persistent-data", str(directory / "vm-persist"))
     )
     shutil.copytree(STAND_INS, etc, dirs_exist_ok=True)
     return etc
@@ -87,7 +95,8 @@ def journal_length(journal: Path) -> int:
     return len(journal.read_text().splitlines()) if journal.exists() else 0
 
 
-def has_lxc_manager(phoenix: list[str], env: dict[str, str]) -> bool:
+def managers(phoenix: list[str], env: dict[str, str]) -> set[str]:
+    """The manager kinds the installed plugins provide."""
     listing = subprocess.run(
         [*phoenix, "plugins", "--output", "json"], env=env, capture_output=True, text=True
     )
@@ -95,7 +104,7 @@ def has_lxc_manager(phoenix: list[str], env: dict[str, str]) -> bool:
     if document and document["schema"] != "phoenix/plugins/v1":
         sys.exit(f"demo: phoenix plugins printed {document['schema']}, expected phoenix/plugins/v1")
     plugins = document.get("plugins", [])
-    return any(m["kind"] == "lxc" for p in plugins if not p["error"] for m in p["managers"])
+    return {m["kind"] for p in plugins if not p["error"] for m in p["managers"]}
 
 
 def main() -> None:
@@ -117,20 +126,36 @@ def main() -> None:
     phoenix = [str(BIN / "phoenix"), "--log-dir", str(directory / "logs")]
 
     run([str(BIN / "pve-sim"), "down", "--dir", str(node)], env, check=False)
-    run([str(BIN / "pve-sim"), "up", "--dir", str(node), "--seed", str(SEED)], env)
+    directory.mkdir(parents=True, exist_ok=True)
+    run(
+        [
+            str(BIN / "pve-sim"),
+            "up",
+            "--dir",
+            str(node),
+            "--seed",
+            str(with_local_snippets(SEED, directory)),
+        ],
+        env,
+    )
     try:
+        sim_fault = [str(BIN / "pve-sim"), "fault", "--dir", str(node)]
+        run([*sim_fault, "--agent-delay", AGENT_DELAY], env)
         etc = prepare_config(directory, node / "etc" / "pve")
         phoenix += ["--config-dir", str(etc)]
         run([*phoenix, "config", "validate"], env)
-        if not has_lxc_manager(phoenix, env):
+        kinds = managers(phoenix, env)
+        if "lxc" not in kinds:
             print("\nphoenix-lxc is not installed: showing the plan's inputs only.")
             run([*phoenix, "status"], env)
             return
-        run([*phoenix, "plan", *GUESTS], env)
-        run([*phoenix, "converge", *GUESTS], env)
+        # Every guest when the VM manager is installed too; else the VM-free chains.
+        guests = [] if "vm" in kinds else GUESTS
+        run([*phoenix, "plan", *guests], env)
+        run([*phoenix, "converge", *guests], env)
         journal = node / "journal.jsonl"
         mark = journal_length(journal)
-        run([*phoenix, "converge", *GUESTS], env)
+        run([*phoenix, "converge", *guests], env)
         changed = mutating_since(journal, mark)
         print(f"\nsecond converge: {len(changed)} mutating commands on the node")
         run([*phoenix, "status"], env)

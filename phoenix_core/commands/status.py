@@ -23,6 +23,7 @@ def status_record(guest: TargetConfig, state: GuestState | None) -> dict[str, ob
             status=None,
             lock=None,
             build_complete=None,
+            addresses=[],
             note=f"no installed manager handles {guest.kind} targets",
         )
     else:
@@ -31,6 +32,7 @@ def status_record(guest: TargetConfig, state: GuestState | None) -> dict[str, ob
             status=state.status if state.exists else "missing",
             lock=state.lock,
             build_complete=state.build_complete if state.exists else None,
+            addresses=list(state.addresses),
             note=None,
         )
         if state.details:
@@ -47,7 +49,10 @@ def show_status(rows: Sequence[tuple[TargetConfig, GuestState | None]], output: 
     if output == "json":
         emit_json(document("status", targets=records))
         return
-    headers = ("ID", "KIND", "NAME", "NODE", "EXISTS", "STATUS", "LOCK", "TEMPLATE", "BUILT")
+    headers: tuple[str, ...] = ("ID", "KIND", "NAME", "NODE", "EXISTS", "STATUS", "LOCK")
+    headers += ("TEMPLATE", "BUILT")
+    # Addresses only when a manager reported some (a VM's guest agent), so the table stays narrow.
+    wide = any(r["addresses"] for r in records)
     lines = [
         (
             r["id"],
@@ -59,10 +64,11 @@ def show_status(rows: Sequence[tuple[TargetConfig, GuestState | None]], output: 
             r["lock"] or "",
             "yes" if r["template"] else "",
             _yes_no(r["build_complete"], "?" if r["exists"] else ""),
+            *([", ".join(r["addresses"])] if wide else []),  # type: ignore[arg-type]
         )
         for r in records
     ]
-    print(table(headers, lines))
+    print(table((*headers, "ADDRESSES") if wide else headers, lines))
     # Parts a manager reports (a host's features), one line each under the table.
     for record in records:
         for part, state in (record.get("details") or {}).items():  # type: ignore[attr-defined]

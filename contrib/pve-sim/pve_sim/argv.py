@@ -63,8 +63,9 @@ class Args:
     options: list[tuple[str, str]] = field(default_factory=list)
     rest: list[str] = field(default_factory=list)
     cwd: str = "/"
-    #: What the caller wrote on stdin (only the tools in shim.STDIN_TOOLS receive it).
-    stdin: str = ""
+    #: What the caller wrote on stdin, when the tool reads it (shim.STDIN_TOOLS, and
+    #: `qm guest exec --pass-stdin`); None otherwise.
+    stdin: str | None = None
     #: The executable's name (the NVIDIA runfile's name carries its version).
     tool: str = ""
 

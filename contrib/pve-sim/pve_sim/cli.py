@@ -4,8 +4,8 @@ pve-sim up --dir DIR [--node pve1] [--seed FILE] [--time-scale X] [--pve 8|9]
 pve-sim down --dir DIR
 pve-sim status --dir DIR
 pve-sim script --dir DIR [--vmid ID] PATTERN [--rc N] [--stdout S] [--stderr S] [--times N]
-pve-sim fault --dir DIR (--fail-nth N [--message M] | --latency SECS | --hold-lock ID
-               [--lock backup] | --release-lock ID | --clear)
+pve-sim fault --dir DIR (--fail-nth N [--message M] | --latency SECS | --agent-delay SECS
+               | --hold-lock ID [--lock backup] | --release-lock ID | --clear)
 """
 
 from __future__ import annotations
@@ -47,6 +47,12 @@ def _parser() -> argparse.ArgumentParser:
     group = fault.add_mutually_exclusive_group(required=True)
     group.add_argument("--fail-nth", type=int, metavar="N", help="fail the Nth mutating command")
     group.add_argument("--latency", type=float, metavar="SECS", help="seconds added to each task")
+    group.add_argument(
+        "--agent-delay",
+        type=float,
+        metavar="SECS",
+        help="seconds a VM's guest agent takes to answer after a start (default 3)",
+    )
     group.add_argument("--hold-lock", type=int, metavar="VMID", help="set a config lock")
     group.add_argument("--release-lock", type=int, metavar="VMID")
     group.add_argument("--clear", action="store_true", help="drop every fault")
@@ -62,6 +68,8 @@ def _fault_message(args: argparse.Namespace) -> dict[str, object]:
         return {"op": "fail_nth_mutation", "n": args.fail_nth, "message": args.message}
     if args.latency is not None:
         return {"op": "latency", "seconds": args.latency}
+    if args.agent_delay is not None:
+        return {"op": "agent_delay", "seconds": args.agent_delay}
     if args.hold_lock is not None:
         return {"op": "hold_lock", "vmid": args.hold_lock, "lock": args.lock}
     if args.release_lock is not None:

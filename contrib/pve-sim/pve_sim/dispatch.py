@@ -104,7 +104,7 @@ def _parse_warnings(node: Node, argv: list[str], args_pos: list[str]) -> str:
     )
 
 
-async def run(node: Node, argv: list[str], cwd: str, stdin: str = "") -> Result:
+async def run(node: Node, argv: list[str], cwd: str, stdin: str | None = None) -> Result:
     """Execute argv (argv[0] is the tool name) against node and append its journal line."""
     started = time.time()
     mutating = False

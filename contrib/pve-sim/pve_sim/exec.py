@@ -20,7 +20,7 @@ BASE_PROGRAMS = frozenset(
     sleep id whoami hostname uname readlink realpath dirname basename install base64
     sha256sum tar gzip mount umount kill ps df du sync systemctl journalctl apt apt-get dpkg
     useradd groupadd usermod getent su ip ping curl wget update-ca-certificates
-    nproc free""".split()  # noqa: SIM905
+    nproc free mountpoint cloud-init""".split()  # noqa: SIM905
 )
 SYSTEM_DIRS = ("/bin", "/usr/bin", "/sbin", "/usr/sbin", "/usr/local/bin")
 SHELLS = frozenset({"sh", "bash", "dash"})

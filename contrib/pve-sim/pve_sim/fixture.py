@@ -114,6 +114,14 @@ class SimNode:
     def release_flock(self, vmid: int) -> None:
         self._ctl(op="release_flock", vmid=vmid)
 
+    def set_agent_delay(self, seconds: float) -> None:
+        """The guest agent of a VM answers this many seconds after its start (default 3)."""
+        self._ctl(op="agent_delay", seconds=seconds)
+
+    def add_remote_file(self, url: str, content: bytes) -> None:
+        """Make `download-url` of url fetch content (any other URL answers 404)."""
+        self._ctl(op="remote_file", url=url, content=content.hex())
+
     def set_latency(self, seconds: float) -> None:
         """Every task takes this long; LXC tasks hold their locks meanwhile."""
         self._ctl(op="latency", seconds=seconds)

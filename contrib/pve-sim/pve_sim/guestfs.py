@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from . import exec as guest_exec
+from . import minishell
 from .result import Result
 
 
@@ -50,8 +51,8 @@ class GuestFs:
         """Newest scripts win over older ones for the same command."""
         self.scripts.insert(0, script)
 
-    def exec(self, vmid: int, argv: list[str]) -> Result:
-        """Answer a command run inside guest vmid."""
+    def exec(self, vmid: int, argv: list[str], stdin: str | None = None) -> Result:
+        """Answer a command run inside guest vmid (stdin: what `--pass-stdin` handed it)."""
         self.history.append((vmid, list(argv)))
         command = shlex.join(argv)
         for script in self.scripts:
@@ -65,9 +66,17 @@ class GuestFs:
         missing = guest_exec.refusal(vmid, argv, lambda inner: self.path(vmid, inner))
         if missing is not None:
             return missing
-        return self._builtin(vmid, guest_exec.unwrap(argv))
+        return self._builtin(vmid, guest_exec.unwrap(argv), stdin)
 
-    def _builtin(self, vmid: int, argv: list[str]) -> Result:
+    def _builtin(self, vmid: int, argv: list[str], stdin: str | None = None) -> Result:
+        if len(argv) >= 3 and Path(argv[0]).name in ("sh", "bash") and argv[1] == "-c":
+            return minishell.run(self, vmid, argv[2], argv[3:], stdin)
+        if argv[:3] == ["cloud-init", "status", "--wait"]:
+            return Result(0, "status: done\n")
+        if argv[:2] == ["mkdir", "-p"]:
+            for inner in argv[2:]:
+                self.path(vmid, inner).mkdir(parents=True, exist_ok=True)
+            return Result(0)
         if len(argv) == 2 and argv[0] == "cat":
             target = self.path(vmid, argv[1])
             if not target.is_file():

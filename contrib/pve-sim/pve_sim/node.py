@@ -27,6 +27,17 @@ class Node:
     catalogue: list[str] = field(default_factory=list)
     profile: Profile = PVE8
     host: HostState = None  # type: ignore[assignment]
+    #: Seconds after a start before the guest agent answers (a booting guest starts
+    #: qemu-guest-agent late); tests make it small with SimNode.set_agent_delay.
+    agent_delay: float = 3.0
+    #: What `download-url` can fetch: URL -> the file's bytes (anything else is a 404).
+    remote_files: dict[str, bytes] = field(default_factory=dict)
+    #: The content of files download-url stored, by path (for its checksum of a kept file).
+    stored_files: dict[str, bytes] = field(default_factory=dict)
+    #: Per VM, the cloud-init keys as the drive was last generated (start or `cloudinit update`).
+    cloudinit_applied: dict[int, dict[str, str]] = field(default_factory=dict)
+    #: Per VM, `qm guest exec` results not yet collected by `exec-status`, by pid.
+    agent_execs: dict[int, dict[int, dict[str, object]]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if self.host is None:

@@ -71,7 +71,7 @@ class Owner:
         node = self.node
         if op == "run":
             result = await dispatch.run(
-                node, message["argv"], message.get("cwd", "/"), message.get("stdin", "")
+                node, message["argv"], message.get("cwd", "/"), message.get("stdin")
             )
             return {"rc": result.rc, "stdout": result.stdout, "stderr": result.stderr}
         if op == "reboot":
@@ -117,6 +117,12 @@ class Owner:
             return {"ok": True}
         if op == "release_flock":
             node.pve.release(node.pve.guest(int(message["vmid"])), "pve-sim")
+            return {"ok": True}
+        if op == "agent_delay":
+            node.agent_delay = float(message["seconds"])
+            return {"ok": True}
+        if op == "remote_file":
+            node.remote_files[message["url"]] = bytes.fromhex(message["content"])
             return {"ok": True}
         if op == "clear_faults":
             node.faults.clear()

@@ -98,3 +98,17 @@ def _add_guest(pve: Any, guest: dict[str, Any]) -> None:
     for key in (*GUEST_ATTRS, "agent"):
         if key in guest:
             setattr(vm, key, guest[key])
+
+
+def with_local_snippets(seed: Path, directory: Path) -> Path:
+    """A copy of ``seed`` (written into ``directory``) whose ``local`` storage lives under
+    ``directory`` and holds snippets, so files phoenix writes there (cloud-init vendor data)
+    land somewhere writable, as on a node where snippets are enabled."""
+    data = json.loads(Path(seed).read_text())
+    for storage in data["storages"]:
+        if storage["id"] == "local":
+            storage["path"] = str(Path(directory) / "vz")
+            storage["content"] += ",snippets"
+    path = Path(directory) / "seed.json"
+    path.write_text(json.dumps(data, indent=2))
+    return path

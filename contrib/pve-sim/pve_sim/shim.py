@@ -27,7 +27,12 @@ TEMPLATE = """#!{python} -IS
 import json, os, socket, sys
 msg = {{"op": "run", "token": {token!r}, "cwd": os.getcwd(),
         "argv": [os.path.basename(sys.argv[0])] + sys.argv[1:]}}
-if msg["argv"][0] in {stdin_tools!r}:
+# Only tools that read stdin get it (a password; `qm guest exec --pass-stdin` hands the
+# command's stdin to the guest): no other command waits on a terminal or an inherited pipe.
+head = sys.argv[1:sys.argv.index("--")] if "--" in sys.argv else sys.argv[1:]
+if msg["argv"][0] in {stdin_tools!r} or any(
+    a.lstrip("-").split("=")[0] == "pass-stdin" for a in head if a.startswith("-")
+):
     msg["stdin"] = sys.stdin.read()
 try:
     s = socket.create_connection(("127.0.0.1", {port}))

@@ -286,7 +286,7 @@ async def smbpasswd(node: Node, args: Args) -> Result:
     if "s" not in opts:
         raise CliError("smbpasswd: the simulator only reads passwords with -s (stdin)", rc=1)
     name = rest[0] if rest else ""
-    entered = args.stdin.split("\n")
+    entered = (args.stdin or "").split("\n")
     if len(entered) < 2 or not entered[0]:
         raise CliError("Password mismatch or empty password; unable to read it.", rc=1)
     if entered[0] != entered[1]:

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
+import re
 from typing import Any
 
 from .argv import Args
-from .common import Verb, call
+from .common import Verb, call, task
 from .node import Node
-from .result import Result
+from .result import CliError, Result
 
 METHODS = {"get": "GET", "ls": "GET", "create": "POST", "set": "PUT", "delete": "DELETE"}
 OUTPUT_OPTS = ("output-format", "noborder", "noheader", "quiet", "human-readable")
@@ -27,6 +29,61 @@ def _text(data: Any) -> str:
     return json.dumps(data, indent=4, sort_keys=True) + "\n"
 
 
+DOWNLOAD = re.compile(r"^nodes/[^/]+/storage/([^/]+)/download-url$")
+ALGORITHMS = ("md5", "sha1", "sha224", "sha256", "sha384", "sha512")
+
+
+async def download_url(node: Node, storage: str, params: list[tuple[str, str]]) -> Result:
+    """`download-url` as pve-storage src/PVE/API2/Storage/Status.pm runs it, through pve-common
+    src/PVE/Tools.pm download_file_from_url: "downloading <url> to <dest>"; a file already there
+    is kept when the given checksum matches ("OK, got correct file already, no need to
+    download"), refused otherwise ("refusing to override existing file '<dest>'", or the
+    mismatch ", aborting"); wget's failure is "download failed: command ... failed: exit code
+    8"; a fresh download whose checksum differs is dropped ("checksum mismatch: got '<got>' !=
+    expect '<expected>'"). The simulator fetches only what SimNode.add_remote_file registered."""
+    values = dict(params)
+    filename, content, url = (values.get(k, "") for k in ("filename", "content", "url"))
+    store = node.pve.storages.get(storage) or {}
+    dest = f"{store.get('path', '')}/template/{content}/{filename}"
+    head = f"downloading {url} to {dest}\n"
+    expected, algorithm = values.get("checksum"), values.get("checksum-algorithm", "")
+    if expected and algorithm not in ALGORITHMS:
+        raise CliError(
+            "400 Parameter verification failed.\nchecksum-algorithm: value "
+            f"'{algorithm}' does not have a value in the enumeration '{', '.join(ALGORITHMS)}'"
+        )
+    existing = f"{content}/{filename}" in (store.get("volumes") or {}) or filename in store.get(
+        "files", ()
+    )
+    if existing:
+        if not expected:
+            raise CliError(f"refusing to override existing file '{dest}'")
+        got = hashlib.new(algorithm, node.stored_files.get(dest, b"")).hexdigest()
+        if got == expected.lower():
+            ok = "OK, got correct file already, no need to download\n"
+            ok = "calculating checksum of existing file..." + ok
+            return Result(0, head + ok)
+        message = f"checksum mismatch: got '{got}' != expect '{expected}', aborting\n"
+        return Result(255, head + "calculating checksum of existing file...\n", message)
+    data = node.remote_files.get(url)
+    if data is None:
+        wget = f"wget --progress=dot:giga -O {dest}.tmp_dwnl.4242 {url}"
+        return Result(255, head, f"download failed: command '{wget}' failed: exit code 8\n")
+    if expected:
+        got = hashlib.new(algorithm, data).hexdigest()
+        if got != expected.lower():
+            message = f"checksum mismatch: got '{got}' != expect '{expected}'\n"
+            return Result(255, head + "calculating checksum...\n", message)
+    params = [*params, ("size", str(len(data)))]
+    upid = await call(node, "POST", f"/nodes/{node.name}/storage/{storage}/download-url", params)
+    result = await task(node, upid)
+    if result.rc != 0:
+        return result
+    node.stored_files[dest] = data
+    checked = "calculating checksum...OK, checksum verified\n" if expected else ""
+    return Result(0, head + checked)
+
+
 def _verb(method: str):
     async def run(node: Node, args: Args) -> Result:
         path = args.positional[0]
@@ -34,6 +91,9 @@ def _verb(method: str):
         if len(parts) > 1 and parts[0] == "nodes" and parts[1] == "localhost":
             parts[1] = node.name
         params = [(k, v) for k, v in args.params() if k not in OUTPUT_OPTS]
+        download = DOWNLOAD.match("/".join(parts)) if method == "POST" else None
+        if download:
+            return await download_url(node, download.group(1), params)
         data = await call(node, method, "/" + "/".join(parts), params)
         fmt = args.get("output-format", "text")
         if fmt == "json":

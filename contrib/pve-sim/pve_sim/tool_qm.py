@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import json
 import re
+import time
 from pathlib import Path
+from typing import Any
 
 from . import formats, guest_verbs
 from .argv import Args
@@ -29,9 +31,46 @@ def _usage(verb: str, extra: str = "") -> str:
 
 async def create(node: Node, args: Args) -> Result:
     vmid = vmid_of(args.positional[0])
-    params = [("vmid", str(vmid)), *_cli_params(args)]
+    imported = _imported(node, _cli_params(args), args.cwd, f"unable to create VM {vmid} - ")
+    params = [("vmid", str(vmid)), *imported]
     upid = await call(node, "POST", f"/nodes/{node.name}/qemu", params, _usage("create"))
-    return await task(node, upid)
+    result = await task(node, upid)
+    if result.rc == 0:
+        _name_cloudinit_drives(node, vmid, [k for k, v in params if v.endswith(":cloudinit")])
+    return result
+
+
+CLOUDINIT_VOLUME = re.compile(r"[:/](?:vm-\d+-)?cloudinit(?:\.(?:raw|qcow2|vmdk))?$")
+
+
+def _name_cloudinit_drives(node: Node, vmid: int, keys: list[str]) -> None:
+    """A cloud-init drive's volume is `vm-<id>-cloudinit` (qemu-server
+    src/PVE/QemuServer/Drive.pm drive_is_cloudinit recognises it by that name), where
+    fakepve allocates a numbered disk: rename it in the storage and the config."""
+    vm = node.guest(vmid)
+    for key in keys:
+        volid, _, props = str(vm.config.get(key, "")).partition(",")
+        sid, _, volname = volid.partition(":")
+        volumes = (node.pve.storages.get(sid) or {}).get("volumes", {})
+        if volname not in volumes or CLOUDINIT_VOLUME.search(volid):
+            continue
+        new = f"vm-{vmid}-cloudinit"
+        volumes[new] = volumes.pop(volname)
+        vm.config[key] = f"{sid}:{new}" + (f",{props}" if props else "")
+
+
+def _clone_cloudinit_drives(node: Node, source_id: int, newid: int, storage: str | None) -> None:
+    """qemu-server src/PVE/API2/Qemu.pm clone_vm: a cloud-init drive is always copied (a full
+    clone of it, even for a linked clone), so the clone gets its own `vm-<newid>-cloudinit`."""
+    vm = node.guest(newid)
+    for key, value in list(vm.config.items()):
+        volid, _, props = str(value).partition(",")
+        if not DISK.match(key) or not CLOUDINIT_VOLUME.search(volid):
+            continue
+        sid = storage or volid.partition(":")[0]
+        allocated, _fmt = node.pve._qm_alloc(sid, newid, None, 4 * UNITS["M"])
+        vm.config[key] = allocated + (f",{props}" if props else "")
+        _name_cloudinit_drives(node, newid, [key])
 
 
 def _cli_params(args: Args) -> list[tuple[str, str]]:
@@ -66,14 +105,72 @@ async def clone(node: Node, args: Args) -> Result:
     ]
     result = await task(node, upid, head)
     if result.rc == 0:
+        _clone_cloudinit_drives(node, vmid, newid, args.get("storage"))
         node.guestfs.copy_guest(vmid, newid)
     return result
 
 
 async def set_(node: Node, args: Args) -> Result:
     _, path = _vm(node, args)
-    await call(node, "PUT", f"{path}/config", _cli_params(args), _usage("set"))
+    vmid, _ = _vm(node, args)
+    params = _imported(node, _cli_params(args), args.cwd, "")
+    await call(node, "PUT", f"{path}/config", params, _usage("set"))
+    _name_cloudinit_drives(node, vmid, [k for k, v in params if v.endswith(":cloudinit")])
     return Result()
+
+
+IMPORT_FROM = re.compile(r"(?:^|,)import-from=([^,]+)")
+
+
+def _imported(
+    node: Node, params: list[tuple[str, str]], cwd: str, task_prefix: str
+) -> list[tuple[str, str]]:
+    """`--scsi0 STORAGE:0,import-from=SOURCE`: a new disk the size of SOURCE.
+
+    qemu-server src/PVE/API2/Qemu.pm (9.2.6): $check_drive_param refuses any other size with
+    a parameter error ("'import-from' requires special syntax - use <storage ID>:0,import-from=
+    <source>"); create_disks then sizes the volume (`$import_from_volid`: "could not get size
+    of <volid>", wrapped as "cannot import from '<volid>' - ..."; a path: "could not get file
+    size of <path>"), inside the create task ("unable to create VM <id> - ..."), and the
+    drive's config line keeps no `import-from`."""
+    out = []
+    for key, value in params:
+        found = IMPORT_FROM.search(value) if DISK.match(key) else None
+        if found is None:
+            out.append((key, value))
+            continue
+        source = found.group(1)
+        volume, _, _props = value.partition(",")
+        sid, _, size = volume.partition(":")
+        if size != "0":
+            raise CliError(
+                f"400 Parameter verification failed.\n{key}: 'import-from' requires special "
+                f"syntax - use <storage ID>:0,import-from=<source>\n{_usage('create')}"
+            )
+        try:
+            nbytes = _import_size(node, source, cwd)
+        except CliError as exc:
+            raise CliError(task_prefix + exc.message.rstrip("\n")) from None
+        rest = [p for p in value.split(",")[1:] if not p.startswith("import-from=")]
+        gib = max(1, -(-nbytes // UNITS["G"]))
+        out.append((key, ",".join([f"{sid}:{gib}", *rest])))
+    return out
+
+
+def _import_size(node: Node, source: str, cwd: str) -> int:
+    if source.startswith("/"):
+        host = Path(cwd, source)
+        if not host.is_file():
+            raise CliError(f"could not get file size of {source}")
+        return host.stat().st_size
+    sid, _, volname = source.partition(":")
+    store = node.pve.storages.get(sid)
+    if store is None:
+        raise CliError(f"storage '{sid}' does not exist")
+    volume = node.pve._volumes(sid).get(volname)
+    if volume is None or volname.split("/")[0] not in ("iso", "images", "import"):
+        raise CliError(f"cannot import from '{source}' - could not get size of {source}")
+    return int(volume.get("size") or UNITS["G"])
 
 
 async def status(node: Node, args: Args) -> Result:
@@ -175,6 +272,10 @@ async def resize(node: Node, args: Args) -> Result:
         raise CliError("shrinking disks is not supported")
     parts = [p for p in value.split(",") if not p.startswith("size=")]
     vm.config[disk] = ",".join([*parts, f"size={_size_text(new)}"])
+    # The volume itself grows too, so a clone or a `pvesm list` sees the new size.
+    volume = node.pve._qm_volume(parts[0])
+    if volume is not None:
+        volume["size"] = new
     return Result()
 
 
@@ -227,9 +328,90 @@ async def disk_import(node: Node, args: Args) -> Result:
     )
 
 
+#: The keys a cloud-init drive is generated from (qemu-server PVE/QemuServer/Cloudinit.pm).
+CI_KEY = re.compile(
+    r"^(ciuser|cipassword|sshkeys|ipconfig\d+|nameserver|searchdomain|citype|cicustom|ciupgrade)$"
+)
+
+
+def _ci_values(vm: Any) -> dict[str, str]:
+    """The cloud-init keys the next generation uses: the config with pending values applied."""
+    merged = {**vm.config, **{k: v for k, v in vm.pending.items() if v is not None}}
+    for key, value in vm.pending.items():
+        if value is None:
+            merged.pop(key, None)
+    return {k: str(v) for k, v in merged.items() if CI_KEY.match(k)}
+
+
+def check_snippets(node: Node, vmid: int) -> None:
+    """Generating the drive reads every `cicustom` snippet: qemu-server
+    src/PVE/QemuServer/Cloudinit.pm read_cloudinit_snippets_file ("<volid> is not in the
+    snippets directory") and pve-common src/PVE/File.pm file_get_contents ("can't open
+    '<path>' - No such file or directory"), under the storage's path on the node."""
+    custom = _ci_values(node.guest(vmid)).get("cicustom", "")
+    for part in filter(None, custom.split(",")):
+        volid = part.partition("=")[2]
+        sid, _, volname = volid.partition(":")
+        if not volname.startswith("snippets/"):
+            raise CliError(f"{volid} is not in the snippets directory")
+        path = Path(str((node.pve.storages.get(sid) or {}).get("path", "")), volname)
+        if not path.is_file():
+            raise CliError(f"can't open '{path}' - No such file or directory")
+
+
+def regenerate(node: Node, vmid: int) -> None:
+    """The cloud-init drive now holds the config's values (a start or `cloudinit update`).
+
+    qemu-server PVE/QemuServer.pm vmconfig_update_cloudinit_drive: pending cloud-init keys of
+    a running VM are applied to its config when the drive is regenerated."""
+    vm = node.guest(vmid)
+    for key in [k for k in vm.pending if CI_KEY.match(k)]:
+        value = vm.pending.pop(key)
+        if value is None:
+            vm.config.pop(key, None)
+        else:
+            vm.config[key] = value
+    node.cloudinit_applied[vmid] = _ci_values(vm)
+
+
 async def cloudinit_update(node: Node, args: Args) -> Result:
-    _vm(node, args)
+    """qemu-server PVE/API2/Qemu.pm cloudinit_update: regenerate the drive now."""
+    vmid, _ = _vm(node, args)
+    check_snippets(node, vmid)
+    regenerate(node, vmid)
+    node.sync(vmid)
     return Result()
+
+
+async def cloudinit_pending(node: Node, args: Args) -> Result:
+    """qemu-server PVE/API2/Qemu.pm cloudinit_pending: each cloud-init key, `cur` as the
+    drive has it, `new` when the config holds another value, `del` when it was removed."""
+    vmid, _ = _vm(node, args)
+    have = node.cloudinit_applied.get(vmid, {})
+    want = _ci_values(node.guest(vmid))
+    items: list[dict[str, object]] = []
+    for key in sorted(set(have) | set(want)):
+        item: dict[str, object] = {"key": key}
+        if key in have:
+            item["value"] = have[key]
+        if key not in want:
+            item["delete"] = 1
+        elif have.get(key) != want[key]:
+            item["pending"] = want[key]
+        if key == "cipassword":
+            item.update({k: "**********" for k in ("value", "pending") if k in item})
+        items.append(item)
+    return Result(0, formats.pending_text(items))
+
+
+async def start(node: Node, args: Args) -> Result:
+    """`qm start`: the cloud-init drive is regenerated at every start (vm_start)."""
+    vmid, _ = _vm(node, args)
+    check_snippets(node, vmid)
+    result = await _power_start(node, args)
+    if result.rc == 0:
+        regenerate(node, vmid_of(args.positional[0]))
+    return result
 
 
 async def cloudinit_dump(node: Node, args: Args) -> Result:
@@ -268,6 +450,12 @@ async def cloudinit_dump(node: Node, args: Args) -> Result:
                 out += ["      - type: static", f"        address: '{opts['ip']}'"]
                 if opts.get("gw"):
                     out.append(f"        gateway: '{opts['gw']}'")
+        if cfg.get("nameserver") or cfg.get("searchdomain"):
+            out.append("    - type: nameserver")
+            out.append("      address:")
+            out += [f"      - '{a}'" for a in str(cfg.get("nameserver", "")).split()]
+            out.append("      search:")
+            out += [f"      - '{d}'" for d in str(cfg.get("searchdomain", "")).split()]
         return Result(0, lines(out))
     if kind == "meta":
         return Result(0, f"instance-id: {node.guest(vmid).digest()}\n")
@@ -277,22 +465,48 @@ async def cloudinit_dump(node: Node, args: Args) -> Result:
     )
 
 
-def _agent_ready(node: Node, vmid: int) -> object:
+def _agent_ready(node: Node, vmid: int) -> Any:
+    """qemu-server PVE/QemuServer/Agent.pm agent_available: the config must enable the agent
+    ("No QEMU guest agent configured"), the VM must run ("VM <id> is not running"), and the
+    agent inside must answer ("QEMU guest agent is not running"), which a booting guest does
+    only after node.agent_delay seconds."""
     vm = node.guest(vmid)
     agent = str(vm.config.get("agent", "0"))
     if not (agent.startswith("1") or "enabled=1" in agent):
         raise CliError("No QEMU guest agent configured")
     if vm.status != "running":
         raise CliError(f"VM {vmid} is not running")
+    started = getattr(vm, "started_at", None) or 0.0
+    if time.time() - started < node.agent_delay:
+        raise CliError("QEMU guest agent is not running")
     if vm.agent is None:
         vm.agent = {}
     return vm
 
 
+def _interfaces(vm: Any) -> list[dict[str, object]]:
+    """What qemu-ga's guest-network-get-interfaces reports of a cloud-init configured guest:
+    lo, and eth0 with net0's MAC and ipconfig0's static address (fakepve's sample for dhcp)."""
+    opts = dict(p.split("=", 1) for p in str(vm.config.get("ipconfig0", "")).split(",") if "=" in p)
+    net0 = str(vm.config.get("net0", ""))
+    mac = next((p.split("=", 1)[1] for p in net0.split(",") if p.startswith("virtio=")), "")
+    address, _, prefix = opts.get("ip", "192.0.2.10/24").partition("/")
+    if address == "dhcp":
+        address, prefix = "192.0.2.10", "24"
+    loopback = {"ip-address": "127.0.0.1", "ip-address-type": "ipv4", "prefix": 8}
+    eth0 = {"ip-address": address, "ip-address-type": "ipv4", "prefix": int(prefix or 24)}
+    return [
+        {"name": "lo", "hardware-address": "00:00:00:00:00:00", "ip-addresses": [loopback]},
+        {"name": "eth0", "hardware-address": mac.lower(), "ip-addresses": [eth0]},
+    ]
+
+
 async def guest_cmd(node: Node, args: Args) -> Result:
     vmid, path = _vm(node, args)
     command = args.positional[1]
-    _agent_ready(node, vmid)
+    vm = _agent_ready(node, vmid)
+    if command == "network-get-interfaces":
+        vm.agent["interfaces"] = _interfaces(vm)  # type: ignore[attr-defined]
     method = "GET" if command.startswith(("get-", "info", "network-get")) else "POST"
     data = await call(node, method, f"{path}/agent/{command}")
     if command == "ping":
@@ -301,23 +515,51 @@ async def guest_cmd(node: Node, args: Args) -> Result:
     return Result(0, json.dumps(result, indent=3, sort_keys=True, separators=(",", " : ")) + "\n")
 
 
+def _json(body: object) -> str:
+    return json.dumps(body, indent=3, sort_keys=True, separators=(",", " : ")) + "\n"
+
+
 async def guest_exec(node: Node, args: Args) -> Result:
-    """Exit code 0 whatever the guest command did; read `exitcode` (pve-cli.md §2.3)."""
+    """Exit code 0 whatever the guest command did; read `exitcode` (pve-cli.md §2.3).
+
+    qemu-server PVE/CLI/qm.pm `guest exec`: `--pass-stdin` sends the CLI's stdin as the
+    agent's input-data; `--timeout 0` returns `{"pid": N}` at once (the command runs on),
+    whose result `qm guest exec-status <vmid> <pid>` then gives (PVE/API2/Qemu/Agent.pm)."""
     vmid, _ = _vm(node, args)
     _agent_ready(node, vmid)
     command = args.rest or args.positional[1:]
     if not command:
         raise CliError("No command given")
-    answer = node.guestfs.exec(vmid, command)
+    stdin = (args.stdin or "") if args.flag("pass-stdin") else None
+    answer = node.guestfs.exec(vmid, command, stdin)
     body: dict[str, object] = {"exitcode": answer.rc, "exited": 1}
     if answer.stdout:
         body["out-data"] = answer.stdout
     if answer.stderr:
         body["err-data"] = answer.stderr
-    return Result(0, json.dumps(body, indent=3, sort_keys=True, separators=(",", " : ")) + "\n")
+    timeout = args.get("timeout")
+    if timeout is not None and float(timeout) == 0:
+        execs = node.agent_execs.setdefault(vmid, {})
+        pid = 1000 + len(execs) + sum(len(v) for v in node.agent_execs.values())
+        execs[pid] = body
+        return Result(0, _json({"pid": pid}))
+    return Result(0, _json(body))
+
+
+async def guest_exec_status(node: Node, args: Args) -> Result:
+    """The result of a detached `qm guest exec`; qemu-ga forgets a pid once it reported it
+    exited (qga/commands.c guest-exec-status), so a second read is the agent's error."""
+    vmid, _ = _vm(node, args)
+    _agent_ready(node, vmid)
+    pid = args.positional[1]
+    body = node.agent_execs.get(vmid, {}).pop(int(pid), None) if pid.isdigit() else None
+    if body is None:
+        raise CliError("Agent error: Invalid parameter 'pid'")
+    return Result(0, _json(body))
 
 
 ACTIONS = ("start", "stop", "shutdown", "reboot", "reset", "suspend", "resume")
+_power_start = guest_verbs.power(_vm, "qm", "start", _usage("start"))
 VERBS: dict[str, Verb] = {
     "create": Verb(create, True, ("vmid",)),
     "clone": Verb(clone, True, ("vmid", "newid")),
@@ -333,12 +575,16 @@ VERBS: dict[str, Verb] = {
     "rollback": Verb(rollback, True, ("vmid", "snapname")),
     "template": Verb(template, True, ("vmid",)),
     "destroy": Verb(destroy, True, ("vmid",)),
+    "start": Verb(start, True, ("vmid",)),
     "resize": Verb(resize, True, ("vmid", "disk", "size")),
+    "disk resize": Verb(resize, True, ("vmid", "disk", "size")),
     "unlock": Verb(guest_verbs.unlock(_vm), True, ("vmid",)),
     "importdisk": Verb(disk_import, True, ("vmid", "source", "storage")),
     "disk import": Verb(disk_import, True, ("vmid", "source", "storage")),
     "cloudinit update": Verb(cloudinit_update, True, ("vmid",)),
     "cloudinit dump": Verb(cloudinit_dump, False, ("vmid", "type")),
+    "cloudinit pending": Verb(cloudinit_pending, False, ("vmid",)),
+    "guest exec-status": Verb(guest_exec_status, False, ("vmid", "pid")),
     "guest cmd": Verb(guest_cmd, False, ("vmid", "command")),
     "agent": Verb(guest_cmd, False, ("vmid", "command")),
     "guest exec": Verb(guest_exec, False, ("vmid",)),

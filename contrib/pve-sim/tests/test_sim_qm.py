@@ -66,6 +66,7 @@ def test_config_merges_pending_and_masks_password(node: SimNode) -> None:
 
 
 def test_guest_agent_and_exec(node: SimNode) -> None:
+    node.set_agent_delay(0)
     _create(node, 420)
     no_agent = node.run(["qm", "guest", "cmd", "420", "ping"])
     assert (no_agent.returncode, no_agent.stderr) == (255, "No QEMU guest agent configured\n")

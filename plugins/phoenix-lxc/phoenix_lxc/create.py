@@ -7,14 +7,13 @@ always passed, because PVE 9 changed its default.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from contextlib import AbstractContextManager, nullcontext
+from collections.abc import Sequence
 
 import attrs
 
 from phoenix_core.config.models import Config
 from phoenix_core.errors import PhoenixError
-from phoenix_core.manager import Resource
+from phoenix_core.manager import Holding, Resource
 from phoenix_core.steps import Change, Step
 from phoenix_lxc import options
 from phoenix_lxc.model import LxcSpec
@@ -150,7 +149,7 @@ def step(
     spec: LxcSpec,
     live: Live,
     config: Config,
-    holding: Callable[[Resource], AbstractContextManager[None]] = lambda _r: nullcontext(),
+    holding: Holding,
 ) -> Step:
     """Create or clone the container when it does not exist. ``holding`` is the run's
     :meth:`~phoenix_core.manager.RunContext.holding`: the clone holds its source (Proxmox

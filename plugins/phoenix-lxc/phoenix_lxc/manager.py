@@ -20,12 +20,12 @@ from phoenix_core.config.diagnostics import Diagnostics
 from phoenix_core.config.models import Config, TargetConfig
 from phoenix_core.hosts.base import CommandResult
 from phoenix_core.logs import logger
-from phoenix_core.manager import MISSING, GuestState, Resource, RunContext, StepVerb
+from phoenix_core.manager import GuestState, Resource, RunContext, StepVerb
 from phoenix_core.steps import Step
 from phoenix_lxc import checks as lxc_checks
 from phoenix_lxc import create, disk, mounts, options, rawconf, subids
 from phoenix_lxc.model import LxcSpec, ignored_host_defaults, parse_spec, with_host_defaults
-from phoenix_pve import built, firewall, health, power, scripts, snapshots, template
+from phoenix_pve import built, firewall, health, manage, power, scripts, snapshots, template
 from phoenix_pve.guest import CONTAINER
 from phoenix_pve.live import Live
 from phoenix_pve.shell import ContainerShell
@@ -56,27 +56,11 @@ class LxcManager:
         return parse_spec(guest, diagnostics)
 
     def validate(self, guest: TargetConfig, config: Config, diagnostics: Diagnostics) -> None:
-        """Warn about every script the container names that is not on its search path: the
-        guest itself fails at ``plan``/``converge``, the others can still be converged."""
-        if guest.spec is None:
-            return
-        paths = self._paths(config)
-        for key, problem in scripts.missing(guest.spec, paths) + health.missing(guest.spec, paths):
-            diagnostics.warn(guest.file, f"{guest.path}.{key}", problem)
+        manage.warn_missing_scripts(guest, Path(config.directory), "lxc", SHIPPED, diagnostics)
 
     def observe(self, guest: TargetConfig, ctx: RunContext) -> GuestState:
         live = Live(ctx.host, CONTAINER, guest.id, ctx.config.hypervisor.pve_etc)
-        if not live.exists:
-            return MISSING
-        conf = live.config()
-        return GuestState(
-            exists=True,
-            status=live.status(),
-            lock=conf.get("lock"),
-            template=live.is_template,
-            name=conf.get("hostname"),
-            build_complete=built.is_built(conf, guest.id),
-        )
+        return manage.guest_state(live, "hostname")
 
     def resources(self, verb: StepVerb, guest: TargetConfig, config: Config) -> set[Resource]:
         """The container and its node (shared); to build it, briefly, its clone source or the
@@ -208,16 +192,7 @@ class LxcManager:
             skip=frozen,
             unsupported=snapshot_blocker,
         )
-        steps += scripts.steps(
-            live,
-            shell,
-            found,
-            runner,
-            app_args=[str(live.vmid)],
-            skip=frozen,
-            rerun=ctx.options.rerun,
-        )
-        steps += health.steps(live, shell, checks, runner, skip=frozen, dry_run=ctx.dry_run)
+        steps += manage.inside_steps(live, shell, found, checks, runner, skip=frozen, ctx=ctx)
         steps += snapshots.final(
             live,
             template_snapshot_name=spec.template_snapshot_name,

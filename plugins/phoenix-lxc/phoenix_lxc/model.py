@@ -14,7 +14,6 @@ from typing import Annotated, Any, Literal
 
 import attrs
 
-from phoenix_core.config.convert import known_keys, suggest
 from phoenix_core.config.diagnostics import Diagnostics
 from phoenix_core.config.models import HypervisorConfig, TargetConfig
 from phoenix_core.config.types import Id
@@ -31,6 +30,7 @@ from phoenix_core.config.validate import (
 )
 from phoenix_lxc import rawkeys
 from phoenix_pve import formats
+from phoenix_pve.manage import with_file_defaults
 from phoenix_pve.model import JSON, Firewall, HealthCheck, LegacyHealthCheck, SuiteCase, doc
 
 # Ranges and formats follow pve-container src/PVE/LXC/Config.pm (snapshot 94f55852): memory
@@ -210,24 +210,9 @@ _PCT_FEATURES = re.compile(
 _GPU = re.compile(r"^(none|[0-9]+( *, *[0-9]+)*)$", re.IGNORECASE)
 
 
-def _once(diagnostics: Diagnostics, file: Any, path: str, message: str, *, fatal: bool) -> None:
-    """Report a file-root problem once, not once per container that inherits it."""
-    for p in diagnostics.problems:
-        if p.path == path and p.message == message:
-            return
-    (diagnostics.error if fatal else diagnostics.warn)(file, path, message)
-
-
 def parse_spec(guest: TargetConfig, diagnostics: Diagnostics) -> LxcSpec | None:
     """Structure a container (file root keys merged under its own) and check what types cannot."""
-    keys = known_keys(LxcSpec)
-    merged: dict[str, Any] = {}
-    for key, value in guest.file_defaults.items():
-        if key in keys:
-            merged[key] = value
-        else:
-            _once(diagnostics, guest.file, key, "unknown key" + suggest(key, keys), fatal=True)
-    merged.update(guest.raw)
+    merged = with_file_defaults(guest, LxcSpec, diagnostics, where=lambda key: key)
     spec = diagnostics.structure(guest.file, guest.path, merged, LxcSpec)
     if spec is None:
         return None

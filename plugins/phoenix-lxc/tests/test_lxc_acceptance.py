@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 from lxc_support import (  # noqa: F401 - fixtures
@@ -78,7 +79,12 @@ def test_dry_run_of_a_missing_guest_prints_the_plan_and_only_reads(
     assert node.run(["pct", "status", "900"]).returncode != 0
 
 
-def test_create_911_without_vm_plugin_exits_2_naming_vm_1002(cli: Cli, original: Path) -> None:
+def test_create_911_without_vm_plugin_exits_2_naming_vm_1002(
+    pve_node: Any, monkeypatch: pytest.MonkeyPatch, tmp_path: Path, original: Path
+) -> None:
+    # phoenix-vm is installed in the workspace: blocked here, as if it were not.
+    monkeypatch.setenv("PHOENIX_DISABLE_PLUGINS", "vm")
+    cli = Cli(pve_node, monkeypatch, tmp_path)
     node = cli.node
     mark = node.mark()
     result = cli("--config-dir", str(original), "create", "911")

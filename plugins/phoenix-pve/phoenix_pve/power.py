@@ -23,18 +23,28 @@ DEFAULT_SHUTDOWN_TIMEOUT = 60
 
 #: One readiness try: a command whose success means the guest can run commands.
 Probe = Callable[[], CommandResult]
+#: What a guest needs after the probe first succeeds before it is ready for scripts (a VM:
+#: cloud-init finishing its first boot); raises when it does not come.
+Settle = Callable[[], None]
 
 
 def start(
-    live: Live, probe: Probe, ready_timeout: float, sleep: Callable[[float], None] = time.sleep
+    live: Live,
+    probe: Probe,
+    ready_timeout: float,
+    sleep: Callable[[float], None] = time.sleep,
+    settle: Settle | None = None,
 ) -> None:
-    """``start`` (an "already running" answer is fine), then wait until ``probe`` succeeds."""
+    """``start`` (an "already running" answer is fine), wait until ``probe`` succeeds, then
+    ``settle``."""
     try:
         live.change(live.tool("start"))
     except errors.ProxmoxError as exc:
         if "already running" not in str(exc):
             raise
     wait_ready(live, probe, ready_timeout, sleep)
+    if settle is not None:
+        settle()
 
 
 def wait_ready(
@@ -79,6 +89,7 @@ def running_step(
     *,
     skip: Callable[[], bool],
     starting: Callable[[], AbstractContextManager[None]] = nullcontext,
+    settle: Settle | None = None,
 ) -> Step:
     """Converge/start: the guest should run (``skip`` says when it should not, e.g. a template).
 
@@ -93,7 +104,7 @@ def running_step(
 
     def apply(_: Sequence[Change]) -> None:
         with starting():
-            start(live, probe, ready_timeout)
+            start(live, probe, ready_timeout, settle=settle)
 
     return Step("power", check, apply)
 
@@ -108,7 +119,9 @@ def stopped_step(live: Live, timeout: int) -> Step:
     return Step("power", check, apply)
 
 
-def restart_step(live: Live, probe: Probe, timeout: int, ready_timeout: float) -> Step:
+def restart_step(
+    live: Live, probe: Probe, timeout: int, ready_timeout: float, settle: Settle | None = None
+) -> Step:
     def check() -> list[Change]:
         if not live.exists:
             raise PhoenixError(f"{live.name} does not exist")
@@ -117,7 +130,7 @@ def restart_step(live: Live, probe: Probe, timeout: int, ready_timeout: float) -
     def apply(_: Sequence[Change]) -> None:
         if live.running:
             shutdown(live, timeout)
-        start(live, probe, ready_timeout)
+        start(live, probe, ready_timeout, settle=settle)
 
     return Step("power", check, apply)
 

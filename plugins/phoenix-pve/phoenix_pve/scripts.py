@@ -246,8 +246,12 @@ class Runner:
                 if result.timed_out
                 else f"exited {result.exit_code}"
             )
+            # The detail line first (what the summary's one line shows), then the output's tail.
+            tail = result.tail()
+            more = f"\n{tail}" if tail and tail != result.detail else ""
             raise PhoenixError(
-                f"{what} failed in {self.shell.where}: `{result.command}` {ended}: {result.detail}"
+                f"{what} failed in {self.shell.where}: `{result.command}` {ended}: "
+                f"{result.detail}{more}"
             )
         return result
 

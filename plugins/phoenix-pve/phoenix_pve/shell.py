@@ -13,9 +13,11 @@ returns output whole.
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
 import shlex
-from collections.abc import Callable, Mapping, Sequence
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Protocol
 
 import attrs
@@ -57,6 +59,11 @@ class ShellResult:
         lines = [ln.strip() for ln in (self.stderr or self.stdout).splitlines() if ln.strip()]
         return lines[-1] if lines else "no output"
 
+    def tail(self, count: int = 10) -> str:
+        """The last ``count`` lines of output (stdout, then stderr), for a failure's summary."""
+        lines = [ln.rstrip() for ln in (self.stdout + self.stderr).splitlines() if ln.strip()]
+        return "\n".join(lines[-count:])
+
 
 class Shell(Protocol):
     """A place commands run in: inside a container, inside a VM, or on the node.
@@ -97,6 +104,24 @@ class Shell(Protocol):
     def push(self, data: bytes, path: str, *, mode: int) -> None:
         """Write ``data`` to ``path`` with permissions ``mode``; raise when that fails."""
         ...
+
+
+@contextlib.contextmanager
+def private_file(host: Host, data: bytes, prefix: str) -> Iterator[str]:
+    """A 0600 file holding ``data`` on the node, in a fresh directory removed afterwards.
+
+    ``mktemp -d`` makes a fresh 0700 directory: a predictable name in a shared ``/tmp`` could
+    be a symlink planted by another user, redirecting the write. For tools that take a file
+    (``pct push``, ``qm set --sshkeys``) and for data that must not show on a command line."""
+    made = host.change(["mktemp", "-d", "-t", f"{prefix}.XXXXXXXXXX"]).check()
+    private = made.stdout.strip()
+    if not private.startswith("/"):
+        raise PhoenixError(f"mktemp -d on {host.name} printed {private!r}, not a path")
+    try:
+        host.write_file(f"{private}/data", data, mode=0o600)
+        yield f"{private}/data"
+    finally:
+        host.change(["rm", "-rf", "--", private])
 
 
 def _limited(argv: list[str], timeout: float | None) -> list[str]:
@@ -162,23 +187,13 @@ class ContainerShell(_PrefixShell):
         self.lock_timeout = lock_timeout
 
     def push(self, data: bytes, path: str, *, mode: int) -> None:
-        """Through a file in a private directory on the node (``pct push`` copies host files
-        only). ``mktemp -d`` makes a fresh 0700 directory: a predictable name in a shared
-        ``/tmp`` could be a symlink planted by another user, redirecting the write."""
-        made = self.host.change(["mktemp", "-d", "-t", "phoenix-push.XXXXXXXXXX"]).check()
-        private = made.stdout.strip()
-        if not private.startswith("/"):
-            raise PhoenixError(f"mktemp -d on {self.host.name} printed {private!r}, not a path")
-        staged = f"{private}/data"
-        try:
-            self.host.write_file(staged, data, mode=0o600)
+        """Through a private file on the node (``pct push`` copies host files only)."""
+        with private_file(self.host, data, "phoenix-push") as staged:
             errors.change_retrying(
                 self.host,
                 ["pct", "push", str(self.vmid), staged, path, "--perms", f"{mode:04o}"],
                 lock_timeout=self.lock_timeout,
             )
-        finally:
-            self.host.change(["rm", "-rf", "--", private])
 
 
 class AgentShell(Shell):
@@ -186,21 +201,40 @@ class AgentShell(Shell):
 
     The CLI exits 0 whatever the command did and prints JSON: the exit code is read from
     ``exitcode``; a ``pid`` without one means the time limit was reached (pve-cli.md §2.3).
+
+    With ``detached``, a command that changes the guest (not ``readonly``, no stdin) is started
+    with ``--timeout 0``, which answers its pid at once, and polled with ``qm guest
+    exec-status`` until it exits: a feature script may run for an hour, longer than one
+    client call should stay open. Its limit is coreutils ``timeout`` inside the guest, so the
+    command stops there too, and the poll gives up :data:`GRACE` seconds later.
     """
 
     #: qm's own default limit, written out so every call states it.
     DEFAULT_TIMEOUT = 30.0
     #: File bytes per ``--pass-stdin`` call: base64 of this stays under the agent's 1 MiB.
     CHUNK = 512 * 1024
+    #: Seconds between two ``exec-status`` polls: doubling from the first to the last.
+    POLL = (0.5, 5.0)
 
-    def __init__(self, host: Host, vmid: int) -> None:
+    def __init__(
+        self,
+        host: Host,
+        vmid: int,
+        *,
+        detached: bool = False,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
         self.host = host
         self.vmid = vmid
         self.where = f"VM {vmid}"
+        self.detached = detached
+        self.sleep = sleep
 
     def execute(
         self, argv: list[str], timeout: float | None, readonly: bool, stdin: str | None = None
     ) -> ShellResult:
+        if self.detached and not readonly and stdin is None:
+            return self._detached(argv, timeout)
         limit = self.DEFAULT_TIMEOUT if timeout is None else timeout
         outer = ["qm", "guest", "exec", str(self.vmid), "--timeout", f"{limit:g}"]
         if stdin is not None:
@@ -209,6 +243,31 @@ class AgentShell(Shell):
             self.host, [*outer, "--", *argv], readonly, timeout=limit + GRACE, input=stdin
         )
         return self._parse(result)
+
+    def _detached(self, argv: list[str], timeout: float | None) -> ShellResult:
+        outer = ["qm", "guest", "exec", str(self.vmid), "--timeout", "0", "--"]
+        started = self.host.change([*outer, *_limited(argv, timeout)])
+        shown = shlex.join([*outer, *argv])
+        if not started.ok:
+            return ShellResult(shown, started.returncode, started.stdout, started.stderr)
+        pid = _json_object(started.stdout).get("pid")
+        if pid is None:
+            return self._parse(started)
+        deadline = None if timeout is None else time.monotonic() + timeout + GRACE
+        delay = self.POLL[0]
+        while True:
+            status = self.host.query(["qm", "guest", "exec-status", str(self.vmid), str(pid)])
+            answer = _json_object(status.stdout) if status.ok else {}
+            if not status.ok or answer.get("exited"):
+                parsed = self._parse(status)
+                timed_out = parsed.exit_code == TIMEOUT_EXIT and timeout is not None
+                code = None if timed_out else parsed.exit_code
+                return ShellResult(shown, code, parsed.stdout, parsed.stderr, timed_out)
+            if deadline is not None and time.monotonic() >= deadline:
+                note = f"still running as pid {pid} (qm guest exec-status)"
+                return ShellResult(shown, None, "", note, timed_out=True)
+            self.sleep(delay)
+            delay = min(delay * 2, self.POLL[1])
 
     @staticmethod
     def _parse(result: CommandResult) -> ShellResult:
@@ -244,6 +303,16 @@ class AgentShell(Shell):
                     f"pushing {path} into {self.where} failed: `{shlex.join(argv)}` "
                     f"exited {result.exit_code}: {result.detail}"
                 )
+
+
+def _json_object(text: str) -> dict[str, object]:
+    """The JSON object qm printed (after any notice line), or {}."""
+    start = text.find("{")
+    try:
+        answer = json.loads(text[start:]) if start >= 0 else None
+    except ValueError:
+        return {}
+    return answer if isinstance(answer, dict) else {}
 
 
 class HostShell(_PrefixShell):

@@ -167,3 +167,45 @@ def test_agent_output_lines_reach_the_callback() -> None:
     lines: list[str] = []
     AgentShell(host, 9000).run(["echo"], on_line=lines.append)
     assert lines == ["a", "b"]
+
+
+def test_detached_agent_shell_starts_with_timeout_0_and_polls_exec_status() -> None:
+    from phoenix_core.testing import Reply
+
+    host = (
+        RecordingHost()
+        .on(AGENT_EXEC, stdout=_agent_json(pid=77))
+        .on(
+            ["qm", "guest", "exec-status"],
+            [
+                Reply(stdout=_agent_json(exited=0)),
+                Reply(stdout=_agent_json(exited=1, exitcode=3, **{"out-data": "a\nb\n"})),
+            ],
+        )
+    )
+    slept: list[float] = []
+    shell = AgentShell(host, 9000, detached=True, sleep=slept.append)
+    result = shell.run(["/bin/bash", "/run/x.sh"], timeout=60)
+    assert _argvs(host) == [
+        ("qm", "guest", "exec", "9000", "--timeout", "0", "--", "timeout", "60", "/bin/bash", "/run/x.sh"),
+        ("qm", "guest", "exec-status", "9000", "77"),
+        ("qm", "guest", "exec-status", "9000", "77"),
+    ]  # fmt: skip
+    assert host.journal[0].mutating and not host.journal[1].mutating
+    assert (result.exit_code, result.stdout, slept) == (3, "a\nb\n", [0.5])
+    assert result.tail() == "a\nb"
+    # A read stays synchronous (qm's own limit, no poll).
+    shell.run(["cat", "/x"], readonly=True)
+    assert _argvs(host)[-1] == ("qm", "guest", "exec", "9000", "--timeout", "30", "--", "cat", "/x")
+
+
+def test_detached_agent_shell_reports_a_guest_side_timeout() -> None:
+    from phoenix_core.testing import Reply
+
+    host = (
+        RecordingHost()
+        .on(AGENT_EXEC, stdout=_agent_json(pid=5))
+        .on(["qm", "guest", "exec-status"], Reply(stdout=_agent_json(exited=1, exitcode=124)))
+    )
+    result = AgentShell(host, 9000, detached=True, sleep=lambda _: None).run(["x"], timeout=1)
+    assert result.timed_out and result.exit_code is None and result.detail == "timed out"

@@ -1,0 +1,3 @@
+#!/bin/bash
+# Stand-in for the homelab's application script phoenix_hypervisor_lxc_vllm.sh.
+echo "stand-in application script for $1"

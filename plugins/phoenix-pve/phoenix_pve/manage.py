@@ -1,0 +1,98 @@
+"""What the container and VM managers answer the core the same way: the live state of a guest,
+the scripts ``config validate`` warns about, and file-wide defaults merged under a guest."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from phoenix_core.config.convert import known_keys, suggest
+from phoenix_core.config.diagnostics import Diagnostics
+from phoenix_core.config.models import TargetConfig
+from phoenix_core.manager import MISSING, GuestState, RunContext
+from phoenix_core.steps import Step
+from phoenix_pve import built, health, scripts
+from phoenix_pve.live import Live
+from phoenix_pve.shell import Shell
+
+
+def guest_state(
+    live: Live, name_key: str, addresses: Callable[[], tuple[str, ...]] = lambda: ()
+) -> GuestState:
+    """Existence, power, lock, template, name (``hostname`` or ``name``), the build mark and
+    the ``addresses`` the manager can read."""
+    if not live.exists:
+        return MISSING
+    conf = live.config()
+    return GuestState(
+        exists=True,
+        status=live.status(),
+        lock=conf.get("lock"),
+        template=live.is_template,
+        name=conf.get(name_key),
+        build_complete=built.is_built(conf, live.vmid),
+        addresses=addresses() if live.running else (),
+    )
+
+
+def warn_missing_scripts(
+    guest: TargetConfig, config_dir: Path, kind: str, shipped: Path, diagnostics: Diagnostics
+) -> None:
+    """Warn about every script the guest names that is not on its search path: the guest itself
+    fails at ``plan``/``converge``, the others can still be converged."""
+    if guest.spec is None:
+        return
+    paths = scripts.SearchPath(config_dir, kind, shipped)
+    for key, problem in scripts.missing(guest.spec, paths) + health.missing(guest.spec, paths):
+        diagnostics.warn(guest.file, f"{guest.path}.{key}", problem)
+
+
+def report_once(
+    diagnostics: Diagnostics, file: Any, path: str, message: str, *, fatal: bool
+) -> None:
+    """Report a file-wide problem once, not once per guest that inherits it."""
+    for p in diagnostics.problems:
+        if p.path == path and p.message == message:
+            return
+    (diagnostics.error if fatal else diagnostics.warn)(file, path, message)
+
+
+def with_file_defaults(
+    guest: TargetConfig, model: type, diagnostics: Diagnostics, where: Callable[[str], str]
+) -> dict[str, Any]:
+    """The guest's own keys over the file-wide defaults its model knows; an unknown default
+    is an error at ``where(key)``, reported once."""
+    keys = known_keys(model)
+    merged: dict[str, Any] = {}
+    for key, value in guest.file_defaults.items():
+        if key in keys:
+            merged[key] = value
+        else:
+            message = "unknown key" + suggest(key, keys)
+            report_once(diagnostics, guest.file, where(key), message, fatal=True)
+    merged.update(guest.raw)
+    return merged
+
+
+def inside_steps(
+    live: Live,
+    shell: Shell,
+    found: scripts.Found,
+    checks: Sequence[health.Check],
+    runner: scripts.Runner,
+    *,
+    skip: Callable[[], bool],
+    ctx: RunContext,
+) -> list[Step]:
+    """Features, the application script (with the guest id as argument), then health checks."""
+    steps = scripts.steps(
+        live,
+        shell,
+        found,
+        runner,
+        app_args=[str(live.vmid)],
+        skip=skip,
+        rerun=ctx.options.rerun,
+    )
+    return steps + health.steps(live, shell, checks, runner, skip=skip, dry_run=ctx.dry_run)

@@ -1,0 +1,218 @@
+"""The ``exists`` step: a template VM from a cloud image, or a clone of another VM; then the
+vendor data it boots with and the boot disk grown to ``disk_size_gb`` (never shrunk).
+
+A template VM is created in one ``qm create``: the disk imported from the image on the node
+(``import-from``), a SCSI controller, a serial console, the guest agent, a cloud-init drive,
+the boot order and every managed option, so the later steps find nothing left to do. A clone
+is full by default (``linked_clone`` for a linked one, which Proxmox makes only from a
+template and only on the source's storage).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+
+import attrs
+
+from phoenix_core.config.models import Config
+from phoenix_core.errors import PhoenixError
+from phoenix_core.logs import logger
+from phoenix_core.manager import Holding, Resource
+from phoenix_core.steps import Change, Step
+from phoenix_pve import errors
+from phoenix_pve.guest import VIRTUAL_MACHINE
+from phoenix_pve.live import Live
+from phoenix_pve.parse import format_props, parse_props, size_bytes
+from phoenix_vm import cloudinit, image, options
+from phoenix_vm.model import VmSpec
+
+#: The boot disk phoenix creates and grows.
+BOOT_DISK = "scsi0"
+GIB = 1 << 30
+
+
+@attrs.frozen
+class Download:
+    image: image.Image
+
+
+@attrs.frozen
+class Create:
+    image: image.Image
+
+
+@attrs.frozen
+class Clone:
+    source_id: int
+
+
+def _pool(spec: VmSpec, vmid: int) -> str:
+    if spec.storage_pool is None:
+        raise PhoenixError(f"VM {vmid}: storage_pool is not set (needed to create its disks)")
+    return spec.storage_pool
+
+
+def create_argv(spec: VmSpec, vmid: int, source: image.Image) -> list[str]:
+    """``qm create`` with the imported disk and every option and cloud-init key."""
+    pool = _pool(spec, vmid)
+    argv = [
+        "qm", "create", str(vmid),
+        "--ostype", "l26",
+        "--scsihw", "virtio-scsi-pci",
+        "--scsi0", f"{pool}:0,import-from={source.volid},discard=on",
+        "--ide2", f"{pool}:cloudinit",
+        "--serial0", "socket",
+        "--vga", "serial0",
+        "--boot", f"order={BOOT_DISK}",
+    ]  # fmt: skip
+    want = {**options.desired(spec), **cloudinit.desired(spec)}
+    net = options.net0(spec)
+    if "virtio" not in net:
+        want["net0"] = "virtio," + format_props(net, options.NET_ORDER)
+    for key, value in want.items():
+        if value:
+            argv += [f"--{key}", value]
+    return argv
+
+
+def clone_argv(spec: VmSpec, vmid: int, source_id: int, source_is_template: bool) -> list[str]:
+    argv = ["qm", "clone", str(source_id), str(vmid), "--name", spec.name]
+    if spec.linked_clone:
+        if not source_is_template:
+            raise PhoenixError(
+                f"VM {vmid}: a linked clone needs a template source, and VM {source_id} is not one"
+            )
+        return [*argv, "--full", "0"]
+    argv += ["--full", "1"]
+    if spec.storage_pool is not None:
+        argv += ["--storage", spec.storage_pool]
+    return argv
+
+
+def _snippets_dir(live: Live, storage: str) -> str:
+    """The storage's ``snippets/`` directory; it must be a file storage with snippets content."""
+    data = errors.check(
+        live.query(["pvesh", "get", f"/storage/{storage}", "--output-format", "json"])
+    )
+    conf = json.loads(data.stdout or "{}")
+    if "snippets" not in str(conf.get("content", "")).split(",") or not conf.get("path"):
+        raise PhoenixError(
+            f"{live.name}: storage {storage!r} holds no snippets (content: "
+            f"{conf.get('content', 'none')}); cloud-init vendor data needs one: enable it with "
+            f"`pvesm set {storage} --content {conf.get('content', '')},snippets` or set "
+            f"snippets_storage"
+        )
+    return f"{str(conf['path']).rstrip('/')}/snippets"
+
+
+def write_vendor_data(live: Live, spec: VmSpec) -> None:
+    """The vendor snippet every VM boots with (installs the guest agent); rewritten only when
+    its content differs."""
+    folder = _snippets_dir(live, spec.snippets_storage)
+    path = f"{folder}/{cloudinit.VENDOR_FILE}"
+    data = cloudinit.VENDOR_DATA.encode()
+    try:
+        if live.host.read_file(path) == data:
+            return
+    except FileNotFoundError:
+        pass
+    live.host.change(["mkdir", "-p", "--", folder]).check()
+    live.host.write_file(path, data, mode=0o644)
+
+
+def brief_resources(spec: VmSpec, config: Config) -> set[Resource]:
+    """What creating the VM holds for one command: its clone source (Proxmox locks it for the
+    copy), or the image's storage (a download) and the pool's (the disk import)."""
+    if spec.clone_from_vmid is not None:
+        return {Resource.guest(spec.clone_from_vmid, brief=True)}
+    if spec.template_image is None:
+        return set()
+    held = {Resource.storage(spec.node, image.of(spec, config).storage, brief=True)}
+    if spec.storage_pool is not None:
+        held.add(Resource.storage(spec.node, spec.storage_pool, brief=True))
+    return held
+
+
+def step(
+    spec: VmSpec,
+    live: Live,
+    config: Config,
+    holding: Holding,
+) -> Step:
+    """Create or clone the VM when it does not exist. ``holding`` is the run's
+    :meth:`~phoenix_core.manager.RunContext.holding`, around each command of
+    :func:`brief_resources`."""
+
+    def check() -> list[Change]:
+        if live.exists:
+            return []
+        if spec.clone_from_vmid is not None:
+            return [
+                Change(
+                    "virtual machine",
+                    None,
+                    f"{'linked' if spec.linked_clone else 'full'} clone of {spec.clone_from_vmid}",
+                    data=Clone(int(spec.clone_from_vmid)),
+                )
+            ]
+        source = image.of(spec, config)
+        changes = []
+        if not image.present(live, source):
+            checked = " (checksum verified)" if source.checksum else ""
+            what = f"download {source.file} to {source.storage}{checked}"
+            changes.append(Change("image", None, what, data=Download(source)))
+        changes.append(
+            Change("virtual machine", None, f"create from {source.volid}", data=Create(source))
+        )
+        return changes
+
+    def apply(changes: Sequence[Change]) -> None:
+        write_vendor_data(live, spec)
+        for change in changes:
+            match change.data:
+                case Download(source):
+                    with holding(Resource.storage(spec.node, source.storage)):
+                        image.download(live, source)
+                case Create(source):
+                    with holding(Resource.storage(spec.node, _pool(spec, live.vmid))):
+                        live.change(create_argv(spec, live.vmid, source), timeout=3600)
+                case Clone(source_id):
+                    source_live = Live(live.host, VIRTUAL_MACHINE, source_id, live.pve_etc)
+                    if not source_live.exists:
+                        raise PhoenixError(
+                            f"VM {live.vmid}: clone source VM {source_id} does not exist"
+                        )
+                    argv = clone_argv(spec, live.vmid, source_id, source_live.is_template)
+                    with holding(Resource.guest(source_id)):
+                        live.change(argv, timeout=3600)
+
+    return Step("exists", check, apply)
+
+
+def disk_step(spec: VmSpec, live: Live) -> Step:
+    """Grow the boot disk to ``disk_size_gb``; a larger disk is left as it is (with a warning)."""
+
+    def check() -> list[Change]:
+        if spec.disk_size_gb is None:
+            return []
+        value = live.config().get(BOOT_DISK)
+        if not live.exists:
+            return [Change("disk scsi0", None, f"{spec.disk_size_gb}G")]
+        if value is None:
+            raise PhoenixError(f"{live.name} has no {BOOT_DISK} disk to size")
+        have = size_bytes(parse_props(value, "volume").get("size", "0")) or 0
+        want = spec.disk_size_gb * GIB
+        if have >= want:
+            if have > want:
+                logger.warning(
+                    "{}: {} is {} GiB, larger than disk_size_gb {}; disks are never shrunk",
+                    live.name, BOOT_DISK, round(have / GIB, 1), spec.disk_size_gb,
+                )  # fmt: skip
+            return []
+        return [Change("disk scsi0", f"{round(have / GIB, 1):g}G", f"{spec.disk_size_gb}G")]
+
+    def apply(_: Sequence[Change]) -> None:
+        live.change(["qm", "disk", "resize", str(live.vmid), BOOT_DISK, f"{spec.disk_size_gb}G"])
+
+    return Step("disk", check, apply)

@@ -1,0 +1,45 @@
+"""Entry point of the ``phoenix.managers`` group: registers the VM manager.
+
+Imports only the standard library and ``phoenix_core`` at import time; the manager itself is
+imported when the core first needs it, so ``phoenix --help`` stays fast.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from phoenix_core.hookspecs import hookimpl
+from phoenix_core.layout import GuestFile
+from phoenix_core.manager import API_VERSION, Manager, ManagerSpec
+
+#: The old tool's layout: a ``vms`` list, each VM holding its ``vmid``; ``vm_defaults`` apply
+#: under every VM; ``core_paths.vm_config_file`` may move the file.
+LAYOUT = GuestFile(
+    file="phoenix_vm_configs.json",
+    key="vms",
+    path_key="vm_config_file",
+    id_key="vmid",
+    defaults_key="vm_defaults",
+    clone_key="clone_from_vmid",
+)
+
+
+def _factory() -> Manager:
+    from phoenix_vm.manager import VmManager
+
+    return VmManager()
+
+
+@hookimpl
+def phoenix_register_managers(register: Callable[[ManagerSpec], None]) -> None:
+    """Register the ``vm`` manager for every VM of ``phoenix_vm_configs.json``."""
+    register(
+        ManagerSpec(
+            name="vm",
+            kind="vm",
+            factory=_factory,
+            api_version=API_VERSION,
+            config=LAYOUT,
+            description="Proxmox virtual machines through qm, the guest agent and cloud-init",
+        )
+    )

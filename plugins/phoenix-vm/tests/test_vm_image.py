@@ -1,0 +1,112 @@
+# ruff: noqa: F811 - pytest fixtures imported from vm_support are used as arguments
+"""The cloud image: downloaded by the node with its checksum verified, reused when present;
+a template VM that never boots; a linked clone grown to its size."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+from typing import Any
+
+from vm_support import Cli, cli, mutations, original, vm_node  # noqa: F401 - fixtures
+
+URL = "https://images.example/jammy-server-cloudimg-amd64.img"
+IMAGE = b"QFI\xfb" + b"\0" * 4096
+
+
+def write_vms(directory: Path, vms: list[dict[str, Any]]) -> None:
+    """Add VMs to the old file (its VMs stay: containers depend on 1002)."""
+    path = directory / "phoenix_vm_configs.json"
+    data = json.loads(path.read_text())
+    data["vms"] += vms
+    path.write_text(json.dumps(data, indent=2))
+
+
+def template(checksum: str) -> dict[str, Any]:
+    return {
+        "vmid": 9100,
+        "name": "jammy-template",
+        "is_template": True,
+        "template_image": "jammy-server-cloudimg-amd64.img",
+        "template_image_url": URL,
+        "template_image_checksum": checksum,
+        "disk_size_gb": 10,
+        "user_config": {"username": "ops", "ssh_keys": ["ssh-ed25519 AAAAC3Nza ops@desk"]},
+    }
+
+
+def test_download_verified_then_reused_and_a_linked_clone(cli: Cli, original: Path) -> None:
+    node = cli.node
+    node.add_remote_file(URL, IMAGE)
+    digest = hashlib.sha256(IMAGE).hexdigest()
+    clone = {
+        "vmid": 9101,
+        "name": "jammy-linked",
+        "clone_from_vmid": 9100,
+        "linked_clone": True,
+        "disk_size_gb": 12,
+        "network_config": {"ip": "10.0.0.91/24", "gw": "10.0.0.1", "searchdomain": "lab"},
+        "user_data": "local:snippets/users.yaml",
+    }
+    write_vms(original, [template(f"sha256:{digest}"), clone])
+    # The user's own user data is theirs to put on the snippets storage.
+    snippets = Path(node.dir.parent) / "vz" / "snippets"
+    snippets.mkdir(parents=True)
+    (snippets / "users.yaml").write_text("#cloud-config\nusers: [default]\n")
+    mark = node.mark()
+    plan = cli("--config-dir", str(original), "plan", "9100")
+    assert (
+        "download jammy-server-cloudimg-amd64.img to fastData-shared-iso (checksum verified)"
+        in plan.output
+    )
+    assert mutations(node.since(mark)) == []
+    first = cli("--config-dir", str(original), "converge", "9100", "9101")
+    assert first.exit_code == 0, first.output
+    download = [a for a in mutations(node.since(mark)) if a[:2] == ["pvesh", "create"]]
+    assert download == [
+        [
+            "pvesh", "create", "/nodes/localhost/storage/fastData-shared-iso/download-url",
+            "--content", "iso", "--filename", "jammy-server-cloudimg-amd64.img", "--url", URL,
+            "--checksum-algorithm", "sha256", "--checksum", digest,
+        ]
+    ]  # fmt: skip
+    config = node.run(["qm", "config", "9100"]).stdout
+    for line in (
+        "template: 1",
+        "agent: 1",
+        "serial0: socket",
+        "scsihw: virtio-scsi-pci",
+        "boot: order=scsi0",
+        "ciuser: ops",
+        "cicustom: vendor=local:snippets/phoenix-vm-vendor.yaml",
+        "sshkeys: ssh-ed25519%20AAAAC3Nza%20ops%40desk%0A",
+    ):
+        assert line in config.splitlines(), (line, config)
+    assert "size=10G" in config
+    # The template never booted: a template only boots to run scripts.
+    assert not [a for a in node.since(mark) if a["argv"][:3] == ["qm", "start", "9100"]]
+    vendor = Path(node.dir.parent) / "vz" / "snippets" / "phoenix-vm-vendor.yaml"
+    assert "qemu-guest-agent" in vendor.read_text()
+    clone_argv = ["qm", "clone", "9100", "9101", "--name", "jammy-linked", "--full", "0"]
+    assert clone_argv in mutations(node.since(mark))
+    linked = node.run(["qm", "config", "9101"]).stdout
+    assert "size=12G" in linked
+    assert "ipconfig0: ip=10.0.0.91/24,gw=10.0.0.1" in linked and "searchdomain: lab" in linked
+    custom = "cicustom: user=local:snippets/users.yaml,vendor=local:snippets/phoenix-vm-vendor.yaml"
+    assert custom in linked.splitlines()
+    mark = node.mark()
+    again = cli("--config-dir", str(original), "converge", "9100", "9101")
+    assert again.exit_code == 0, again.output
+    assert mutations(node.since(mark)) == []
+
+
+def test_a_checksum_mismatch_fails_the_template_and_keeps_no_file(cli: Cli, original: Path) -> None:
+    node = cli.node
+    node.add_remote_file(URL, IMAGE)
+    write_vms(original, [template("sha256:" + "0" * 64)])
+    result = cli.subprocess("--config-dir", str(original), "converge", "9100")
+    assert result.returncode == 1
+    assert "the node could not download" in result.stdout and "checksum mismatch" in result.stdout
+    assert "jammy" not in node.run(["pvesm", "list", "fastData-shared-iso"]).stdout
+    assert node.run(["qm", "status", "9100"]).returncode != 0
