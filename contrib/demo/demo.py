@@ -1,11 +1,17 @@
-"""The README's main job: phoenix converging the old tool's homelab on a simulated node.
+"""The README's main job: phoenix building the old tool's homelab on a simulated node.
 
-Brings up the Proxmox node simulator seeded with the storages and templates the example
-configuration names, copies the configuration next to it (pointing ``pve_etc`` at the
-simulated node, moving bind-mount sources under the demo directory and adding stand-ins for
-the homelab's own feature and application scripts), converges the
-containers whose dependency chain holds no VM, converges them again to show that nothing
-changes, prints their status, runs their health checks and stops the node.
+With phoenix-hypervisor installed, the simulated node is bare (three blank disks, a GPU, no
+pools or storages): the demo runs ``phoenix setup --allow-destructive`` once (the operator's
+consent to make pools of the blank disks the configuration names), then ``phoenix LetsGo``,
+which confirms the host, builds all 15 guests on the storages setup made and starts them in
+boot order; a second ``LetsGo`` changes nothing. Without it, the node is seeded with the
+storages and templates the configuration names. With phoenix-lxc alone, the containers whose
+dependency chain holds no VM are converged instead.
+
+The configuration is copied next to the node (``pve_etc`` pointed at it, bind-mount sources
+under the demo directory, stand-ins for the homelab's own scripts, a demo-only Samba password
+file). The simulator reaches no network: the cloud image the VM template is built from is
+served to it as a stand-in. Then status, the containers' health checks, and the node stops.
 """
 
 from __future__ import annotations
@@ -23,6 +29,7 @@ from pve_sim.seed import with_local_snippets
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "contrib" / "examples" / "original-etc"
 SEED = ROOT / "contrib" / "pve-sim" / "seeds" / "original-etc.json"
+BARE = ROOT / "contrib" / "pve-sim" / "seeds" / "hypervisor-bare.json"
 STAND_INS = Path(__file__).resolve().parent / "stand-ins"
 BIN = Path(sys.executable).parent
 GUESTS = ["900", "103", "101", "102"]
@@ -86,6 +93,25 @@ def answer_as_started_containers(node: Path, etc: Path, env: dict[str, str]) -> 
     return running
 
 
+def serve_cloud_images(node: Path, etc: Path) -> None:
+    """Stand in for the internet: the simulator serves each VM template's cloud image at the
+    URL phoenix-vm resolves for it, and the demo's Samba user gets a demo-only password."""
+    from phoenix_vm.image import of
+
+    from phoenix_core.config import load_config
+    from phoenix_core.plugins import Plugins
+    from pve_sim.protocol import request
+
+    config = load_config(etc, Plugins().discover())
+    for guest in config.guests.values():
+        if guest.kind == "vm" and guest.spec.template_image:
+            url = of(guest.spec, config).url
+            request(node, {"op": "remote_file", "url": url, "content": b"qcow2 stand-in".hex()})
+    password = etc / "phoenix_samba_password.conf"
+    password.write_text("demo-only-password\n")
+    password.chmod(0o600)
+
+
 def mutating_since(journal: Path, offset: int) -> list[dict]:
     lines = journal.read_text().splitlines()[offset:] if journal.exists() else []
     return [entry for entry in map(json.loads, lines) if entry.get("mutating")]
@@ -120,48 +146,46 @@ def main() -> None:
         # The simulated node's run lock lives with it (a real node's is in /run/lock).
         "PHOENIX_LOCK_DIR": str(node),
     }
-    # The demo builds guests on a node whose storages exist (the seed); host setup
-    # (phoenix-hypervisor) has its own tests and is left out here.
-    env["PHOENIX_DISABLE_PLUGINS"] = "hypervisor"
     phoenix = [str(BIN / "phoenix"), "--log-dir", str(directory / "logs")]
+    kinds = managers(phoenix, env)
+    bare = "hypervisor" in kinds and "vm" in kinds and "lxc" in kinds
 
     run([str(BIN / "pve-sim"), "down", "--dir", str(node)], env, check=False)
     directory.mkdir(parents=True, exist_ok=True)
-    run(
-        [
-            str(BIN / "pve-sim"),
-            "up",
-            "--dir",
-            str(node),
-            "--seed",
-            str(with_local_snippets(SEED, directory)),
-        ],
-        env,
-    )
+    seed = with_local_snippets(BARE if bare else SEED, directory)
+    run([str(BIN / "pve-sim"), "up", "--dir", str(node), "--seed", str(seed)], env)
     try:
         sim_fault = [str(BIN / "pve-sim"), "fault", "--dir", str(node)]
         run([*sim_fault, "--agent-delay", AGENT_DELAY], env)
         etc = prepare_config(directory, node / "etc" / "pve")
         phoenix += ["--config-dir", str(etc)]
         run([*phoenix, "config", "validate"], env)
-        kinds = managers(phoenix, env)
         if "lxc" not in kinds:
             print("\nphoenix-lxc is not installed: showing the plan's inputs only.")
             run([*phoenix, "status"], env)
             return
-        # Every guest when the VM manager is installed too; else the VM-free chains.
-        guests = [] if "vm" in kinds else GUESTS
-        run([*phoenix, "plan", *guests], env)
-        run([*phoenix, "converge", *guests], env)
         journal = node / "journal.jsonl"
-        mark = journal_length(journal)
-        run([*phoenix, "converge", *guests], env)
+        if bare:
+            serve_cloud_images(node, etc)
+            run([*phoenix, "setup", "--allow-destructive"], env)
+            run([*phoenix, "LetsGo"], env)
+            mark = journal_length(journal)
+            run([*phoenix, "LetsGo"], env)
+            again = "LetsGo"
+        else:
+            # Every guest when the VM manager is installed too; else the VM-free chains.
+            guests = [] if "vm" in kinds else GUESTS
+            run([*phoenix, "plan", *guests], env)
+            run([*phoenix, "converge", *guests], env)
+            mark = journal_length(journal)
+            run([*phoenix, "converge", *guests], env)
+            again = "converge"
         changed = mutating_since(journal, mark)
-        print(f"\nsecond converge: {len(changed)} mutating commands on the node")
+        print(f"\nsecond {again}: {len(changed)} mutating commands on the node")
         run([*phoenix, "status"], env)
         run([*phoenix, "health-check", *answer_as_started_containers(node, etc, env)], env)
         if changed:
-            sys.exit("demo: the second converge changed something; it must not")
+            sys.exit(f"demo: the second {again} changed something; it must not")
     finally:
         if not args.keep:
             run([str(BIN / "pve-sim"), "down", "--dir", str(node)], env, check=False)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import ipaddress
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -111,8 +112,10 @@ class Cli:
         self.node = node
         # These tests are about containers on a node already set up: host setup
         # (phoenix-hypervisor, when installed) is tested in its own distribution.
-        self.env = {**node.env, NO_HOST_SETUP[0]: NO_HOST_SETUP[1]}
-        monkeypatch.setenv(*NO_HOST_SETUP)
+        # The host manager is left out, and whatever else the test already blocked.
+        blocked = {NO_HOST_SETUP[1], *filter(None, os.environ.get(NO_HOST_SETUP[0], "").split(","))}
+        self.env = {**node.env, NO_HOST_SETUP[0]: ",".join(sorted(blocked))}
+        monkeypatch.setenv(NO_HOST_SETUP[0], self.env[NO_HOST_SETUP[0]])
         monkeypatch.setenv("PATH", node.env["PATH"])
         self.log_dir = tmp_path / "logs"
         self.plugins = Plugins().discover()
