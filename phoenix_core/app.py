@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 import attrs
 
 from phoenix_core.manager import VerbOptions
+from phoenix_core.names import DEFAULT_JOBS
 from phoenix_core.plugins import Plugins
 
 if TYPE_CHECKING:
@@ -41,7 +42,7 @@ class App:
     verbosity: int = 0
     no_color: bool = False
     #: ``--jobs``: actions run at once.
-    jobs: int = 4
+    jobs: int = DEFAULT_JOBS
     #: ``--lock-timeout``: seconds to retry a command refused on a lock (None: the manager's).
     lock_timeout: int | None = None
     #: ``--wait-lock``: seconds to wait for another run's hold on a node (0: refuse at once).

@@ -12,8 +12,8 @@ import click
 from phoenix_core import __version__
 from phoenix_core.app import App
 from phoenix_core.errors import ConfigError, PhoenixError, UsageError
-from phoenix_core.executor import DEFAULT_JOBS
 from phoenix_core.manager import VerbOptions
+from phoenix_core.names import DEFAULT_JOBS
 from phoenix_core.plugins import Plugins
 
 if TYPE_CHECKING:

@@ -22,7 +22,7 @@ from phoenix_core.boot import BootGate
 from phoenix_core.config.models import Config, TargetConfig
 from phoenix_core.config.types import Id, TargetId, parse_target
 from phoenix_core.errors import PhoenixError, UsageError
-from phoenix_core.executor import DEFAULT_JOBS, Executor, Lease
+from phoenix_core.executor import Executor, Lease
 from phoenix_core.graph import Graph
 from phoenix_core.hosts.base import Host
 from phoenix_core.hosts.dryrun import DryRunHost
@@ -30,6 +30,7 @@ from phoenix_core.hosts.pool import HostPool
 from phoenix_core.layout import GuestFile
 from phoenix_core.logs import logger, scrub
 from phoenix_core.manager import GuestState, Manager, Resource, RunContext, VerbOptions
+from phoenix_core.names import DEFAULT_JOBS
 from phoenix_core.outcome import Outcome, RunResult
 from phoenix_core.plan import Action, ActionKey, Plan, boot_groups, build_plan
 from phoenix_core.plugins import Plugins

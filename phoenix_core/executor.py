@@ -25,9 +25,6 @@ from phoenix_core.manager import Resource
 from phoenix_core.outcome import Outcome
 from phoenix_core.plan import Action, ActionKey, Plan
 
-#: ``--jobs`` when neither the option nor ``PHOENIX_JOBS`` says: Proxmox serialises guest
-#: operations on its config and storage locks, so a few at once gain nearly all there is.
-DEFAULT_JOBS = 4
 #: How often the scheduler looks at signals while it waits for a running action.
 POLL = 0.2
 

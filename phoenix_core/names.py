@@ -1,4 +1,5 @@
-"""Names every part of the core agrees on: the hypervisor file and the host targets."""
+"""Names and defaults every part of the core agrees on: the hypervisor file, the host
+targets, the number of workers. Imported by ``phoenix --help``: standard library only."""
 
 from __future__ import annotations
 
@@ -8,3 +9,6 @@ HYPERVISOR_FILE = "phoenix_hypervisor_config.json"
 DEFAULT_NODE = "default"
 #: The id of the default node's host target; ``host:NODE`` names a node of ``nodes``.
 HOST = "host"
+#: ``--jobs`` when neither the option nor ``PHOENIX_JOBS`` says: Proxmox serialises guest
+#: operations on its config and storage locks, so a few at once gain nearly all there is.
+DEFAULT_JOBS = 4

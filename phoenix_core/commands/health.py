@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from phoenix_core.checks import Attempt, Check, CheckResult, run_checks
 from phoenix_core.errors import PhoenixError, UsageError
-from phoenix_core.executor import DEFAULT_JOBS
+from phoenix_core.names import DEFAULT_JOBS
 from phoenix_core.render import document, emit_json, table
 
 if TYPE_CHECKING:
