@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import ast
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import phoenix_core
@@ -109,3 +111,24 @@ def _cycles(graph: dict[str, list[str]]) -> list[list[str]]:
         if node not in index:
             visit(node)
     return found
+
+
+def test_help_imports_no_engine_config_or_logging() -> None:
+    """``phoenix --help`` runs on every completion and typo (150 ms budget, performance.md):
+    the engine, its executor, the config loader, cattrs and loguru load when a verb needs them."""
+    code = (
+        "import sys\n"
+        "from phoenix_core.cli import main\n"
+        "try:\n"
+        "    main(['--help'])\n"
+        "except SystemExit:\n"
+        "    pass\n"
+        "heavy = ('phoenix_core.engine', 'phoenix_core.executor', 'phoenix_core.config.load',\n"
+        "         'cattrs', 'loguru', 'paramiko')\n"
+        "sys.stderr.write('loaded:' + ','.join(m for m in heavy if m in sys.modules))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True
+    )
+    assert "Usage: phoenix" in result.stdout
+    assert result.stderr.strip().splitlines()[-1] == "loaded:"
