@@ -202,7 +202,6 @@ def _status(state: HostState, pool: str) -> list[str]:
     if health in STATUS_TEXT:
         status, action = STATUS_TEXT[health]
         out += [f"status: {status}", f"action: {action}"]
-    out += ["config:", "", f"\t{'NAME':<48}  {'STATE':<8} READ WRITE CKSUM"]
     rows = [(pool, health)]
     indent = "  "
     if kind:
@@ -210,7 +209,9 @@ def _status(state: HostState, pool: str) -> list[str]:
         indent = "    "
     rows += [(indent + d.rsplit("/", 1)[-1], "OFFLINE" if d in state.offline else "ONLINE")
              for d in disks]  # fmt: skip
-    out += [f"\t{name:<48}  {st:<8}    0     0     0" for name, st in rows]
+    width = max(len(name) for name, _ in rows) + 2  # print_status_config's name width
+    out += ["config:", "", f"\t{'NAME':<{width}}{'STATE':<8}  READ WRITE CKSUM"]
+    out += [f"\t{name:<{width}}{st:<8}     0     0     0" for name, st in rows]
     return [*out, "", "errors: No known data errors"]
 
 
