@@ -98,7 +98,7 @@ def _unit(node: Node, name: str) -> Unit | None:
 
 async def systemctl(node: Node, args: Args) -> Result:
     """is-enabled / is-active / enable [--now] / start / stop / restart / reload / daemon-reload.
-    `is-active` prints one state per unit and exits 3 when any is not active."""
+    `is-active` prints one state per unit and exits 0 when any of them is active, else 3."""
     words = [w for w in args.positional if not w.startswith("-")]
     now = "--now" in args.positional
     if not words:
@@ -109,7 +109,7 @@ async def systemctl(node: Node, args: Args) -> Result:
     if verb == "reboot":
         _state(node).reboot()
         return Result()
-    out, rc = [], 0
+    out, rc, any_active = [], 0, False
     for name in names:
         unit = _unit(node, name)
         if verb == "is-enabled":
@@ -122,7 +122,7 @@ async def systemctl(node: Node, args: Args) -> Result:
         elif verb == "is-active":
             active = unit is not None and unit.active
             out.append("active" if active else "inactive")
-            rc = rc or (0 if active else 3)
+            any_active = any_active or active
         elif unit is None:
             what = "enable unit: Unit file" if verb == "enable" else f"{verb} {name}: Unit"
             tail = "does not exist." if verb == "enable" else "not found."
@@ -136,6 +136,8 @@ async def systemctl(node: Node, args: Args) -> Result:
             unit.active = False
         else:
             raise CliError(f"Unknown command verb '{verb}'.", rc=1)
+    if verb == "is-active":  # 0 when any of the units is active (systemctl-is-active.c)
+        rc = 0 if any_active else 3
     return Result(rc, lines(out))
 
 
@@ -516,7 +518,7 @@ APT_GET: dict[str, Verb] = {"": Verb(apt_get, True, raw=True)}
 DPKG_QUERY: dict[str, Verb] = {"": Verb(dpkg_query, False, raw=True)}
 SYSTEMCTL: dict[str, Verb] = {"": Verb(systemctl, True, raw=True, mutates=_systemctl_mutating)}
 EXPORTFS: dict[str, Verb] = {
-    "": Verb(exportfs, True, raw=True, mutates=lambda argv: "-s" not in argv)
+    "": Verb(exportfs, True, raw=True, mutates=lambda argv: argv[1:] not in (["-s"], ["-v"]))
 }
 GETENT: dict[str, Verb] = {"": Verb(getent, False, ("database",), raw=True)}
 USERADD: dict[str, Verb] = {"": Verb(useradd, True, raw=True)}
