@@ -170,3 +170,21 @@ def test_only_configured_features_are_checked() -> None:
     assert names(HostSpec()) == ["proxmox services"]
     samba = Samba(shares=[Share(name="data", path="tank/data")])
     assert names(HostSpec(samba=samba, zfs=Zfs())) == ["proxmox services", "samba shares"]
+
+
+def test_a_stopped_firewall_and_a_loose_sudoers_file_fail(converged: tuple[SimNode, Path]) -> None:
+    sim, etc = converged
+    sudoers = sim.dir / "etc" / "sudoers.d" / "phoenix-phoenix_admin"
+    sim.run(["systemctl", "stop", "pve-firewall"], check=True)
+    sudoers.chmod(0o644)
+    try:
+        code, found = health(sim, etc)
+    finally:
+        sim.run(["systemctl", "start", "pve-firewall"], check=True)
+        sudoers.chmod(0o440)
+    assert code == 1
+    reasons = failed(found)
+    assert reasons["firewall"] == "pve-firewall is enabled/stopped, not enabled/running"
+    assert reasons["admin user"].startswith("`visudo -cf ")
+    assert reasons["admin user"].endswith("bad permissions, should be mode 0440")
+    assert set(reasons) == {"firewall", "admin user"}
