@@ -53,6 +53,8 @@ TOOLS: dict[str, dict[str, Verb]] = {
     "update-grub": tool_host.UPDATE_GRUB,
     "apparmor_parser": tool_host.APPARMOR_PARSER,
     "visudo": tool_host.VISUDO,
+    "pve-firewall": tool_host.PVE_FIREWALL,
+    "testparm": tool_host.TESTPARM,
     "timedatectl": tool_host.TIMEDATECTL,
     "curl": tool_runfile.CURL,
 }

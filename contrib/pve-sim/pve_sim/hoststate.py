@@ -23,6 +23,8 @@ BASE_PACKAGES = {
     "initramfs-tools": "0.142+deb12u1",
     "pciutils": "1:3.9.0-4",
     "kmod": "30+20221128-1",
+    "pve-cluster": "8.1.0",
+    "pve-firewall": "5.1.1",
 }
 #: What `apt-get install` can find (package -> version) beyond the base.
 CATALOGUE = {
@@ -53,6 +55,10 @@ UNITS = {
     "openssh-server": ("ssh.service",),
     "systemd": ("systemd-timesyncd.service",),
     "apparmor": ("apparmor.service",),
+    # pve-manager's debian/rules installs and enables these (bin/init.d/*.service).
+    "pve-manager": ("pvedaemon.service", "pveproxy.service", "pvestatd.service"),
+    "pve-cluster": ("pve-cluster.service",),
+    "pve-firewall": ("pve-firewall.service",),
 }
 
 #: Files a package's install creates (Debian's conffiles), relative to the node's root.
@@ -142,6 +148,8 @@ class HostState:
     #: The NVIDIA module installed on disk and the one loaded (a reboot moves one to the other).
     nvidia_installed: str | None = None
     nvidia_loaded: str | None = None
+    #: Disks taken offline with `zpool offline` (their pool is DEGRADED).
+    offline: set[str] = field(default_factory=set)
     #: Active exports after the last `exportfs -ra`: (path, client, options).
     exports: list[tuple[str, str, str]] = field(default_factory=list)
     initramfs_updates: int = 0
@@ -156,6 +164,14 @@ class HostState:
             self.groups.setdefault(name, (gid, []))
         self.pve_users.setdefault("root@pam", {"userid": "root@pam", "enable": 1, "expire": 0})
         self.acl or self.acl.append(("/", "root@pam", "Administrator"))
+
+    def pool_health(self, pool: str) -> str:
+        """ONLINE, DEGRADED (some members of a redundant vdev offline) or FAULTED."""
+        kind, disks = self.pools[pool]
+        down = [d for d in disks if d in self.offline]
+        if not down:
+            return "ONLINE"
+        return "DEGRADED" if kind and len(down) < len(disks) else "FAULTED"
 
     def path(self, absolute: str) -> Path:
         """Where the node's ``absolute`` path lives on this machine."""

@@ -12,7 +12,7 @@ import os
 import re
 
 from .argv import Args
-from .common import Verb
+from .common import Verb, call
 from .hoststate import Account, HostState, Unit
 from .node import Node
 from .result import CliError, Result, lines
@@ -97,7 +97,8 @@ def _unit(node: Node, name: str) -> Unit | None:
 
 
 async def systemctl(node: Node, args: Args) -> Result:
-    """is-enabled / is-active / enable [--now] / restart / reload / daemon-reload."""
+    """is-enabled / is-active / enable [--now] / start / stop / restart / reload / daemon-reload.
+    `is-active` prints one state per unit and exits 0 when any of them is active, else 3."""
     words = [w for w in args.positional if not w.startswith("-")]
     now = "--now" in args.positional
     if not words:
@@ -108,7 +109,7 @@ async def systemctl(node: Node, args: Args) -> Result:
     if verb == "reboot":
         _state(node).reboot()
         return Result()
-    out, rc = [], 0
+    out, rc, any_active = [], 0, False
     for name in names:
         unit = _unit(node, name)
         if verb == "is-enabled":
@@ -121,7 +122,7 @@ async def systemctl(node: Node, args: Args) -> Result:
         elif verb == "is-active":
             active = unit is not None and unit.active
             out.append("active" if active else "inactive")
-            rc = rc or (0 if active else 3)
+            any_active = any_active or active
         elif unit is None:
             what = "enable unit: Unit file" if verb == "enable" else f"{verb} {name}: Unit"
             tail = "does not exist." if verb == "enable" else "not found."
@@ -131,8 +132,12 @@ async def systemctl(node: Node, args: Args) -> Result:
             unit.active = unit.active or now
         elif verb in ("restart", "reload", "start"):
             unit.active = True
+        elif verb == "stop":
+            unit.active = False
         else:
             raise CliError(f"Unknown command verb '{verb}'.", rc=1)
+    if verb == "is-active":  # 0 when any of the units is active (systemctl-is-active.c)
+        rc = 0 if any_active else 3
     return Result(rc, lines(out))
 
 
@@ -175,12 +180,40 @@ EXPORT_OPTIONS = {
 }  # fmt: skip
 
 
+def _verbose(path: str, client: str, options: str) -> str:
+    """One export as `exportfs -v` prints it (nfs-utils utils/exportfs/exportfs.c dump: the
+    path padded to 14, a path longer than 14 on a line of its own, then the client and every
+    option, defaults included, in dump()'s order)."""
+    given = set(options.split(","))
+
+    def pick(on: str, off: str, default: str) -> str:
+        return on if on in given else off if off in given else default
+
+    shown = [
+        pick("async", "sync", "sync"),
+        pick("no_wdelay", "wdelay", "wdelay"),
+        "hide",
+        *(["crossmnt"] if "crossmnt" in given else []),
+        pick("no_subtree_check", "subtree_check", "no_subtree_check"),
+        "sec=sys",
+        pick("ro", "rw", "ro"),
+        pick("insecure", "secure", "secure"),
+        pick("no_root_squash", "root_squash", "root_squash"),
+        pick("all_squash", "no_all_squash", "no_all_squash"),
+    ]
+    head = f"{path:<14}\n\t\t{client}" if len(path) > 14 else f"{path:<14}\t{client}"
+    return f"{head}({','.join(shown)})\n"
+
+
 async def exportfs(node: Node, args: Args) -> Result:
-    """`exportfs -ra` re-reads /etc/exports and /etc/exports.d/*.exports; `-s` lists them."""
+    """`exportfs -ra` re-reads /etc/exports and /etc/exports.d/*.exports; `-s` and `-v` list
+    them."""
     state = _state(node)
     opts, _ = _options(args.positional, "rasv", "o")
     if "s" in opts:
         return Result(0, lines(f"{p}  {c}({o})" for p, c, o in state.exports))
+    if "v" in opts and "r" not in opts:
+        return Result(0, "".join(_verbose(p, c, o) for p, c, o in state.exports))
     if "r" not in opts or "a" not in opts:
         raise CliError("exportfs: only -ra and -s are simulated", rc=1)
     files = [state.path("/etc/exports")]
@@ -414,11 +447,78 @@ async def visudo(node: Node, args: Args) -> Result:
     return Result(0, f"{path}: parsed OK\n")
 
 
+# ------------------------------------------------------------------ pve-firewall, testparm
+
+
+async def pve_firewall(node: Node, args: Args) -> Result:
+    """`pve-firewall status`: `Status: <enabled|disabled>/<running|stopped>`, enabled from the
+    datacenter options, running from the service (pve-firewall src/PVE/Service/pve_firewall.pm
+    status: "Status: $status" with $status = (enable ? "enabled" : "disabled") . "/" . state)."""
+    if args.positional[:1] != ["status"]:
+        raise CliError("pve-firewall: only status is simulated", rc=1)
+    options = await call(node, "GET", "/cluster/firewall/options") or {}
+    unit = _state(node).units.get("pve-firewall.service")
+    running = "running" if unit is not None and unit.active else "stopped"
+    enabled = "enabled" if int(options.get("enable") or 0) else "disabled"
+    return Result(0, f"Status: {enabled}/{running}\n")
+
+
+SECTION = re.compile(r"^\[([^\]]+)\]$")
+
+
+def _smb_conf(state: HostState, path: str, seen: set[str]) -> list[tuple[str, str, str]]:
+    """(section, key, value) of smb.conf, `include = FILE` read in place (loadparm.c
+    handle_include); keys lower-cased and spaces squeezed as loadparm canonicalises them."""
+    found: list[tuple[str, str, str]] = []
+    section = "global"
+    if path in seen or not state.path(path).is_file():
+        return found
+    seen.add(path)
+    for raw in state.path(path).read_text().splitlines():
+        line = raw.strip()
+        if not line or line[0] in "#;":
+            continue
+        header = SECTION.match(line)
+        if header:
+            section = header[1]
+            continue
+        key, eq, value = line.partition("=")
+        if not eq:
+            continue
+        key = " ".join(key.lower().split())
+        if key == "include":
+            found += _smb_conf(state, value.strip(), seen)
+            continue
+        found.append((section, key, value.strip()))
+    return found
+
+
+async def testparm(node: Node, args: Args) -> Result:
+    """`testparm -s`: the loaded configuration on stdout ("# Global parameters", then each
+    section with tab-indented `key = value`), what it loaded on stderr (samba
+    source3/utils/testparm.c: "Load smb config files from %s", "Loaded services file OK.",
+    "Server role: ..."; "Error loading services." and exit 1 when smb.conf cannot be read)."""
+    state = _state(node)
+    conf = "/etc/samba/smb.conf"
+    head = f"Load smb config files from {conf}\n"
+    if not state.path(conf).is_file():
+        return Result(1, "", head + f"Can't load {conf} - run testparm to debug it\n"
+                      "Error loading services.\n")  # fmt: skip
+    sections: dict[str, dict[str, str]] = {"global": {}}
+    for section, key, value in _smb_conf(state, conf, set()):
+        sections.setdefault(section, {})[key] = value
+    out = ["# Global parameters"]
+    for name, params in sections.items():
+        out += [f"[{name}]", *(f"\t{k} = {v}" for k, v in params.items()), ""]
+    err = head + "Loaded services file OK.\nServer role: ROLE_STANDALONE\n\n"
+    return Result(0, lines(out[:-1]), err)
+
+
 APT_GET: dict[str, Verb] = {"": Verb(apt_get, True, raw=True)}
 DPKG_QUERY: dict[str, Verb] = {"": Verb(dpkg_query, False, raw=True)}
 SYSTEMCTL: dict[str, Verb] = {"": Verb(systemctl, True, raw=True, mutates=_systemctl_mutating)}
 EXPORTFS: dict[str, Verb] = {
-    "": Verb(exportfs, True, raw=True, mutates=lambda argv: "-s" not in argv)
+    "": Verb(exportfs, True, raw=True, mutates=lambda argv: argv[1:] not in (["-s"], ["-v"]))
 }
 GETENT: dict[str, Verb] = {"": Verb(getent, False, ("database",), raw=True)}
 USERADD: dict[str, Verb] = {"": Verb(useradd, True, raw=True)}
@@ -431,6 +531,8 @@ MODINFO: dict[str, Verb] = {"": Verb(modinfo, False, raw=True)}
 UPDATE_INITRAMFS: dict[str, Verb] = {"": Verb(update_initramfs, True, raw=True)}
 UPDATE_GRUB: dict[str, Verb] = {"": Verb(update_grub, True, raw=True)}
 APPARMOR_PARSER: dict[str, Verb] = {"": Verb(apparmor_parser, True, raw=True)}
+PVE_FIREWALL: dict[str, Verb] = {"": Verb(pve_firewall, False, raw=True)}
+TESTPARM: dict[str, Verb] = {"": Verb(testparm, False, raw=True)}
 VISUDO: dict[str, Verb] = {"": Verb(visudo, False, raw=True)}
 TIMEDATECTL: dict[str, Verb] = {
     "": Verb(timedatectl, True, raw=True, mutates=lambda argv: argv[1:2] != ["show"])

@@ -127,7 +127,8 @@ async def zpool_list(node: Node, args: Args) -> Result:
     for pool in pools or sorted(state.pools):
         if pool not in state.pools:
             raise CliError(f"cannot open '{pool}': no such pool", rc=1)
-        values = {"name": pool, "health": "ONLINE", "size": "1.81T", "alloc": "0", "free": "1.81T"}
+        health = state.pool_health(pool)
+        values = {"name": pool, "health": health, "size": "1.81T", "alloc": "0", "free": "1.81T"}
         rows.append([values.get(f, "-") for f in fields])
     if "H" in opts:
         return Result(0, lines(["\t".join(r) for r in rows]))
@@ -173,6 +174,95 @@ async def zpool_create(node: Node, args: Args) -> Result:
         state.disks[disk] = "zfs_member"
     state.pools[pool] = ("raidz1" if kind == "raidz" else kind, disks)
     state.datasets[pool] = props
+    return Result()
+
+
+STATUS_TEXT = {
+    # zfs include/libzfs.h ZPOOL_STATUS_OFFLINE_DEV, explained in zpool_main.c status_callback.
+    "DEGRADED": (
+        "One or more devices has been taken offline by the administrator.\n"
+        "\tSufficient replicas exist for the pool to continue functioning in a\n"
+        "\tdegraded state.",
+        "Online the device using 'zpool online' or replace the device with\n\t'zpool replace'.",
+    ),
+    "FAULTED": (
+        "One or more devices could not be used because the label is missing or\n"
+        "\tinvalid.  There are insufficient replicas for the pool to continue\n\tfunctioning.",
+        "Destroy and re-create the pool from\n\ta backup source.",
+    ),
+}
+
+
+def _status(state: HostState, pool: str) -> list[str]:
+    """One pool as `zpool status` prints it (zpool_main.c status_callback, print_status_config:
+    the config table is NAME STATE READ WRITE CKSUM, members indented two spaces per level)."""
+    kind, disks = state.pools[pool]
+    health = state.pool_health(pool)
+    out = [f"  pool: {pool}", f" state: {health}"]
+    if health in STATUS_TEXT:
+        status, action = STATUS_TEXT[health]
+        out += [f"status: {status}", f"action: {action}"]
+    rows = [(pool, health)]
+    indent = "  "
+    if kind:
+        rows.append((f"  {kind}-0", health))
+        indent = "    "
+    rows += [(indent + d.rsplit("/", 1)[-1], "OFFLINE" if d in state.offline else "ONLINE")
+             for d in disks]  # fmt: skip
+    width = max(len(name) for name, _ in rows) + 2  # print_status_config's name width
+    out += ["config:", "", f"\t{'NAME':<{width}}{'STATE':<8}  READ WRITE CKSUM"]
+    out += [f"\t{name:<{width}}{st:<8}     0     0     0" for name, st in rows]
+    return [*out, "", "errors: No known data errors"]
+
+
+async def zpool_status(node: Node, args: Args) -> Result:
+    """`zpool status [-x] [pool...]`: with -x only unhealthy pools, or "all pools are
+    healthy" (zpool_main.c zpool_do_status); "no pools available" on stderr without pools."""
+    state = _state(node)
+    opts, pools = _options(args.positional, "xvPLp", "")
+    for pool in pools:
+        if pool not in state.pools:
+            raise CliError(f"cannot open '{pool}': no such pool", rc=1)
+    chosen = pools or sorted(state.pools)
+    if not chosen:
+        return Result(0, "", "no pools available\n")
+    if "x" in opts:
+        chosen = [p for p in chosen if state.pool_health(p) != "ONLINE"]
+        if not chosen:
+            shown = f"pool '{pools[0]}' is healthy" if len(pools) == 1 else "all pools are healthy"
+            return Result(0, f"{shown}\n")
+    blocks = [_status(state, p) for p in chosen]
+    return Result(0, "\n\n".join("\n".join(b) for b in blocks) + "\n")
+
+
+async def zpool_offline(node: Node, args: Args) -> Result:
+    """`zpool offline POOL DEVICE`: a member of a redundant vdev only (zpool_main.c,
+    libzfs_pool.c zpool_vdev_offline: "cannot offline X: no valid replicas", exit 1)."""
+    state = _state(node)
+    _opts, rest = _options(args.positional, "tf", "")
+    if len(rest) != 2:
+        raise CliError("missing pool name or device", rc=2)
+    pool, disk = rest
+    if pool not in state.pools:
+        raise CliError(f"cannot open '{pool}': no such pool", rc=1)
+    kind, disks = state.pools[pool]
+    member = next((d for d in disks if disk in (d, d.rsplit("/", 1)[-1])), None)
+    if member is None:
+        raise CliError(f"cannot offline {disk}: no such device in pool", rc=1)
+    others = [d for d in disks if d != member and d not in state.offline]
+    if not kind or not others:
+        raise CliError(f"cannot offline {disk}: no valid replicas", rc=1)
+    state.offline.add(member)
+    return Result()
+
+
+async def zpool_online(node: Node, args: Args) -> Result:
+    """`zpool online POOL DEVICE`."""
+    state = _state(node)
+    _opts, rest = _options(args.positional, "e", "")
+    if len(rest) != 2 or rest[0] not in state.pools:
+        raise CliError(f"cannot open '{rest[0] if rest else ''}': no such pool", rc=1)
+    state.offline -= {d for d in state.pools[rest[0]][1] if rest[1] in (d, d.rsplit("/", 1)[-1])}
     return Result()
 
 
@@ -277,6 +367,9 @@ async def blkid(node: Node, args: Args) -> Result:
 ZPOOL: dict[str, Verb] = {
     "list": Verb(zpool_list, False, raw=True),
     "create": Verb(zpool_create, True, raw=True),
+    "status": Verb(zpool_status, False, raw=True),
+    "offline": Verb(zpool_offline, True, raw=True),
+    "online": Verb(zpool_online, True, raw=True),
 }
 ZFS: dict[str, Verb] = {
     "list": Verb(zfs_list, False, raw=True),

@@ -10,7 +10,11 @@ why in the context; ``setup`` prints it and reboots only with ``--allow-reboot``
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from pathlib import Path
 
+import attrs
+
+from phoenix_core import checks as core
 from phoenix_core.config.diagnostics import Diagnostics
 from phoenix_core.config.models import Config, TargetConfig
 from phoenix_core.errors import PhoenixError
@@ -18,6 +22,7 @@ from phoenix_core.hosts.local import LocalHost
 from phoenix_core.logs import logger
 from phoenix_core.manager import GuestState, Resource, RunContext, StepVerb
 from phoenix_core.steps import Change, Step
+from phoenix_hypervisor import checks as host_checks
 from phoenix_hypervisor.features import (
     ALLOW_REBOOT,
     Feature,
@@ -39,6 +44,9 @@ from phoenix_hypervisor.features import (
 )
 from phoenix_hypervisor.hostfs import NodeFiles, node_root
 from phoenix_hypervisor.model import HostSpec, parse_spec
+from phoenix_pve import health
+from phoenix_pve.scripts import SearchPath
+from phoenix_pve.shell import HostShell
 
 #: The features, in the order setup runs them (docs/hypervisor.md lists the same).
 FEATURES: tuple[Feature, ...] = (
@@ -120,6 +128,28 @@ class HypervisorManager:
     def parse(self, target: TargetConfig, diagnostics: Diagnostics) -> HostSpec | None:
         return parse_spec(target, diagnostics)
 
+    def validate(self, target: TargetConfig, config: Config, diagnostics: Diagnostics) -> None:
+        """Warn about every test script of ``tests`` that is not under ``tests/``: ``phoenix
+        test host`` reports it as a failed test."""
+        if target.spec is None:
+            return
+        for entry in test_entries(target.spec, Path(config.directory)):
+            if entry.check is None:
+                diagnostics.warn(target.file, entry.key, entry.problem)
+
+    def checks(self, target: TargetConfig, ctx: RunContext) -> list[core.Check]:
+        """``phoenix health-check host``: the checks of :mod:`phoenix_hypervisor.checks` for
+        the features the file configures (each one read-only command or two)."""
+        return host_checks.shipped(self.context(target, ctx))
+
+    def tests(self, target: TargetConfig, ctx: RunContext) -> list[core.Check]:
+        """``phoenix test host``: the file's ``tests`` suites, each script read by bash on the
+        node (no guest id: the node is the target)."""
+        entries = test_entries(target.spec, Path(ctx.config.directory))
+        return health.runnable_entries(
+            health.Target(ctx.host), HostShell(ctx.host), entries, timeout=health.TEST_TIMEOUT
+        )
+
     def context(self, target: TargetConfig, ctx: RunContext) -> HostContext:
         root = node_root(ctx.config.hypervisor.pve_etc)
         return HostContext(
@@ -168,6 +198,16 @@ class HypervisorManager:
             for step in feature.steps(host)
         ]
         return [*steps, reboot_step(host, run), run.summary()]
+
+
+def test_entries(spec: HostSpec, config_dir: Path) -> list[health.Entry]:
+    """The ``tests`` suites' cases, resolved under ``tests/``; on the node whatever their
+    ``where`` says (a node has no guest to push them into)."""
+    suites = {
+        name: [attrs.evolve(case, where="host") for case in cases]
+        for name, cases in spec.tests.items()
+    }
+    return health.test_cases(suites, SearchPath(config_dir, "hypervisor"))
 
 
 def reboot_step(host: HostContext, run: FeatureRun) -> Step:

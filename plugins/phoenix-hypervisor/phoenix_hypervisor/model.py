@@ -16,7 +16,7 @@ import attrs
 from phoenix_core.config.diagnostics import Diagnostics
 from phoenix_core.config.models import TargetConfig, Users
 from phoenix_core.config.validate import Check, absolute_path, hostname, not_option
-from phoenix_pve.model import Firewall
+from phoenix_pve.model import Firewall, SuiteCase
 
 #: The ZFS properties setup reconciles, with the values zfs(8) accepts (zfsprops(7)).
 ZFS_VALUES = {
@@ -215,6 +215,8 @@ class HostSpec:
     dns: DnsServer = attrs.Factory(DnsServer)
     vfio: Vfio = attrs.Factory(Vfio)
     step_ca: StepCa = attrs.Factory(StepCa)
+    #: ``tests.<suite>[]``: scripts under the configuration's ``tests/``, run on the node.
+    tests: dict[str, list[SuiteCase]] = attrs.Factory(dict)
 
     def storage_id(self, dataset: Dataset) -> str:
         """The storage id of a dataset: ``<pool>-<dataset>`` (the old tool's form, which its
@@ -264,6 +266,10 @@ def parse_spec(target: TargetConfig, diagnostics: Diagnostics) -> HostSpec | Non
     shared = raw.get("shared_volumes") or {}
     if isinstance(shared, dict) and isinstance(shared.get("firewall"), dict):
         firewall = _firewall(file, shared["firewall"], diagnostics)
+    tests = raw.get("tests")
+    suites = (
+        diagnostics.structure(file, "tests", tests, dict[str, list[SuiteCase]]) if tests else {}
+    )
     users = raw.get("users")
     users_spec = diagnostics.structure(file, "users", users, Users) if users else None
     zfs = _zfs(file, raw.get("zfs"), diagnostics)
@@ -305,6 +311,7 @@ def parse_spec(target: TargetConfig, diagnostics: Diagnostics) -> HostSpec | Non
         dns=parsed.get("dns_server") or DnsServer(),
         vfio=parsed.get("vfio") or Vfio(),
         step_ca=parsed.get("step_ca") or StepCa(),
+        tests=suites or {},
     )
 
 

@@ -162,7 +162,8 @@ def resolve(spec: ScriptSpec, paths: SearchPath) -> tuple[Check, ...]:
 def missing(spec: ScriptSpec, paths: SearchPath) -> list[tuple[str, str]]:
     """(JSON key, problem) for every configured health check or test case that cannot run as
     written (its script is not on the search path): what ``config validate`` reports."""
-    entries = configured(spec, paths) + test_cases(spec.tests, paths)
+    # A spec without test suites (VmSpec before it grows them) has none to miss.
+    entries = configured(spec, paths) + test_cases(getattr(spec, "tests", None), paths)
     return [(e.key, e.problem) for e in entries if e.check is None]
 
 

@@ -23,6 +23,11 @@ def sudoers_path(name: str) -> str:
     return f"/etc/sudoers.d/phoenix-{name}"
 
 
+def sudo_rule(name: str) -> str:
+    """The one line phoenix's sudoers file grants: every command as any user."""
+    return f"{name} ALL=(ALL:ALL) ALL"
+
+
 def account_step(ctx: HostContext, users: Users) -> Step:
     name = users.username
 
@@ -49,7 +54,7 @@ def account_step(ctx: HostContext, users: Users) -> Step:
 
 def sudoers_step(ctx: HostContext, users: Users) -> Step:
     path = sudoers_path(users.username)
-    wanted = f"{HEADER}{users.username} ALL=(ALL:ALL) ALL\n" if users.sudo_access else None
+    wanted = f"{HEADER}{sudo_rule(users.username)}\n" if users.sudo_access else None
 
     def check() -> list[Change]:
         have = ctx.files.read(path)
