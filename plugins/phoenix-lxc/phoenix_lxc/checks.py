@@ -17,22 +17,11 @@ from collections.abc import Sequence
 from phoenix_core.checks import Attempt, Check
 from phoenix_core.config.models import Config
 from phoenix_lxc.model import LxcSpec
-from phoenix_pve.health import CHECK_TIMEOUT, described
+from phoenix_pve.health import CHECK_TIMEOUT, described, running
 from phoenix_pve.live import Live
 from phoenix_pve.shell import Shell
 
 _INET = re.compile(r"\binet (\S+)")
-
-
-def running(live: Live) -> Check:
-    def attempt() -> Attempt:
-        live.invalidate()  # a retry must see the node now, not the first read
-        if not live.exists:
-            return Attempt(False, reason=f"{live.name} does not exist")
-        status = live.status()
-        return Attempt(status == "running", f"status: {status}", f"{live.name} is {status}")
-
-    return Check(name="running", attempt=attempt, where="host", required=True)
 
 
 def execs(shell: Shell) -> Check:

@@ -27,7 +27,7 @@ from phoenix_core.config.validate import (
 )
 from phoenix_pve import formats
 from phoenix_pve.manage import report_once, with_file_defaults
-from phoenix_pve.model import JSON, Firewall, HealthCheck, LegacyHealthCheck, doc
+from phoenix_pve.model import JSON, Firewall, HealthCheck, LegacyHealthCheck, SuiteCase, doc
 
 # Ranges follow qemu-server src/PVE/QemuServer.pm $confdesc (memory >= 16 MiB, cores 1-8192,
 # net tag 1-4094) and src/PVE/QemuServer/Cloudinit.pm (ciuser, nameserver, searchdomain).
@@ -206,6 +206,9 @@ class VmSpec:
     enable_lifecycle_snapshots: bool = False
     health_check: LegacyHealthCheck | None = None
     health_checks: list[HealthCheck] = attrs.Factory(list)
+    tests: dict[str, list[SuiteCase]] | None = attrs.field(
+        default=None, metadata=doc("test suites `phoenix test` runs (docs/health.md)")
+    )
     node: Annotated[str, hostname(single_label=True)] | None = None
     ready_timeout: Annotated[int, in_range(1)] = attrs.field(
         default=300, metadata=doc("seconds to wait for the guest agent after a start")
