@@ -1,6 +1,6 @@
 """The health checks every container gets (``phoenix health-check``), before configured ones.
 
-``running`` (``pct status``) and ``pct exec`` (``pct exec <id> -- true``) come first and are
+``running`` (``pct status``, :func:`phoenix_pve.health.running`) and ``pct exec`` (``pct exec <id> -- true``) come first and are
 required: when one fails the rest are reported as not run. Then, when the configuration says
 what to expect: ``address`` (the static IPv4 of ``network_config`` is up on its interface,
 ``ip -o -4 addr show dev <if>``), ``dns`` (the homelab's ``domain_name`` resolves, ``getent
