@@ -1,7 +1,8 @@
 """The health checks every container gets (``phoenix health-check``), before configured ones.
 
-``running`` (``pct status``, :func:`phoenix_pve.health.running`) and ``pct exec`` (``pct exec <id> -- true``) come first and are
-required: when one fails the rest are reported as not run. Then, when the configuration says
+``running`` (``pct status``, :func:`phoenix_pve.health.running`, shared with VMs) and ``pct
+exec`` (``pct exec <id> -- true``) come first and are required: when one fails the rest are
+reported as not run. Then, when the configuration says
 what to expect: ``address`` (the static IPv4 of ``network_config`` is up on its interface,
 ``ip -o -4 addr show dev <if>``), ``dns`` (the homelab's ``domain_name`` resolves, ``getent
 hosts``: no name is built in) and ``gpu`` (each ``/dev/nvidia<N>`` of ``gpu_assignment`` is in
