@@ -1,7 +1,8 @@
 """The health checks every container gets (``phoenix health-check``), before configured ones.
 
-``running`` (``pct status``) and ``pct exec`` (``pct exec <id> -- true``) come first and are
-required: when one fails the rest are reported as not run. Then, when the configuration says
+``running`` (``pct status``, :func:`phoenix_pve.health.running`, shared with VMs) and ``pct
+exec`` (``pct exec <id> -- true``) come first and are required: when one fails the rest are
+reported as not run. Then, when the configuration says
 what to expect: ``address`` (the static IPv4 of ``network_config`` is up on its interface,
 ``ip -o -4 addr show dev <if>``), ``dns`` (the homelab's ``domain_name`` resolves, ``getent
 hosts``: no name is built in) and ``gpu`` (each ``/dev/nvidia<N>`` of ``gpu_assignment`` is in
@@ -17,22 +18,11 @@ from collections.abc import Sequence
 from phoenix_core.checks import Attempt, Check
 from phoenix_core.config.models import Config
 from phoenix_lxc.model import LxcSpec
-from phoenix_pve.health import CHECK_TIMEOUT, described
+from phoenix_pve.health import CHECK_TIMEOUT, described, running
 from phoenix_pve.live import Live
 from phoenix_pve.shell import Shell
 
 _INET = re.compile(r"\binet (\S+)")
-
-
-def running(live: Live) -> Check:
-    def attempt() -> Attempt:
-        live.invalidate()  # a retry must see the node now, not the first read
-        if not live.exists:
-            return Attempt(False, reason=f"{live.name} does not exist")
-        status = live.status()
-        return Attempt(status == "running", f"status: {status}", f"{live.name} is {status}")
-
-    return Check(name="running", attempt=attempt, where="host", required=True)
 
 
 def execs(shell: Shell) -> Check:

@@ -90,20 +90,15 @@ class LxcManager:
         spec = self.spec_for(guest, ctx)
         live = Live(ctx.host, CONTAINER, guest.id, ctx.config.hypervisor.pve_etc)
         shell = ContainerShell(live.host, live.vmid)
-        entries = health.configured(spec, self._paths(ctx.config))
-        target = health.Target.of(live)
-        return lxc_checks.shipped(spec, live, shell, ctx.config) + health.runnable_entries(
-            target, shell, entries, timeout=health.CHECK_TIMEOUT
-        )
+        shipped = lxc_checks.shipped(spec, live, shell, ctx.config)
+        return health.guest_checks(live, shell, spec, self._paths(ctx.config), shipped)
 
     def tests(self, guest: TargetConfig, ctx: RunContext) -> list[core.Check]:
         """``phoenix test``: the configured ``tests`` suites, one test case per script."""
         spec = self.spec_for(guest, ctx)
         live = Live(ctx.host, CONTAINER, guest.id, ctx.config.hypervisor.pve_etc)
-        entries = health.test_cases(spec.tests, self._paths(ctx.config))
         shell = ContainerShell(live.host, live.vmid)
-        target = health.Target.of(live)
-        return health.runnable_entries(target, shell, entries, timeout=health.TEST_TIMEOUT)
+        return health.guest_tests(live, shell, spec, self._paths(ctx.config))
 
     @staticmethod
     def _paths(config: Config) -> scripts.SearchPath:

@@ -17,7 +17,9 @@ For ``phoenix health-check`` and ``phoenix test`` (docs/health.md), :func:`confi
 a missing script, and :func:`runnable_entries` turns them into core
 :class:`~phoenix_core.checks.Check` objects: one command per attempt, a missing script one
 failing check naming the places looked. The converge step's :func:`health` runs the same
-commands through the same core retry loop.
+commands through the same core retry loop. :func:`guest_checks` and :func:`guest_tests` are what
+a guest manager's ``checks`` and ``tests`` return: its shipped checks (the first one
+:func:`running`, shared by containers and VMs), then the configured ones.
 """
 
 from __future__ import annotations
@@ -316,3 +318,35 @@ def health(
                 f"{result.reason}"
             )
     return []
+
+
+def running(live: Live) -> core.Check:
+    """The guest exists and runs (``pct status`` / ``qm status``): the first shipped check of a
+    container or a VM, required (nothing else can be checked in a stopped guest)."""
+
+    def attempt() -> core.Attempt:
+        live.invalidate()  # a retry must see the node now, not the first read
+        if not live.exists:
+            return core.Attempt(False, reason=f"{live.name} does not exist")
+        status = live.status()
+        return core.Attempt(status == "running", f"status: {status}", f"{live.name} is {status}")
+
+    return core.Check(name="running", attempt=attempt, where="host", required=True)
+
+
+def guest_checks(
+    live: Live, shell: Shell, spec: ScriptSpec, paths: SearchPath, shipped: Sequence[core.Check]
+) -> list[core.Check]:
+    """``phoenix health-check`` of a guest: the manager's ``shipped`` checks, then the configured
+    ones (``health_check``, ``health_checks[]``); one whose script is missing fails with that."""
+    entries = configured(spec, paths)
+    return [
+        *shipped,
+        *runnable_entries(Target.of(live), shell, entries, timeout=CHECK_TIMEOUT),
+    ]
+
+
+def guest_tests(live: Live, shell: Shell, spec: ScriptSpec, paths: SearchPath) -> list[core.Check]:
+    """``phoenix test`` of a guest: the configured ``tests`` suites, one case per script."""
+    entries = test_cases(spec.tests, paths)
+    return runnable_entries(Target.of(live), shell, entries, timeout=TEST_TIMEOUT)

@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from phoenix_core import checks as core
 from phoenix_core.config.diagnostics import Diagnostics
 from phoenix_core.config.models import Config, TargetConfig
 from phoenix_core.manager import GuestState, Resource, RunContext, StepVerb
@@ -22,6 +23,7 @@ from phoenix_pve import built, firewall, health, manage, power, scripts, snapsho
 from phoenix_pve.guest import VIRTUAL_MACHINE
 from phoenix_pve.live import Live
 from phoenix_pve.shell import AgentShell
+from phoenix_vm import checks as vm_checks
 from phoenix_vm import cloudinit, create, options, pending, readiness, volumes
 from phoenix_vm.model import VmSpec, parse_spec
 
@@ -60,6 +62,25 @@ class VmManager:
         if verb == "converge" and guest.spec is not None:
             held |= create.brief_resources(guest.spec, config)
         return held
+
+    def checks(self, guest: TargetConfig, ctx: RunContext) -> list[core.Check]:
+        """``phoenix health-check``: the shipped checks (:mod:`phoenix_vm.checks`), then the
+        configured ones; a configured check whose script is missing fails with that reason."""
+        spec: VmSpec = guest.spec
+        live = Live(ctx.host, VIRTUAL_MACHINE, guest.id, ctx.config.hypervisor.pve_etc)
+        shell = AgentShell(live.host, live.vmid)
+        shipped = vm_checks.shipped(spec, live, shell)
+        return health.guest_checks(live, shell, spec, self._paths(ctx.config), shipped)
+
+    def tests(self, guest: TargetConfig, ctx: RunContext) -> list[core.Check]:
+        """``phoenix test``: the configured ``tests`` suites, one test case per script."""
+        live = Live(ctx.host, VIRTUAL_MACHINE, guest.id, ctx.config.hypervisor.pve_etc)
+        shell = AgentShell(live.host, live.vmid)
+        return health.guest_tests(live, shell, guest.spec, self._paths(ctx.config))
+
+    @staticmethod
+    def _paths(config: Config) -> scripts.SearchPath:
+        return scripts.SearchPath(Path(config.directory), "vm", SHIPPED)
 
     def steps(self, verb: StepVerb, guest: TargetConfig, ctx: RunContext) -> Sequence[Step]:
         spec: VmSpec = guest.spec
@@ -108,7 +129,7 @@ class VmManager:
     ) -> list[Step]:
         """Every converge step in order, the build-complete mark last. Scripts are resolved
         first: a missing one fails here, before anything changes."""
-        paths = scripts.SearchPath(Path(ctx.config.directory), "vm", SHIPPED)
+        paths = self._paths(ctx.config)
         found = scripts.resolve_all(spec, paths)
         checks = health.resolve(spec, paths)
         timeout = ctx.options.timeout or power.DEFAULT_SHUTDOWN_TIMEOUT

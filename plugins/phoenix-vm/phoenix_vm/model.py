@@ -206,8 +206,9 @@ class VmSpec:
     enable_lifecycle_snapshots: bool = False
     health_check: LegacyHealthCheck | None = None
     health_checks: list[HealthCheck] = attrs.Factory(list)
-    #: Test suites (``phoenix test``), as containers have them.
-    tests: dict[str, list[SuiteCase]] | None = None
+    tests: dict[str, list[SuiteCase]] | None = attrs.field(
+        default=None, metadata=doc("test suites `phoenix test` runs (docs/health.md)")
+    )
     node: Annotated[str, hostname(single_label=True)] | None = None
     ready_timeout: Annotated[int, in_range(1)] = attrs.field(
         default=300, metadata=doc("seconds to wait for the guest agent after a start")

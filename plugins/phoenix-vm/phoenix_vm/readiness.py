@@ -24,36 +24,49 @@ CLOUD_INIT = ["cloud-init", "status", "--wait"]
 RECOVERABLE = 2
 
 
+def agent_command(live: Live, command: str) -> list[str]:
+    """``qm guest cmd <id> <command>``: a read of the guest agent, run on the node."""
+    return ["qm", "guest", "cmd", str(live.vmid), command]
+
+
 def agent_probe(live: Live) -> power.Probe:
     """A VM is up when its guest agent answers a ping."""
 
     def probe() -> CommandResult:
-        return live.query(["qm", "guest", "cmd", str(live.vmid), "ping"])
+        return live.query(agent_command(live, "ping"))
 
     return probe
+
+
+def interface_addresses(
+    stdout: str,
+) -> list[ipaddress.IPv4Interface | ipaddress.IPv6Interface]:
+    """The addresses with their prefixes in the agent's ``network-get-interfaces`` answer,
+    loopback and link-local left out; none when it is not that JSON."""
+    try:
+        interfaces = json.loads(stdout)
+    except ValueError:
+        return []
+    found = []
+    for interface in interfaces if isinstance(interfaces, list) else []:
+        for entry in interface.get("ip-addresses") or []:
+            address, prefix = str(entry.get("ip-address", "")), entry.get("prefix")
+            try:
+                ip = ipaddress.ip_interface(address if prefix is None else f"{address}/{prefix}")
+            except ValueError:
+                continue
+            if not (ip.is_loopback or ip.is_link_local):
+                found.append(ip)
+    return found
 
 
 def addresses(live: Live) -> tuple[str, ...]:
     """The VM's IPv4/IPv6 addresses from its guest agent, loopback and link-local left out;
     empty when the agent does not answer (no agent, still booting)."""
-    result = live.query(["qm", "guest", "cmd", str(live.vmid), "network-get-interfaces"])
+    result = live.query(agent_command(live, "network-get-interfaces"))
     if not result.ok:
         return ()
-    try:
-        interfaces = json.loads(result.stdout)
-    except ValueError:
-        return ()
-    found = []
-    for interface in interfaces if isinstance(interfaces, list) else []:
-        for entry in interface.get("ip-addresses") or []:
-            address = str(entry.get("ip-address", ""))
-            try:
-                ip = ipaddress.ip_address(address)
-            except ValueError:
-                continue
-            if not (ip.is_loopback or ip.is_link_local):
-                found.append(address)
-    return tuple(found)
+    return tuple(str(ip.ip) for ip in interface_addresses(result.stdout))
 
 
 def cloud_init_settle(

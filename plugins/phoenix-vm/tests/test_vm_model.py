@@ -67,6 +67,11 @@ CASES: list[tuple[str, Callable[[dict[str, Any]], None], str]] = [
     ("feature-name", vm(1, features=["../x"]), "vms[1].features[0]"),
     ("no-agent", vm(1, agent=False), "vms[1].agent: phoenix needs the guest agent"),
     ("user-data", vm(1, user_data="local:iso/u.yaml"), "vms[1].user_data: not a snippet volume"),
+    (
+        "test-type",
+        vm(1, tests={"smoke": [{"path": "smoke/a.sh", "type": "http"}]}),
+        "vms[1].tests.smoke[0].type",
+    ),
 ]
 
 
@@ -122,3 +127,26 @@ def test_keys_for_other_tools_load_with_a_warning_naming_them(tmp_path: Path) ->
         "kept for scripts (in the guest JSON), not acted on by phoenix-vm"
     ) in result.stderr
     assert f"{VM}: vm_defaults.template: not used for VMs" in result.stderr
+
+
+def test_a_missing_check_or_test_script_of_a_vm_is_a_warning_naming_its_path(
+    tmp_path: Path,
+) -> None:
+    from click.testing import CliRunner
+
+    from phoenix_core.cli import build
+    from phoenix_core.plugins import Plugins
+
+    etc = copy_original(tmp_path, tmp_path / "pve")
+    data = json.loads((etc / VM).read_text())
+    vm(1, health_checks=[{"script": "nowhere.sh"}], tests={"smoke": [{"path": "smoke/no.sh"}]})(
+        data
+    )
+    (etc / VM).write_text(json.dumps(data, indent=2))
+    plugins = Plugins().discover()
+    result = CliRunner().invoke(
+        build(plugins), ["--config-dir", str(etc), "config", "validate"], obj=plugins
+    )
+    assert result.exit_code == 0, result.output
+    assert f"{VM}: vms[1].health_checks[0]: " in result.stderr
+    assert f"{VM}: vms[1].tests.smoke[0]: " in result.stderr
