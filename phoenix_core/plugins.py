@@ -38,20 +38,50 @@ ENV_DISABLE = "PHOENIX_DISABLE_PLUGINS"
 
 @attrs.define
 class PluginInfo:
-    """One loaded (or failed) plugin, as ``phoenix plugins`` lists it."""
+    """One loaded (or failed) plugin, as ``phoenix plugins`` lists it.
+
+    ``about`` gives its distribution's name and version, read when first asked: parsing a
+    distribution's metadata costs an import of the email parser and a file per plugin, which
+    ``phoenix --help`` never needs.
+    """
 
     name: str
-    distribution: str
-    version: str
     module: str
+    about: Callable[[], tuple[str, str]] = attrs.field(repr=False)
     managers: list[ManagerSpec] = attrs.Factory(list)
     verbs: list[str] = attrs.Factory(list)
     error: str | None = None
     warnings: list[str] = attrs.Factory(list)
+    _known: tuple[str, str] | None = attrs.field(default=None, init=False, repr=False)
+
+    @property
+    def distribution(self) -> str:
+        return self._read()[0]
+
+    @property
+    def version(self) -> str:
+        return self._read()[1]
 
     @property
     def label(self) -> str:
         return f"{self.distribution} {self.version}"
+
+    def _read(self) -> tuple[str, str]:
+        if self._known is None:
+            self._known = self.about()
+        return self._known
+
+
+def _about(ep: EntryPoint) -> Callable[[], tuple[str, str]]:
+    """Name and version of the distribution an entry point comes from (one metadata read)."""
+
+    def read() -> tuple[str, str]:
+        if ep.dist is None:
+            return "?", "?"
+        metadata = ep.dist.metadata
+        return metadata["Name"], metadata["Version"]
+
+    return read
 
 
 @attrs.define
@@ -107,18 +137,18 @@ class Plugins:
     def discover(self) -> Plugins:
         seen: set[tuple[str, str]] = set()
         for ep in entry_points(group=GROUP):
-            dist = ep.dist.metadata["Name"] if ep.dist else "?"
             if (ep.name, ep.value) in seen:
                 continue
             seen.add((ep.name, ep.value))
-            if ep.name in self.disabled or dist in self.disabled:
+            info = PluginInfo(ep.name, ep.value, _about(ep))
+            # A plugin is blocked by its entry point's name or its distribution's.
+            if ep.name in self.disabled or (self.disabled and info.distribution in self.disabled):
                 continue
-            self._load(ep, dist)
+            self._load(ep, info)
         self.check_pending()
         return self
 
-    def _load(self, ep: EntryPoint, dist: str) -> None:
-        info = PluginInfo(ep.name, dist, ep.dist.version if ep.dist else "?", ep.value)
+    def _load(self, ep: EntryPoint, info: PluginInfo) -> None:
         self.plugins.append(info)
         try:
             module = ep.load()
@@ -134,7 +164,8 @@ class Plugins:
 
         It goes through the same checks as a discovered plugin.
         """
-        info = PluginInfo(name, distribution, version, getattr(plugin, "__name__", repr(plugin)))
+        module = getattr(plugin, "__name__", repr(plugin))
+        info = PluginInfo(name, module, lambda: (distribution, version))
         self.plugins.append(info)
         self._register(info, plugin)
         self.check_pending()
@@ -236,7 +267,7 @@ class Plugins:
         """Let each plugin add verbs; a verb name used twice is an error naming both owners."""
         import click
 
-        owners = {name: core_owner for name in root.commands}
+        owners: dict[str, PluginInfo | str] = {name: core_owner for name in root.commands}
         for info in self.plugins:
             module = self.pm.get_plugin(info.name) if info.error is None else None
             hook = self._impl(module, "phoenix_register_commands")
@@ -250,11 +281,14 @@ class Plugins:
                 continue
             for name, command in group.commands.items():
                 if name in owners:
+                    first = owners[name]
+                    first_label = first if isinstance(first, str) else first.label
                     raise PluginError(
-                        f"verb {name!r} is defined twice: by {owners[name]} and by "
+                        f"verb {name!r} is defined twice: by {first_label} and by "
                         f"{info.label} ({info.name})"
                     )
-                owners[name] = info.label
+                # The label is read only for the message: reading it costs a metadata parse.
+                owners[name] = info
                 root.add_command(command, name)
                 info.verbs.append(name)
 

@@ -124,6 +124,7 @@ def test_help_imports_no_engine_config_or_logging() -> None:
         "except SystemExit:\n"
         "    pass\n"
         "heavy = ('phoenix_core.engine', 'phoenix_core.executor', 'phoenix_core.config.load',\n"
+        "         'email.parser',\n"
         "         'cattrs', 'loguru', 'paramiko')\n"
         "sys.stderr.write('loaded:' + ','.join(m for m in heavy if m in sys.modules))\n"
     )
