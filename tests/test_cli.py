@@ -233,3 +233,28 @@ def test_host_without_the_ssh_extra_is_a_usage_error(etc: Path, tmp_path: Path) 
     assert result.returncode == 2, result.stderr
     assert "install phoenix-core[ssh]" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("args", "env", "expected"),
+    [
+        (["converge", "--jobs", "0"], {}, "Invalid value for '--jobs' / '-j'"),
+        (["converge"], {"PHOENIX_JOBS": "many"}, "Invalid value for '--jobs' / '-j'"),
+        (["converge", "--lock-timeout", "-1"], {}, "Invalid value for '--lock-timeout'"),
+        (["converge", "--wait-lock", "soon"], {}, "Invalid value for '--wait-lock'"),
+    ],
+)
+def test_bad_run_options_are_usage_errors_and_run_nothing(
+    cli: Any,
+    etc: Path,
+    node: FakeNode,
+    monkeypatch: pytest.MonkeyPatch,
+    args: list[str],
+    env: dict[str, str],
+    expected: str,
+) -> None:
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    result = cli("--config-dir", str(etc), *args)
+    assert result.exit_code == 2 and expected in result.stderr
+    assert node.journal == []
