@@ -4,8 +4,8 @@ pve-sim up --dir DIR [--node pve1] [--seed FILE] [--time-scale X] [--pve 8|9]
 pve-sim down --dir DIR
 pve-sim status --dir DIR
 pve-sim script --dir DIR [--vmid ID] PATTERN [--rc N] [--stdout S] [--stderr S] [--times N]
-pve-sim fault --dir DIR (--fail-nth N [--message M] | --latency SECS | --agent-delay SECS
-               | --hold-lock ID [--lock backup] | --release-lock ID | --clear)
+pve-sim fault --dir DIR (--fail-nth N [--message M] | --latency SECS | --tool-cost SECS
+               | --agent-delay SECS | --hold-lock ID [--lock backup] | --release-lock ID | --clear)
 """
 
 from __future__ import annotations
@@ -48,6 +48,12 @@ def _parser() -> argparse.ArgumentParser:
     group.add_argument("--fail-nth", type=int, metavar="N", help="fail the Nth mutating command")
     group.add_argument("--latency", type=float, metavar="SECS", help="seconds added to each task")
     group.add_argument(
+        "--tool-cost",
+        type=float,
+        metavar="SECS",
+        help="start-up seconds added to every Proxmox tool invocation (pct, qm, pvesh ...)",
+    )
+    group.add_argument(
         "--agent-delay",
         type=float,
         metavar="SECS",
@@ -68,6 +74,8 @@ def _fault_message(args: argparse.Namespace) -> dict[str, object]:
         return {"op": "fail_nth_mutation", "n": args.fail_nth, "message": args.message}
     if args.latency is not None:
         return {"op": "latency", "seconds": args.latency}
+    if args.tool_cost is not None:
+        return {"op": "tool_cost", "seconds": args.tool_cost}
     if args.agent_delay is not None:
         return {"op": "agent_delay", "seconds": args.agent_delay}
     if args.hold_lock is not None:

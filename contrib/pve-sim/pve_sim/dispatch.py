@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 
@@ -112,6 +113,11 @@ async def run(node: Node, argv: list[str], cwd: str, stdin: str | None = None) -
     mutating = False
     verb_name = ""
     warnings = ""
+    start_up = node.faults.start_up(argv[0])
+    if start_up:
+        # Before anything else, as Perl compiles the PVE modules before reading its arguments;
+        # awaited, so concurrent commands pay it side by side as separate processes would.
+        await asyncio.sleep(start_up)
     try:
         pmxcfs.check(node.pve_etc)
         verb_name, verb, rest = _lookup(argv)

@@ -126,6 +126,10 @@ class SimNode:
         """Every task takes this long; LXC tasks hold their locks meanwhile."""
         self._ctl(op="latency", seconds=seconds)
 
+    def set_tool_cost(self, seconds: float) -> None:
+        """Every Proxmox tool invocation (pct, qm, pvesh ...) waits this long before it runs."""
+        self._ctl(op="tool_cost", seconds=seconds)
+
     def clear_faults(self) -> None:
         self._ctl(op="clear_faults")
 

@@ -101,6 +101,9 @@ class Owner:
         if op == "latency":
             self.set_latency(float(message["seconds"]))
             return {"ok": True}
+        if op == "tool_cost":
+            node.faults.tool_cost = float(message["seconds"])
+            return {"ok": True}
         if op == "hold_lock":
             vmid = int(message["vmid"])
             node.pve.snapshot_lock(vmid, message.get("lock", "backup"))

@@ -79,6 +79,29 @@ def test_fail_nth_mutation(node: SimNode, create_ct) -> None:
     assert node.journal()[-1]["rc"] == 255
 
 
+def test_tool_cost_charges_proxmox_tools_only(node: SimNode, create_ct) -> None:
+    # Every Proxmox tool is a Perl script (faults.PROXMOX_TOOLS cites them): its start-up is
+    # paid per invocation; a host tool and a file read under /etc/pve pay nothing.
+    create_ct(node, 319)
+
+    def timed(action) -> float:
+        began = time.monotonic()
+        action()
+        return time.monotonic() - began
+
+    node.set_tool_cost(0.5)
+    try:
+        for argv in (["pct", "config", "319"], ["pvesh", "get", "/version"], ["pveversion"]):
+            assert timed(lambda argv=argv: node.run(argv)) >= 0.5, argv
+        assert timed(lambda: node.run(["zpool", "list"])) < 0.5
+        assert timed(lambda: node.conf(319).read_text()) < 0.5
+        assert node.journal()[-1]["argv"] == ["zpool", "list"]
+        assert [e["duration"] >= 0.5 for e in node.journal()[-4:]] == [True, True, True, False]
+    finally:
+        node.clear_faults()
+    assert timed(lambda: node.run(["pct", "config", "319"])) < 0.5
+
+
 def test_exec_default_scripted_and_stopped(node: SimNode, create_ct) -> None:
     create_ct(node, 306)
     stopped = node.run(["pct", "exec", "306", "--", "true"])
