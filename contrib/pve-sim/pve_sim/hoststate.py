@@ -83,6 +83,15 @@ BASE_TREE = {
     "proc/cmdline": "BOOT_IMAGE=/boot/vmlinuz-6.8.12-9-pve root=/dev/mapper/pve-root ro quiet\n",
     "proc/cpuinfo": "processor\t: 0\nvendor_id\t: GenuineIntel\nmodel name\t: Intel(R) Xeon(R)\n",
     "etc/default/grub": 'GRUB_DEFAULT=0\nGRUB_CMDLINE_LINUX_DEFAULT="quiet"\n',
+    # Device nodes a container's devN may pass through (ctsetup.device_problem): the kernel's
+    # usual ones and an integrated GPU's render node (drivers/gpu/drm: DRM major 226).
+    "dev/null": "c 1:3\n",
+    "dev/zero": "c 1:5\n",
+    "dev/fuse": "c 10:229\n",
+    "dev/net/tun": "c 10:200\n",
+    "dev/kvm": "c 10:232\n",
+    "dev/dri/card0": "c 226:0\n",
+    "dev/dri/renderD128": "c 226:128\n",
 }
 #: What the Proxmox VE installer writes: localhost, then the node's name on its address.
 HOSTS = "127.0.0.1 localhost.localdomain localhost\n192.168.100.2 {0}.example.invalid {0}\n"

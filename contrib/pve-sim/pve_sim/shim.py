@@ -31,9 +31,11 @@ msg = {{"op": "run", "token": {token!r}, "cwd": os.getcwd(),
 # Only tools that read stdin get it (a password; `qm guest exec --pass-stdin` hands the
 # command's stdin to the guest): no other command waits on a terminal or an inherited pipe.
 head = sys.argv[1:sys.argv.index("--")] if "--" in sys.argv else sys.argv[1:]
+# `pct create --password` without a value reads it from stdin (pve-common PTY.pm).
+bare = [i for i, a in enumerate(head) if a in ("--password", "-password", "--password=")]
 if msg["argv"][0] in {stdin_tools!r} or any(
     a.lstrip("-").split("=")[0] == "pass-stdin" for a in head if a.startswith("-")
-):
+) or any(head[i][-1] == "=" or not head[i + 1:] or head[i + 1][:1] == "-" for i in bare):
     msg["stdin"] = sys.stdin.read()
 try:
     s = socket.create_connection(("127.0.0.1", {port}))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import copy
 from pathlib import Path
 
-from . import formats, guest_verbs, subid
+from . import ctsetup, formats, guest_verbs, subid
 from .argv import Args
 from .common import Verb, call, task, vmid_of
 from .node import Node
@@ -28,16 +28,25 @@ async def create(node: Node, args: Args) -> Result:
     params = [("vmid", str(vmid)), ("ostemplate", ostemplate)]
     if args.get("unprivileged") is None and not node.profile.unprivileged_default:
         params.append(("unprivileged", "0"))
+    secrets: dict[str, str] = {}
     for key, value in args.params():
         if key == "ssh-public-keys":
             try:
                 value = _host_path(args, value).read_text()
             except OSError as exc:
                 raise CliError(f"unable to read '{value}' - {exc.strerror}") from None
+        if key == "password" and value == "":
+            value = ctsetup.read_password(args.stdin)
+        if key in ("password", "ssh-public-keys"):
+            secrets[key] = value
         params.append((key, value))
+    ctsetup.check_params(node.sim_dir, params, USAGE["create"])
     upid = await call(node, "POST", f"/nodes/{node.name}/lxc", params, USAGE["create"])
     result = await task(node, upid)
     if result.rc == 0:
+        ctsetup.write_root_access(
+            node.guestfs.path(vmid, "/"), secrets.get("password"), secrets.get("ssh-public-keys")
+        )
         sid, _, volname = ostemplate.partition(":")
         store = node.pve.storages.get(sid, {})
         base = store.get("path") or ("/var/lib/vz" if sid == "local" else f"/mnt/pve/{sid}")
@@ -122,6 +131,7 @@ async def start(node: Node, args: Args) -> Result:
 
 async def set_(node: Node, args: Args) -> Result:
     _, path = _ct(node, args)
+    ctsetup.check_params(node.sim_dir, args.params(), USAGE["set"])
     await call(node, "PUT", f"{path}/config", args.params(), USAGE["set"])
     return Result()
 
