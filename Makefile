@@ -16,7 +16,7 @@ dev: $(STAMP)
 $(STAMP): pyproject.toml $(wildcard plugins/*/pyproject.toml) $(SIM)/pyproject.toml $(TEMPLATE)/pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[test,ssh]' $(addprefix -e ,$(PLUGINS)) -e '$(SIM)[test]' -e $(TEMPLATE)
+	$(BIN)/pip install --quiet -e '.[test,ssh,dev]' $(addprefix -e ,$(PLUGINS)) -e '$(SIM)[test]' -e $(TEMPLATE)
 	touch $@
 
 ## The README's test command: the whole suite (core, plugins, simulator).

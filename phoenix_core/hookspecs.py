@@ -5,12 +5,12 @@ implements any of these hooks with the :data:`hookimpl` marker::
 
     from phoenix_core.hookspecs import hookimpl
     from phoenix_core.layout import GuestFile
-    from phoenix_core.manager import API_VERSION, ManagerSpec
+    from phoenix_core.manager import ManagerSpec
 
     @hookimpl
     def phoenix_register_managers(register):
         register(ManagerSpec(name="lxc", kind="lxc", factory=LxcManager,
-                             api_version=API_VERSION, config=GuestFile(...)))
+                             api_version=2, config=GuestFile(...)))
 
 Hook modules should import only the standard library and ``phoenix_core`` at import time;
 heavy imports belong inside the functions that use them, so ``phoenix --help`` stays fast.

@@ -187,6 +187,30 @@ def test_the_kit_fixtures_reach_a_third_party_test_file(pytester: pytest.Pyteste
     result.assert_outcomes(passed=2)
 
 
+def test_the_kit_changes_nothing_in_tests_that_do_not_ask_for_it(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The plugin loads in every pytest run of an environment holding phoenix-core: another
+    project's tests must see their environment untouched (no autouse fixture), while the
+    kit's fixtures stay available by name."""
+    monkeypatch.delenv("PHOENIX_LOCK_DIR", raising=False)  # this repository's own autouse
+    pytester.makepyfile(
+        test_other_project=textwrap.dedent("""
+            import os
+
+
+            def test_environment_untouched():
+                assert "PHOENIX_LOCK_DIR" not in os.environ
+
+
+            def test_the_lock_dir_fixture_by_name(phoenix_lock_dir):
+                assert os.environ["PHOENIX_LOCK_DIR"] == str(phoenix_lock_dir)
+        """)
+    )
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
+    result.assert_outcomes(passed=2)
+
+
 def test_phoenix_help_does_not_import_the_kit() -> None:
     code = (
         "import sys\nfrom phoenix_core.cli import main\nmain(['--help'])\n"

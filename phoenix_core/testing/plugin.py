@@ -5,7 +5,11 @@ Installed with phoenix-core, so a plugin's tests use them without any import:
 - ``phoenix_host``: a :class:`~phoenix_core.testing.RecordingHost`, the node of every run;
 - ``phoenix_config_dir``: a factory writing a configuration directory under ``tmp_path``;
 - ``phoenix_plugins``: the plugins the CLI runs with (override it in your ``conftest.py``);
-- ``phoenix_cli``: runs ``phoenix`` in-process and returns a :class:`~phoenix_core.testing.CliResult`.
+- ``phoenix_cli``: runs ``phoenix`` in-process and returns a :class:`~phoenix_core.testing.CliResult`;
+- ``phoenix_lock_dir``: a private run lock directory (``PHOENIX_LOCK_DIR``) for the test.
+
+No fixture is autouse: the plugin loads in every pytest run of an environment holding
+phoenix-core, and changes nothing in tests that do not ask for its fixtures.
 
 Heavier imports wait for the fixtures, so loading the plugin costs pytest nothing.
 """
@@ -38,14 +42,21 @@ class PhoenixCli(Protocol):
     ) -> CliResult: ...
 
 
-@pytest.fixture(autouse=True)
-def _phoenix_run_lock_dir(
+@pytest.fixture
+def phoenix_lock_dir(
     tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """Runs started by a test take their node's run lock in a directory of the test's own,
-    never the machine's ``/run/lock``, so test suites running side by side do not wait on
-    each other (``phoenix_core.runlock``)."""
-    monkeypatch.setenv("PHOENIX_LOCK_DIR", str(tmp_path_factory.mktemp("run-lock")))
+) -> Path:
+    """A run lock directory of the test's own, set as ``PHOENIX_LOCK_DIR`` for the test: runs
+    it starts take their node's run lock there, never in the machine's ``/run/lock``, so
+    test suites running side by side do not wait on each other (``phoenix_core.runlock``).
+
+    Not autouse: this plugin is loaded in every pytest run of an environment holding
+    phoenix-core, and must not change the environment of other projects' tests.
+    ``phoenix_cli`` uses it; a test starting ``phoenix`` otherwise asks for it by name.
+    """
+    directory = tmp_path_factory.mktemp("run-lock")
+    monkeypatch.setenv("PHOENIX_LOCK_DIR", str(directory))
+    return directory
 
 
 @pytest.fixture
@@ -85,7 +96,10 @@ def phoenix_plugins() -> Iterable[object]:
 
 @pytest.fixture
 def phoenix_cli(
-    phoenix_host: RecordingHost, phoenix_plugins: Iterable[object], tmp_path: Path
+    phoenix_host: RecordingHost,
+    phoenix_plugins: Iterable[object],
+    phoenix_lock_dir: Path,
+    tmp_path: Path,
 ) -> PhoenixCli:
     """Run ``phoenix ARGS`` in-process: ``phoenix_cli("plan", "120", "-o", "json",
     config_dir=path)`` returns a :class:`~phoenix_core.testing.CliResult` (``exit_code``,

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from phoenix_core.hookspecs import hookimpl
 from phoenix_core.layout import GuestFile
-from phoenix_core.manager import API_VERSION, ManagerSpec
+from phoenix_core.manager import ManagerSpec
 
 if TYPE_CHECKING:
     import click
@@ -38,7 +38,9 @@ def phoenix_register_managers(register: Any) -> None:
             name="hello",
             kind="hello",
             factory=_factory,
-            api_version=API_VERSION,
+            # The manager API this plugin was written for: a literal, never core's constant,
+            # so a core speaking another version refuses it instead of running it.
+            api_version=2,
             config=LAYOUT,
             description="greeting files on the node",
         )

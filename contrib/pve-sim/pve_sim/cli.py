@@ -1,6 +1,6 @@
 """`pve-sim`: run a simulated Proxmox VE node for humans and scripts.
 
-pve-sim up --dir DIR [--node pve1] [--seed FILE] [--time-scale X] [--pve 8|9]
+pve-sim up --dir DIR [--node pve1] [--seed FILE|NAME] [--time-scale X] [--pve 8|9]
 pve-sim down --dir DIR
 pve-sim status --dir DIR
 pve-sim script --dir DIR [--vmid ID] PATTERN [--rc N] [--stdout S] [--stderr S] [--times N]
@@ -24,7 +24,7 @@ def _parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
     up = sub.add_parser("up", help="start a node in the background")
     up.add_argument("--node", default="pve1")
-    up.add_argument("--seed", type=Path)
+    up.add_argument("--seed", type=Path, help="a seed file, or the name of a shipped seed")
     up.add_argument(
         "--time-scale",
         type=float,

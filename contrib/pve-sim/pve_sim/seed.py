@@ -18,31 +18,22 @@ import json
 from pathlib import Path
 from typing import Any
 
-DEFAULT_SEED = Path(__file__).resolve().parent.parent / "seeds" / "default.json"
-FALLBACK: dict[str, Any] = {
-    "storages": [
-        {"id": "local", "type": "dir", "content": "iso,vztmpl,backup", "path": "/var/lib/vz"},
-        {
-            "id": "local-lvm",
-            "type": "lvmthin",
-            "content": "images,rootdir",
-            "vgname": "pve",
-            "thinpool": "data",
-        },
-    ],
-    "templates": [{"storage": "local", "name": "debian-12-standard_12.7-1_amd64.tar.zst"}],
-}
+_HERE = Path(__file__).resolve().parent
+#: The shipped seeds: package data (``pve_sim/seeds/``) when installed from a wheel, beside
+#: the package (``contrib/pve-sim/seeds/``, which pyproject.toml maps into it) in the source.
+SEEDS = _HERE / "seeds" if (_HERE / "seeds").is_dir() else _HERE.parent / "seeds"
+DEFAULT_SEED = SEEDS / "default.json"
 MIB = 1024**2
 GUEST_ATTRS = ("shutdown_secs", "start_secs", "stop_secs", "start_error", "ha_state")
 
 
 def load(path: Path | None) -> dict[str, Any]:
-    """Read a seed file; without one, the repository's seeds/default.json (or a copy of it)."""
-    if path is None:
-        if not DEFAULT_SEED.exists():
-            return FALLBACK
-        path = DEFAULT_SEED
-    return json.loads(Path(path).read_text())
+    """Read a seed file, or a shipped seed by name (``original-etc``); without one, the
+    shipped ``default.json``."""
+    path = Path(path or DEFAULT_SEED)
+    if not path.exists() and path.name == str(path) and (SEEDS / f"{path}.json").is_file():
+        path = SEEDS / f"{path}.json"
+    return json.loads(path.read_text())
 
 
 def apply(pve: Any, seed: dict[str, Any], node: str = "pve1") -> list[str]:

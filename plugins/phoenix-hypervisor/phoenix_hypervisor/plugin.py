@@ -12,7 +12,7 @@ import click
 
 from phoenix_core.hookspecs import hookimpl
 from phoenix_core.layout import HostTargets
-from phoenix_core.manager import API_VERSION, Manager, ManagerSpec
+from phoenix_core.manager import Manager, ManagerSpec
 
 
 def _factory() -> Manager:
@@ -29,7 +29,9 @@ def phoenix_register_managers(register: Callable[[ManagerSpec], None]) -> None:
             name="hypervisor",
             kind="hypervisor",
             factory=_factory,
-            api_version=API_VERSION,
+            # The manager API this plugin was written for: a literal, never core's constant,
+            # so a core speaking another version refuses it instead of running it.
+            api_version=2,
             config=HostTargets(),
             description="the Proxmox node itself: phoenix setup",
         )

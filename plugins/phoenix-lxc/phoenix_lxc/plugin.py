@@ -10,7 +10,7 @@ from collections.abc import Callable
 
 from phoenix_core.hookspecs import hookimpl
 from phoenix_core.layout import GuestFile
-from phoenix_core.manager import API_VERSION, Manager, ManagerSpec
+from phoenix_core.manager import Manager, ManagerSpec
 
 #: The old tool's layout: ``lxc_configs`` keyed by CTID; every other top-level key is a
 #: default for all containers; ``core_paths.lxc_config_file`` may move the file.
@@ -37,7 +37,9 @@ def phoenix_register_managers(register: Callable[[ManagerSpec], None]) -> None:
             name="lxc",
             kind="lxc",
             factory=_factory,
-            api_version=API_VERSION,
+            # The manager API this plugin was written for: a literal, never core's constant,
+            # so a core speaking another version refuses it instead of running it.
+            api_version=2,
             config=LAYOUT,
             description="Proxmox LXC containers through pct",
         )

@@ -10,7 +10,7 @@ from collections.abc import Callable
 
 from phoenix_core.hookspecs import hookimpl
 from phoenix_core.layout import GuestFile
-from phoenix_core.manager import API_VERSION, Manager, ManagerSpec
+from phoenix_core.manager import Manager, ManagerSpec
 
 #: The old tool's layout: a ``vms`` list, each VM holding its ``vmid``; ``vm_defaults`` apply
 #: under every VM; ``core_paths.vm_config_file`` may move the file.
@@ -38,7 +38,9 @@ def phoenix_register_managers(register: Callable[[ManagerSpec], None]) -> None:
             name="vm",
             kind="vm",
             factory=_factory,
-            api_version=API_VERSION,
+            # The manager API this plugin was written for: a literal, never core's constant,
+            # so a core speaking another version refuses it instead of running it.
+            api_version=2,
             config=LAYOUT,
             description="Proxmox virtual machines through qm, the guest agent and cloud-init",
         )
