@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from phoenix_core.hosts.base import Host
     from phoenix_core.hosts.pool import HostPool
     from phoenix_core.progress import Progress
+    from phoenix_core.select import Selector
     from phoenix_core.terminal import Terminal
 
 
@@ -48,6 +49,11 @@ class App:
     #: ``--wait-lock``: seconds to wait for another run's hold on a node (0: refuse at once).
     wait_lock: int = 0
     run_id: str = "-"
+    #: The selectors of a guest verb (``--tag``, ``--kind``, ``--exclude``, ``--only``).
+    tags: tuple[str, ...] = ()
+    kinds: tuple[str, ...] = ()
+    exclude: tuple[str, ...] = ()
+    only: bool = False
     #: stderr, shared by log lines and progress; set by :meth:`start_logging`.
     terminal: Terminal | None = None
     _config: Any = None
@@ -61,6 +67,12 @@ class App:
 
         self.terminal = Terminal.for_stream(sys.stderr, no_color=self.no_color)
         self.run_id = logs.setup(verbosity=self.verbosity, terminal=self.terminal)
+
+    @property
+    def selector(self) -> Selector:
+        from phoenix_core.select import Selector
+
+        return Selector.parse(self.tags, self.kinds, self.exclude, self.only)
 
     @property
     def color(self) -> bool:

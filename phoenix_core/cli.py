@@ -33,7 +33,21 @@ KEEP_GOING = click.option(
     is_flag=True,
     help="After a failure, go on with every guest that does not depend on it.",
 )
-IDS = click.argument("ids", nargs=-1, metavar="IDS...")
+
+
+def _complete(offer: str) -> Any:
+    """A click ``shell_complete`` callback offering ``phoenix_core.completion.<offer>``
+    (imported when completing, so start-up pays nothing)."""
+
+    def complete(ctx: click.Context, _: click.Parameter, incomplete: str) -> Any:
+        from phoenix_core import completion
+
+        return completion.complete(ctx, getattr(completion, offer), incomplete)
+
+    return complete
+
+
+IDS = click.argument("ids", nargs=-1, metavar="IDS...", shell_complete=_complete("ids"))
 
 
 def _set_app(name: str) -> Any:
@@ -56,6 +70,52 @@ def _app_option(*decls: str, attr: str, envvar: str, **kwargs: Any) -> Any:
         callback=_set_app(attr),
         **kwargs,
     )
+
+
+def _selector_option(*decls: str, attr: str, **kwargs: Any) -> Any:
+    """A selector (``--tag``, ``--kind``, ``--exclude``, ``--only``), kept on the :class:`App`."""
+    return click.option(*decls, expose_value=False, callback=_set_app(attr), **kwargs)
+
+
+#: The selectors every guest verb takes (DESIGN §6), narrowing its ids (or all targets).
+SELECTORS = (
+    _selector_option(
+        "--tag",
+        attr="tags",
+        multiple=True,
+        metavar="TAG",
+        shell_complete=_complete("tags"),
+        help="Only guests carrying this tag (repeatable: any of them).",
+    ),
+    _selector_option(
+        "--kind",
+        attr="kinds",
+        multiple=True,
+        metavar="KIND",
+        shell_complete=_complete("kinds"),
+        help="Only targets of this kind, e.g. lxc or vm (repeatable).",
+    ),
+    _selector_option(
+        "--exclude",
+        attr="exclude",
+        multiple=True,
+        metavar="ID",
+        shell_complete=_complete("ids"),
+        help="Leave this target out of the selection (repeatable).",
+    ),
+    _selector_option(
+        "--only",
+        attr="only",
+        is_flag=True,
+        help="The selected targets alone, without what they require (which must exist).",
+    ),
+)
+
+
+def selectors(function: Any) -> Any:
+    for decorator in SELECTORS:
+        function = decorator(function)
+    return function
 
 
 JOBS = _app_option(
@@ -118,7 +178,7 @@ def rerun_options(rerun: tuple[str, ...], restart_if_needed: bool = False) -> Ve
 
 def guest_verb(function: Any) -> Any:
     """The arguments every verb that acts on guests takes: ids, --dry-run, --keep-going, --output."""
-    for decorator in (OUTPUT, WAIT_LOCK, LOCK_TIMEOUT, JOBS, KEEP_GOING, DRY_RUN, IDS):
+    for decorator in (OUTPUT, WAIT_LOCK, LOCK_TIMEOUT, JOBS, KEEP_GOING, DRY_RUN, selectors, IDS):
         function = decorator(function)
     return function
 
@@ -253,12 +313,14 @@ def _run(
     options: VerbOptions | None = None,
     detailed_exitcode: bool = False,
 ) -> None:
+    from phoenix_core.select import chosen
+
     app: App = click.get_current_context().obj
     with app.progress() as progress:
         engine = app.engine(
             dry_run=dry_run, keep_going=keep_going, options=options, progress=progress
         )
-        result = engine.run(verb, ids)
+        result = engine.run(verb, chosen(engine, ids, app.selector), only=app.selector.only)
     result.detailed_exitcode = detailed_exitcode
     _finish(app, result, output)
 
@@ -272,8 +334,10 @@ def _finish(app: App, result: RunResult, output: str) -> None:
 
 
 def _require(ids: tuple[str, ...], verb: str) -> None:
-    if not ids:
-        raise click.UsageError(f"{verb} needs at least one guest id")
+    """Verbs that never mean "everything" need ids, or a --tag or --kind to choose by."""
+    selector = click.get_current_context().find_object(App).selector
+    if not (ids or selector.tags or selector.kinds):
+        raise click.UsageError(f"{verb} needs at least one guest id (or --tag/--kind)")
 
 
 @cli.command()
@@ -314,6 +378,7 @@ def converge(
 
 @cli.command()
 @IDS
+@selectors
 @RERUN
 @JOBS
 @click.option(
@@ -453,17 +518,21 @@ def letsgo(
 
 @cli.command()
 @IDS
+@selectors
 @OUTPUT
 def status(ids: tuple[str, ...], output: str) -> None:
     """Show id, kind, name, node, existence, power state and build complete (all when no ids)."""
     app: App = click.get_current_context().obj
     from phoenix_core.commands.status import show_status
+    from phoenix_core.select import chosen
 
-    show_status(app.engine().status(ids), output)
+    engine = app.engine()
+    show_status(engine.status(chosen(engine, ids, app.selector)), output)
 
 
 @cli.command(name="health-check")
 @IDS
+@selectors
 @JOBS
 @OUTPUT
 def health_check(ids: tuple[str, ...], output: str) -> None:
@@ -471,13 +540,14 @@ def health_check(ids: tuple[str, ...], output: str) -> None:
     from phoenix_core.commands import health
 
     app: App = click.get_current_context().obj
-    results = health.run(app.engine(), ids, "checks", jobs=app.jobs)
+    results = health.run(app.engine(), ids, "checks", jobs=app.jobs, selector=app.selector)
     health.show(results, output, "health", "health-check")
     click.get_current_context().exit(health.exit_code(results))
 
 
 @cli.command(name="test")
 @IDS
+@selectors
 @click.option("--suite", metavar="NAME", help="Only this test suite.")
 @click.option(
     "--junit",
@@ -492,7 +562,9 @@ def run_tests(ids: tuple[str, ...], suite: str | None, junit: Path | None, outpu
     from phoenix_core.commands import health
 
     app: App = click.get_current_context().obj
-    results = health.run(app.engine(), ids, "tests", jobs=app.jobs, suite=suite)
+    results = health.run(
+        app.engine(), ids, "tests", jobs=app.jobs, suite=suite, selector=app.selector
+    )
     if junit is not None:
         health.junit(results, junit)
     health.show(results, output, "test", "test")

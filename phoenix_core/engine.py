@@ -119,9 +119,15 @@ class Engine:
             ordered += sorted(by_kind[kind]) if keyed else by_kind[kind]
         return ordered
 
-    def order(self, verb: str, targets: Sequence[TargetId]) -> list[TargetId]:
+    def order(
+        self, verb: str, targets: Sequence[TargetId], *, only: bool = False
+    ) -> list[TargetId]:
         """Targets and what they require, requirements first, for the build verbs; only the
-        targets for the others (``start`` adds dependencies, never a host target)."""
+        targets for the others (``start`` adds dependencies, never a host target), and for
+        every verb with ``only`` (``--only``: no requirement chain)."""
+        if only and verb not in ("stop", "delete"):
+            wanted = set(targets)
+            return [i for i in self.graph.order(targets) if i in wanted]
         if verb in ("create", "converge", "plan"):
             return self.graph.order(targets)
         if verb == "start":
@@ -155,6 +161,31 @@ class Engine:
         if missing:
             raise UsageError("; ".join(missing) + self.config.unread_hint())
 
+    def require_existing(self, targets: Sequence[TargetId]) -> None:
+        """``--only``: the guests the targets require and that are not among them must exist,
+        since they will not be built; every one missing is named (exit 2, nothing run)."""
+        wanted = set(targets)
+        seen: dict[TargetId, bool] = {}
+        missing = []
+        for ident in targets:
+            for need in self.config.target(ident).requires:
+                # Host features are checked by the guests' own steps, as without --only.
+                if need in wanted or isinstance(need, str):
+                    continue
+                if need not in seen:
+                    required = self.config.target(need)
+                    manager = self.plugins.manager(required.kind)
+                    seen[need] = (
+                        manager is not None
+                        and manager.observe(required, self.context(required)).exists
+                    )
+                if not seen[need]:
+                    missing.append(
+                        f"{ident} requires {self.config.target(need)}, which does not exist"
+                    )
+        if missing:
+            raise UsageError(f"--only: {'; '.join(missing)} (build it first, or leave out --only)")
+
     # -- running ---------------------------------------------------------------------------
     def host_for(self, guest: TargetConfig) -> Host:
         host = self.hosts.for_node(guest.common.node)
@@ -180,19 +211,23 @@ class Engine:
         assert manager is not None, "require_managers() runs first"
         return manager
 
-    def run(self, verb: str, ids: Sequence[str | int]) -> RunResult:
+    def run(self, verb: str, ids: Sequence[str | int], *, only: bool = False) -> RunResult:
         """Run ``verb`` (create, converge, plan, start, stop, restart, delete) on targets.
 
-        Without ids the verb takes every guest it can: see :meth:`managed_all`.
+        Without ids the verb takes every guest it can: see :meth:`managed_all`. With
+        ``only`` the targets alone run, without their requirement chain, whose guests must
+        exist already (:meth:`require_existing`).
         """
         result = RunResult(verb, self.dry_run or verb == "plan")
         if ids:
             targets = self.resolve(ids)
-            ordered = self.order(verb, targets)
+            ordered = self.order(verb, targets, only=only)
             self.require_managers(ordered, targets)
         else:
             targets, result.outcomes = self.managed_all(verb)
-            ordered = self.order(verb, targets)
+            ordered = self.order(verb, targets, only=only)
+        if only and verb in ("create", "converge", "plan"):
+            self.require_existing(ordered)
         if verb == "delete" and not self.options.force:
             self._refuse_delete_with_dependents(targets)
         result.plan = self.plan(verb, ordered, targets, dry_run=result.dry_run)

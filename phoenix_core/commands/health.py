@@ -19,6 +19,7 @@ from phoenix_core.checks import Attempt, Check, CheckResult, run_checks
 from phoenix_core.errors import PhoenixError, UsageError
 from phoenix_core.names import DEFAULT_JOBS
 from phoenix_core.render import document, emit_json, table
+from phoenix_core.select import Selector, select
 
 if TYPE_CHECKING:
     from phoenix_core.config.models import TargetConfig
@@ -30,9 +31,11 @@ Method = Literal["checks", "tests"]
 DEPENDENCIES = "dependencies"
 
 
-def targets(engine: Engine, ids: Sequence[str]) -> list[TargetConfig]:
-    """The targets asked for (every non-template one an installed manager handles when no ids),
-    dependencies before dependents."""
+def targets(
+    engine: Engine, ids: Sequence[str], selector: Selector | None = None
+) -> list[TargetConfig]:
+    """The targets asked for (every non-template one an installed manager handles when no ids)
+    that the selectors match, dependencies before dependents."""
     if ids:
         wanted = engine.resolve(ids)
         engine.require_managers(wanted, wanted)
@@ -43,6 +46,8 @@ def targets(engine: Engine, ids: Sequence[str]) -> list[TargetConfig]:
             if engine.plugins.manager(engine.config.target(i).kind) is not None
             and not engine.config.target(i).is_template
         ]
+    if selector is not None and selector.narrows:
+        wanted = select(engine.config, wanted, wanted, selector)
     chosen = set(wanted)
     ordered = [i for i in engine.graph.order(wanted) if i in chosen]
     return [engine.config.target(i) for i in ordered]
@@ -110,10 +115,11 @@ def run(
     *,
     jobs: int = DEFAULT_JOBS,
     suite: str | None = None,
+    selector: Selector | None = None,
     sleep: Callable[[float], None] = time.sleep,
 ) -> list[CheckResult]:
     """Every selected target's checks (or tests of ``suite``), targets ``jobs`` at a time."""
-    chosen = targets(engine, ids)
+    chosen = targets(engine, ids, selector)
     plans = [(str(t.id), checks_of(engine, t, method, suite)) for t in chosen]
     if suite is not None and not any(found for _, found in plans):
         raise UsageError(f"no selected target has a test suite {suite!r}")

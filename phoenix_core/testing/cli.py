@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
@@ -87,7 +88,8 @@ def invoke(
     if config_dir is not None:
         argv += ["--config-dir", str(config_dir)]
     argv += [str(arg) for arg in args]
-    result = CliRunner().invoke(root, argv, obj=found, input=input)
+    # Named as installed, so usage messages and shell completion (_PHOENIX_COMPLETE) match.
+    result = CliRunner().invoke(root, argv, obj=found, input=input, prog_name="phoenix")
     exception = result.exception if not isinstance(result.exception, SystemExit) else None
     return CliResult(
         result.exit_code, result.stdout, result.stderr, _json(args, result.stdout), exception
@@ -97,7 +99,7 @@ def invoke(
 def _json(args: Sequence[str], stdout: str) -> Any:
     asked = any(
         a in ("-ojson", "--output=json") or (a in ("-o", "--output") and b == "json")
-        for a, b in zip(args, [*args[1:], ""], strict=True)
+        for a, b in itertools.pairwise([*args, ""])
     )
     if not asked or not stdout.strip():
         return None
