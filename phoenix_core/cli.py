@@ -77,31 +77,19 @@ def _selector_option(*decls: str, attr: str, **kwargs: Any) -> Any:
     return click.option(*decls, expose_value=False, callback=_set_app(attr), **kwargs)
 
 
+#: The repeatable selectors: option, App attribute, metavar, completion offer, help.
+_NARROWING = (
+    ("--tag", "tags", "TAG", "tags", "Only guests carrying this tag (repeatable: any of them)."),
+    ("--kind", "kinds", "KIND", "kinds", "Only targets of this kind, e.g. lxc or vm (repeatable)."),
+    ("--exclude", "exclude", "ID", "ids", "Leave this target out of the selection (repeatable)."),
+)
 #: The selectors every guest verb takes (DESIGN §6), narrowing its ids (or all targets).
 SELECTORS = (
-    _selector_option(
-        "--tag",
-        attr="tags",
-        multiple=True,
-        metavar="TAG",
-        shell_complete=_complete("tags"),
-        help="Only guests carrying this tag (repeatable: any of them).",
-    ),
-    _selector_option(
-        "--kind",
-        attr="kinds",
-        multiple=True,
-        metavar="KIND",
-        shell_complete=_complete("kinds"),
-        help="Only targets of this kind, e.g. lxc or vm (repeatable).",
-    ),
-    _selector_option(
-        "--exclude",
-        attr="exclude",
-        multiple=True,
-        metavar="ID",
-        shell_complete=_complete("ids"),
-        help="Leave this target out of the selection (repeatable).",
+    *(
+        _selector_option(
+            flag, attr=attr, multiple=True, metavar=meta, shell_complete=_complete(offer), help=text
+        )
+        for flag, attr, meta, offer, text in _NARROWING
     ),
     _selector_option(
         "--only",
