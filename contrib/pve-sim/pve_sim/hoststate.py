@@ -10,15 +10,22 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .profile import Profile
 
 #: What a Proxmox VE install has before any setup (`dpkg-query -W` on a fresh node, trimmed).
+#: No `sudo`: Proxmox VE does not ship it (proxmox-ve's dependencies do not pull it; field:
+#: forum.proxmox.com thread 89000, staff: "it's just not used for PVE itself"). `chrony` is
+#: installed, enabled and running: pve-manager PVE/CLI/pve8to9.pm lists "chrony (Default in new
+#: Proxmox VE installations)" and checks chrony.service is active.
 BASE_PACKAGES = {
     "proxmox-ve": "8.4.0",
     "pve-manager": "8.4.1",
     "zfsutils-linux": "2.2.7-pve2",
     "openssh-server": "1:9.2p1-2+deb12u5",
-    "sudo": "1.9.13p3-1+deb12u1",
+    "chrony": "4.3-2+deb12u1",
     "systemd": "252.36-1~deb12u1",
     "initramfs-tools": "0.142+deb12u1",
     "pciutils": "1:3.9.0-4",
@@ -33,7 +40,7 @@ CATALOGUE = {
     "samba": "2:4.17.12+dfsg-0+deb12u1",
     "samba-common-bin": "2:4.17.12+dfsg-0+deb12u1",
     "smbclient": "2:4.17.12+dfsg-0+deb12u1",
-    "chrony": "4.3-2+deb12u1",
+    "sudo": "1.9.13p3-1+deb12u1",
     "dnsmasq": "2.90-4~deb12u1",
     "build-essential": "12.9",
     "dkms": "3.0.10-8+deb12u1",
@@ -76,7 +83,6 @@ BASE_TREE = {
     "etc/modprobe.d/pve-blacklist.conf": "blacklist nvidiafb\n",
     "etc/modules-load.d/modules.conf": "# /etc/modules: kernel modules to load at boot time.\n",
     "etc/systemd/system/.keep": "",
-    "usr/share/keyrings/proxmox-archive-keyring.gpg": "",
     "sys/module/zfs/parameters/zfs_arc_max": "0\n",
     "etc/apparmor.d/lxc/lxc-default-cgns": "profile lxc-container-default-cgns {\n}\n",
     "sys/kernel/security/apparmor/profiles": "lxc-container-default-cgns (enforce)\n",
@@ -95,20 +101,13 @@ BASE_TREE = {
 }
 #: What the Proxmox VE installer writes: localhost, then the node's name on its address.
 HOSTS = "127.0.0.1 localhost.localdomain localhost\n192.168.100.2 {0}.example.invalid {0}\n"
-ENTERPRISE = {
-    "bookworm": ("etc/apt/sources.list.d/pve-enterprise.list",
-                 "deb https://enterprise.proxmox.com/debian/pve bookworm pve-enterprise\n"),
-    "trixie": ("etc/apt/sources.list.d/pve-enterprise.sources",
-               "Types: deb\nURIs: https://enterprise.proxmox.com/debian/pve\nSuites: trixie\n"
-               "Components: pve-enterprise\n"
-               "Signed-By: /usr/share/keyrings/proxmox-archive-keyring.gpg\n"),
-}  # fmt: skip
 
 
-def prepare_tree(root: Path, codename: str, hostname: str = "pve1") -> None:
-    """Write the base files of a fresh node under root, once (a restart keeps edits)."""
-    path, text = ENTERPRISE.get(codename, ENTERPRISE["bookworm"])
-    extra = {path: text, "etc/hostname": f"{hostname}\n", "etc/hosts": HOSTS.format(hostname)}
+def prepare_tree(root: Path, profile: Profile, hostname: str = "pve1") -> None:
+    """Write the base files of a fresh node under root, once (a restart keeps edits): the
+    release's apt sources and release key among them."""
+    extra = {**dict(profile.sources), profile.keyring: "", "etc/hostname": f"{hostname}\n",
+             "etc/hosts": HOSTS.format(hostname)}  # fmt: skip
     for name, content in {**BASE_TREE, **extra}.items():
         target = root / name
         if not target.exists():

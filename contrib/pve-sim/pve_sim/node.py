@@ -42,7 +42,7 @@ class Node:
     def __post_init__(self) -> None:
         if self.host is None:
             self.host = HostState(self.sim_dir)
-        prepare_tree(self.sim_dir, self.profile.codename, self.name)
+        prepare_tree(self.sim_dir, self.profile, self.name)
         release = self.sim_dir / "etc" / "os-release"
         if not release.exists():
             release.parent.mkdir(parents=True, exist_ok=True)

@@ -158,7 +158,7 @@ async def serve(
         fake.nodes = {node_name: {"online": True}}
     fake.time_scale = time_scale
     fake.version, fake.release_version = release.manager, release.manager.rsplit(".", 1)[0]
-    seeded = seed.load(seed_path)
+    seeded = seed.for_release(seed.load(seed_path), release)
     catalogue = seed.apply(fake, seeded, node_name)
     certfile, keyfile, _ = make_cert(str(sim_dir), hosts=("127.0.0.1",))
     await fake.start(certfile, keyfile)

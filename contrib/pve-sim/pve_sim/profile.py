@@ -31,6 +31,25 @@ class Profile:
     #: The Debian release under it (PVE 8: bookworm, PVE 9: trixie), for /etc/os-release.
     codename: str = "bookworm"
     debian: str = "12"
+    #: The content of `local` a fresh install writes: pve-installer
+    #: Proxmox/Install/StorageConfig.pm get_lvm_thin_config/get_zfs_config; `import` was added
+    #: for 9.x by commit ec1d5ee ("enable import content type by default"), 8.4.6 (faebafd)
+    #: writes iso,vztmpl,backup.
+    local_content: str = "iso,vztmpl,backup"
+    #: The Proxmox release key apt checks: proxmox-archive-keyring 3.0 (bookworm) installs
+    #: debian/proxmox-release-bookworm.gpg into /etc/apt/trusted.gpg.d/ only
+    #: (debian/proxmox-archive-keyring.install, read in jiangcuo/proxmox-archive-keyring, a
+    #: copy of Proxmox's repository); PVE 9's sources name
+    #: /usr/share/keyrings/proxmox-archive-keyring.gpg (pve-manager configs/pve-sources.sources).
+    keyring: str = "etc/apt/trusted.gpg.d/proxmox-release-bookworm.gpg"
+    #: The apt sources a fresh install has, relative to `/`: Debian's, pve-enterprise (written
+    #: by pve-manager's configs/Makefile: stable-8 pve-sources.list -> pve-enterprise.list, master
+    #: pve-sources.sources -> pve-enterprise.sources) and Ceph's enterprise repository. No
+    #: Proxmox source writes the Ceph file at install (pve-installer has no apt source code;
+    #: pve-manager writes ceph.list / ceph.sources only in PVE/CLI/pveceph.pm `install`), so
+    #: its presence and text rest on field reports of fresh ISO installs (PVE 8: ceph.list with
+    #: ceph-quincy; PVE 9: ceph.sources with ceph-squid, docs/pve-sim.md "Fresh node").
+    sources: tuple[tuple[str, str], ...] = ()
 
     @property
     def os_release(self) -> str:
@@ -44,6 +63,37 @@ class Profile:
             "ID=debian\n"
         )
 
+
+ENTERPRISE = "https://enterprise.proxmox.com/debian"
+PVE8_SOURCES = (
+    (
+        "etc/apt/sources.list",
+        "deb http://deb.debian.org/debian bookworm main contrib\n"
+        "deb http://deb.debian.org/debian bookworm-updates main contrib\n"
+        "deb http://security.debian.org/debian-security bookworm-security main contrib\n",
+    ),
+    (
+        "etc/apt/sources.list.d/pve-enterprise.list",
+        f"deb {ENTERPRISE}/pve bookworm pve-enterprise\n",
+    ),
+    ("etc/apt/sources.list.d/ceph.list", f"deb {ENTERPRISE}/ceph-quincy bookworm enterprise\n"),
+)
+KEYRING9 = "/usr/share/keyrings/proxmox-archive-keyring.gpg"
+PVE9_SOURCES = (
+    ("etc/apt/sources.list.d/debian.sources",
+     "Types: deb\nURIs: http://deb.debian.org/debian/\nSuites: trixie trixie-updates\n"
+     "Components: main contrib non-free-firmware\n"
+     "Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg\n\n"
+     "Types: deb\nURIs: http://security.debian.org/debian-security/\nSuites: trixie-security\n"
+     "Components: main contrib non-free-firmware\n"
+     "Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg\n"),
+    ("etc/apt/sources.list.d/pve-enterprise.sources",
+     f"Types: deb\nURIs: {ENTERPRISE}/pve\nSuites: trixie\nComponents: pve-enterprise\n"
+     f"Signed-By: {KEYRING9}\n"),
+    ("etc/apt/sources.list.d/ceph.sources",
+     f"Types: deb\nURIs: {ENTERPRISE}/ceph-squid\nSuites: trixie\nComponents: enterprise\n"
+     f"Signed-By: {KEYRING9}\n"),
+)  # fmt: skip
 
 PVE8 = Profile(
     major=8,
@@ -60,6 +110,7 @@ PVE8 = Profile(
     pvesm_header=("Total", "Used", "Available"),
     running_full_clone="Cannot do full clones on a running container without snapshots",
     clone_banner=False,
+    sources=PVE8_SOURCES,
 )
 PVE9 = Profile(
     major=9,
@@ -78,5 +129,23 @@ PVE9 = Profile(
     clone_banner=True,
     codename="trixie",
     debian="13",
+    local_content="iso,vztmpl,backup,import",
+    keyring=KEYRING9.lstrip("/"),
+    sources=PVE9_SOURCES,
 )
 PROFILES = {8: PVE8, 9: PVE9}
+
+
+def installer_storages(profile: Profile, layout: str) -> list[dict[str, str]]:
+    """The storage.cfg a fresh install writes for its disk layout (pve-installer
+    Proxmox/Install/StorageConfig.pm: `lvmthin` for ext4/xfs, `zfs` for a ZFS root)."""
+    local = {"id": "local", "type": "dir", "path": "/var/lib/vz", "content": profile.local_content}
+    if layout == "zfs":
+        data = {"id": "local-zfs", "type": "zfspool", "pool": "rpool/data", "sparse": "1",
+                "content": "images,rootdir"}  # fmt: skip
+    elif layout == "lvmthin":
+        data = {"id": "local-lvm", "type": "lvmthin", "thinpool": "data", "vgname": "pve",
+                "content": "rootdir,images"}  # fmt: skip
+    else:
+        raise ValueError(f"unknown installer layout {layout!r} (lvmthin or zfs)")
+    return [local, data]

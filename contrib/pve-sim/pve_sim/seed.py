@@ -9,7 +9,9 @@ Format (JSON, every key optional):
      "catalogue": ["debian-12-standard_12.7-1_amd64.tar.zst"],
      "guests":    [fakepve guests entries: {"vmid", "type": "lxc"|"qemu", "name", "config", ...}]}
 
-When "storages" is given it replaces fakepve's built-in `local` and `local-lvm`.
+When "storages" is given it replaces fakepve's built-in `local` and `local-lvm`. A seed that
+says `"install": "lvmthin"` (or `"zfs"`) instead gets the storages the installer of the
+release the node plays writes (profile.installer_storages).
 """
 
 from __future__ import annotations
@@ -17,6 +19,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 from typing import Any
+
+from .profile import DEFAULT, PROFILES, Profile, installer_storages
 
 _HERE = Path(__file__).resolve().parent
 #: The shipped seeds: package data (``pve_sim/seeds/``) when installed from a wheel, beside
@@ -34,6 +38,13 @@ def load(path: Path | None) -> dict[str, Any]:
     if not path.exists() and path.name == str(path) and (SEEDS / f"{path}.json").is_file():
         path = SEEDS / f"{path}.json"
     return json.loads(path.read_text())
+
+
+def for_release(seed: dict[str, Any], profile: Profile) -> dict[str, Any]:
+    """The seed with the storages a fresh install of ``profile`` has, when it names a layout."""
+    if "install" not in seed or "storages" in seed:
+        return seed
+    return {**seed, "storages": installer_storages(profile, seed["install"])}
 
 
 def apply(pve: Any, seed: dict[str, Any], node: str = "pve1") -> list[str]:
@@ -95,7 +106,7 @@ def with_local_snippets(seed: Path, directory: Path) -> Path:
     """A copy of ``seed`` (written into ``directory``) whose ``local`` storage lives under
     ``directory`` and holds snippets, so files phoenix writes there (cloud-init vendor data)
     land somewhere writable, as on a node where snippets are enabled."""
-    data = json.loads(Path(seed).read_text())
+    data = for_release(json.loads(Path(seed).read_text()), PROFILES[DEFAULT])
     for storage in data["storages"]:
         if storage["id"] == "local":
             storage["path"] = str(Path(directory) / "vz")

@@ -11,6 +11,7 @@ import hashlib
 import os
 import re
 
+from . import aptsources
 from .argv import Args
 from .common import Verb, call
 from .hoststate import Account, HostState, Unit
@@ -34,7 +35,7 @@ async def apt_get(node: Node, args: Args) -> Result:
     if not words:
         raise CliError("E: No operation specified", rc=100)
     if words[0] == "update":
-        return Result(0, "Reading package lists...\n")
+        return _update(state)
     if words[0] != "install":
         raise CliError(f"E: Invalid operation {words[0]}", rc=100)
     missing = [p for p in words[1:] if p not in state.catalogue and p not in state.packages]
@@ -54,6 +55,27 @@ async def apt_get(node: Node, args: Args) -> Result:
             + [f"0 upgraded, {len(new)} newly installed, 0 to remove and 0 not upgraded."]
         ),
     )
+
+
+def _update(state: HostState) -> Result:
+    """`apt-get update`: each enabled source fetched; one that fails (aptsources.failure) is an
+    `Err:` line, an `E: Failed to fetch` and exit 100 (field: what apt prints for a 401 from
+    enterprise.proxmox.com, as every fresh-install report shows)."""
+    out, errors = [], []
+    for number, entry in enumerate(aptsources.entries(state.root), 1):
+        why = aptsources.failure(state.root, entry)
+        if why is None:
+            out.append(f"Hit:{number} {entry.uri} {entry.suite} InRelease")
+            continue
+        out.append(f"Err:{number} {why}")
+        errors.append(f"E: Failed to fetch {why.splitlines()[0]}  {why.splitlines()[1].strip()}")
+    out.append("Reading package lists...")
+    if errors:
+        errors.append(
+            "E: Some index files failed to download. They have been ignored, or old ones used "
+            "instead."
+        )
+    return Result(100 if errors else 0, lines(out), lines(errors))
 
 
 async def dpkg_query(node: Node, args: Args) -> Result:
@@ -422,8 +444,17 @@ SUDOERS_LINE = re.compile(
 )
 
 
+def not_installed(program: str) -> Result:
+    """What a command the node lacks gives over SSH: the login shell's 127 (bash
+    execute_cmd.c "command not found")."""
+    return Result(127, "", f"bash: line 1: {program}: command not found\n")
+
+
 async def visudo(node: Node, args: Args) -> Result:
-    """`visudo -cf FILE`: syntax, and the 0440 mode sudo insists on (sudoers visudo.c)."""
+    """`visudo -cf FILE`: syntax, and the 0440 mode sudo insists on (sudoers visudo.c).
+    visudo comes with the `sudo` package, which a fresh Proxmox VE node lacks."""
+    if "sudo" not in _state(node).packages:
+        return not_installed("visudo")
     opts, rest = _options(args.positional, "cqs", "f")
     path = (opts.get("f") or rest or [""])[-1]
     if "c" not in opts:

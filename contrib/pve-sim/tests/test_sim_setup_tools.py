@@ -243,6 +243,13 @@ def test_gpu_driver_initramfs_visudo(host: SimNode, tmp_path: Path) -> None:
     sudoers = tmp_path / "phoenix"
     sudoers.write_text("heads ALL=(ALL:ALL) ALL\n")
     os.chmod(sudoers, 0o644)
+    # Proxmox VE ships without sudo: no visudo until it is installed (bash's 127).
+    missing = host.run(["visudo", "-cf", str(sudoers)])
+    assert (missing.returncode, missing.stderr) == (
+        127,
+        "bash: line 1: visudo: command not found\n",
+    )
+    host.run(["apt-get", "install", "-y", "sudo"], check=True)
     assert "bad permissions" in host.run(["visudo", "-cf", str(sudoers)]).stderr
     os.chmod(sudoers, 0o440)
     assert host.run(["visudo", "-cf", str(sudoers)]).stdout == f"{sudoers}: parsed OK\n"

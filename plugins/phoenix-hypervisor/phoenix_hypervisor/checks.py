@@ -15,7 +15,8 @@ storages           ``pvesm status``                                            d
 firewall           ``pve-firewall status``                                     firewall on
 nfs exports        ``exportfs -v``                                             ``nfs.exports``
 samba shares       ``testparm -s``                                             ``samba.shares``
-admin user         ``getent passwd``, ``visudo -cf`` of its sudoers.d file     ``users``
+admin user         ``getent passwd``, ``dpkg-query`` of sudo, ``visudo -cf``   ``users``
+                   of its sudoers.d file
 nvidia driver      ``nvidia-smi --query-gpu=driver_version ...``               pinned version
 =================  ==========================================================  ==============
 """
@@ -219,6 +220,8 @@ def admin(ctx: HostContext) -> Check:
             return Attempt(False, account.stdout, f"{path} does not exist: {name} has no sudo")
         if rule not in text.splitlines():
             return Attempt(False, text, f"{path} does not hold `{rule}`")
+        if users_feature.sudo_missing(ctx):
+            return Attempt(False, account.stdout, users_feature.NO_SUDO)
         argv = ["visudo", "-cf", ctx.files.path(path)]
         checked = ctx.query(argv)
         if not checked.ok:

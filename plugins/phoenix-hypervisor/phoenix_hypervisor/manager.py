@@ -58,7 +58,7 @@ FEATURES: tuple[Feature, ...] = (
     Feature("storage", "Proxmox storages on the datasets", storage.steps, ("zfs",)),
     Feature("nfs", "exports and NFS storages", nfs.steps, ("packages", "zfs")),
     Feature("samba", "shares and the Samba user", samba.steps, ("packages", "zfs")),
-    Feature("users", "admin account, sudo, Proxmox user and role", users.steps),
+    Feature("users", "admin account, sudo, Proxmox user and role", users.steps, ("packages",)),
     Feature("firewall", "datacenter firewall options and global rules", firewall.steps),
     Feature("nvidia", "host driver and persistence unit", nvidia.steps, ("packages",)),
     Feature("vfio", "PCI devices for VM passthrough, IOMMU flag", vfio.steps),

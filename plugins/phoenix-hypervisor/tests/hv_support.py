@@ -29,13 +29,13 @@ DISKS = (
 SAMBA_PASSWORD = "s3cret-samba-pw"
 
 
-def start(tmp_path: Path, host: dict[str, Any] | None = None) -> SimNode:
-    """A bare node; ``host`` replaces keys of the seed's host section."""
+def start(tmp_path: Path, host: dict[str, Any] | None = None, pve: int = 8) -> SimNode:
+    """A bare node playing PVE ``pve``; ``host`` replaces keys of the seed's host section."""
     seed = json.loads(BARE.read_text())
     seed["host"].update(host or {})
     path = tmp_path / "seed.json"
     path.write_text(json.dumps(seed))
-    return SimNode.start(tmp_path / "node", seed=path)
+    return SimNode.start(tmp_path / "node", seed=path, pve=pve)
 
 
 @pytest.fixture

@@ -210,7 +210,12 @@ def test_authorized_key_and_renewal_cron(node: SimNode, tmp_path: Path) -> None:
     data["users"]["ssh_public_key"] = KEY
     data["step_ca"]["renewal_command"] = "/usr/local/bin/renew-certs"
     path.write_text(json.dumps(data))
-    result = phoenix(node, etc, "setup", "users", "cron")
+    # A fresh node has no sudo: the sudoers rule waits for the packages feature.
+    alone = phoenix(node, etc, "setup", "users", "cron")
+    assert alone.returncode == 1
+    assert "sudo is not installed (Proxmox VE ships without it)" in alone.stdout
+    assert not (node.dir / "etc" / "sudoers.d" / "phoenix-phoenix_admin").exists()
+    result = phoenix(node, etc, "setup", "apt", "packages", "users", "cron")
     assert result.returncode == 0, result.stdout + result.stderr
     uid = int(node.run(["getent", "passwd", "phoenix_admin"]).stdout.split(":")[2])
     keys = node.dir / "home" / "phoenix_admin" / ".ssh" / "authorized_keys"

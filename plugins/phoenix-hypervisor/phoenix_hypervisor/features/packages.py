@@ -3,9 +3,19 @@ Debian packages the configured features need.
 
 The release is read from the node's ``/etc/os-release`` (``VERSION_CODENAME``), never assumed
 (the old tool hard-coded trixie). The no-subscription repository is a phoenix-owned deb822
-file; the enterprise repository, which fails ``apt-get update`` without a subscription, is
-disabled by renaming its file to ``.disabled`` (apt skips that suffix silently: apt-pkg
-Dir::Ignore-Files-Silently), which keeps its content for the day a subscription is bought.
+file signed by the release's Proxmox key: PVE 8's proxmox-archive-keyring (3.0, bookworm)
+installs it only as ``/etc/apt/trusted.gpg.d/proxmox-release-bookworm.gpg``
+(``debian/proxmox-archive-keyring.install``), PVE 9's sources name
+``/usr/share/keyrings/proxmox-archive-keyring.gpg`` (pve-manager ``configs/pve-sources.sources``).
+
+A fresh node has two enterprise repositories that fail ``apt-get update`` (401) without a
+subscription: Proxmox VE's (``pve-enterprise.list`` on PVE 8, ``pve-enterprise.sources`` on
+PVE 9, installed by pve-manager) and Ceph's (``ceph.list`` / ``ceph.sources``, shipped by the
+ISO: field reports; pve-manager's ``pveceph install`` writes the same files). Each entry that
+points at ``enterprise.proxmox.com`` is disabled in place the way Proxmox's own repository
+editor does it (a ``# `` before a one-line entry, ``Enabled: false`` in a deb822 stanza), so
+other entries in the same file (a Ceph no-subscription line) stay, and the text stays for the
+day a subscription is bought.
 """
 
 from __future__ import annotations
@@ -20,10 +30,14 @@ from phoenix_hypervisor.model import HostSpec
 
 SOURCES = "/etc/apt/sources.list.d/phoenix-pve-no-subscription.sources"
 KEYRING = "/usr/share/keyrings/proxmox-archive-keyring.gpg"
-#: Where Proxmox puts its enterprise repository: PVE 8 one-line, PVE 9 deb822.
-ENTERPRISE = (
-    "/etc/apt/sources.list.d/pve-enterprise.list",
-    "/etc/apt/sources.list.d/pve-enterprise.sources",
+#: Releases whose Proxmox key is elsewhere than KEYRING.
+KEYRINGS = {"bookworm": "/etc/apt/trusted.gpg.d/proxmox-release-bookworm.gpg"}
+ENTERPRISE_HOST = "enterprise.proxmox.com"
+#: The files a fresh node's enterprise repositories are in: PVE 8 one-line, PVE 9 deb822.
+ENTERPRISE = tuple(
+    f"/etc/apt/sources.list.d/{name}.{form}"
+    for name in ("pve-enterprise", "ceph")
+    for form in ("list", "sources")
 )
 #: What the NVIDIA runfile needs to build its kernel module against the running kernel.
 NVIDIA_BUILD = ("proxmox-default-headers", "build-essential", "dkms")
@@ -41,11 +55,43 @@ def codename(ctx: HostContext) -> str:
 
 
 def sources(release: str) -> str:
+    keyring = KEYRINGS.get(release, KEYRING)
     return (
         HEADER
         + "Types: deb\nURIs: http://download.proxmox.com/debian/pve\n"
-        + f"Suites: {release}\nComponents: pve-no-subscription\nSigned-By: {KEYRING}\n"
+        + f"Suites: {release}\nComponents: pve-no-subscription\nSigned-By: {keyring}\n"
     )
+
+
+def _enterprise(words: str) -> bool:
+    """Whether any URI among ``words`` is on enterprise.proxmox.com."""
+    return any(
+        w.split("://", 1)[1].split("/")[0] == ENTERPRISE_HOST for w in words.split() if "://" in w
+    )
+
+
+def disabled(path: str, text: str) -> str:
+    """``text`` with every enabled entry that points at enterprise.proxmox.com disabled: a
+    one-line ``deb`` entry commented out, a deb822 stanza given ``Enabled: false``
+    (sources.list(5)); everything else byte for byte."""
+    if path.endswith(".list"):
+        return "".join(
+            f"# {line}" if line.lstrip().startswith("deb") and _enterprise(line) else line
+            for line in text.splitlines(keepends=True)
+        )
+    stanzas = text.split("\n\n")
+    for index, stanza in enumerate(stanzas):
+        fields = dict(
+            (k.strip().lower(), v.strip())
+            for k, _, v in (line.partition(":") for line in stanza.splitlines())
+            if not k.startswith("#")
+        )
+        enabled = fields.get("enabled", "yes").lower() not in ("no", "false", "0")
+        if enabled and _enterprise(fields.get("uris", "")):
+            kept = [line for line in stanza.splitlines() if not line.lower().startswith("enabled:")]
+            stanzas[index] = "\n".join([*kept, "Enabled: false"])
+    edited = "\n\n".join(stanzas)
+    return edited if edited.endswith("\n") else edited + "\n"
 
 
 def apt_steps(ctx: HostContext) -> list[Step]:
@@ -64,26 +110,32 @@ def apt_steps(ctx: HostContext) -> list[Step]:
         ctx.apt_updated = True
 
     def check_enterprise() -> list[Change]:
-        return [
-            Change(path, "enabled", "disabled", path)
-            for path in ENTERPRISE
-            if ctx.files.read(path) is not None
-        ]
+        changes = []
+        for path in ENTERPRISE:
+            text = ctx.files.read(path)
+            if text is not None and disabled(path, text) != text:
+                changes.append(Change(path, "enabled", "disabled", (path, disabled(path, text))))
+        return changes
 
     def apply_enterprise(changes: Sequence[Change]) -> None:
+        # No `apt-get update` of its own: the no-subscription step (next) or the packages
+        # step runs it once every source is right.
         for change in changes:
-            path = ctx.files.path(change.data)
-            ctx.change(["mv", "-f", "--", path, path + ".disabled"])
+            ctx.files.write(*change.data)
 
+    # Enterprise sources first: an `apt-get update` with one of them enabled exits 100.
     return [
+        Step("apt: enterprise repositories", check_enterprise, apply_enterprise),
         Step("apt: no-subscription repository", check_repo, apply_repo),
-        Step("apt: enterprise repository", check_enterprise, apply_enterprise),
     ]
 
 
 def needed(spec: HostSpec) -> list[str]:
-    """The packages the configured features run."""
+    """The packages the configured features run (Proxmox VE ships without ``sudo``, which
+    the admin user's sudoers rule needs)."""
     wanted = ["chrony"] if spec.timezone else []
+    if spec.users is not None and spec.users.sudo_access:
+        wanted.append("sudo")
     if spec.nfs.exports:
         wanted.append("nfs-kernel-server")
     if spec.samba is not None and spec.samba.shares:

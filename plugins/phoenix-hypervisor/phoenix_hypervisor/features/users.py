@@ -2,7 +2,8 @@
 
 Sudo goes through a phoenix-owned ``/etc/sudoers.d/phoenix-<user>`` (mode 0440), checked with
 ``visudo -cf`` before it is moved into place, so a bad file can never lock sudo out (the old
-tool appended to ``/etc/sudoers`` itself). The Proxmox user is ``<user>@pam`` with the
+tool appended to ``/etc/sudoers`` itself). Proxmox VE ships without ``sudo`` (and so without
+``visudo``): the ``packages`` feature installs it, and the rule is never written without it. The Proxmox user is ``<user>@pam`` with the
 Administrator role on ``/``. No step ever prompts (the old tool asked for a password).
 """
 
@@ -13,7 +14,8 @@ from collections.abc import Sequence
 
 from phoenix_core.config.models import Users
 from phoenix_core.steps import Change, Step
-from phoenix_hypervisor.features import HostContext
+from phoenix_hypervisor.features import FeatureFailed, HostContext
+from phoenix_hypervisor.features.packages import installed
 from phoenix_hypervisor.hostfs import HEADER, with_block
 
 ROLE = "Administrator"
@@ -21,6 +23,16 @@ ROLE = "Administrator"
 
 def sudoers_path(name: str) -> str:
     return f"/etc/sudoers.d/phoenix-{name}"
+
+
+#: What the node lacks when ``sudo`` is missing, and the command that installs it.
+NO_SUDO = (
+    "sudo is not installed (Proxmox VE ships without it): `phoenix setup packages` installs it"
+)
+
+
+def sudo_missing(ctx: HostContext) -> bool:
+    return "sudo" not in installed(ctx, ["sudo"])
 
 
 def sudo_rule(name: str) -> str:
@@ -73,6 +85,8 @@ def sudoers_step(ctx: HostContext, users: Users) -> Step:
         if wanted is None:
             ctx.change(["rm", "-f", "--", target])
             return
+        if sudo_missing(ctx):
+            raise FeatureFailed(f"{path} not written: {NO_SUDO}")
         # sudo skips files whose name holds a dot, so the candidate is inert until moved.
         candidate = ctx.files.path(f"/etc/sudoers.d/.phoenix-{users.username}.new")
         ctx.host.write_file(candidate, wanted.encode(), mode=0o440)
