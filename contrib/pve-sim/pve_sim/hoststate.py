@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from . import apparmor
+
 if TYPE_CHECKING:
     from .profile import Profile
 
@@ -84,8 +86,8 @@ BASE_TREE = {
     "etc/modules-load.d/modules.conf": "# /etc/modules: kernel modules to load at boot time.\n",
     "etc/systemd/system/.keep": "",
     "sys/module/zfs/parameters/zfs_arc_max": "0\n",
-    "etc/apparmor.d/lxc/lxc-default-cgns": "profile lxc-container-default-cgns {\n}\n",
-    "sys/kernel/security/apparmor/profiles": "lxc-container-default-cgns (enforce)\n",
+    **apparmor.FILES,
+    "sys/kernel/security/apparmor/profiles": "".join(f"{p}\n" for p in apparmor.LOADED),
     "proc/cmdline": "BOOT_IMAGE=/boot/vmlinuz-6.8.12-9-pve root=/dev/mapper/pve-root ro quiet\n",
     "proc/cpuinfo": "processor\t: 0\nvendor_id\t: GenuineIntel\nmodel name\t: Intel(R) Xeon(R)\n",
     "etc/default/grub": 'GRUB_DEFAULT=0\nGRUB_CMDLINE_LINUX_DEFAULT="quiet"\n',

@@ -298,6 +298,23 @@ def test_apparmor_parser_and_update_grub(host: SimNode, tmp_path: Path) -> None:
     bad = tmp_path / "bad"
     bad.write_text("profile broken {\n")
     assert host.run(["apparmor_parser", "-r", str(bad)]).returncode == 1
+    # lxc's profiles use @{PROC}, which only tunables/global (included by lxc-containers)
+    # declares: loaded alone they fail (apparmor parser/parser_variable.c).
+    lxc = host.dir / "etc" / "apparmor.d" / "lxc"
+    (lxc / "lxc-extra").write_text(
+        "profile lxc-extra {\n  #include <abstractions/lxc/container-base>\n}\n"
+    )
+    alone = host.run(["apparmor_parser", "-r", "-W", "--", str(lxc / "lxc-extra")])
+    assert (alone.returncode, alone.stderr) == (
+        1,
+        "Found reference to variable PROC, but is never declared\n",
+    )
+    assert "lxc-extra (enforce)" not in listing.read_text()
+    containers = str(host.dir / "etc" / "apparmor.d" / "lxc-containers")
+    assert host.run(["apparmor_parser", "-r", "-W", "--", containers]).returncode == 0
+    assert "lxc-extra (enforce)\n" in listing.read_text()
+    assert "lxc-container-default-with-nesting (enforce)\n" in listing.read_text()
+    (lxc / "lxc-extra").unlink()
     dropin = host.dir / "etc" / "default" / "grub.d" / "x.cfg"
     dropin.parent.mkdir(parents=True, exist_ok=True)
     dropin.write_text('GRUB_CMDLINE_LINUX_DEFAULT="$GRUB_CMDLINE_LINUX_DEFAULT iommu=pt"\n')

@@ -262,7 +262,7 @@ DRIFT = {
     "apparmor": (
         _edit("etc/apparmor.d/lxc/lxc-phoenix-v2", "cgroup2", "cgroup3"),
         "/etc/apparmor.d/lxc/lxc-phoenix-v2: differs -> shipped",
-        [["apparmor_parser", "-r", "-W", "--", "<node>/etc/apparmor.d/lxc/lxc-phoenix-v2"]],
+        [["apparmor_parser", "-r", "-W", "--", "<node>/etc/apparmor.d/lxc-containers"]],
     ),
     "time": (
         _run("timedatectl", "set-timezone", "Europe/Paris"),

@@ -65,3 +65,23 @@ def test_admin_check_names_missing_sudo(tmp_path: Path) -> None:
         )
     finally:
         node.stop()
+
+
+def test_apparmor_loads_through_lxc_containers(tmp_path: Path) -> None:
+    """lxc: "Do not load this file. Rather, load /etc/apparmor.d/lxc-containers"; the shipped
+    profile parsed alone fails on @{PROC}, through lxc-containers it loads."""
+    node = start(tmp_path)
+    try:
+        etc = configure(tmp_path, node)
+        result = phoenix(node, etc, "setup", "apparmor")
+        assert result.returncode == 0, result.stdout + result.stderr
+        loads = [e["argv"] for e in node.journal() if e["argv"][0] == "apparmor_parser"]
+        containers = str(node.dir / "etc" / "apparmor.d" / "lxc-containers")
+        assert loads == [["apparmor_parser", "-r", "-W", "--", containers]]
+        listing = node.dir / "sys" / "kernel" / "security" / "apparmor" / "profiles"
+        assert "lxc-phoenix-v2 (enforce)\n" in listing.read_text()
+        shipped = str(node.dir / "etc" / "apparmor.d" / "lxc" / "lxc-phoenix-v2")
+        alone = node.run(["apparmor_parser", "-r", "-W", "--", shipped])
+        assert "Found reference to variable PROC, but is never declared" in alone.stderr
+    finally:
+        node.stop()

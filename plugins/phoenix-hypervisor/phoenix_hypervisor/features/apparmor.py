@@ -1,5 +1,9 @@
 """``apparmor``: the AppArmor profiles this plugin ships (``phoenix_hypervisor/apparmor``),
-installed under ``/etc/apparmor.d/lxc`` and loaded with ``apparmor_parser -r``.
+installed under ``/etc/apparmor.d/lxc`` and loaded the way lxc says to load its profiles:
+"Do not load this file. Rather, load /etc/apparmor.d/lxc-containers" (lxc/lxc
+``config/apparmor/profiles/lxc-default``). ``lxc-containers`` includes ``tunables/global``
+(which declares ``@{PROC}``, used by ``abstractions/lxc/container-base``) and then every file
+under ``/etc/apparmor.d/lxc``; a profile parsed alone fails on the undeclared variable.
 
 A profile is in sync when its file is the shipped one and the kernel lists it as loaded
 (``/sys/kernel/security/apparmor/profiles``). The old tool's profile directory had been
@@ -17,6 +21,8 @@ from phoenix_hypervisor.features import HostContext
 SHIPPED = Path(__file__).resolve().parent.parent / "apparmor"
 TARGET = "/etc/apparmor.d/lxc"
 LOADED = "/sys/kernel/security/apparmor/profiles"
+#: What lxc's own unit loads at boot (lxc/lxc config/init/systemd/lxc-apparmor-load).
+CONTAINERS = "/etc/apparmor.d/lxc-containers"
 
 
 def shipped() -> dict[str, str]:
@@ -48,7 +54,8 @@ def profiles_step(ctx: HostContext) -> Step:
             path, text = change.data
             if text is not None:
                 ctx.files.write(path, text)
-            ctx.change(["apparmor_parser", "-r", "-W", "--", ctx.files.path(path)])
+        # One load for every profile: lxc-containers reads them all.
+        ctx.change(["apparmor_parser", "-r", "-W", "--", ctx.files.path(CONTAINERS)])
 
     return Step("apparmor: profiles", check, apply)
 
