@@ -34,6 +34,8 @@ class App:
     """Handed to every verb as ``click.get_current_context().obj``."""
 
     plugins: Plugins
+    #: The command line, as the run's first log line records it.
+    command: tuple[str, ...] = ("phoenix",)
     config_dir: str | None = None
     host: str | None = None
     accept_new_host_keys: bool = False
@@ -100,18 +102,26 @@ class App:
         from phoenix_core import logs
 
         self._logging_to_files = True
-        logs.add_files(self.log_dir, sorted(r.spec.name for r in self.plugins.by_kind.values()))
+        if logs.add_files(self.log_dir, sorted(r.spec.name for r in self.plugins.by_kind.values())):
+            logs.run_started(self.command, self.host)
 
     @property
     def config(self) -> Config:
-        """The loaded, validated configuration (ConfigError, exit 2, when it is not valid)."""
+        """The loaded, validated configuration (ConfigError, exit 2, when it is not valid);
+        its warnings are logged once, as configuration warnings (``-q`` hides them)."""
+        return self.read_config(log_warnings=True)
+
+    def read_config(self, *, log_warnings: bool) -> Config:
+        """The configuration, loaded on first use; its warnings logged unless the caller
+        shows them itself (``config validate``)."""
         if self._config is None:
             from phoenix_core.config import config_dir, load_config
-            from phoenix_core.logs import logger
+            from phoenix_core.logs import config_warning
 
             self._config = load_config(config_dir(self.config_dir), self.plugins)
-            for warning in self._config.warnings:
-                logger.warning(warning)
+            if log_warnings:
+                for warning in self._config.warnings:
+                    config_warning(warning)
         return self._config
 
     @cached_property

@@ -16,6 +16,7 @@ import attrs
 
 if TYPE_CHECKING:
     from phoenix_core.config.models import TargetConfig
+    from phoenix_core.config.types import TargetId
     from phoenix_core.manager import RunContext
 
 #: How many of a check's last output lines a result keeps (the table and JSON show them).
@@ -59,9 +60,9 @@ class Check:
 
 @attrs.frozen(kw_only=True)
 class CheckResult:
-    """How a check ended."""
+    """How a check ended; ``target`` is the target's id (an integer for a guest)."""
 
-    target: str
+    target: TargetId
     name: str
     result: Result
     attempts: int
@@ -98,7 +99,7 @@ def tail(text: str, lines: int = TAIL_LINES) -> str:
 
 
 def run_check(
-    target: str, check: Check, sleep: Callable[[float], None] = time.sleep
+    target: TargetId, check: Check, sleep: Callable[[float], None] = time.sleep
 ) -> CheckResult:
     """Try ``check`` until it passes or its retries are spent; never raises for a failing
     check: an exception in ``attempt`` is a failed attempt with its message (a bug in one
@@ -133,7 +134,7 @@ def run_check(
 
 
 def run_checks(
-    target: str, checks: Sequence[Check], sleep: Callable[[float], None] = time.sleep
+    target: TargetId, checks: Sequence[Check], sleep: Callable[[float], None] = time.sleep
 ) -> list[CheckResult]:
     """Run ``checks`` in order; after a failed ``required`` check, the rest are skipped."""
     results: list[CheckResult] = []
@@ -149,7 +150,7 @@ def run_checks(
     return results
 
 
-def skipped(target: str, check: Check, reason: str) -> CheckResult:
+def skipped(target: TargetId, check: Check, reason: str) -> CheckResult:
     """``check`` reported as not run, with why."""
     return CheckResult(
         target=target,

@@ -190,7 +190,24 @@ def scrub(text: str) -> str:
 
 
 class PhoenixGroup(click.Group):
-    """Turns phoenix's own errors into a message on stderr and their exit code, never a traceback."""
+    """Turns phoenix's own errors into a message on stderr and their exit code, never a
+    traceback; keeps the command line, and ends the run's log files with its exit code."""
+
+    #: The arguments of this invocation (the root group is copied per run by :func:`build`).
+    argv: tuple[str, ...] = ()
+
+    def main(self, args: Any = None, *rest: Any, **kwargs: Any) -> Any:
+        self.argv = tuple(sys.argv[1:] if args is None else args)
+        code: Any = 0
+        try:
+            return super().main(self.argv, *rest, **kwargs)
+        except SystemExit as exc:
+            code = exc.code
+            raise
+        finally:
+            logs = sys.modules.get("phoenix_core.logs")  # imported by runs that log to files
+            if logs is not None:
+                logs.run_finished(code if isinstance(code, int) else 0 if code is None else 1)
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
@@ -277,6 +294,7 @@ def cli(
     """
     app = App(
         plugins=ctx.obj,
+        command=("phoenix", *getattr(ctx.command, "argv", ())),
         config_dir=config_dir,
         host=host,
         accept_new_host_keys=accept_new_host_keys,
@@ -316,8 +334,10 @@ def _run(
 def _finish(app: App, result: RunResult, output: str) -> None:
     """Print the result (after the progress display is gone) and exit with its code."""
     from phoenix_core import render
+    from phoenix_core.logs import record_counts
 
-    render.run_result(result, output, color=app.color)
+    render.run_result(result, output, color=app.color, verbose=app.verbosity)
+    record_counts(result.target_counts())
     click.get_current_context().exit(result.exit_code)
 
 
@@ -518,45 +538,51 @@ def status(ids: tuple[str, ...], output: str) -> None:
     show_status(engine.status(chosen(engine, ids, app.selector)), output)
 
 
-@cli.command(name="health-check")
-@IDS
-@selectors
-@JOBS
-@OUTPUT
-def health_check(ids: tuple[str, ...], output: str) -> None:
-    """Run the health checks of targets (all but templates when no ids); exit 1 if one fails."""
+JUNIT = click.option(
+    "--junit",
+    type=click.Path(dir_okay=False, writable=True, path_type=Path),
+    metavar="FILE",
+    help="Also write the results as JUnit XML (for cron and CI).",
+)
+
+
+def _checks(ids: tuple[str, ...], method: str, junit: Path | None, output: str, **kw: Any) -> None:
+    """``health-check`` and ``test``: run, write JUnit XML when asked, show, exit 0 or 1."""
     from phoenix_core.commands import health
 
     app: App = click.get_current_context().obj
-    results = health.run(app.engine(), ids, "checks", jobs=app.jobs, selector=app.selector)
-    health.show(results, output, "health", "health-check")
+    results = health.run(app.engine(), ids, method, jobs=app.jobs, selector=app.selector, **kw)  # type: ignore[arg-type]
+    from phoenix_core.logs import record_counts
+
+    record_counts(health.counts(results))
+    verb = "health-check" if method == "checks" else "test"
+    if junit is not None:
+        health.junit(results, junit, verb)
+    health.show(results, output, "health" if method == "checks" else "test", verb)
     click.get_current_context().exit(health.exit_code(results))
+
+
+@cli.command(name="health-check")
+@IDS
+@selectors
+@JUNIT
+@JOBS
+@OUTPUT
+def health_check(ids: tuple[str, ...], junit: Path | None, output: str) -> None:
+    """Run the health checks of targets (all but templates when no ids); exit 1 if one fails."""
+    _checks(ids, "checks", junit, output)
 
 
 @cli.command(name="test")
 @IDS
 @selectors
 @click.option("--suite", metavar="NAME", help="Only this test suite.")
-@click.option(
-    "--junit",
-    type=click.Path(dir_okay=False, writable=True, path_type=Path),
-    metavar="FILE",
-    help="Also write the results as JUnit XML.",
-)
+@JUNIT
 @JOBS
 @OUTPUT
 def run_tests(ids: tuple[str, ...], suite: str | None, junit: Path | None, output: str) -> None:
     """Run the configured test suites of targets (all when no ids); exit 1 if one fails."""
-    from phoenix_core.commands import health
-
-    app: App = click.get_current_context().obj
-    results = health.run(
-        app.engine(), ids, "tests", jobs=app.jobs, suite=suite, selector=app.selector
-    )
-    if junit is not None:
-        health.junit(results, junit)
-    health.show(results, output, "test", "test")
-    click.get_current_context().exit(health.exit_code(results))
+    _checks(ids, "tests", junit, output, suite=suite)
 
 
 @cli.command()

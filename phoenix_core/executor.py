@@ -10,8 +10,8 @@ than one worker) the action most work waits on (:func:`critical_rank`), then the
 order, which alone decides with one worker. One worker stays free for an earlier action that only waits for a resource, so a
 chain of clones from one source is not starved by independent work.
 
-After a failure nothing new starts (unless ``keep_going``); actions after a failed one are
-skipped and say so. After SIGINT/SIGTERM nothing new starts; the running actions finish or
+After a failure nothing new starts (unless ``keep_going``); actions after a failed one, and
+every action the stop left out, are skipped and say so. After SIGINT/SIGTERM nothing new starts; the running actions finish or
 fail at their next command, and every action not started is listed as skipped.
 """
 
@@ -117,11 +117,13 @@ class Executor:
         self._running: set[ActionKey] = set()
         #: Failed, or skipped because something they wait for failed.
         self._broken: set[ActionKey] = set()
-        self._stopped = False
+        #: The first failure: without ``keep_going`` it stops the run, and is named in what
+        #: the stop left out.
+        self._first_failure: ActionKey | None = None
 
     def run(self, plan: Plan) -> list[Outcome]:
-        """Every outcome in plan order; actions never started after a failure are left out
-        (as the sequential engine did), those skipped for a reason are listed."""
+        """Every outcome in plan order: an action that did not run is listed as skipped with
+        why (a failure it waits for, the failure that stopped the run, a signal)."""
         order = {a.key: i for i, a in enumerate(plan.actions)}
         rank = critical_rank(plan) if self.jobs > 1 else dict.fromkeys(order, 0)
         pending = sorted(
@@ -140,12 +142,12 @@ class Executor:
     def _launch(self, pending: list[Action]) -> list[Action]:
         """Start what can start now; return what is still pending."""
         signum = interrupt.received()
-        if signum is not None or self._stopped:
-            note = f"not started: {interrupt.describe(signum)}" if signum is not None else None
+        if signum is not None:
             for action in pending:
                 self.abandon(action)
-                if note is not None:
-                    self._outcomes[action.key] = self.skip(action, note)
+                self._outcomes[action.key] = self.skip(
+                    action, f"not started: {interrupt.describe(signum)}"
+                )
             return []
         waiting_for_resource = False
         left = []
@@ -156,6 +158,15 @@ class Executor:
                 why = f"{verb} failed" if ident == action.id else f"dependency {ident} failed"
                 self._outcomes[action.key] = self.skip(action, why)
                 self._broken.add(action.key)
+                self.abandon(action)
+                continue
+            if self._first_failure is not None and not self.keep_going:
+                verb, ident = self._first_failure
+                self._outcomes[action.key] = self.skip(
+                    action,
+                    f"not attempted: the run stopped when {verb} {ident} failed "
+                    "(--keep-going goes on with what does not depend on it)",
+                )
                 self.abandon(action)
                 continue
             ready = all(a in self._outcomes for a in action.after)
@@ -188,7 +199,7 @@ class Executor:
             self._outcomes[action.key] = outcome
             if outcome.status == "failed":
                 self._broken.add(action.key)
-                self._stopped = self._stopped or not self.keep_going
+                self._first_failure = self._first_failure or action.key
             self._cond.notify_all()
 
 

@@ -10,9 +10,13 @@ run id, so the lines of one run can be found in a shared file. Files are private
 from __future__ import annotations
 
 import os
+import pwd
 import re
+import shlex
+import socket
 import sys
 import uuid
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -35,8 +39,10 @@ SHORT_SECRET = 4
 _URL_PASSWORD = re.compile(r"(?P<head>[A-Za-z][A-Za-z0-9+.-]*://[^/\s:@]*:)(?P<password>[^/\s@]*)@")
 
 TERMINAL_FORMAT = "<level>{level: <7}</level> {extra[prefix]}{message}"
+#: The target a line is about (``101 ``) comes before the message, so every change names it.
 FILE_FORMAT = (
-    "{time:YYYY-MM-DD HH:mm:ss.SSS} {extra[run_id]} {level: <7} {extra[manager]} {message}"
+    "{time:YYYY-MM-DD HH:mm:ss.SSS} {extra[run_id]} {level: <7} {extra[manager]} "
+    "{extra[prefix]}{message}"
 )
 
 logger.remove()
@@ -116,8 +122,88 @@ def setup(*, verbosity: int = 0, terminal: Terminal | None = None) -> str:
     logger.remove()
     logger.configure(extra={"run_id": run_id, "manager": "core", "prefix": ""}, patcher=_patch)
     level = "WARNING" if verbosity < 0 else "DEBUG" if verbosity > 0 else "INFO"
-    logger.add(terminal.write, level=level, format=TERMINAL_FORMAT, colorize=terminal.color)
+    logger.add(
+        terminal.write,
+        level=level,
+        format=TERMINAL_FORMAT,
+        colorize=terminal.color,
+        filter=_TerminalFilter(verbosity),
+    )
     return run_id
+
+
+def config_warning(message: str) -> None:
+    """A warning about the configuration: on the terminal unless ``-q``, always in the files."""
+    logger.bind(config=True).warning(message)
+
+
+class _TerminalFilter:
+    """What reaches the terminal at a verbosity: ``-q`` (-1) warnings and errors without the
+    configuration's warnings; 0 progress; ``-v`` (1) debug messages too; ``-vv`` (2) also
+    every command run (records bound with ``command=True``). A warning is shown once per
+    run, however many times it is logged; the files keep every record, and alone hold the
+    run's first and last lines (``file_only``)."""
+
+    def __init__(self, verbosity: int) -> None:
+        self.verbosity = verbosity
+        self.shown: set[str] = set()
+
+    def __call__(self, record: Any) -> bool:
+        extra = record["extra"]
+        if extra.get("file_only") or (extra.get("command") and self.verbosity < 2):
+            return False
+        if record["level"].name != "WARNING":
+            return True
+        if extra.get("config") and self.verbosity < 0:
+            return False
+        key = extra.get("prefix", "") + record["message"]
+        if key in self.shown:
+            return False
+        self.shown.add(key)
+        return True
+
+
+#: What the files' last line of a run reports (set by the verb that printed a summary).
+_run: dict[str, Any] = {"files": False, "counts": None}
+
+
+def run_started(command: Sequence[str], node: str | None) -> None:
+    """The run's first line in the files: command line, user, machine, node, run id (the
+    run id is on every line; this one says what the run was and who started it)."""
+    _run["files"] = True
+    logger.bind(file_only=True).info(
+        "run started: {} (user {}, on {}, node {})",
+        shlex.join(command),
+        _user(),
+        socket.gethostname(),
+        node or "this machine",
+    )
+
+
+def record_counts(counts: Mapping[str, int]) -> None:
+    """What the run's last line reports: how many targets (or checks) ended how."""
+    _run["counts"] = dict(counts)
+
+
+def run_finished(exit_code: int) -> None:
+    """The run's last line in the files: its exit code and counts (nothing when the run
+    wrote no files: ``--help``, ``plugins``, ``config``)."""
+    if not _run["files"]:
+        return
+    counts = _run["counts"]
+    tally = ", ".join(f"{n} {status}" for status, n in counts.items()) if counts else "-"
+    logger.bind(file_only=True).info("run finished: exit {}; {}", exit_code, tally)
+    _run.update(files=False, counts=None)
+
+
+def _user() -> str:
+    """Who ran phoenix: the login name, and the one sudo was run by when it was."""
+    try:
+        name = pwd.getpwuid(os.getuid()).pw_name
+    except KeyError:
+        name = str(os.getuid())
+    by = os.environ.get("SUDO_USER")
+    return f"{name} (sudo by {by})" if by and by != name else name
 
 
 def add_files(log_dir: Path | None, managers: list[str]) -> Path | None:
@@ -167,4 +253,14 @@ def _private(path: str, flags: int) -> int:
     return fd
 
 
-__all__ = ["add_files", "logger", "register_secrets", "scrub", "setup"]
+__all__ = [
+    "add_files",
+    "config_warning",
+    "logger",
+    "record_counts",
+    "register_secrets",
+    "run_finished",
+    "run_started",
+    "scrub",
+    "setup",
+]

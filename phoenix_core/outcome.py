@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import TYPE_CHECKING, Literal
 
 import attrs
@@ -23,6 +24,9 @@ LABELS: dict[str, str] = {
     "failed": "FAILED",
     "skipped": "skipped",
 }
+#: The status that stands for a target with several actions (``LetsGo``: converge, then
+#: start): the first of these it has.
+PRECEDENCE: tuple[Status, ...] = ("failed", "changed", "planned", "skipped", "exists", "ok")
 #: ``plan --detailed-exitcode``: the plan found changes (Terraform uses 2, phoenix's usage error).
 CHANGES_PENDING = 3
 #: ``LetsGo --only-installed`` left guests unbuilt because their managers are not installed.
@@ -109,7 +113,26 @@ class RunResult:
 
     def counts(self) -> dict[str, int]:
         """How many outcomes have each status, in the order the statuses first occur."""
-        counts: dict[str, int] = {}
+        return _tally(o.status for o in self.outcomes)
+
+    def targets(self) -> dict[TargetId, Status]:
+        """Each target once, in the order of its first outcome, with the status that stands
+        for all of its actions (:data:`PRECEDENCE`)."""
+        found: dict[TargetId, Status] = {}
         for outcome in self.outcomes:
-            counts[outcome.status] = counts.get(outcome.status, 0) + 1
-        return counts
+            held = found.get(outcome.id)
+            if held is None or PRECEDENCE.index(outcome.status) < PRECEDENCE.index(held):
+                found[outcome.id] = outcome.status
+        return found
+
+    def target_counts(self) -> dict[str, int]:
+        """How many targets have each status (:meth:`targets`), in :data:`PRECEDENCE` order."""
+        tally = _tally(self.targets().values())
+        return {s: tally[s] for s in PRECEDENCE if s in tally}
+
+
+def _tally(statuses: Iterable[str]) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for status in statuses:
+        counts[status] = counts.get(status, 0) + 1
+    return counts

@@ -22,12 +22,12 @@ def emit_json(data: Any) -> None:
     click.echo(json.dumps(data, indent=2, default=str))
 
 
-def document(shape: str, **data: Any) -> dict[str, Any]:
+def document(shape: str, version: int = 1, **data: Any) -> dict[str, Any]:
     """A versioned JSON document: ``schema`` first, so a reader can check it before the rest.
 
-    Version 1 of each shape only ever gains keys; removing or changing one makes version 2.
+    A version of a shape only ever gains keys; removing or changing one makes the next.
     """
-    return {"schema": f"phoenix/{shape}/v1", **data}
+    return {"schema": f"phoenix/{shape}/v{version}", **data}
 
 
 def table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
@@ -59,6 +59,14 @@ def marker(change: Change) -> tuple[str, str]:
     return "~", "yellow"
 
 
+def target_label(outcome: Outcome) -> str:
+    """``lxc 101 (Nginx)`` for a guest; a host target by its own name (``host``,
+    ``host:pve2``)."""
+    if isinstance(outcome.id, str):
+        return outcome.id
+    return f"{outcome.kind} {outcome.id} ({outcome.name})"
+
+
 def _line(outcome: Outcome, color: bool) -> str:
     detail = outcome.error or outcome.note or ""
     if outcome.changes and not outcome.error:
@@ -84,12 +92,14 @@ def run_json(result: RunResult) -> dict[str, Any]:
         changes_pending=result.changes_pending,
         signal=None if result.signal is None else signal.Signals(result.signal).name,
         counts=result.counts(),
+        targets=result.target_counts(),
         outcomes=[o.to_dict() for o in result.outcomes],
     )
 
 
-def run_result(result: RunResult, output: str, *, color: bool = False) -> None:
-    """Every outcome in plan order, the changes under it, then one summary line."""
+def run_result(result: RunResult, output: str, *, color: bool = False, verbose: int = 0) -> None:
+    """Every outcome in plan order, the changes under it, then the summary; with
+    ``verbose`` (``-v``), ``plan`` also shows its schedule."""
     if output == "json":
         emit_json(run_json(result))
         return
@@ -97,7 +107,7 @@ def run_result(result: RunResult, output: str, *, color: bool = False) -> None:
         click.echo(_line(outcome, color), color=color)
         for step, change in outcome.changes:
             click.echo(_change(step, change, color), color=color)
-    if result.verb == "plan" and result.plan is not None and len(result.plan) > 1:
+    if verbose > 0 and result.verb == "plan" and result.plan is not None and len(result.plan) > 1:
         click.echo("schedule (each action after what it waits for, never two holding one thing):")
         for line in result.plan.describe():
             click.echo(f"  {line}")
@@ -105,15 +115,18 @@ def run_result(result: RunResult, output: str, *, color: bool = False) -> None:
 
 
 def summary(result: RunResult) -> str:
-    parts = [f"{n} {LABELS[s]}" for s, n in result.counts().items()]
-    guests = len({o.id for o in result.outcomes})
-    text = f"{result.verb}: {guests} guest{'s' if guests != 1 else ''}: " + (
+    """``converge: 16 targets: 2 changed, 14 in sync``: targets, each counted once with the
+    status that stands for all its actions; then each failure, named."""
+    counts = result.target_counts()
+    parts = [f"{n} {LABELS[s]}" for s, n in counts.items()]
+    total = sum(counts.values())
+    text = f"{result.verb}: {total} target{'s' if total != 1 else ''}: " + (
         ", ".join(parts) or "nothing to do"
     )
     if result.dry_run:
         text += " (dry run: nothing was changed)"
     for failed in result.failed:
-        text += f"\nfailed: {failed.kind} {failed.id} ({failed.name}): {failed.error}"
+        text += f"\nfailed: {target_label(failed)}: {failed.error}"
     if result.signal is not None:
         text += (
             f"\n{interrupt.describe(result.signal)}: the running command was let finish, "

@@ -84,8 +84,10 @@ def test_plan_prints_changes_and_changes_nothing(cli: Any, etc: Path, node: Fake
     assert result.exit_code == 0, result.stderr
     assert node.mutations == []
     assert "[exists] guest: (none) -> created" in result.stdout
-    assert "plan: 3 guests: 3 would change (dry run: nothing was changed)" in result.stdout
-    # The schedule the real run would follow: each action after what it requires.
+    assert "plan: 3 targets: 3 would change (dry run: nothing was changed)" in result.stdout
+    assert "schedule" not in result.stdout
+    # With -v, the schedule the real run would follow: each action after what it requires.
+    result = cli("--config-dir", str(etc), "-v", "plan", "101")
     schedule = result.stdout.split("schedule (", 1)[1].splitlines()[1:4]
     assert [line.split(";")[0].strip() for line in schedule] == [
         "900 plan",
@@ -124,9 +126,12 @@ def test_failure_exits_1_with_a_summary(cli: Any, etc: Path, node: FakeNode) -> 
         "failed: lxc 103 (Step-CA): `pct create 103 --hostname Step-CA` exited 255: unable to create CT 103"
         in result.stdout
     )
-    assert "101" not in [
-        line.split()[1] for line in result.stdout.splitlines() if line.startswith("create")
-    ]
+    # Never attempted, and listed so, with the reason.
+    assert (
+        "create      101  lxc Nginx-Phoenix            skipped: dependency 103 failed"
+        in result.stdout
+    )
+    assert "create: 3 targets: 1 FAILED, 1 changed, 1 skipped" in result.stdout
 
 
 def test_status_table_and_json(cli: Any, etc: Path, node: FakeNode) -> None:

@@ -120,9 +120,10 @@ def test_first_failure_stops_the_run(
     node.fail_on[("pct", "create", "901")] = "storage 'x' does not exist"
     result = make_engine(chain).run("create", ["902"])
     assert result.exit_code == 1
-    assert [o.status for o in result.outcomes] == ["changed", "failed"]
+    assert [o.status for o in result.outcomes] == ["changed", "failed", "skipped"]
     assert "storage 'x' does not exist" in result.outcomes[1].error
     assert "pct create 901" in result.outcomes[1].error
+    assert result.outcomes[2].note == "dependency 901 failed"
 
 
 def test_keep_going_skips_only_dependents_of_the_failure(

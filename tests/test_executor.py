@@ -131,7 +131,18 @@ def test_a_resource_taken_for_one_operation_is_held_only_for_it() -> None:
 def test_after_a_failure_dependents_are_skipped_and_nothing_new_starts() -> None:
     rec = Recorder(0.02, fail=frozenset({1}))
     outcomes = run([action(1), action(2, 1), action(3)], rec, jobs=1)
-    assert [(o.id, o.status) for o in outcomes] == [(1, "failed")]
+    # What the stop left out is listed, each with its reason.
+    assert [(o.id, o.status, o.note) for o in outcomes] == [
+        (1, "failed", None),
+        (2, "skipped", "dependency 1 failed"),
+        (
+            3,
+            "skipped",
+            "not attempted: the run stopped when converge 1 failed "
+            "(--keep-going goes on with what does not depend on it)",
+        ),
+    ]
+    assert 3 not in rec.spans
 
     rec = Recorder(0.02, fail=frozenset({1}))
     outcomes = run([action(1), action(2, 1), action(4, 2), action(3)], rec, jobs=1, keep_going=True)

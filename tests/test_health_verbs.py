@@ -20,6 +20,7 @@ from phoenix_core.config.models import TargetConfig
 from phoenix_core.errors import PhoenixError
 from phoenix_core.manager import RunContext
 from phoenix_core.plugins import Plugins
+from phoenix_core.testing import schema_file
 from tests.support.fakenode import FakeManager, FakeNode, fake_plugins
 
 SCHEMAS = Path(__file__).resolve().parents[1] / "docs" / "json"
@@ -121,7 +122,7 @@ def _configure(etc: Path, ctid: str, **keys: Any) -> None:
 
 def _document(stdout: str, shape: str) -> dict[str, Any]:
     document = json.loads(stdout)
-    schema = json.loads((SCHEMAS / f"{shape}.v1.schema.json").read_text())
+    schema = json.loads((SCHEMAS / schema_file(document, shape)).read_text())
     jsonschema.Draft202012Validator.check_schema(schema)
     jsonschema.validate(document, schema)
     return document
@@ -146,12 +147,32 @@ def test_health_check_exit_codes_and_document(cli: Any, etc: Path, node: FakeNod
     assert bad.exit_code == 1
     document = _document(bad.stdout, "health")
     assert [(r["target"], r["check"], r["result"]) for r in document["results"]] == [
-        ("103", "ca", "passed"),
-        ("101", "dependencies", "passed"),
-        ("101", "web", "passed"),
-        ("101", "tls", "failed"),
+        (103, "ca", "passed"),
+        (101, "dependencies", "passed"),
+        (101, "web", "passed"),
+        (101, "tls", "failed"),
     ]
     assert document["results"][-1]["reason"] == "answered fail"
+
+
+def test_health_check_writes_junit_for_cron_and_ci(
+    cli: Any, etc: Path, node: FakeNode, tmp_path: Path
+) -> None:
+    node.guests[101] = {"status": "running"}
+    node.guests[103] = {"status": "running"}
+    _configure(etc, "101", fake_checks={"web": "pass", "tls": "fail"})
+    report = tmp_path / "health.xml"
+    result = cli(
+        "--config-dir", str(etc), "health-check", "101", "--junit", str(report), plugins=_plugins()
+    )
+    assert result.exit_code == 1
+    root = ET.parse(report).getroot()
+    assert (root.get("name"), root.get("tests"), root.get("failures")) == (
+        "phoenix health-check",
+        "3",
+        "1",
+    )
+    assert [s.get("name") for s in root] == ["101.checks"]
 
 
 def test_a_dependency_that_is_not_running_is_reported_first(
@@ -179,7 +200,7 @@ def test_targets_are_checked_side_by_side_up_to_jobs(cli: Any, etc: Path, node: 
     assert alone.exit_code == 1  # one at a time, the first waits for a partner in vain
     rows = _document(alone.stdout, "health")["results"]
     first = next(r for r in rows if r["check"] == "meet")
-    assert (first["target"], first["reason"]) == ("101", "internal error: BrokenBarrierError: ")
+    assert (first["target"], first["reason"]) == (101, "internal error: BrokenBarrierError: ")
 
 
 def test_without_checks_nothing_fails(cli: Any, etc: Path) -> None:

@@ -11,6 +11,7 @@ import jsonschema
 import pytest
 
 from phoenix_core.outcome import CHANGES_PENDING
+from phoenix_core.testing import schema_file
 from tests.support.fakenode import FakeNode
 
 SCHEMAS = Path(__file__).resolve().parents[1] / "docs" / "json"
@@ -24,12 +25,11 @@ def _node(monkeypatch: pytest.MonkeyPatch, node: FakeNode) -> None:
 
 
 def check(stdout: str, shape: str) -> dict[str, Any]:
-    """The document, validated against ``docs/json/<shape>.v1.schema.json``."""
+    """The document, validated against the JSON Schema its ``schema`` names."""
     document = json.loads(stdout)
-    schema = json.loads((SCHEMAS / f"{shape}.v1.schema.json").read_text())
+    schema = json.loads((SCHEMAS / schema_file(document, shape)).read_text())
     jsonschema.Draft202012Validator.check_schema(schema)
     jsonschema.validate(document, schema)
-    assert document["schema"] == f"phoenix/{shape}/v1"
     return document
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import re
 import stat
@@ -11,6 +12,7 @@ from typing import Any
 import pytest
 
 from phoenix_core import logs
+from phoenix_core.terminal import Terminal
 from tests.support.fakenode import FakeNode
 
 
@@ -188,3 +190,67 @@ def test_short_and_url_secrets_never_reach_a_log_or_the_terminal(
 )
 def test_secret_keys(key: str, secret: bool) -> None:
     assert logs.is_secret_key(key) is secret
+
+
+def test_each_run_has_a_first_and_a_last_line_and_changes_name_their_target(
+    etc: Path, cli: Any, tmp_path: Path
+) -> None:
+    """What changed on 900, when, by whom: the files answer it line by line."""
+    assert cli("--config-dir", str(etc), "converge", "900").exit_code == 0
+    lines = (tmp_path / "logs" / "phoenix_cli.log").read_text().splitlines()
+    first, last = lines[0], lines[-1]
+    assert re.search(
+        r"run started: phoenix --log-dir \S+ --config-dir \S+ converge 900 \(user \S+", first
+    )
+    assert "node this machine)" in first
+    assert last.endswith("run finished: exit 0; 1 changed")
+    assert {line.split()[2] for line in lines} == {first.split()[2]}  # one run id
+    changes = [line for line in lines if " -> " in line]
+    assert changes and all(" fake-lxc 900 " in line for line in changes)
+    # Neither line reaches the terminal.
+    result = cli("--config-dir", str(etc), "converge", "900")
+    assert "run started" not in result.stderr and "run finished" not in result.stderr
+
+
+def test_quiet_hides_configuration_warnings_that_config_validate_lists(etc: Path, cli: Any) -> None:
+    warning = "core_paths.lxc_config_file: /usr/local/phoenix_hypervisor/etc/phoenix_lxc_configs.json does not exist"
+    assert warning in cli("--config-dir", str(etc), "plan", "900").stderr
+    assert warning not in cli("--config-dir", str(etc), "-q", "plan", "900").stderr
+    listed = cli("--config-dir", str(etc), "-q", "config", "validate")
+    assert f"warning: phoenix_hypervisor_config.json: {warning}" in listed.stdout
+    assert listed.stderr == ""
+
+
+def _terminal_lines(verbosity: int) -> list[str]:
+    stream = io.StringIO()
+    logs.setup(verbosity=verbosity, terminal=Terminal.for_stream(stream, no_color=True))
+    for _ in range(2):
+        logs.logger.warning("the same warning")
+        logs.config_warning("a configuration warning")
+    logs.logger.debug("why a step decided")
+    logs.logger.bind(command=True).debug("pct status 101 [local] rc=0 3 ms")
+    logs.setup(verbosity=0, terminal=Terminal.for_stream(io.StringIO()))
+    return [line.split(None, 1)[1] for line in stream.getvalue().splitlines()]
+
+
+@pytest.mark.parametrize(
+    "verbosity, shown",
+    [
+        (-1, ["the same warning"]),
+        (0, ["the same warning", "a configuration warning"]),
+        (1, ["the same warning", "a configuration warning", "why a step decided"]),
+        (
+            2,
+            [
+                "the same warning",
+                "a configuration warning",
+                "why a step decided",
+                "pct status 101 [local] rc=0 3 ms",
+            ],
+        ),
+    ],
+)
+def test_verbosity_levels_are_distinct_and_a_warning_shows_once(
+    verbosity: int, shown: list[str]
+) -> None:
+    assert _terminal_lines(verbosity) == shown

@@ -23,10 +23,10 @@ def show_validation(app: App, output: str) -> None:
     """The configuration's summary, or (``-o json``) ``phoenix/config-validate/v1``, errors
     included: a JSON reader gets a document whether or not the configuration is valid."""
     if output != "json":
-        _print_validation(app.config)
+        _print_validation(app.read_config(log_warnings=False))
         return
     try:
-        config = app.config
+        config = app.read_config(log_warnings=False)
     except ConfigError as exc:
         emit_json(validation_json(None, exc.problems))
         click.get_current_context().exit(exc.exit_code)
@@ -65,6 +65,8 @@ def _print_validation(config: Config) -> None:
         click.echo(f"  {name}: {path}")
     for name, dist in config.unread.items():
         click.echo(f"  {name}: not read (install {dist})")
+    for warning in config.warnings:
+        click.echo(f"warning: {warning}")
 
 
 def _guest_schema(kind: str, plugins: Plugins, defs: dict[str, Any]) -> dict[str, Any]:

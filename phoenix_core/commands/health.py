@@ -23,6 +23,7 @@ from phoenix_core.select import Selector, select
 
 if TYPE_CHECKING:
     from phoenix_core.config.models import TargetConfig
+    from phoenix_core.config.types import TargetId
     from phoenix_core.engine import Engine
 
 #: Which manager method a verb asks: ``checks`` (health-check) or ``tests`` (test).
@@ -120,7 +121,7 @@ def run(
 ) -> list[CheckResult]:
     """Every selected target's checks (or tests of ``suite``), targets ``jobs`` at a time."""
     chosen = targets(engine, ids, selector)
-    plans = [(str(t.id), checks_of(engine, t, method, suite)) for t in chosen]
+    plans = [(t.id, checks_of(engine, t, method, suite)) for t in chosen]
     if suite is not None and not any(found for _, found in plans):
         raise UsageError(f"no selected target has a test suite {suite!r}")
     pool = ThreadPoolExecutor(max_workers=max(1, jobs), thread_name_prefix="phoenix-check")
@@ -134,7 +135,7 @@ def run(
 
 
 def _run_target(
-    label: str, found: Sequence[Check], sleep: Callable[[float], None]
+    label: TargetId, found: Sequence[Check], sleep: Callable[[float], None]
 ) -> list[CheckResult]:
     """One target's checks, each result logged (the log files keep what cron runs showed)."""
     from phoenix_core.logs import logger
@@ -167,6 +168,7 @@ def show(results: Sequence[CheckResult], output: str, shape: str, verb: str) -> 
         emit_json(
             document(
                 shape,
+                version=2,
                 verb=verb,
                 exit_code=exit_code(results),
                 counts=counts(results),
@@ -198,13 +200,13 @@ def show(results: Sequence[CheckResult], output: str, shape: str, verb: str) -> 
     print(f"\n{verb}: " + ", ".join(f"{n} {state}" for state, n in tally.items()))
 
 
-def junit(results: Sequence[CheckResult], path: Path) -> None:
+def junit(results: Sequence[CheckResult], path: Path, verb: str = "test") -> None:
     """Write JUnit XML: a ``testsuite`` per target and suite, a ``testcase`` per test; a failed
     test is a ``failure`` (its reason, its output as text), one that could not run an ``error``."""
     import xml.etree.ElementTree as ET
 
-    root = ET.Element("testsuites", name="phoenix test")
-    groups: dict[tuple[str, str], list[CheckResult]] = {}
+    root = ET.Element("testsuites", name=f"phoenix {verb}")
+    groups: dict[tuple[TargetId, str], list[CheckResult]] = {}
     for r in results:
         groups.setdefault((r.target, r.suite or "checks"), []).append(r)
     for (target, suite), cases in groups.items():

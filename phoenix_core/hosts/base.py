@@ -138,7 +138,8 @@ class BaseHost(ABC):
         started = time.perf_counter()
         rc, out, err = self._execute(argv, timeout or self.timeout, input)
         result = CommandResult(argv, rc, out, err, time.perf_counter() - started)
-        logger.debug(
+        # Bound as a command: the terminal shows these with -vv only, the files always.
+        logger.bind(command=True).debug(
             "{} [{}] rc={} {:.0f} ms", result.command, self.name, rc, result.duration * 1e3
         )
         return result

@@ -9,7 +9,7 @@ tests that build their own runs. Nothing in phoenix itself imports this package.
 
 from __future__ import annotations
 
-from phoenix_core.testing.cli import CliResult, invoke, make_plugins
+from phoenix_core.testing.cli import CliResult, invoke, make_plugins, schema_file
 from phoenix_core.testing.configdir import write_config_dir
 from phoenix_core.testing.host import Command, RecordingHost, Reply, Rule
 
@@ -21,5 +21,6 @@ __all__ = [
     "Rule",
     "invoke",
     "make_plugins",
+    "schema_file",
     "write_config_dir",
 ]

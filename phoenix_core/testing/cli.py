@@ -107,3 +107,11 @@ def _json(args: Sequence[str], stdout: str) -> Any:
         return json.loads(stdout)
     except ValueError as exc:
         raise AssertionError(f"phoenix printed no JSON on stdout ({exc}):\n{stdout}") from None
+
+
+def schema_file(document: Any, shape: str) -> str:
+    """The file of phoenix's ``docs/json/`` that documents ``document``'s version of ``shape``
+    (``phoenix/health/v2`` -> ``health.v2.schema.json``); AssertionError for another shape."""
+    name = document["schema"]
+    assert name.startswith(f"phoenix/{shape}/v"), f"expected a {shape} document, got {name}"
+    return f"{name.removeprefix('phoenix/').replace('/', '.')}.schema.json"

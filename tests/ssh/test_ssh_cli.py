@@ -149,7 +149,7 @@ def test_status_create_converge_and_a_second_converge_over_ssh(
     again = phoenix(server, home, etc, "converge")
     assert again.returncode == 0, again.stdout + again.stderr
     assert [e["argv"] for e in sim.since(mark) if e["mutating"]] == []
-    assert "converge: 3 guests: 3 in sync" in again.stdout
+    assert "converge: 3 targets: 3 in sync" in again.stdout
     assert server.accepted_logins() == logins + 1  # one connection for every command of the run
 
     after = json.loads(phoenix(server, home, etc, "status", "-o", "json").stdout)

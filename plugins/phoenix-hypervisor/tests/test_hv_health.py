@@ -19,6 +19,7 @@ from phoenix_hypervisor import checks
 from phoenix_hypervisor.features import HostContext
 from phoenix_hypervisor.model import HostSpec, Samba, Share, Zfs
 
+from phoenix_core.testing import schema_file
 from pve_sim.fixture import SimNode
 
 SHIPPED = [
@@ -49,9 +50,8 @@ def converged(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[SimNod
 
 def rows(result: Any, shape: str = "health") -> dict[str, dict[str, Any]]:
     document = json.loads(result.stdout)
-    schema = json.loads((REPO / "docs" / "json" / f"{shape}.v1.schema.json").read_text())
+    schema = json.loads((REPO / "docs" / "json" / schema_file(document, shape)).read_text())
     jsonschema.validate(document, schema)
-    assert document["schema"] == f"phoenix/{shape}/v1"
     return {row["check"]: row for row in document["results"]}
 
 

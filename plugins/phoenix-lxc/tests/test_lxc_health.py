@@ -23,6 +23,8 @@ from lxc_support import (  # noqa: F401 - fixtures
     write_lxc,
 )
 
+from phoenix_core.testing import schema_file
+
 pytestmark = pytest.mark.pve_sim(seed=str(SEED))
 
 SCHEMAS = REPO / "docs" / "json"
@@ -81,14 +83,14 @@ def homelab(cli: Cli, tmp_path: Path) -> Path:
 
 def _document(proc: Any, shape: str) -> dict[str, Any]:
     document = json.loads(proc.stdout)
-    schema = json.loads((SCHEMAS / f"{shape}.v1.schema.json").read_text())
+    schema = json.loads((SCHEMAS / schema_file(document, shape)).read_text())
     jsonschema.Draft202012Validator.check_schema(schema)
     jsonschema.validate(document, schema)
     assert document["exit_code"] == proc.returncode
     return document
 
 
-def _rows(document: dict[str, Any]) -> dict[tuple[str, str], dict[str, Any]]:
+def _rows(document: dict[str, Any]) -> dict[tuple[int, str], dict[str, Any]]:
     return {(r["target"], r["check"]): r for r in document["results"]}
 
 
@@ -104,20 +106,20 @@ def test_all_checks_pass_exit_0_with_the_shipped_ones_first(cli: Cli, homelab: P
     document = _document(proc, "health")
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert [(r["target"], r["check"]) for r in document["results"]] == [
-        ("103", "running"),
-        ("103", "pct exec"),
-        ("103", "address"),
-        ("103", "dns"),
-        ("101", "dependencies"),
-        ("101", "running"),
-        ("101", "pct exec"),
-        ("101", "address"),
-        ("101", "dns"),
-        ("101", "web"),
+        (103, "running"),
+        (103, "pct exec"),
+        (103, "address"),
+        (103, "dns"),
+        (101, "dependencies"),
+        (101, "running"),
+        (101, "pct exec"),
+        (101, "address"),
+        (101, "dns"),
+        (101, "web"),
     ]
     assert {r["result"] for r in document["results"]} == {"passed"}
-    assert _rows(document)[("101", "address")]["output"] == "eth0: 10.0.9.11/24"
-    web = _rows(document)[("101", "web")]
+    assert _rows(document)[(101, "address")]["output"] == "eth0: 10.0.9.11/24"
+    web = _rows(document)[(101, "web")]
     assert web["output"] == "web of CT 101 answers" and web["where"].startswith("host ")
     text = cli.subprocess("--config-dir", str(homelab), "health-check", "101")
     assert text.returncode == 0
@@ -160,14 +162,14 @@ def test_retries_3_passing_on_the_third_attempt_shows_3_attempts(
     _configure(homelab, "101", health_checks=[{**flaky, "interval": 0}])
     proc = cli.subprocess("--config-dir", str(homelab), "health-check", "101", "-o", "json")
     assert proc.returncode == 0, proc.stdout + proc.stderr
-    row = _rows(_document(proc, "health"))[("101", "flaky")]
+    row = _rows(_document(proc, "health"))[(101, "flaky")]
     assert (row["result"], row["attempts"], row["output"]) == ("passed", 3, "attempt 3")
 
     counter.unlink()
     _configure(homelab, "101", health_checks=[{**flaky, "retries": 2, "interval": 0}])
     proc = cli.subprocess("--config-dir", str(homelab), "health-check", "101", "-o", "json")
     assert proc.returncode == 1
-    row = _rows(_document(proc, "health"))[("101", "flaky")]
+    row = _rows(_document(proc, "health"))[(101, "flaky")]
     assert (row["result"], row["attempts"], row["output"]) == ("failed", 2, "attempt 2")
 
 
@@ -178,10 +180,10 @@ def test_a_dependency_not_running_is_reported_instead_of_the_checks(
     proc = cli.subprocess("--config-dir", str(homelab), "health-check", "101", "-o", "json")
     assert proc.returncode == 1
     rows = _rows(_document(proc, "health"))
-    gate = rows[("101", "dependencies")]
+    gate = rows[(101, "dependencies")]
     assert gate["result"] == "failed"
     assert gate["reason"] == "dependency lxc 103 (ca) is stopped"
-    others = [r for k, r in rows.items() if k != ("101", "dependencies")]
+    others = [r for k, r in rows.items() if k != (101, "dependencies")]
     assert {r["result"] for r in others} == {"skipped"}
     assert {r["reason"] for r in others} == {"not run: dependencies failed"}
 
@@ -191,9 +193,9 @@ def test_a_stopped_container_fails_running_and_skips_the_rest(cli: Cli, homelab:
     proc = cli.subprocess("--config-dir", str(homelab), "health-check", "101", "-o", "json")
     assert proc.returncode == 1
     rows = _rows(_document(proc, "health"))
-    assert rows[("101", "running")]["reason"] == "CT 101 is stopped"
-    assert rows[("101", "pct exec")]["result"] == "skipped"
-    assert rows[("101", "web")]["reason"] == "not run: running failed"
+    assert rows[(101, "running")]["reason"] == "CT 101 is stopped"
+    assert rows[(101, "pct exec")]["result"] == "skipped"
+    assert rows[(101, "web")]["reason"] == "not run: running failed"
 
 
 @pytest.mark.parametrize(
@@ -227,7 +229,7 @@ def test_each_shipped_check_fails_with_a_clear_reason(
     cli.node.script_exec(101, pattern, **answer)
     proc = cli.subprocess("--config-dir", str(homelab), "health-check", "101", "-o", "json")
     assert proc.returncode == 1
-    row = _rows(_document(proc, "health"))[("101", check)]
+    row = _rows(_document(proc, "health"))[(101, check)]
     assert row["result"] == "failed"
     assert row["reason"].endswith(reason)
 
@@ -238,7 +240,7 @@ def test_a_check_whose_script_is_missing_is_reported_and_fails(cli: Cli, homelab
     assert "health_checks[0]: health-check script 'check_web.sh' not found" in validate.stderr
     proc = cli.subprocess("--config-dir", str(homelab), "health-check", "101", "-o", "json")
     assert proc.returncode == 1
-    row = _rows(_document(proc, "health"))[("101", "web")]
+    row = _rows(_document(proc, "health"))[(101, "web")]
     assert row["result"] == "failed" and row["attempts"] == 1
     assert row["reason"].startswith("health-check script 'check_web.sh' not found; looked in: ")
 
@@ -272,7 +274,7 @@ def test_test_suites_exit_1_on_a_failure_and_write_junit(
         ("smoke", "answers"),
         ("smoke", "inside"),
     ]
-    assert _rows(document)[("101", "answers")]["output"] == "CT 101 answers"
+    assert _rows(document)[(101, "answers")]["output"] == "CT 101 answers"
     root = ET.parse(junit).getroot()
     assert (root.get("tests"), root.get("failures"), root.get("errors")) == ("3", "0", "0")
 
@@ -306,13 +308,13 @@ def test_the_old_configuration_after_converge_passes_its_checks(cli: Cli, origin
     document = _document(proc, "health")
     assert proc.returncode == 0, proc.stdout + proc.stderr
     rows = _rows(document)
-    assert {target for target, _ in rows} == set(built)
-    legacy = rows[("103", "health_check")]
+    assert {target for target, _ in rows} == {int(ctid) for ctid in built}
+    legacy = rows[(103, "health_check")]
     assert (legacy["result"], legacy["output"]) == (
         "passed",
         "stand-in health check: CT 103 is running",
     )
-    assert all(rows[(ctid, "address")]["result"] == "passed" for ctid in built)
+    assert all(rows[(int(ctid), "address")]["result"] == "passed" for ctid in built)
 
 
 @pytest.mark.parametrize(

@@ -77,7 +77,7 @@ def test_a_terminal_shows_live_lines_then_the_summary(cli: Cli, tmp_path: Path) 
     after_block = screen.rsplit("\x1b[J", 1)[1]
     assert " done, " not in after_block
     assert after_block.index("820") < after_block.index("821")
-    assert "converge: 2 guests: 2 changed" in after_block
+    assert "converge: 2 targets: 2 changed" in after_block
 
 
 def test_no_color_keeps_the_live_block_but_drops_colour(cli: Cli, tmp_path: Path) -> None:
@@ -85,7 +85,7 @@ def test_no_color_keeps_the_live_block_but_drops_colour(cli: Cli, tmp_path: Path
     code, screen = _on_a_terminal(cli, etc, NO_COLOR="1")
     assert code == 0, screen
     assert "\x1b[J" in screen and COLOUR.search(screen) is None
-    assert "converge: 2 guests: 2 changed" in screen
+    assert "converge: 2 targets: 2 changed" in screen
 
 
 def test_off_a_terminal_progress_is_timestamped_lines(cli: Cli, tmp_path: Path) -> None:
@@ -110,4 +110,4 @@ def test_off_a_terminal_progress_is_timestamped_lines(cli: Cli, tmp_path: Path) 
         f"{i} converge: {s}" for i in (820, 821) for s in ("started", "in sync")
     )
     assert "\x1b" not in run.stderr + run.stdout
-    assert run.stdout.strip().splitlines()[-1] == "converge: 2 guests: 2 in sync"
+    assert run.stdout.strip().splitlines()[-1] == "converge: 2 targets: 2 in sync"

@@ -54,7 +54,7 @@ def test_a_signal_lets_the_running_command_finish_then_prints_the_summary(
     assert summary[-1] == (
         f"interrupted by {name}: the running command was let finish, nothing more was started"
     )
-    assert "converge: 2 guests: 1 FAILED, 1 skipped" in stdout
+    assert "converge: 2 targets: 1 FAILED, 1 skipped" in stdout
 
 
 def test_sigint_in_a_parallel_run_lets_running_commands_finish_and_a_rerun_converges(

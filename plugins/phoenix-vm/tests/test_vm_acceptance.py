@@ -31,7 +31,7 @@ def test_converge_vms_then_second_converge_runs_no_mutating_command(
     assert mutations(entries) == []
     assert guest_runs(entries) == []
     # The VMs and the containers 1001 depends on (102 and its clone sources).
-    assert "converge: 6 guests: 6 in sync" in second.output
+    assert "converge: 6 targets: 6 in sync" in second.output
 
     # A manual change is the one drift plan shows, and converge repairs it with one qm set.
     node.run(["qm", "set", "1001", "--memory", "4096"], check=True)
@@ -80,7 +80,7 @@ def test_the_whole_old_configuration_converges_then_is_in_sync(cli: Cli, origina
     entries = node.since(mark)
     assert mutations(entries) == []
     assert guest_runs(entries) == []
-    assert "15 guests: 15 in sync" in second.stdout
+    assert "15 targets: 15 in sync" in second.stdout
 
 
 def test_dry_run_of_missing_vms_prints_the_plan_and_only_reads(cli: Cli, original: Path) -> None:

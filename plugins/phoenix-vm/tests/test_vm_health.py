@@ -42,18 +42,18 @@ def converged(cli: Cli, original: Path) -> Path:
     return original
 
 
-def _check(cli: Cli, etc: Path, *args: str) -> tuple[int, dict[tuple[str, str], dict[str, Any]]]:
+def _check(cli: Cli, etc: Path, *args: str) -> tuple[int, dict[tuple[int, str], dict[str, Any]]]:
     """``phoenix health-check 1001 -o json``: its exit code and rows by (target, check), the
     document valid against its schema."""
     proc = cli.subprocess("--config-dir", str(etc), "health-check", "1001", *args, "-o", "json")
     document = json.loads(proc.stdout)
-    schema = json.loads((REPO / "docs" / "json" / "health.v1.schema.json").read_text())
+    schema = json.loads((REPO / "docs" / "json" / "health.v2.schema.json").read_text())
     jsonschema.validate(document, schema)
     assert document["exit_code"] == proc.returncode, proc.stderr
     return proc.returncode, {(r["target"], r["check"]): r for r in document["results"]}
 
 
-def _results(rows: dict[tuple[str, str], dict[str, Any]]) -> list[tuple[str, str]]:
+def _results(rows: dict[tuple[int, str], dict[str, Any]]) -> list[tuple[str, str]]:
     return [(check, row["result"]) for (_, check), row in rows.items()]
 
 
@@ -64,9 +64,9 @@ def test_a_converged_vm_passes_every_shipped_check_and_only_reads(
     code, rows = _check(cli, converged)
     assert code == 0, rows
     assert _results(rows) == [("dependencies", "passed")] + [(c, "passed") for c in SHIPPED]
-    assert rows[("1001", "address")]["output"] == "10.0.0.111/24"
-    assert rows[("1001", "guest agent")]["where"] == "host"
-    assert rows[("1001", "cloud-init")]["where"] == "VM 1001"
+    assert rows[(1001, "address")]["output"] == "10.0.0.111/24"
+    assert rows[(1001, "guest agent")]["where"] == "host"
+    assert rows[(1001, "cloud-init")]["where"] == "VM 1001"
     assert mutations(cli.node.since(mark)) == []
 
     table = cli.subprocess("--config-dir", str(converged), "health-check", "1001")
@@ -78,10 +78,10 @@ def test_a_stopped_vm_fails_running_and_skips_the_rest(cli: Cli, converged: Path
     cli.node.run(["qm", "stop", "1001"], check=True)
     code, rows = _check(cli, converged)
     assert code == 1
-    assert rows[("1001", "running")]["reason"] == "VM 1001 is stopped"
+    assert rows[(1001, "running")]["reason"] == "VM 1001 is stopped"
     for name in SHIPPED[1:]:
-        assert rows[("1001", name)]["result"] == "skipped"
-        assert rows[("1001", name)]["reason"] == "not run: running failed"
+        assert rows[(1001, name)]["result"] == "skipped"
+        assert rows[(1001, name)]["reason"] == "not run: running failed"
 
 
 def test_a_silent_guest_agent_fails_with_its_error_and_skips_the_guest_checks(
@@ -93,14 +93,14 @@ def test_a_silent_guest_agent_fails_with_its_error_and_skips_the_guest_checks(
     node.run(["qm", "start", "1001"], check=True)
     code, rows = _check(cli, converged)
     assert code == 1
-    assert rows[("1001", "running")]["result"] == "passed"
-    agent = rows[("1001", "guest agent")]
+    assert rows[(1001, "running")]["result"] == "passed"
+    agent = rows[(1001, "guest agent")]
     assert agent["result"] == "failed"
     assert agent["reason"].startswith("guest agent does not answer: `")
     assert "qm guest cmd 1001 ping" in agent["reason"]
     assert agent["reason"].endswith("QEMU guest agent is not running")
-    assert rows[("1001", "cloud-init")]["reason"] == "not run: guest agent failed"
-    assert rows[("1001", "address")]["result"] == "skipped"
+    assert rows[(1001, "cloud-init")]["reason"] == "not run: guest agent failed"
+    assert rows[(1001, "address")]["result"] == "skipped"
 
 
 @pytest.mark.parametrize(
@@ -138,9 +138,9 @@ def test_cloud_init_not_done_or_failed_fails_with_what_it_says(
     cli.node.script_exec(1001, CLOUD_INIT, **answer)
     code, rows = _check(cli, converged)
     assert code == 1
-    assert rows[("1001", "cloud-init")]["result"] == "failed"
-    assert rows[("1001", "cloud-init")]["reason"] == reason
-    assert rows[("1001", "address")]["result"] == "passed"  # not required: still checked
+    assert rows[(1001, "cloud-init")]["result"] == "failed"
+    assert rows[(1001, "cloud-init")]["reason"] == reason
+    assert rows[(1001, "address")]["result"] == "passed"  # not required: still checked
 
 
 def test_an_address_other_than_the_configured_one_fails(cli: Cli, converged: Path) -> None:
@@ -148,12 +148,12 @@ def test_an_address_other_than_the_configured_one_fails(cli: Cli, converged: Pat
     edit_vm(converged, 1001, network_config=net)
     code, rows = _check(cli, converged)
     assert code == 1
-    assert rows[("1001", "address")]["reason"] == "VM 1001 has 10.0.0.111/24, not 10.0.0.112/24"
+    assert rows[(1001, "address")]["reason"] == "VM 1001 has 10.0.0.111/24, not 10.0.0.112/24"
     # dhcp: no address to expect, no address check
     edit_vm(converged, 1001, network_config={"ip": "dhcp"})
     code, rows = _check(cli, converged)
     assert code == 0, rows
-    assert ("1001", "address") not in rows
+    assert (1001, "address") not in rows
 
 
 def _script(path: Path, body: str) -> None:
@@ -181,8 +181,8 @@ def test_configured_checks_and_test_suites_of_a_vm_run(
     )
     code, rows = _check(cli, converged)
     assert code == 0, rows
-    assert list(rows)[-1] == ("1001", "portainer")
-    assert rows[("1001", "portainer")]["output"] == "portainer of VM 1001"
+    assert list(rows)[-1] == (1001, "portainer")
+    assert rows[(1001, "portainer")]["output"] == "portainer of VM 1001"
 
     junit = tmp_path / "report.xml"
     proc = cli.subprocess(
