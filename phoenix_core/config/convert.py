@@ -21,7 +21,7 @@ from cattrs.errors import ClassValidationError, ForbiddenExtraKeysError, Iterabl
 from cattrs.gen import make_dict_structure_fn, make_mapping_structure_fn, override
 
 from phoenix_core.config.types import Id, parse_id
-from phoenix_core.config.validate import Check, control_problem, problems
+from phoenix_core.config.validate import MULTILINE, Check, control_problem, problems
 
 _NAMES = {int: "an integer", str: "a string", bool: "a boolean (true or false)", float: "a number"}
 
@@ -53,6 +53,13 @@ def _strict(kind: type) -> Any:
     return structure
 
 
+def _text(value: Any, _: type) -> str:
+    """A :data:`MULTILINE` string: line breaks pass, its check refuses other control bytes."""
+    if not isinstance(value, str):
+        raise ValueProblem(f"expected {_NAMES[str]}, got {show(value)}")
+    return value
+
+
 def _structure_id(value: Any, _: type) -> Id:
     try:
         return parse_id(value)
@@ -79,7 +86,7 @@ def _checked(converter: cattrs.Converter) -> Any:
 
     def factory(tp: Any) -> Any:
         base, checks = checks_of(tp)
-        inner = converter.get_structure_hook(base)
+        inner = _text if MULTILINE in checks else converter.get_structure_hook(base)
 
         def structure(value: Any, _: type) -> Any:
             result = inner(value, base)

@@ -84,6 +84,12 @@ def control_problem(value: str) -> str | None:
     return f"contains the control character U+{ord(found[0]):04X} at position {found.start()}"
 
 
+#: Marks a text field that may span lines (a guest's description, which Proxmox keeps as
+#: ``#`` lines of the conf file and tools receive as one argument): other control characters
+#: are still refused. The converter lets such a field's line breaks through.
+MULTILINE = Check(lambda value: control_problem(value.replace("\n", " ")))
+
+
 def option_problem(value: str) -> str | None:
     """A value starting with ``-`` is read as an option by the command it is passed to."""
     return (

@@ -113,3 +113,18 @@ def write_root_access(guest_root: Path, password: str | None, keys: str | None) 
         ssh.chmod(0o700)
         (ssh / "authorized_keys").write_text(keys)
         (ssh / "authorized_keys").chmod(0o700)
+
+
+def unique_tags(params: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """``tags`` as pve-guest-common GuestHelpers.pm get_unique_tags stores them (default tag
+    style: sorted, lower-cased, each once, ``;``-joined). qemu-server API2/Qemu.pm update_vm
+    applies it to `qm set --tags`; fakepve does so for `pct` and `qm create` only."""
+    return [
+        (
+            k,
+            ";".join(sorted({t.lower() for t in re.split(r"[;, ]+", v) if t}))
+            if k == "tags"
+            else v,
+        )
+        for k, v in params
+    ]

@@ -12,7 +12,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from . import formats, guest_verbs
+from . import ctsetup, formats, guest_verbs
 from .argv import Args
 from .common import Verb, call, task, vmid_of
 from .node import Node
@@ -113,7 +113,7 @@ async def clone(node: Node, args: Args) -> Result:
 async def set_(node: Node, args: Args) -> Result:
     _, path = _vm(node, args)
     vmid, _ = _vm(node, args)
-    params = _imported(node, _cli_params(args), args.cwd, "")
+    params = ctsetup.unique_tags(_imported(node, _cli_params(args), args.cwd, ""))
     await call(node, "PUT", f"{path}/config", params, _usage("set"))
     _name_cloudinit_drives(node, vmid, [k for k, v in params if v.endswith(":cloudinit")])
     return Result()

@@ -105,3 +105,10 @@ def test_password_prompts_fail_like_pty_pm(node: SimNode) -> None:
     proc = node.run(base, input="first-one\nsecond-one\n")
     assert (proc.returncode, proc.stderr) == (255, "passwords do not match\n")
     assert node.run(["pct", "status", "414"]).returncode == 255
+
+
+def test_qm_set_stores_tags_like_get_unique_tags(node: SimNode) -> None:
+    # qemu-server API2/Qemu.pm update_vm: $conf->{pending}->{tags} = get_unique_tags(...).
+    assert node.run(["qm", "create", "415", "--name", "vm415"]).returncode == 0
+    assert node.run(["qm", "set", "415", "--tags", "Web,db;web"]).returncode == 0
+    assert "tags: db;web\n" in node.run(["qm", "config", "415"]).stdout

@@ -17,10 +17,12 @@ from phoenix_core.manager import Holding, Resource
 from phoenix_core.steps import Change, Step
 from phoenix_lxc import options
 from phoenix_lxc.model import LxcSpec
-from phoenix_pve import errors
+from phoenix_pve import errors, secrets
 from phoenix_pve.guest import CONTAINER
 from phoenix_pve.live import Live
+from phoenix_pve.options import option_args
 from phoenix_pve.parse import parse_pvesm_status
+from phoenix_pve.shell import private_file
 
 
 @attrs.frozen
@@ -96,18 +98,40 @@ def _template_present(live: Live, template: Template) -> bool:
     )
 
 
-def create_argv(spec: LxcSpec, vmid: int, template: Template) -> list[str]:
-    """``pct create`` with every core option, so the options step finds nothing left to do."""
+def create_argv(
+    spec: LxcSpec, vmid: int, template: Template, keys_file: str | None = None
+) -> list[str]:
+    """``pct create`` with every core option, so the options step finds nothing left to do.
+
+    ``keys_file`` is root's authorized keys on the node; with a ``root_password_file``,
+    ``--password`` comes last with no value, so pct reads the password from stdin."""
     argv = ["pct", "create", str(vmid), template.volid]
     want = options.desired(spec)
     for key, value in want.items():
         if value:
-            argv += [f"--{key}", value]
+            argv += option_args(key, value)
     if spec.storage_pool is not None:
         size = spec.storage_size_gb or 8
         argv += ["--rootfs", f"{spec.storage_pool}:{size}"]
     argv += ["--unprivileged", "1" if spec.unprivileged else "0"]
+    if keys_file is not None:
+        argv += ["--ssh-public-keys", keys_file]
+    if spec.root_password_file is not None:
+        argv.append("--password")
     return argv
+
+
+def _create(live: Live, spec: LxcSpec, template: Template) -> None:
+    """``pct create``: the keys in a private file on the node, the password on stdin twice
+    (pve-common PTY.pm get_confirmed_password), neither on a command line."""
+    password = secrets.password(spec.root_password_file) if spec.root_password_file else None
+    stdin = f"{password}\n{password}\n" if password is not None else None
+    keys = secrets.public_keys(spec.ssh_public_keys_file) if spec.ssh_public_keys_file else None
+    if keys is None:
+        live.change(create_argv(spec, live.vmid, template), timeout=3600, input=stdin)
+        return
+    with private_file(live.host, keys.encode(), "phoenix-sshkeys") as path:
+        live.change(create_argv(spec, live.vmid, template, path), timeout=3600, input=stdin)
 
 
 def clone_argv(
@@ -165,6 +189,7 @@ def step(
             snap = source.template_snapshot_name if source else None
             what = f"clone of {source_id}" + (f" (snapshot {snap})" if snap else "")
             return [Change("container", None, what, data=Clone(source, source_id))]
+        secrets.check_files(spec)
         template = template_of(spec, config)
         changes = []
         if not _template_present(live, template):
@@ -195,7 +220,7 @@ def step(
                             ["pveam", "download", template.storage, template.file], timeout=3600
                         )
                 case Create(template):
-                    live.change(create_argv(spec, live.vmid, template), timeout=3600)
+                    _create(live, spec, template)
                 case Clone(source, source_id):
                     source_live = Live(live.host, CONTAINER, source_id, live.pve_etc)
                     is_template = source_live.exists and source_live.is_template

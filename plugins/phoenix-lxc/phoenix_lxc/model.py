@@ -18,6 +18,7 @@ from phoenix_core.config.diagnostics import Diagnostics
 from phoenix_core.config.models import HypervisorConfig, TargetConfig
 from phoenix_core.config.types import Id
 from phoenix_core.config.validate import (
+    MULTILINE,
     Check,
     absolute_path,
     contained_name,
@@ -40,6 +41,8 @@ from phoenix_pve.model import JSON, Firewall, HealthCheck, LegacyHealthCheck, Su
 CT_ID_MAX = 65535
 #: Linux uid_t is 32 bits and (uid_t)-1 means "no id" (chown(2)), so host ids stop below it.
 HOST_ID_MAX = 2**32 - 2
+#: Config.pm $MAX_DEVICES: dev0 to dev255.
+MAX_DEVICES = 256
 #: A container path (``mp=``): absolute, no '.'/'..' (stricter than pve-lxc-mp-string, which
 #: refuses /./ and /../), and not the root itself, which an empty path once became.
 _CT_PATH = Check(
@@ -48,6 +51,19 @@ _CT_PATH = Check(
         or ("cannot mount over the container's root" if v.strip("/") == "" else None)
     ),
     {"pattern": "^/."},
+)
+#: pve-container LXC/Config.pm $dev_desc: ``path`` (pve-lxc-dev-string: under /dev, no '..'),
+#: ``mode`` pattern '0[0-7]{3}', ``uid``/``gid`` integers >= 0, ``deny-write`` boolean.
+_DEV_PATH = Check(
+    lambda v: (
+        absolute_path().test(v)
+        or (None if v.startswith("/dev/") and "," not in v else f"not a device under /dev: {v!r}")
+    ),
+    {"pattern": "^/dev/[^,]+$"},
+)
+_DEV_MODE = Check(
+    lambda v: None if re.fullmatch(r"0[0-7]{3}", v) else f"not an octal mode like 0660: {v!r}",
+    {"pattern": "^0[0-7]{3}$"},
 )
 
 
@@ -74,6 +90,34 @@ class NetworkConfig:
         default=None, metadata=doc("VLAN tag")
     )
     mtu: Annotated[int, in_range(64, 65535)] | None = None
+    ip6: Annotated[str, formats.ipv6_config()] | None = attrs.field(
+        default=None, metadata=doc("IPv6/CIDR (prefix 8-128), auto, dhcp or manual")
+    )
+    gw6: Annotated[str, formats.ipv6()] | None = attrs.field(
+        default=None, metadata=doc("IPv6 gateway")
+    )
+    searchdomain: Annotated[str, formats.dns_names()] | None = attrs.field(
+        default=None, metadata=doc("space-separated DNS search domains")
+    )
+
+
+@attrs.frozen
+class Device:
+    """A ``devices`` entry: a host device node passed through as ``devN`` (PVE 8.1+)."""
+
+    path: Annotated[str, _DEV_PATH] = attrs.field(
+        metadata=doc("host device, e.g. /dev/dri/renderD128")
+    )
+    uid: Annotated[int, in_range(0)] | None = attrs.field(
+        default=None, metadata=doc("owner of the node inside the CT")
+    )
+    gid: Annotated[int, in_range(0)] | None = attrs.field(
+        default=None, metadata=doc("group of the node inside the CT (44: video, 104: render)")
+    )
+    mode: Annotated[str, _DEV_MODE] | None = attrs.field(
+        default=None, metadata=doc("access mode, octal like 0660")
+    )
+    deny_write: bool = attrs.field(default=False, metadata=doc("read-only for the CT"))
 
 
 @attrs.frozen
@@ -144,6 +188,29 @@ class LxcSpec:
     network_config: NetworkConfig | None = None
     mac_address: Annotated[str, Check(mac_problem)] | None = None
     unprivileged: bool = True
+    tags: list[Annotated[str, formats.tag()]] | None = attrs.field(
+        default=None, metadata=doc("Proxmox tags (shown and sorted by Proxmox, case-insensitive)")
+    )
+    description: Annotated[str, MULTILINE, formats.description()] | None = attrs.field(
+        default=None, metadata=doc("the notes shown in the CT's summary")
+    )
+    timezone: Annotated[str, formats.timezone()] | None = attrs.field(
+        default=None, metadata=doc("host, UTC or a zone name like Europe/Berlin")
+    )
+    devices: list[Device] | None = attrs.field(
+        default=None, metadata=doc("host devices passed through as dev0, dev1... (PVE 8.1+)")
+    )
+    protection: bool | None = attrs.field(
+        default=None, metadata=doc("Proxmox refuses to remove the CT or its disks while set")
+    )
+    ssh_public_keys_file: Annotated[str, absolute_path()] | None = attrs.field(
+        default=None,
+        metadata=doc("root's authorized keys: a public key file on the workstation (create)"),
+    )
+    root_password_file: Annotated[str, absolute_path()] | None = attrs.field(
+        default=None,
+        metadata=doc("root's password: a mode 0600 file on the workstation (create)"),
+    )
     start_at_boot: bool = False
     boot_order: Annotated[int, in_range(0)] | None = None
     boot_delay: Annotated[int, in_range(0)] = 0
@@ -292,6 +359,8 @@ def _value_problems(spec: LxcSpec) -> list[tuple[str, str]]:
             )
     if spec.firewall is not None:
         found += [(f"firewall.{where}", problem) for where, problem in spec.firewall.problems()]
+    if spec.devices is not None and len(spec.devices) > MAX_DEVICES:
+        found.append(("devices", f"Proxmox has {MAX_DEVICES} device slots (dev0-dev255)"))
     return found
 
 

@@ -9,6 +9,7 @@ they would refuse halfway through a run is refused before anything runs. Generic
 
 from __future__ import annotations
 
+import ipaddress
 import re
 
 from phoenix_core.config.validate import Check, ip_problem, ipv4_cidr_problem
@@ -329,3 +330,104 @@ def rule_action_problem(kind: str, action: str) -> str | None:
             f"unknown action {action!r} for an {kind!r} rule (expected {', '.join(RULE_ACTIONS)})"
         )
     return None
+
+
+def ipv6_config_problem(value: str) -> str | None:
+    """pve-common JSONSchema.pm pve-ipv6-config: ``auto``, ``dhcp``, ``manual`` or CIDRv6,
+    whose prefix must be 8-128 (pve_verify_cidrv6: ``$1 > 7 && $1 <= 128``)."""
+    if value in ("auto", "dhcp", "manual"):
+        return None
+    address, slash, prefix = value.partition("/")
+    try:
+        ipaddress.IPv6Address(address)
+    except ValueError:
+        return f"not an IPv6 address with a prefix length (like fd00::5/64), auto, dhcp or manual: {value!r}"
+    if not slash or not prefix.isdigit() or not 8 <= int(prefix) <= 128:
+        return f"IPv6 prefix length must be between 8 and 128: {value!r}"
+    return None
+
+
+def ipv6_config() -> Check:
+    return Check(ipv6_config_problem)
+
+
+def ipv6_problem(value: str) -> str | None:
+    try:
+        ipaddress.IPv6Address(value)
+    except ValueError:
+        return f"not an IPv6 address: {value!r}"
+    return None
+
+
+def ipv6() -> Check:
+    return Check(ipv6_problem)
+
+
+# pve-common JSONSchema.pm: $PVE_TAG_RE = qr/[a-z0-9_][a-z0-9_\-\+\.]*/i, format pve-tag.
+_TAG = re.compile(r"^[a-z0-9_][a-z0-9_+.-]*$", re.IGNORECASE)
+
+
+def tag_problem(value: str) -> str | None:
+    if value.lower().startswith("phoenix-built-"):
+        return f"phoenix-built-<id> is the tag phoenix marks a finished build with: {value!r}"
+    if not _TAG.match(value):
+        return (
+            "not a Proxmox tag (pve-tag: a letter, digit or '_', then letters, digits, "
+            f"'_', '-', '+' or '.'): {value!r}"
+        )
+    return None
+
+
+def tag() -> Check:
+    return Check(tag_problem, {"pattern": _TAG.pattern})
+
+
+# pve-common JSONSchema.pm pve_verify_dns_name (format dns-name, and dns-name-list for a
+# container's searchdomain): dot-separated labels of letters, digits and inner '-'.
+_DNS_NAME = re.compile(
+    r"^([a-zA-Z0-9]([a-zA-Z0-9-]*[a-zA-Z0-9])?\.)*[a-zA-Z0-9]([a-zA-Z0-9-]*[a-zA-Z0-9])?$"
+)
+
+
+def dns_names_problem(value: str) -> str | None:
+    """A space-separated list of DNS names (phoenix's spelling of dns-name-list)."""
+    names = value.split()
+    if not names:
+        return "must name at least one domain"
+    bad = [name for name in names if not _DNS_NAME.match(name)]
+    return f"not a DNS name: {bad[0]!r}" if bad else None
+
+
+def dns_names() -> Check:
+    return Check(dns_names_problem)
+
+
+# pve-container LXC/Config.pm verify_ct_timezone: `host`, else pve_verify_timezone (`UTC` or a
+# zone of the node's /usr/share/zoneinfo/zone.tab, which only the node can answer): the shape
+# of a zone name is checked here, its existence by pct.
+_ZONE = re.compile(r"^(host|UTC|[A-Za-z][A-Za-z0-9_+-]*(/[A-Za-z0-9_+-]+)+)$")
+
+
+def timezone_problem(value: str) -> str | None:
+    if not _ZONE.match(value):
+        return f"not a time zone (host, UTC or an Area/Location name like Europe/Berlin): {value!r}"
+    return None
+
+
+def timezone() -> Check:
+    return Check(timezone_problem, {"pattern": _ZONE.pattern})
+
+
+#: pve-container LXC/Config.pm and qemu-server QemuServer.pm $confdesc: ``description``
+#: maxLength 8 KiB (Proxmox keeps it as ``#`` lines of the conf file).
+DESCRIPTION_MAX = 8192
+
+
+def description_problem(value: str) -> str | None:
+    if len(value.encode()) > DESCRIPTION_MAX:
+        return f"longer than the {DESCRIPTION_MAX} bytes Proxmox keeps"
+    return None
+
+
+def description() -> Check:
+    return Check(description_problem)

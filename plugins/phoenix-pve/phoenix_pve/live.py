@@ -57,11 +57,18 @@ class Live:
     def query(self, argv: Sequence[str]) -> CommandResult:
         return self.host.query(list(argv))
 
-    def change(self, argv: Sequence[str], *, timeout: float | None = None) -> CommandResult:
-        """A mutating command, retried on lock errors, raised classified on failure."""
+    def change(
+        self, argv: Sequence[str], *, timeout: float | None = None, input: str | None = None
+    ) -> CommandResult:
+        """A mutating command, retried on lock errors, raised classified on failure.
+        ``input`` is its stdin (a password: never on the command line, never logged)."""
         try:
             return errors.change_retrying(
-                self.host, list(argv), timeout=timeout, lock_timeout=self.lock_timeout
+                self.host,
+                list(argv),
+                timeout=timeout,
+                input=input,
+                lock_timeout=self.lock_timeout,
             )
         finally:
             self.invalidate()

@@ -9,11 +9,14 @@ assumes for a key it leaves out.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping, Sequence
+from urllib.parse import unquote
 
 import attrs
 
 from phoenix_core.steps import Change, Step
+from phoenix_pve import built
 from phoenix_pve.live import Live
 from phoenix_pve.parse import format_props, normalize_props, normalize_value, parse_props
 
@@ -39,16 +42,25 @@ class Comparison:
     partial: Mapping[str, Partial] = attrs.Factory(dict)
     #: Whitespace-separated lists (``nameserver``).
     words: frozenset[str] = frozenset()
+    #: Property strings with a default key, by key prefix (``dev`` -> ``path``: ``devN`` values
+    #: are stored as given, ``/dev/x,gid=44`` or ``path=/dev/x,gid=44``).
+    default_keys: Mapping[str, str] = attrs.Factory(dict)
 
     def same(self, key: str, want: str, have: str | None) -> bool:
         """Does ``have`` (None: absent) already satisfy ``want`` (``""``: must be absent)?"""
         if key in self.partial:
             live = {**self.partial[key].defaults, **normalize_props(have or "")}
             return all(live.get(k) == v for k, v in normalize_props(want).items())
-        if key in self.props:
-            return normalize_props(want) == normalize_props(have or "")
+        default_key = self.default_keys.get(key.rstrip("0123456789"))
+        if key in self.props or default_key is not None:
+            return normalize_props(want, default_key) == normalize_props(have or "", default_key)
         if key in self.words:
             return want.split() == (have or "").split()
+        if key == "tags":
+            return tag_set(want) == tag_set(have or "")
+        if key == "description":
+            # pct/qm config print it through PVE::Tools::encode_text (%0A for a newline).
+            return want.rstrip("\n") == unquote(have or "").rstrip("\n")
         if have is None:
             have = self.absent.get(key)
         if want == "":
@@ -62,6 +74,19 @@ class Comparison:
         merged = parse_props(have)
         merged.update(parse_props(want))
         return format_props(merged, self.partial[key].order)
+
+
+def tag_set(value: str) -> frozenset[str]:
+    """Tags as Proxmox keeps them (pve-guest-common GuestHelpers.pm get_unique_tags, default
+    tag style): split on ``;``, ``,`` or spaces, lower-cased, each once, order not kept."""
+    return frozenset(t.lower() for t in re.split(r"[;, ]+", value) if t)
+
+
+def wanted_tags(tags: Sequence[str], have: Mapping[str, str] | None) -> str:
+    """The ``tags`` to hold: the configured ones, plus the build marks (:mod:`phoenix_pve.built`)
+    the guest carries, which no configuration lists and a repair must not remove."""
+    marks = sorted(t for t in tag_set((have or {}).get("tags", "")) if t.startswith(built.PREFIX))
+    return ";".join([*tags, *marks])
 
 
 @attrs.frozen
@@ -83,13 +108,19 @@ def drift(want: Mapping[str, str], have: Mapping[str, str], rules: Comparison) -
     return changes
 
 
+def option_args(key: str, value: str) -> list[str]:
+    """``--key value``; ``--key=value`` when the value could be read as an option (a
+    description starting with ``-``): Getopt::Long then takes it whole."""
+    return [f"--{key}={value}"] if value.startswith("-") else [f"--{key}", value]
+
+
 def set_argv(live: Live, changes: Sequence[Change]) -> list[str]:
     """One ``set`` for all changed keys; keys wanted absent go to ``--delete``."""
     argv = live.tool("set")
     values = [c.data for c in changes if isinstance(c.data, OptionValue)]
     for option in values:
         if option.value is not None:
-            argv += [f"--{option.key}", option.value]
+            argv += option_args(option.key, option.value)
     deletes = [o.key for o in values if o.value is None]
     if deletes:
         argv += ["--delete", ",".join(deletes)]
@@ -98,18 +129,20 @@ def set_argv(live: Live, changes: Sequence[Change]) -> list[str]:
 
 def step(
     live: Live,
-    want: Mapping[str, str],
+    want: Mapping[str, str] | Callable[[Mapping[str, str]], Mapping[str, str]],
     rules: Comparison,
     *,
     guard: Callable[[], None] = lambda: None,
 ) -> Step:
-    """The ``options`` step. ``guard`` runs before comparing an existing guest and raises for
-    what ``set`` cannot repair (a container's ``unprivileged``)."""
+    """The ``options`` step. ``want`` is the wanted keys, or makes them from the live ones
+    (which extra ``devN`` slots to empty). ``guard`` runs before comparing an existing guest
+    and raises for what ``set`` cannot repair (a container's ``unprivileged``)."""
 
     def check() -> list[Change]:
         if live.exists:
             guard()
-        return drift(want, live.config().options, rules)
+        have = live.config().options
+        return drift(want(have) if callable(want) else want, have, rules)
 
     def apply(changes: Sequence[Change]) -> None:
         live.change(set_argv(live, changes))

@@ -26,7 +26,7 @@ from phoenix_pve.shell import private_file
 from phoenix_vm.model import VmSpec
 
 COMPARISON = options.Comparison(
-    props=frozenset({"cicustom"}), words=frozenset({"nameserver", "searchdomain"})
+    props=frozenset({"cicustom", "ipconfig0"}), words=frozenset({"nameserver", "searchdomain"})
 )
 #: Where the vendor data that installs the guest agent lives on the snippets storage.
 VENDOR_FILE = "phoenix-vm-vendor.yaml"
@@ -83,6 +83,8 @@ def desired(spec: VmSpec) -> dict[str, str]:
         want["ipconfig0"] = "ip=dhcp"
     else:
         want["ipconfig0"] = f"ip={net.ip},gw={net.gw}"
+    if net is not None and net.ip6 is not None:
+        want["ipconfig0"] += f",ip6={net.ip6}" + (f",gw6={net.gw6}" if net.gw6 else "")
     want["nameserver"] = (net.nameserver if net else None) or ""
     want["searchdomain"] = (net.searchdomain if net else None) or ""
     return want

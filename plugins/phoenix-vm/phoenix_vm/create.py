@@ -23,6 +23,7 @@ from phoenix_core.steps import Change, Step
 from phoenix_pve import errors
 from phoenix_pve.guest import VIRTUAL_MACHINE
 from phoenix_pve.live import Live
+from phoenix_pve.options import option_args
 from phoenix_pve.parse import format_props, parse_props, size_bytes
 from phoenix_vm import cloudinit, image, options
 from phoenix_vm.model import VmSpec
@@ -72,7 +73,7 @@ def create_argv(spec: VmSpec, vmid: int, source: image.Image) -> list[str]:
         want["net0"] = "virtio," + format_props(net, options.NET_ORDER)
     for key, value in want.items():
         if value:
-            argv += [f"--{key}", value]
+            argv += option_args(key, value)
     return argv
 
 

@@ -16,6 +16,7 @@ from phoenix_core.config.diagnostics import Diagnostics
 from phoenix_core.config.models import TargetConfig
 from phoenix_core.config.types import Id
 from phoenix_core.config.validate import (
+    MULTILINE,
     Check,
     absolute_path,
     contained_name,
@@ -92,6 +93,12 @@ class NetworkConfig:
         default=None, metadata=doc("space-separated DNS servers (cloud-init)")
     )
     searchdomain: str | None = None
+    ip6: Annotated[str, formats.ipv6_config()] | None = attrs.field(
+        default=None, metadata=doc("IPv6/CIDR (prefix 8-128), auto or dhcp (cloud-init)")
+    )
+    gw6: Annotated[str, formats.ipv6()] | None = attrs.field(
+        default=None, metadata=doc("IPv6 gateway (static ip6)")
+    )
     bridge: Annotated[str, formats.net_name()] | None = attrs.field(
         default=None, metadata=doc("host bridge (default vm_defaults.network_bridge, vmbr0)")
     )
@@ -191,6 +198,15 @@ class VmSpec:
     start_at_boot: bool = False
     boot_order: Annotated[int, in_range(0)] | None = None
     boot_delay: Annotated[int, in_range(0)] = 0
+    tags: list[Annotated[str, formats.tag()]] | None = attrs.field(
+        default=None, metadata=doc("Proxmox tags (shown and sorted by Proxmox, case-insensitive)")
+    )
+    description: Annotated[str, MULTILINE, formats.description()] | None = attrs.field(
+        default=None, metadata=doc("the notes shown in the VM's summary")
+    )
+    protection: bool | None = attrs.field(
+        default=None, metadata=doc("Proxmox refuses to remove the VM or its disks while set")
+    )
     network_config: NetworkConfig | None = None
     user_config: UserConfig | None = None
     agent: bool = attrs.field(default=True, metadata=doc("QEMU guest agent (agent: 1)"))
@@ -247,6 +263,8 @@ def _value_problems(spec: VmSpec) -> list[tuple[str, str]]:
     """(JSON path below the VM, problem) for what depends on more than one field."""
     found: list[tuple[str, str]] = []
     net = spec.network_config
+    if net is not None and net.gw6 is not None and net.ip6 in (None, "auto", "dhcp"):
+        found.append(("network_config.gw6", "a gateway goes with a static ip6"))
     if net is not None and net.ip != "dhcp":
         if net.ip == "manual":
             found.append(("network_config.ip", "cloud-init takes a CIDR or dhcp, not manual"))

@@ -16,7 +16,7 @@ from phoenix_vm.model import VmSpec
 NET_ORDER = ("virtio", "bridge", "firewall", "link_down", "mtu", "queues", "rate", "tag")
 COMPARISON = options.Comparison(
     # qemu-server $confdesc defaults: memory 512, cores 1, onboot 0, agent off.
-    absent={"memory": "512", "cores": "1", "onboot": "0", "agent": "0"},
+    absent={"memory": "512", "cores": "1", "onboot": "0", "agent": "0", "protection": "0"},
     props=frozenset({"startup"}),
     # A MAC that Proxmox generated stays; an absent `firewall` means off.
     partial={"net0": options.Partial(NET_ORDER, {"firewall": "0"})},
@@ -57,6 +57,12 @@ def desired(spec: VmSpec, have: Mapping[str, str] | None = None) -> dict[str, st
     if spec.boot_order is not None:
         delay = str(spec.boot_delay)
         want["startup"] = f"order={spec.boot_order},up={delay},down={delay}"
+    if spec.tags is not None:
+        want["tags"] = options.wanted_tags(spec.tags, have)
+    if spec.description is not None:
+        want["description"] = spec.description
+    if spec.protection is not None:
+        want["protection"] = "1" if spec.protection else "0"
     for index in range(HOSTPCI_SLOTS):
         key = f"hostpci{index}"
         if index < len(spec.hostpci):
