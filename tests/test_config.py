@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from phoenix_core.config import config_dir, load_config
+from phoenix_core.config.schema import ecma_pattern
 from phoenix_core.errors import ConfigError
 from phoenix_core.plugins import Plugins
-from tests.conftest import original_etc
+from tests.conftest import EXAMPLE_ETC, original_etc
 from tests.support.fakenode import fake_plugins
 
 
@@ -96,6 +100,48 @@ def test_schema_is_generated_and_accepts_the_original_files(cli: Any, file: str)
         "vm": "phoenix_vm_configs.json",
     }
     jsonschema.validate(json.loads((original_etc() / names[file]).read_text()), schema)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    "kind, name",
+    [
+        ("hypervisor", "phoenix_hypervisor_config.json"),
+        ("lxc", "phoenix_lxc_configs.json"),
+        ("vm", "phoenix_vm_configs.json"),
+    ],
+)
+def test_the_installed_plugins_schemas_accept_the_shipped_example(kind: str, name: str) -> None:
+    """With the real managers' models (case-insensitive patterns included), every file the
+    loader accepts is valid for its schema: 0 errors."""
+    jsonschema = pytest.importorskip("jsonschema")
+    out = subprocess.run(
+        [sys.executable, "-m", "phoenix_core.cli", "config", "schema", kind],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    validator = jsonschema.Draft202012Validator(json.loads(out.stdout))
+    document = json.loads((EXAMPLE_ETC / name).read_text())
+    errors = [f"{e.json_path}: {e.message}" for e in validator.iter_errors(document)]
+    assert errors == []
+
+
+@pytest.mark.parametrize(
+    "regex, accepted, refused",
+    [
+        (re.compile(r"^[a-z][a-z0-9_.-]*[a-z0-9]$", re.IGNORECASE), "quickOS-lxc-disks", "-x"),
+        (re.compile(r"^(none|\d+[KMG]?)$", re.IGNORECASE), "NONE", "12T"),
+        (re.compile(r"^[A-Za-z][\w-]+$"), "Web_1", "1web"),
+    ],
+)
+def test_a_case_insensitive_pattern_keeps_its_meaning_in_the_schema(
+    regex: re.Pattern[str], accepted: str, refused: str
+) -> None:
+    pattern = ecma_pattern(regex)
+    for value, expected in ((accepted, True), (refused, False), (accepted.swapcase(), True)):
+        assert bool(regex.search(value)) is expected
+        assert bool(re.search(pattern, value)) is expected, (pattern, value)
 
 
 def test_schema_rejects_what_the_loader_rejects(cli: Any) -> None:

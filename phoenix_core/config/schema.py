@@ -6,6 +6,7 @@ what phoenix actually loads.
 
 from __future__ import annotations
 
+import re
 import types
 import typing
 from typing import Any
@@ -26,13 +27,47 @@ ID_SCHEMA = {
 }
 
 
+def ecma_pattern(regex: re.Pattern[str]) -> str:
+    """A compiled regex as a JSON Schema ``pattern`` (ECMA-262, which has no flags): a
+    case-insensitive one spells out both cases of every letter, so the schema accepts what
+    phoenix accepts (``quickOS-lxc-disks`` as a storage id)."""
+    if not regex.flags & re.IGNORECASE:
+        return regex.pattern
+    text, out, i, in_class = regex.pattern, [], 0, False
+    while i < len(text):
+        char = text[i]
+        if char == "\\":  # an escape (\d, \.) is copied whole
+            out.append(text[i : i + 2])
+            i += 2
+            continue
+        if in_class and char == "]":
+            in_class = False
+        elif not in_class and char == "[":
+            in_class = True
+        elif in_class and text[i + 1 : i + 2] == "-" and text[i + 2 : i + 3].isalpha():
+            low, high = char, text[i + 2]
+            out.append(f"{low}-{high}{low.swapcase()}-{high.swapcase()}")
+            i += 3
+            continue
+        elif char.isalpha():
+            out.append(char + char.swapcase() if in_class else f"[{char}{char.swapcase()}]")
+            i += 1
+            continue
+        out.append(char)
+        i += 1
+    return "".join(out)
+
+
 def type_schema(tp: Any, defs: dict[str, Any]) -> dict[str, Any]:
     """The schema of one annotation; attrs classes go to ``$defs`` and are referenced."""
     base, checks = checks_of(tp)
     if checks:
         schema = type_schema(base, defs)
         for check in checks:
-            schema.update(check.schema)
+            schema.update(
+                (k, ecma_pattern(v) if isinstance(v, re.Pattern) else v)
+                for k, v in check.schema.items()
+            )
         return schema
     if tp is Id:
         return dict(ID_SCHEMA)

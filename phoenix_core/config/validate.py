@@ -31,7 +31,9 @@ Test = Callable[[Any], "str | None"]
 
 @attrs.frozen(eq=False)
 class Check:
-    """A field check: ``test`` returns the problem, ``schema`` adds JSON Schema keywords.
+    """A field check: ``test`` returns the problem, ``schema`` adds JSON Schema keywords
+    (a ``pattern`` given as the compiled regex the test uses keeps its flags in the schema:
+    :func:`~phoenix_core.config.schema.ecma_pattern`).
 
     Compared by identity: the converter caches hooks by type, and ``Annotated`` types hash
     their metadata.

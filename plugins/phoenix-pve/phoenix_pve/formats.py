@@ -34,7 +34,7 @@ def snapshot_name_problem(value: str) -> str | None:
 
 
 def snapshot_name() -> Check:
-    return Check(snapshot_name_problem, {"pattern": _CONFIGID.pattern, "maxLength": 40})
+    return Check(snapshot_name_problem, {"pattern": _CONFIGID, "maxLength": 40})
 
 
 # pve-common src/PVE/JSONSchema.pm parse_id (format pve-storage-id): at least 2 characters,
@@ -52,7 +52,7 @@ def storage_id_problem(value: str) -> str | None:
 
 
 def storage_id() -> Check:
-    return Check(storage_id_problem, {"pattern": _STORAGE_ID.pattern})
+    return Check(storage_id_problem, {"pattern": _STORAGE_ID})
 
 
 # pve-container src/PVE/LXC/Config.pm $netconf_desc: `bridge` and `name` both have
@@ -67,7 +67,7 @@ def net_name_problem(value: str) -> str | None:
 
 
 def net_name() -> Check:
-    return Check(net_name_problem, {"pattern": _NET_NAME.pattern})
+    return Check(net_name_problem, {"pattern": _NET_NAME})
 
 
 def ipv4_config_problem(value: str) -> str | None:
