@@ -35,12 +35,10 @@ from phoenix_core.outcome import Outcome, RunResult
 from phoenix_core.plan import Action, ActionKey, Plan, boot_groups, build_plan
 from phoenix_core.plugins import Plugins
 from phoenix_core.steps import run_steps
+from phoenix_core.verbs import VERBS, verb_named
 
 if TYPE_CHECKING:
     from phoenix_core.progress import Progress
-
-#: Verbs that act on a guest that must already exist (``LetsGo`` starts what it just built).
-POWER_VERBS = frozenset({"start", "stop", "restart"})
 
 
 class Engine:
@@ -122,17 +120,18 @@ class Engine:
     def order(
         self, verb: str, targets: Sequence[TargetId], *, only: bool = False
     ) -> list[TargetId]:
-        """Targets and what they require, requirements first, for the build verbs; only the
-        targets for the others (``start`` adds dependencies, never a host target), and for
-        every verb with ``only`` (``--only``: no requirement chain)."""
-        if only and verb not in ("stop", "delete"):
+        """The targets in the verb's :data:`~phoenix_core.verbs.Order`; with ``only``
+        (``--only``: no requirement chain) the targets alone, except for the verbs that take
+        dependents first."""
+        order = verb_named(verb).order
+        if only and order != "reverse":
             wanted = set(targets)
             return [i for i in self.graph.order(targets) if i in wanted]
-        if verb in ("create", "converge", "plan"):
+        if order == "build":
             return self.graph.order(targets)
-        if verb == "start":
+        if order == "runtime":
             return self.runtime.order(targets)
-        if verb in ("stop", "delete"):
+        if order == "reverse":
             return self.graph.reverse_order(targets)
         wanted = set(targets)
         return [i for i in self.graph.order(targets) if i in wanted]
@@ -218,7 +217,7 @@ class Engine:
         ``only`` the targets alone run, without their requirement chain, whose guests must
         exist already (:meth:`require_existing`).
         """
-        result = RunResult(verb, self.dry_run or verb == "plan")
+        result = RunResult(verb, self.dry_run or verb_named(verb).dry)
         if ids:
             targets = self.resolve(ids)
             ordered = self.order(verb, targets, only=only)
@@ -226,9 +225,9 @@ class Engine:
         else:
             targets, result.outcomes = self.managed_all(verb)
             ordered = self.order(verb, targets, only=only)
-        if only and verb in ("create", "converge", "plan"):
+        if only and verb_named(verb).order == "build":
             self.require_existing(ordered)
-        if verb == "delete" and not self.options.force:
+        if verb_named(verb).guards_dependents and not self.options.force:
             self._refuse_delete_with_dependents(targets)
         result.plan = self.plan(verb, ordered, targets, dry_run=result.dry_run)
         with self.run_lock(result), interrupt.handling():
@@ -259,9 +258,10 @@ class Engine:
     ) -> Plan:
         """The DAG of ``verb`` over ``ordered``: what each action waits for and holds (a dry
         run holds the same, so ``plan`` shows the real run's schedule)."""
-        if verb == "start":
+        order = verb_named(verb).order
+        if order == "runtime":
             edges = {i: self.config.target(i).common.dependencies for i in ordered}
-        elif verb in ("stop", "delete"):
+        elif order == "reverse":
             edges = {i: list(d) for i, d in self.graph.dependents().items()}
         else:
             edges = {i: self.config.target(i).requires for i in ordered}
@@ -275,8 +275,7 @@ class Engine:
         )
 
     def _resources(self, verb: str, target: TargetConfig) -> set[Resource]:
-        step_verb = "converge" if verb in ("create", "plan") else verb
-        held = set(self.manager_of(target).resources(step_verb, target, self.config))  # type: ignore[arg-type]
+        held = set(self.manager_of(target).resources(verb_named(verb).steps, target, self.config))
         return held | {Resource.guest(target.id)}
 
     def execute(
@@ -403,11 +402,13 @@ class Engine:
         def starting() -> contextlib.AbstractContextManager[None]:
             if gate is None:
                 return contextlib.nullcontext()
-            return gate.turn(guest.id, building=action.verb != "start")
+            return gate.turn(guest.id, building=not verb_named(action.verb).boots)
 
         ctx = self.context(guest, lease, starting)
+        # LetsGo's starts start what its converges just built (in a dry run, not at all).
+        must_exist = run_verb in VERBS and VERBS[run_verb].must_exist
         with logger.contextualize(manager=registered.spec.name, prefix=f"{guest.id} "):
-            outcome = self._attempt(action, ctx, dry_run, must_exist=run_verb in POWER_VERBS)
+            outcome = self._attempt(action, ctx, dry_run, must_exist=must_exist)
         outcome.duration = time.perf_counter() - started
         self._notify("phoenix_action_finished", verb=action.verb, target=guest, outcome=outcome)
         return outcome
@@ -415,11 +416,11 @@ class Engine:
     def _attempt(
         self, action: Action, ctx: RunContext, dry_run: bool, *, must_exist: bool
     ) -> Outcome:
-        verb, guest = action.verb, action.target
+        verb, guest = verb_named(action.verb), action.target
         manager = self.manager_of(guest)
-        outcome = Outcome(guest.id, guest.kind, guest.name, verb, "ok")
+        outcome = Outcome(guest.id, guest.kind, guest.name, verb.name, "ok")
         try:
-            if verb in ("start", "restart") and guest.is_template:
+            if verb.starts and guest.is_template:
                 outcome.status, outcome.note = "skipped", "a template is never started"
                 return outcome
             # Checked here, not left to the tool: a dry run would otherwise plan a start of a
@@ -430,7 +431,7 @@ class Engine:
                 )
             # The seed's create: targets are converged (created, or confirmed and repaired,
             # never recreated); a dependency is finished unless its build is known complete.
-            if verb == "create" and action.dependency:
+            if verb.creates and action.dependency:
                 state = manager.observe(guest, ctx)
                 if state.exists and state.build_complete:
                     outcome.status, outcome.note = "exists", "built; left alone"
@@ -439,9 +440,14 @@ class Engine:
             on_step = (
                 None if self.progress is None else functools.partial(self.progress.step, guest.id)
             )
-            step_verb = "converge" if verb in ("create", "plan") else verb
-            steps = manager.steps(step_verb, guest, ctx)  # type: ignore[arg-type]
+            steps = manager.steps(verb.steps, guest, ctx)
             outcome.reports = run_steps(steps, dry_run=dry_run, on_step=on_step)
+            # Health checks look at what the steps built: nothing to look at in a dry run.
+            verify = getattr(manager, "verify", None)
+            if verify is not None and not dry_run:
+                outcome.reports += run_steps(
+                    verify(verb.steps, guest, ctx), dry_run=False, on_step=on_step
+                )
         except PhoenixError as exc:
             outcome.status, outcome.error = "failed", scrub(str(exc))
             logger.error("{} failed: {}", guest, exc)

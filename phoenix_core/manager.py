@@ -12,12 +12,13 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Callable, Iterator, Sequence
-from typing import TYPE_CHECKING, Any, Literal, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 import attrs
 
 from phoenix_core.layout import GuestFile, HostTargets
 from phoenix_core.names import DEFAULT_NODE
+from phoenix_core.verbs import StepVerb
 
 if TYPE_CHECKING:
     from phoenix_core.config.diagnostics import Diagnostics
@@ -30,9 +31,6 @@ if TYPE_CHECKING:
 #: so a plugin built for another contract fails loudly instead of half-working.
 API_VERSION = 2
 SUPPORTED_API_VERSIONS = frozenset({API_VERSION})
-
-#: Verbs a manager turns into steps. ``create`` and ``plan`` are ``converge`` to a manager.
-StepVerb = Literal["converge", "start", "stop", "restart", "delete"]
 
 
 @attrs.frozen
@@ -181,7 +179,8 @@ class RunContext:
 
 @runtime_checkable
 class Manager(Protocol):
-    """Implemented by every manager plugin (see ``docs/plugins/hooks.md``).
+    """Implemented by every manager plugin (see ``docs/plugins/hooks.md``);
+    :class:`BaseManager` gives every method but :meth:`observe` and :meth:`steps` a default.
 
     A manager may also set ``config_model``, the attrs class of its spec, from which
     ``phoenix config schema <kind>`` generates the JSON Schema of its targets.
@@ -194,6 +193,11 @@ class Manager(Protocol):
         raising, so one run lists every mistake. Called once per target at load time; the
         result is stored in ``target.spec``.
         """
+        ...
+
+    def validate(self, target: TargetConfig, config: Config, diagnostics: Diagnostics) -> None:
+        """Checks that need the whole configuration, once every target parsed (a script on the
+        search path, an address another guest uses too)."""
         ...
 
     def observe(self, target: TargetConfig, ctx: RunContext) -> GuestState:
@@ -214,3 +218,48 @@ class Manager(Protocol):
     def steps(self, verb: StepVerb, target: TargetConfig, ctx: RunContext) -> Sequence[Step]:
         """The steps that bring the target to what ``verb`` asks, in order."""
         ...
+
+    def verify(self, verb: StepVerb, target: TargetConfig, ctx: RunContext) -> Sequence[Step]:
+        """Steps that only look (health checks), run after :meth:`steps` succeeded; the engine
+        skips them in a dry run, where what they would look at was not built."""
+        ...
+
+
+class BaseManager:
+    """Defaults of the :class:`Manager` contract: a manager subclasses it and writes what
+    differs, at least :meth:`observe` and :meth:`steps` (health checks and tests are the
+    optional :class:`~phoenix_core.checks.HealthChecks` methods).
+
+    ``config_model`` is the attrs class of a target's own keys: the default :meth:`parse`
+    structures them with the shared strict converter (unknown keys are errors with the nearest
+    known key suggested), and ``phoenix config schema <kind>`` describes it.
+    """
+
+    config_model: type | None = None
+
+    def parse(self, target: TargetConfig, diagnostics: Diagnostics) -> Any:
+        """The target's own keys (not the ones every guest has) structured as
+        :attr:`config_model`; None without a model."""
+        if self.config_model is None:
+            return None
+        from phoenix_core.config.models import COMMON_KEYS
+
+        own = {k: v for k, v in target.raw.items() if k not in COMMON_KEYS}
+        return diagnostics.structure(target.file, target.path, own, self.config_model)
+
+    def validate(self, target: TargetConfig, config: Config, diagnostics: Diagnostics) -> None:
+        """Nothing beyond :meth:`parse` by default."""
+
+    def observe(self, target: TargetConfig, ctx: RunContext) -> GuestState:
+        raise NotImplementedError(f"{type(self).__name__} must say how to observe a target")
+
+    def resources(self, verb: StepVerb, target: TargetConfig, config: Config) -> set[Resource]:
+        """The target itself and its node, shared."""
+        return {Resource.guest(target.id), Resource.node(target.common.node, shared=True)}
+
+    def steps(self, verb: StepVerb, target: TargetConfig, ctx: RunContext) -> Sequence[Step]:
+        raise NotImplementedError(f"{type(self).__name__} must say which steps {verb} runs")
+
+    def verify(self, verb: StepVerb, target: TargetConfig, ctx: RunContext) -> Sequence[Step]:
+        """No health checks after a verb by default."""
+        return []

@@ -7,15 +7,12 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
-import attrs
-
 from phoenix_core.config.convert import show, suggest
 from phoenix_core.config.diagnostics import Diagnostics
-from phoenix_core.config.models import GuestCommon, TargetConfig
+from phoenix_core.config.models import COMMON_KEYS, GuestCommon, TargetConfig
 from phoenix_core.config.types import Id, parse_id
 from phoenix_core.layout import GuestFile
 
-_COMMON_KEYS = {f.name for f in attrs.fields(GuestCommon)}
 _ID_RANGE = "a whole number 100-999999999"
 
 
@@ -104,7 +101,7 @@ def _guest(
     clone_from = None
     if layout.clone_key is not None and raw.get(layout.clone_key) is not None:
         clone_from = _id(raw[layout.clone_key], file, f"{path}.{layout.clone_key}", diagnostics)
-    picked = {k: v for k, v in raw.items() if k in _COMMON_KEYS}
+    picked = {k: v for k, v in raw.items() if k in COMMON_KEYS}
     common = diagnostics.structure(file, path, picked, GuestCommon)
     if common is None:
         return None

@@ -110,6 +110,10 @@ class GuestCommon:
     node: Annotated[str, hostname(single_label=True)] | None = None
 
 
+#: The keys of every guest the core reads (:class:`GuestCommon`); the rest is its manager's.
+COMMON_KEYS = frozenset(field.name for field in attrs.fields(GuestCommon))
+
+
 @attrs.define
 class TargetConfig:
     """One target as the engine sees it, whatever its kind: a guest, or a node's host.

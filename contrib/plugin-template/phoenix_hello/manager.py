@@ -12,12 +12,9 @@ import attrs
 
 from phoenix_core.checks import Attempt, Check
 from phoenix_core.config.diagnostics import Diagnostics
-from phoenix_core.config.models import Config, GuestCommon, TargetConfig
-from phoenix_core.manager import MISSING, GuestState, Resource, RunContext, StepVerb
+from phoenix_core.config.models import TargetConfig
+from phoenix_core.manager import MISSING, BaseManager, GuestState, RunContext, StepVerb
 from phoenix_core.steps import Change, Step
-
-#: Keys every guest has (name, dependencies, node ...): the core reads them, not this spec.
-COMMON_KEYS = frozenset(field.name for field in attrs.fields(GuestCommon))
 
 
 @attrs.frozen
@@ -36,12 +33,19 @@ class Write:
     content: bytes
 
 
-class HelloManager:
-    """Keeps each greeting's file on the node holding its message."""
+class HelloManager(BaseManager):
+    """Keeps each greeting's file on the node holding its message.
+
+    :class:`~phoenix_core.manager.BaseManager` gives the rest: ``resources`` (the target and
+    its node, shared) and no ``verify`` steps.
+    """
+
+    #: The base manager structures a target's own keys (those every guest has excepted) with
+    #: it; ``phoenix config schema hello`` describes it.
+    config_model = HelloSpec
 
     def parse(self, target: TargetConfig, diagnostics: Diagnostics) -> HelloSpec | None:
-        own = {k: v for k, v in target.raw.items() if k not in COMMON_KEYS}
-        spec = diagnostics.structure(target.file, target.path, own, HelloSpec)
+        spec = super().parse(target, diagnostics)
         # Absolute and without "..": the path is passed to `test`, which has no "--".
         if spec is not None and (not spec.path.startswith("/") or ".." in spec.path.split("/")):
             diagnostics.error(
@@ -56,9 +60,6 @@ class HelloManager:
         except FileNotFoundError:
             return MISSING
         return GuestState(exists=True, name=target.name)
-
-    def resources(self, verb: StepVerb, target: TargetConfig, config: Config) -> set[Resource]:
-        return {Resource.guest(target.id), Resource.node(target.common.node, shared=True)}
 
     def steps(self, verb: StepVerb, target: TargetConfig, ctx: RunContext) -> Sequence[Step]:
         spec: HelloSpec = target.spec

@@ -262,15 +262,10 @@ def runnable_entries(
 
 
 def steps(
-    live: Live,
-    shell: Shell,
-    checks: Sequence[Check],
-    runner: Runner,
-    *,
-    skip: Callable[[], bool],
-    dry_run: bool,
+    live: Live, shell: Shell, checks: Sequence[Check], runner: Runner, *, skip: Callable[[], bool]
 ) -> list[Step]:
-    """``health-check scripts`` (pushing the guest-side ones) and ``health`` (running all)."""
+    """``health-check scripts``: pushing the guest-side checks (running them is
+    :func:`verify_step`'s, after the build)."""
     result: list[Step] = []
     inside = tuple(c.script for c in checks if c.where == "guest" and c.script is not None)
     if inside:
@@ -291,15 +286,17 @@ def steps(
                 push,
             )
         )
-    if checks:
-        result.append(
-            Step(
-                "health",
-                lambda: [] if skip() or dry_run else health(live, shell, checks),
-                lambda _: None,
-            )
-        )
     return result
+
+
+def verify_step(
+    live: Live, shell: Shell, checks: Sequence[Check], *, skip: Callable[[], bool]
+) -> list[Step]:
+    """``health``: every configured check, run by the engine's verify phase once the build
+    succeeded (never in a dry run: nothing was built to look at)."""
+    if not checks:
+        return []
+    return [Step("health", lambda: [] if skip() else health(live, shell, checks), lambda _: None)]
 
 
 def health(

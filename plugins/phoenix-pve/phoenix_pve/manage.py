@@ -85,7 +85,8 @@ def inside_steps(
     skip: Callable[[], bool],
     ctx: RunContext,
 ) -> list[Step]:
-    """Features, the application script (with the guest id as argument), then health checks."""
+    """Features, the application script (with the guest id as argument), then pushing the
+    guest-side health checks (they run in the verify phase)."""
     steps = scripts.steps(
         live,
         shell,
@@ -95,4 +96,4 @@ def inside_steps(
         skip=skip,
         rerun=ctx.options.rerun,
     )
-    return steps + health.steps(live, shell, checks, runner, skip=skip, dry_run=ctx.dry_run)
+    return steps + health.steps(live, shell, checks, runner, skip=skip)

@@ -1,0 +1,263 @@
+"""The skeleton of a Proxmox guest manager: what the container and VM managers (and a third
+guest kind) answer the core the same way, with the hooks where they differ.
+
+A subclass sets the class attributes (its :class:`~phoenix_pve.guest.GuestKind`, where its
+scripts are searched, how its guests are named) and writes the hooks: how it parses a spec,
+builds its shell and readiness probe, and which steps create and configure it. Everything
+else is here once: live state, resources, power verbs, the converge skeleton (firewall,
+power, snapshots, features and application script, template, build mark) and the health
+checks of ``health-check``, ``test`` and the verify phase.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from phoenix_core import checks as core
+from phoenix_core.config.diagnostics import Diagnostics
+from phoenix_core.config.models import Config, TargetConfig
+from phoenix_core.manager import BaseManager, GuestState, Resource, RunContext, StepVerb
+from phoenix_core.steps import Step
+from phoenix_pve import built, firewall, health, manage, power, scripts, snapshots, template
+from phoenix_pve.guest import GuestKind
+from phoenix_pve.live import Live
+from phoenix_pve.shell import Shell
+
+
+class Build:
+    """What the steps of one converge share about the guest being built.
+
+    ``inside``: the guest has work to do while running (features, an application script,
+    anything the kind adds); a template without it is never started.
+    """
+
+    def __init__(self, live: Live, spec: Any, inside: bool) -> None:
+        self.live = live
+        self.spec = spec
+        self.inside = inside
+
+    def frozen(self) -> bool:
+        """A guest already converted to a template: its insides are final."""
+        return self.live.exists and self.live.is_template
+
+    def stays_stopped(self) -> bool:
+        return self.frozen() or (bool(self.spec.is_template) and not self.inside)
+
+
+class GuestManager(BaseManager):
+    """A Proxmox guest kind (``pct``, ``qm``): set the class attributes, write the hooks."""
+
+    #: The tool and the directory of its conf files.
+    guest: GuestKind
+    #: The search path's kind (``features/<kind>/``) and the directory of the shipped scripts.
+    script_kind: str
+    shipped: Path
+    #: The conf key holding the guest's name (``hostname``, ``name``).
+    name_key: str
+    #: How scripts receive the guest id: the payload key (``ctid``) and the variable.
+    id_key: str
+    id_env: str
+
+    # -- hooks: what a guest kind writes ------------------------------------------------------
+    def shell(self, live: Live, *, steps: bool) -> Shell:
+        """The shell that runs commands inside the guest (``steps``: for a converge)."""
+        raise NotImplementedError
+
+    def probe(self, live: Live) -> power.Probe:
+        """The command that answers once a started guest is ready."""
+        raise NotImplementedError
+
+    def settle(self, live: Live, shell: Shell, spec: Any) -> power.Settle | None:
+        """What waits, after the probe answered, until the guest is usable (cloud-init)."""
+        return None
+
+    def addresses(self, live: Live) -> tuple[str, ...]:
+        """The addresses the running guest reports (none known by default)."""
+        return ()
+
+    def brief_resources(self, spec: Any, config: Config) -> set[Resource]:
+        """What creating the guest holds briefly (a clone source, a storage)."""
+        return set()
+
+    def shipped_checks(
+        self, spec: Any, live: Live, shell: Shell, config: Config
+    ) -> list[core.Check]:
+        """The checks ``health-check`` runs before the configured ones."""
+        return []
+
+    def spec_for(self, guest: TargetConfig, ctx: RunContext) -> Any:
+        """The spec the steps build from (the parsed one, with any node-wide defaults)."""
+        return guest.spec
+
+    def configure_steps(
+        self, spec: Any, guest: TargetConfig, ctx: RunContext, live: Live, build: Build
+    ) -> list[Step]:
+        """Create (or clone) the guest and configure it, before its firewall and power."""
+        raise NotImplementedError
+
+    def before_start(
+        self, spec: Any, ctx: RunContext, live: Live, shell: Shell, build: Build
+    ) -> list[Step]:
+        """Steps after the firewall, before the guest is started (pending changes)."""
+        return []
+
+    def while_running(
+        self, spec: Any, live: Live, shell: Shell, runner: scripts.Runner, build: Build
+    ) -> list[Step]:
+        """Steps once the guest runs, before its lifecycle snapshot (volumes to mount)."""
+        return []
+
+    def runs_inside(self, spec: Any) -> bool:
+        """Work the guest does running, beyond scripts (a template starts only for it)."""
+        return False
+
+    def snapshot_blocker(self, spec: Any, live: Live) -> str | None:
+        """Why the guest cannot be snapshotted, if it cannot."""
+        return None
+
+    def named_snapshot(self, spec: Any, live: Live, build: Build, which: str) -> list[Step]:
+        """A snapshot the spec names around its scripts (``pre-features``, ``post-features``)."""
+        return []
+
+    def final_snapshot_name(self, spec: Any) -> str | None:
+        return spec.template_snapshot_name
+
+    def private_env(self, spec: Any) -> dict[str, str]:
+        """Variables scripts receive through a file, never a command line (credentials)."""
+        return {}
+
+    # -- the contract, once for every guest kind ---------------------------------------------
+    def live(self, guest: TargetConfig, ctx: RunContext) -> Live:
+        return Live(
+            ctx.host,
+            self.guest,
+            guest.id,
+            ctx.config.hypervisor.pve_etc,
+            lock_timeout=ctx.options.lock_timeout,
+        )
+
+    def paths(self, config: Config) -> scripts.SearchPath:
+        return scripts.SearchPath(Path(config.directory), self.script_kind, self.shipped)
+
+    def validate(self, guest: TargetConfig, config: Config, diagnostics: Diagnostics) -> None:
+        manage.warn_missing_scripts(
+            guest, Path(config.directory), self.script_kind, self.shipped, diagnostics
+        )
+
+    def observe(self, guest: TargetConfig, ctx: RunContext) -> GuestState:
+        live = self.live(guest, ctx)
+        return manage.guest_state(live, self.name_key, lambda: self.addresses(live))
+
+    def resources(self, verb: StepVerb, guest: TargetConfig, config: Config) -> set[Resource]:
+        """The guest and its node (shared); to build it, briefly, what creating it copies
+        from or allocates on (held by the create step only while it does)."""
+        held = super().resources(verb, guest, config)
+        if verb == "converge" and guest.spec is not None:
+            held |= self.brief_resources(guest.spec, config)
+        return held
+
+    def checks(self, guest: TargetConfig, ctx: RunContext) -> list[core.Check]:
+        """``phoenix health-check``: the shipped checks, then the configured ones; a configured
+        check whose script is missing fails with that reason."""
+        spec = self.spec_for(guest, ctx)
+        live = self.live(guest, ctx)
+        shell = self.shell(live, steps=False)
+        shipped = self.shipped_checks(spec, live, shell, ctx.config)
+        return health.guest_checks(live, shell, spec, self.paths(ctx.config), shipped)
+
+    def tests(self, guest: TargetConfig, ctx: RunContext) -> list[core.Check]:
+        """``phoenix test``: the configured ``tests`` suites, one test case per script."""
+        live = self.live(guest, ctx)
+        shell = self.shell(live, steps=False)
+        spec = self.spec_for(guest, ctx)
+        return health.guest_tests(live, shell, spec, self.paths(ctx.config))
+
+    def steps(self, verb: StepVerb, guest: TargetConfig, ctx: RunContext) -> Sequence[Step]:
+        spec = self.spec_for(guest, ctx)
+        live = self.live(guest, ctx)
+        shell = self.shell(live, steps=True)
+        timeout = ctx.options.timeout or power.DEFAULT_SHUTDOWN_TIMEOUT
+        settle = self.settle(live, shell, spec)
+        if verb == "start":
+            return [
+                power.running_step(
+                    live,
+                    self.probe(live),
+                    spec.ready_timeout,
+                    skip=lambda: live.is_template,
+                    settle=settle,
+                    starting=ctx.starting,
+                )
+            ]
+        if verb == "stop":
+            return [power.stopped_step(live, timeout)]
+        if verb == "restart":
+            return [power.restart_step(live, self.probe(live), timeout, spec.ready_timeout, settle)]
+        if verb == "delete":
+            return [power.destroyed_step(live, timeout)]
+        return self.converge_steps(spec, guest, ctx, live, shell)
+
+    def converge_steps(
+        self, spec: Any, guest: TargetConfig, ctx: RunContext, live: Live, shell: Shell
+    ) -> list[Step]:
+        """Every converge step in order, the build-complete mark last. Scripts are resolved
+        first: a missing one fails here, before anything changes."""
+        paths = self.paths(ctx.config)
+        found = scripts.resolve_all(spec, paths)
+        checks = health.resolve(spec, paths)
+        build = Build(live, spec, found.any_inside() or self.runs_inside(spec))
+        env = {self.id_env: str(live.vmid), "PHOENIX_GUEST_CONFIG": f"{scripts.RUN_DIR}/guest.json"}
+        payload = scripts.guest_payload(guest, self.id_key)
+        runner = scripts.Runner(live, shell, payload, env, self.private_env(spec))
+        steps = self.configure_steps(spec, guest, ctx, live, build)
+        if spec.firewall is not None:
+            steps.append(firewall.step(spec.firewall, live))
+        steps += self.before_start(spec, ctx, live, shell, build)
+        steps.append(
+            power.running_step(
+                live,
+                self.probe(live),
+                spec.ready_timeout,
+                skip=build.stays_stopped,
+                settle=self.settle(live, shell, spec),
+                starting=ctx.starting,
+            )
+        )
+        steps += self.while_running(spec, live, shell, runner, build)
+        steps += snapshots.before_scripts(
+            live,
+            lifecycle=spec.enable_lifecycle_snapshots,
+            is_template=spec.is_template,
+            skip=build.frozen,
+            unsupported=lambda: self.snapshot_blocker(spec, live),
+        )
+        steps += self.named_snapshot(spec, live, build, "pre-features")
+        steps += manage.inside_steps(live, shell, found, checks, runner, skip=build.frozen, ctx=ctx)
+        steps += self.named_snapshot(spec, live, build, "post-features")
+        steps += snapshots.final(
+            live,
+            template_snapshot_name=self.final_snapshot_name(spec),
+            lifecycle=spec.enable_lifecycle_snapshots,
+            is_template=spec.is_template,
+            skip=build.frozen,
+            unsupported=lambda: self.snapshot_blocker(spec, live),
+        )
+        if spec.is_template:
+            timeout = ctx.options.timeout or power.DEFAULT_SHUTDOWN_TIMEOUT
+            steps.append(template.step(live, timeout))
+        steps.append(built.step(live))
+        return steps
+
+    def verify(self, verb: StepVerb, guest: TargetConfig, ctx: RunContext) -> Sequence[Step]:
+        """After a converge, the configured health checks (never on a template: it does not
+        run)."""
+        if verb != "converge":
+            return []
+        spec = self.spec_for(guest, ctx)
+        live = self.live(guest, ctx)
+        checks = health.resolve(spec, self.paths(ctx.config))
+        return health.verify_step(
+            live, self.shell(live, steps=True), checks, skip=lambda: live.is_template
+        )
