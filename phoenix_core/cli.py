@@ -253,6 +253,8 @@ class PhoenixGroup(click.Group):
 @click.option(
     "--log-dir",
     type=click.Path(file_okay=False, path_type=Path),
+    envvar="PHOENIX_LOG_DIR",
+    show_envvar=True,
     help="Write log files here [default /var/log/phoenix_hypervisor or ~/.local/state/phoenix/log].",
 )
 @click.option(

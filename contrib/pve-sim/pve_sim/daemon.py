@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from . import protocol
+from . import seed as seeds
 from .profile import DEFAULT
 
 
@@ -69,7 +70,7 @@ def up(
         str(pve),
     ]
     if seed is not None:
-        cmd += ["--seed", str(Path(seed).resolve())]
+        cmd += ["--seed", str(seeds.locate(seed))]
     with open(sim_dir / "owner.log", "ab") as logfile:
         proc = subprocess.Popen(
             cmd,

@@ -31,13 +31,17 @@ MIB = 1024**2
 GUEST_ATTRS = ("shutdown_secs", "start_secs", "stop_secs", "start_error", "ha_state")
 
 
-def load(path: Path | None) -> dict[str, Any]:
-    """Read a seed file, or a shipped seed by name (``original-etc``); without one, the
-    shipped ``default.json``."""
-    path = Path(path or DEFAULT_SEED)
+def locate(path: Path | str) -> Path:
+    """A seed file's absolute path, or a shipped seed's by name (``original-etc``)."""
+    path = Path(path)
     if not path.exists() and path.name == str(path) and (SEEDS / f"{path}.json").is_file():
-        path = SEEDS / f"{path}.json"
-    return json.loads(path.read_text())
+        return SEEDS / f"{path}.json"
+    return path.resolve()
+
+
+def load(path: Path | None) -> dict[str, Any]:
+    """Read a seed (:func:`locate`); without one, the shipped ``default.json``."""
+    return json.loads(locate(path or DEFAULT_SEED).read_text())
 
 
 def for_release(seed: dict[str, Any], profile: Profile) -> dict[str, Any]:
