@@ -51,6 +51,9 @@ class App:
     #: ``--wait-lock``: seconds to wait for another run's hold on a node (0: refuse at once).
     wait_lock: int = 0
     run_id: str = "-"
+    #: Load leniently: errors in one guest's entry only stop verbs that touch that guest
+    #: (set by the power verbs before the configuration is read).
+    lenient: bool = False
     #: The selectors of a guest verb (``--tag``, ``--kind``, ``--exclude``, ``--only``).
     tags: tuple[str, ...] = ()
     kinds: tuple[str, ...] = ()
@@ -118,10 +121,17 @@ class App:
             from phoenix_core.config import config_dir, load_config
             from phoenix_core.logs import config_warning
 
-            self._config = load_config(config_dir(self.config_dir), self.plugins)
+            self._config = load_config(
+                config_dir(self.config_dir), self.plugins, lenient=self.lenient
+            )
             if log_warnings:
                 for warning in self._config.warnings:
                     config_warning(warning)
+                for ident, problems in self._config.broken.items():
+                    config_warning(
+                        f"{ident} is left alone (its configuration has errors): "
+                        + "; ".join(problems)
+                    )
         return self._config
 
     @cached_property

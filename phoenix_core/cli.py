@@ -324,6 +324,8 @@ def _run(
     from phoenix_core.select import chosen
 
     app: App = click.get_current_context().obj
+    # An operator in an incident can stop and start guests while another guest's entry is bad.
+    app.lenient = verb in ("start", "stop", "restart")
     with app.progress() as progress:
         engine = app.engine(
             dry_run=dry_run, keep_going=keep_going, options=options, progress=progress

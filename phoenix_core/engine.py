@@ -21,7 +21,7 @@ from phoenix_core import interrupt, runlock
 from phoenix_core.boot import BootGate
 from phoenix_core.config.models import Config, TargetConfig
 from phoenix_core.config.types import Id, TargetId, parse_target
-from phoenix_core.errors import PhoenixError, UsageError
+from phoenix_core.errors import ConfigError, PhoenixError, UsageError
 from phoenix_core.executor import Executor, Lease
 from phoenix_core.graph import Graph
 from phoenix_core.hosts.base import Host
@@ -227,6 +227,8 @@ class Engine:
             ordered = self.order(verb, targets, only=only)
         if only and verb_named(verb).order == "build":
             self.require_existing(ordered)
+        if problems := [p for i in ordered for p in self.config.broken.get(i, [])]:
+            raise ConfigError(problems)
         if verb_named(verb).guards_dependents and not self.options.force:
             self._refuse_delete_with_dependents(targets)
         result.plan = self.plan(verb, ordered, targets, dry_run=result.dry_run)

@@ -263,3 +263,26 @@ def test_bad_run_options_are_usage_errors_and_run_nothing(
     result = cli("--config-dir", str(etc), *args)
     assert result.exit_code == 2 and expected in result.stderr
     assert node.journal == []
+
+
+def test_power_verbs_run_while_a_guest_they_do_not_touch_has_a_bad_value(
+    cli: Any, etc: Path, node: FakeNode
+) -> None:
+    """An operator in an incident can still stop and start guests: 103's bad value is a
+    warning for ``stop 900``, an error (exit 2, nothing run) for what touches 103."""
+    path = etc / "phoenix_lxc_configs.json"
+    data = json.loads(path.read_text())
+    data["lxc_configs"]["103"]["memory_mb"] = "lots"
+    path.write_text(json.dumps(data))
+    node.guests[900] = {"status": "running", "memory": "2048", "cores": "2"}
+    result = cli("--config-dir", str(etc), "stop", "900")
+    assert result.exit_code == 0, result.output
+    assert "103 is left alone (its configuration has errors)" in result.stderr
+    assert "lxc_configs.103.memory_mb" in result.stderr
+    assert node.guests[900]["status"] == "stopped"
+    for args in (("start", "101"), ("stop", "103"), ("converge", "900")):
+        before = len(node.journal)
+        refused = cli("--config-dir", str(etc), *args)
+        assert refused.exit_code == 2, (args, refused.output)
+        assert "lxc_configs.103.memory_mb" in refused.stderr
+        assert not [e for e in node.journal[before:] if e.mutating]

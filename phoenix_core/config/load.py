@@ -50,12 +50,16 @@ class Registry(Protocol):
     def manager(self, kind: str) -> Manager | None: ...
 
 
-def load_config(directory: Path, registry: Registry | None = None) -> Config:
+def load_config(
+    directory: Path, registry: Registry | None = None, *, lenient: bool = False
+) -> Config:
     """Read ``directory``'s files, validate them and return the :class:`Config`.
 
     ``registry`` says which kinds are installed, where each is configured, and which manager
     validates its keys. Raises :class:`~phoenix_core.errors.ConfigError` listing every error
-    found; warnings are returned in ``Config.warnings``.
+    found; warnings are returned in ``Config.warnings``. ``lenient``: an error inside one
+    guest's own entry does not stop the load; it goes to ``Config.broken`` under the guest's
+    id (the power verbs run while a guest they do not touch has a bad value).
     """
     specs = list(registry.specs()) if registry is not None else []
     layouts = {s.kind: s.config for s in specs if isinstance(s.config, GuestFile)}
@@ -108,6 +112,7 @@ def load_config(directory: Path, registry: Registry | None = None) -> Config:
         manager = managers.get(target.kind)
         if manager is not None:
             target.spec = manager.parse(target, diagnostics)
+    broken = _set_aside(diagnostics, targets) if lenient else {}
     diagnostics.raise_if_errors()
 
     config = Config(
@@ -122,11 +127,39 @@ def load_config(directory: Path, registry: Registry | None = None) -> Config:
     # target parsed: the optional Manager.validate.
     for target in targets:
         validate = getattr(managers.get(target.kind), "validate", None)
-        if validate is not None and target.spec is not None:
+        if validate is not None and target.spec is not None and target.id not in broken:
             validate(target, config, diagnostics)
+    if lenient:
+        for ident, problems in _set_aside(diagnostics, targets).items():
+            broken.setdefault(ident, []).extend(problems)
     diagnostics.raise_if_errors()
     config.warnings = [str(w) for w in diagnostics.warnings]
+    config.broken = broken
     return config
+
+
+def _set_aside(diagnostics: Diagnostics, targets: Sequence[TargetConfig]) -> dict[Any, list[str]]:
+    """Take the errors inside one guest's own entry out of ``diagnostics``: by guest id."""
+    owners = {(t.file.name, t.path): t.id for t in targets if not t.is_host}
+    broken: dict[Any, list[str]] = {}
+    kept = []
+    for problem in diagnostics.problems:
+        owner = next(
+            (
+                ident
+                for (file, path), ident in owners.items()
+                if problem.fatal
+                and problem.file == file
+                and (problem.path == path or problem.path.startswith((f"{path}.", f"{path}[")))
+            ),
+            None,
+        )
+        if owner is None:
+            kept.append(problem)
+        else:
+            broken.setdefault(owner, []).append(str(problem))
+    diagnostics.problems[:] = kept
+    return broken
 
 
 def _hypervisor(

@@ -176,6 +176,8 @@ class Config:
     hosts: dict[str, TargetConfig] = attrs.Factory(dict)
     unread: dict[str, str] = attrs.Factory(dict)
     warnings: list[str] = attrs.Factory(list)
+    #: Guests whose own entry has errors, each with them (a lenient load only).
+    broken: dict[TargetId, list[str]] = attrs.Factory(dict)
 
     def target(self, ident: TargetId) -> TargetConfig:
         return self.hosts[ident] if isinstance(ident, str) else self.guests[ident]
