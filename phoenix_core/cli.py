@@ -531,15 +531,37 @@ def letsgo(
 @cli.command()
 @IDS
 @selectors
+@click.option(
+    "--all",
+    "everything",
+    is_flag=True,
+    help="Also list the guests on the node that no configuration file describes.",
+)
 @OUTPUT
-def status(ids: tuple[str, ...], output: str) -> None:
+def status(ids: tuple[str, ...], everything: bool, output: str) -> None:
     """Show id, kind, name, node, existence, power state and build complete (all when no ids)."""
     app: App = click.get_current_context().obj
     from phoenix_core.commands.status import show_status
     from phoenix_core.select import chosen
 
     engine = app.engine()
-    show_status(engine.status(chosen(engine, ids, app.selector)), output)
+    rows = engine.status(chosen(engine, ids, app.selector))
+    show_status(rows, output, engine.unmanaged() if everything else ())
+
+
+@cli.command(name="import")
+@click.argument("ids", nargs=-1, required=True, metavar="IDS...")
+@click.option("--write", is_flag=True, help="Add each entry to its kind's file (others untouched).")
+@OUTPUT
+def import_(ids: tuple[str, ...], write: bool, output: str) -> None:
+    """Print the entry describing existing guests no file describes yet; with --write add it.
+
+    The next plan of an imported guest finds nothing to change.
+    """
+    app: App = click.get_current_context().obj
+    from phoenix_core.commands.importing import run_import
+
+    run_import(app.engine(), ids, write, output)
 
 
 JUNIT = click.option(

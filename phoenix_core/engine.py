@@ -29,7 +29,14 @@ from phoenix_core.hosts.dryrun import DryRunHost
 from phoenix_core.hosts.pool import HostPool
 from phoenix_core.layout import GuestFile
 from phoenix_core.logs import logger, scrub
-from phoenix_core.manager import GuestState, Manager, Resource, RunContext, VerbOptions
+from phoenix_core.manager import (
+    FoundGuest,
+    GuestState,
+    Manager,
+    Resource,
+    RunContext,
+    VerbOptions,
+)
 from phoenix_core.names import DEFAULT_JOBS
 from phoenix_core.outcome import Outcome, RunResult
 from phoenix_core.plan import Action, ActionKey, Plan, boot_groups, build_plan
@@ -513,6 +520,28 @@ class Engine:
             state = manager.observe(target, self.context(target)) if manager else None
             rows.append((target, state))
         return rows
+
+    def guest_managers(self) -> list[tuple[str, Manager]]:
+        """(kind, manager) of every installed manager of guests configured in a file."""
+        found = []
+        for spec in self.plugins.specs():
+            manager = self.plugins.manager(spec.kind)
+            if isinstance(spec.config, GuestFile) and manager is not None:
+                found.append((spec.kind, manager))
+        return found
+
+    def unmanaged(self) -> list[tuple[str, FoundGuest]]:
+        """(kind, guest) for every guest on the node that no configuration file describes,
+        as the managers that can list their guests find them (``inventory``), by id."""
+        host = self.hosts.for_node(None)
+        rows = [
+            (kind, found)
+            for kind, manager in self.guest_managers()
+            if hasattr(manager, "inventory")
+            for found in manager.inventory(host, self.config)
+            if found.id not in self.config.guests
+        ]
+        return sorted(rows, key=lambda row: row[1].id)
 
     def _notify(self, hook_name: str, **kwargs: Any) -> None:
         """Call the observers through pluggy; each one's exception is already logged by the

@@ -112,6 +112,16 @@ class GuestState:
 MISSING = GuestState(exists=False)
 
 
+@attrs.frozen
+class FoundGuest:
+    """A guest a manager found on the node, described by a configuration file or not
+    (``status --all``, ``import``)."""
+
+    id: int
+    node: str
+    state: GuestState
+
+
 #: The ``--rerun-features`` value that means every feature and application script.
 ALL_FEATURES = "all"
 
@@ -183,7 +193,8 @@ class Manager(Protocol):
     :class:`BaseManager` gives every method but :meth:`observe` and :meth:`steps` a default.
 
     A manager may also set ``config_model``, the attrs class of its spec, from which
-    ``phoenix config schema <kind>`` generates the JSON Schema of its targets.
+    ``phoenix config schema <kind>`` generates the JSON Schema of its targets, and a guest
+    manager may implement :class:`GuestDiscovery` for ``status --all`` and ``import``.
     """
 
     def parse(self, target: TargetConfig, diagnostics: Diagnostics) -> Any:
@@ -263,3 +274,22 @@ class BaseManager:
     def verify(self, verb: StepVerb, target: TargetConfig, ctx: RunContext) -> Sequence[Step]:
         """No health checks after a verb by default."""
         return []
+
+
+class GuestDiscovery(Protocol):
+    """Optional methods of a guest manager: the guests of its kind on the node, described by a
+    file or not (``status --all``), and the entry describing one (``import``)."""
+
+    def inventory(self, host: Host, config: Config) -> Sequence[FoundGuest]:
+        """Every guest of the manager's kind on the node, with queries only."""
+        ...
+
+    def describe(self, vmid: int, ctx: RunContext) -> dict[str, Any] | None:
+        """The JSON entry of guest ``vmid`` in the file's format (its id under the layout's
+        ``id_key`` if it has one), as the manager's steps compare it, so the next ``plan`` finds
+        nothing to change; None when ``vmid`` is not a guest of this kind."""
+        ...
+
+    def adopt(self, vmid: int, ctx: RunContext) -> None:
+        """Once the entry is written: record on the node what a converge would have."""
+        ...

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from phoenix_core import hookspecs
 from phoenix_core.checks import HealthChecks
-from phoenix_core.manager import Manager
+from phoenix_core.manager import GuestDiscovery, Manager
 
 DOC = Path(__file__).resolve().parents[1] / "docs" / "plugins" / "hooks.md"
 HOOK = re.compile(
@@ -56,6 +56,6 @@ def _methods(protocol: type) -> dict[str, str]:
     }
 
 
-def test_the_optional_methods_table_lists_the_health_checks_protocol() -> None:
+def test_the_optional_methods_tables_list_the_optional_protocols() -> None:
     rows = dict(re.findall(r"^\| `(\w+)\(([^)]*)\)` \(optional\) \|", DOC.read_text(), re.M))
-    assert rows == _methods(HealthChecks)
+    assert rows == {**_methods(HealthChecks), **_methods(GuestDiscovery)}

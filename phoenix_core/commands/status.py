@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from phoenix_core.config.models import TargetConfig
-from phoenix_core.manager import GuestState
+from phoenix_core.manager import FoundGuest, GuestState
 from phoenix_core.render import document, emit_json, table
 
 
@@ -37,15 +37,40 @@ def status_record(guest: TargetConfig, state: GuestState | None) -> dict[str, ob
         )
         if state.details:
             record["details"] = dict(state.details)
+    record["managed"] = True
     return record
+
+
+def unmanaged_record(kind: str, found: FoundGuest) -> dict[str, object]:
+    """A guest on the node that no file describes (``status --all``)."""
+    state = found.state
+    return {
+        "id": found.id,
+        "kind": kind,
+        "name": state.name,
+        "node": found.node,
+        "template": state.template,
+        "exists": True,
+        "status": state.status,
+        "lock": state.lock,
+        "build_complete": state.build_complete,
+        "addresses": list(state.addresses),
+        "note": None,
+        "managed": False,
+    }
 
 
 def _yes_no(value: object, unknown: str) -> str:
     return unknown if value is None else "yes" if value else "no"
 
 
-def show_status(rows: Sequence[tuple[TargetConfig, GuestState | None]], output: str) -> None:
+def show_status(
+    rows: Sequence[tuple[TargetConfig, GuestState | None]],
+    output: str,
+    unmanaged: Sequence[tuple[str, FoundGuest]] = (),
+) -> None:
     records = [status_record(g, s) for g, s in rows]
+    records += [unmanaged_record(kind, found) for kind, found in unmanaged]
     if output == "json":
         emit_json(document("status", targets=records))
         return
@@ -69,6 +94,9 @@ def show_status(rows: Sequence[tuple[TargetConfig, GuestState | None]], output: 
         for r in records
     ]
     print(table((*headers, "ADDRESSES") if wide else headers, lines))
+    if unmanaged:
+        ids = ", ".join(str(found.id) for _, found in unmanaged)
+        print(f"not described by any file: {ids} (phoenix import ID prints an entry)")
     # Parts a manager reports (a host's features), one line each under the table.
     for record in records:
         for part, state in (record.get("details") or {}).items():  # type: ignore[attr-defined]

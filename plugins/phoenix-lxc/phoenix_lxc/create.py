@@ -189,6 +189,11 @@ def step(
             snap = source.template_snapshot_name if source else None
             what = f"clone of {source_id}" + (f" (snapshot {snap})" if snap else "")
             return [Change("container", None, what, data=Clone(source, source_id))]
+        if spec.template is None:
+            raise PhoenixError(
+                f"CT {live.vmid} does not exist and its entry names no template or "
+                "clone_from_ctid to create it from"
+            )
         secrets.check_files(spec)
         template = template_of(spec, config)
         changes = []

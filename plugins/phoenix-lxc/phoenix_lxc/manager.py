@@ -11,6 +11,7 @@ entries, mounts and disk, readiness by ``pct exec``, no snapshots with bind moun
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from phoenix_core import checks as core
 from phoenix_core.config.diagnostics import Diagnostics
@@ -20,7 +21,7 @@ from phoenix_core.logs import logger
 from phoenix_core.manager import Resource, RunContext
 from phoenix_core.steps import Step
 from phoenix_lxc import checks as lxc_checks
-from phoenix_lxc import create, disk, mounts, options, rawconf, subids
+from phoenix_lxc import create, describe, disk, mounts, options, rawconf, subids
 from phoenix_lxc.model import LxcSpec, ignored_host_defaults, parse_spec, with_host_defaults
 from phoenix_pve import power
 from phoenix_pve.guest import CONTAINER
@@ -58,6 +59,10 @@ class LxcManager(GuestManager):
 
     def parse(self, guest: TargetConfig, diagnostics: Diagnostics) -> LxcSpec | None:
         return parse_spec(guest, diagnostics)
+
+    def entry(self, live: Live) -> dict[str, Any]:
+        """The ``phoenix_lxc_configs.json`` entry of an existing container (``import``)."""
+        return describe.entry(live)
 
     def shell(self, live: Live, *, steps: bool) -> ContainerShell:
         return ContainerShell(live.host, live.vmid, lock_timeout=live.lock_timeout)

@@ -285,8 +285,11 @@ def parse_spec(guest: TargetConfig, diagnostics: Diagnostics) -> LxcSpec | None:
         return None
     path = guest.path
     if spec.template is None and spec.clone_from_ctid is None:
-        diagnostics.error(
-            guest.file, path, "needs a template or a clone_from_ctid to be created from"
+        # An imported container has neither: it is converged while it exists.
+        diagnostics.warn(
+            guest.file,
+            path,
+            "has no template or clone_from_ctid: it can be converged but not created",
         )
     for index, feature in enumerate(spec.features):
         if not _FEATURE.match(feature):

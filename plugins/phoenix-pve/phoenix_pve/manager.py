@@ -18,9 +18,29 @@ from typing import Any
 from phoenix_core import checks as core
 from phoenix_core.config.diagnostics import Diagnostics
 from phoenix_core.config.models import Config, TargetConfig
-from phoenix_core.manager import BaseManager, GuestState, Resource, RunContext, StepVerb
+from phoenix_core.errors import PhoenixError
+from phoenix_core.hosts.base import Host
+from phoenix_core.manager import (
+    BaseManager,
+    FoundGuest,
+    GuestState,
+    Resource,
+    RunContext,
+    StepVerb,
+)
 from phoenix_core.steps import Step
-from phoenix_pve import built, firewall, health, manage, power, scripts, snapshots, template
+from phoenix_pve import (
+    built,
+    describe,
+    firewall,
+    health,
+    inventory,
+    manage,
+    power,
+    scripts,
+    snapshots,
+    template,
+)
 from phoenix_pve.guest import GuestKind
 from phoenix_pve.live import Live
 from phoenix_pve.shell import Shell
@@ -127,6 +147,10 @@ class GuestManager(BaseManager):
     def private_env(self, spec: Any) -> dict[str, str]:
         """Variables scripts receive through a file, never a command line (credentials)."""
         return {}
+
+    def entry(self, live: Live) -> dict[str, Any]:
+        """The file entry describing the existing guest ``live`` (``import``)."""
+        raise PhoenixError(f"importing a {self.guest.label} is not supported by this manager")
 
     # -- the contract, once for every guest kind ---------------------------------------------
     def live(self, guest: TargetConfig, ctx: RunContext) -> Live:
@@ -261,3 +285,16 @@ class GuestManager(BaseManager):
         return health.verify_step(
             live, self.shell(live, steps=True), checks, skip=lambda: live.is_template
         )
+
+    # -- guests no file describes: status --all and import (GuestDiscovery) -------------------
+    def inventory(self, host: Host, config: Config) -> list[FoundGuest]:
+        """Every guest of this kind on the node."""
+        return inventory.guests(host, self.guest)
+
+    def describe(self, vmid: int, ctx: RunContext) -> dict[str, Any] | None:
+        """The entry of guest ``vmid`` (:meth:`entry`), None when it is no guest of this kind."""
+        live = Live(ctx.host, self.guest, vmid, ctx.config.hypervisor.pve_etc)
+        return self.entry(live) if live.exists else None
+
+    def adopt(self, vmid: int, ctx: RunContext) -> None:
+        describe.adopt(Live(ctx.host, self.guest, vmid, ctx.config.hypervisor.pve_etc))
