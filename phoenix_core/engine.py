@@ -315,7 +315,12 @@ class Engine:
             return self._skipped(action.verb, action.target, note)
 
         executor = Executor(
-            perform, skip, jobs=self.jobs, keep_going=self.keep_going, abandon=settle
+            perform,
+            skip,
+            jobs=self.jobs,
+            keep_going=self.keep_going,
+            abandon=settle,
+            past_failures=dry_run,
         )
         return executor.run(plan)
 

@@ -103,8 +103,14 @@ class Executor:
         jobs: int,
         keep_going: bool,
         abandon: Callable[[Action], None] | None = None,
+        past_failures: bool = False,
     ) -> None:
         self.perform = perform
+        #: A dry run: an action after a failed one still runs (its checks change nothing),
+        #: so one ``plan`` shows every problem; its outcome says what it waits on.
+        self.past_failures = past_failures
+        #: Actions run past a failure, with the failure (the first one up the chain).
+        self._waiting: dict[ActionKey, ActionKey] = {}
         self.skip = skip
         #: Told of every action that will not run at all (skipped, or dropped after a failure).
         self.abandon = abandon or (lambda _action: None)
@@ -153,14 +159,16 @@ class Executor:
         left = []
         for action in pending:
             blocker = next((a for a in action.after if a in self._broken), None)
-            if blocker is not None:
+            if blocker is not None and self.past_failures:
+                self._waiting[action.key] = self._waiting.get(blocker, blocker)
+            elif blocker is not None:
                 verb, ident = blocker
                 why = f"{verb} failed" if ident == action.id else f"dependency {ident} failed"
                 self._outcomes[action.key] = self.skip(action, why)
                 self._broken.add(action.key)
                 self.abandon(action)
                 continue
-            if self._first_failure is not None and not self.keep_going:
+            if self._first_failure is not None and not (self.keep_going or self.past_failures):
                 verb, ident = self._first_failure
                 self._outcomes[action.key] = self.skip(
                     action,
@@ -197,6 +205,12 @@ class Executor:
                 self._holds.give_back(resource)
             self._running.discard(action.key)
             self._outcomes[action.key] = outcome
+            failure = self._waiting.get(action.key)
+            if failure is not None:
+                verb, ident = failure
+                waiting = f"waiting on {ident}: its {verb} failed"
+                outcome.note = f"{outcome.note}; {waiting}" if outcome.note else waiting
+                self._broken.add(action.key)
             if outcome.status == "failed":
                 self._broken.add(action.key)
                 self._first_failure = self._first_failure or action.key

@@ -72,6 +72,7 @@ def _line(outcome: Outcome, color: bool) -> str:
     if outcome.changes and not outcome.error:
         count = len(outcome.changes)
         detail = f"{count} change{'s' if count != 1 else ''}"
+        detail += f" ({outcome.note})" if outcome.note else ""
     text = f"{outcome.verb:<8} {outcome.id:>6}  {outcome.kind:<3} {outcome.name:<24} "
     text += status_label(outcome.status, color)
     return f"{text}: {detail}" if detail else text

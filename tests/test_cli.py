@@ -286,3 +286,18 @@ def test_power_verbs_run_while_a_guest_they_do_not_touch_has_a_bad_value(
         assert refused.exit_code == 2, (args, refused.output)
         assert "lxc_configs.103.memory_mb" in refused.stderr
         assert not [e for e in node.journal[before:] if e.mutating]
+
+
+def test_plan_goes_on_past_a_requirement_whose_check_failed(
+    cli: Any, etc: Path, node: FakeNode
+) -> None:
+    """One plan shows every problem: 103's check fails, 101 still shows its own drift."""
+    node.fail_on[("pct", "status", "103")] = "HOST"
+    result = cli("--config-dir", str(etc), "plan", "101", "-o", "json")
+    assert result.exit_code == 1
+    outcomes = {o["id"]: o for o in result.json["outcomes"]}
+    assert outcomes[103]["status"] == "failed"
+    assert outcomes[101]["status"] == "planned" and outcomes[101]["changes"]
+    assert outcomes[101]["note"] == "waiting on 103: its plan failed"
+    text = cli("--config-dir", str(etc), "plan", "101").stdout
+    assert "would change: 3 changes (waiting on 103: its plan failed)" in text

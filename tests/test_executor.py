@@ -62,8 +62,16 @@ class Recorder:
         return s1 < e2 and s2 < e1
 
 
-def run(plan: list[Action], rec: Recorder, jobs: int, keep_going: bool = False) -> list[Outcome]:
-    executor = Executor(rec.perform, rec.skip, jobs=jobs, keep_going=keep_going)
+def run(
+    plan: list[Action],
+    rec: Recorder,
+    jobs: int,
+    keep_going: bool = False,
+    past_failures: bool = False,
+) -> list[Outcome]:
+    executor = Executor(
+        rec.perform, rec.skip, jobs=jobs, keep_going=keep_going, past_failures=past_failures
+    )
     return executor.run(Plan("converge", tuple(plan)))
 
 
@@ -150,6 +158,19 @@ def test_after_a_failure_dependents_are_skipped_and_nothing_new_starts() -> None
         (1, "failed", None),
         (2, "skipped", "dependency 1 failed"),
         (4, "skipped", "dependency 2 failed"),
+        (3, "changed", None),
+    ]
+
+
+def test_a_dry_run_goes_on_past_a_failure_and_says_what_waits_on_it() -> None:
+    rec = Recorder(0.01, fail=frozenset({1}))
+    plan = [action(1), action(2, 1), action(4, 2), action(3)]
+    outcomes = run(plan, rec, jobs=2, keep_going=False, past_failures=True)
+    waiting = "waiting on 1: its converge failed"
+    assert [(o.id, o.status, o.note) for o in outcomes] == [
+        (1, "failed", None),
+        (2, "changed", waiting),
+        (4, "changed", waiting),
         (3, "changed", None),
     ]
 
