@@ -17,6 +17,10 @@ from phoenix_core.names import DEFAULT_JOBS
 from phoenix_core.plugins import Plugins
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from phoenix_core.config.types import TargetId
+    from phoenix_core.engine import Engine
     from phoenix_core.outcome import RunResult
 
 OUTPUT = click.option(
@@ -311,6 +315,30 @@ def cli(
     app.start_logging()
 
 
+STRICT = click.option(
+    "--strict",
+    is_flag=True,
+    help="Refuse (exit 2) when the guests that would run commit more memory than their node has.",
+)
+
+
+def _check_memory(engine: Engine, targets: Sequence[TargetId], strict: bool) -> None:
+    """Say when the guests that would run do not fit in their node's memory; refuse with
+    ``--strict``, before anything runs."""
+    from phoenix_core.capacity import overcommitted
+    from phoenix_core.logs import logger
+
+    if not targets:  # no ids: every target an installed manager handles
+        targets = [
+            i for i in engine.all_ids() if engine.plugins.manager(engine.config.target(i).kind)
+        ]
+    guests = [engine.config.target(i) for i in targets]
+    for problem in overcommitted(engine, guests):
+        if strict:
+            raise UsageError(f"{problem} (--strict; lower memory_mb, or leave guests out)")
+        logger.warning("{} (--strict refuses to run so)", problem)
+
+
 def _run(
     verb: str,
     ids: tuple[str, ...],
@@ -320,7 +348,9 @@ def _run(
     keep_going: bool,
     options: VerbOptions | None = None,
     detailed_exitcode: bool = False,
+    strict: bool | None = None,
 ) -> None:
+    """Run ``verb`` over the selected targets; ``strict`` not None: check memory first."""
     from phoenix_core.select import chosen
 
     app: App = click.get_current_context().obj
@@ -330,7 +360,10 @@ def _run(
         engine = app.engine(
             dry_run=dry_run, keep_going=keep_going, options=options, progress=progress
         )
-        result = engine.run(verb, chosen(engine, ids, app.selector), only=app.selector.only)
+        targets = chosen(engine, ids, app.selector)
+        if strict is not None:
+            _check_memory(engine, engine.order(verb, targets) if targets else [], strict)
+        result = engine.run(verb, targets, only=app.selector.only)
     result.detailed_exitcode = detailed_exitcode
     _finish(app, result, output)
 
@@ -398,9 +431,14 @@ def converge(
     is_flag=True,
     help="Exit 3 when changes are pending (0: none, 1: a check failed, 2: usage error).",
 )
+@STRICT
 @OUTPUT
 def plan(
-    ids: tuple[str, ...], rerun: tuple[str, ...], detailed_exitcode: bool, output: str
+    ids: tuple[str, ...],
+    rerun: tuple[str, ...],
+    detailed_exitcode: bool,
+    strict: bool,
+    output: str,
 ) -> None:
     """Show what converge would change (all guests when no ids); change nothing."""
     _run(
@@ -411,6 +449,7 @@ def plan(
         keep_going=True,
         options=rerun_options(rerun),
         detailed_exitcode=detailed_exitcode,
+        strict=strict,
     )
 
 
@@ -500,6 +539,7 @@ def delete(
     help="Build what the installed managers can; the rest is skipped and the exit code is 4.",
 )
 @RERUN
+@STRICT
 @OUTPUT
 def letsgo(
     dry_run: bool,
@@ -507,6 +547,7 @@ def letsgo(
     no_boot_delay: bool,
     only_installed: bool,
     rerun: tuple[str, ...],
+    strict: bool,
     output: str,
 ) -> None:
     """Converge every guest in dependency order, starting non-templates by boot_order.
@@ -524,6 +565,7 @@ def letsgo(
             progress=progress,
             boot_delay=not no_boot_delay,
         )
+        _check_memory(engine, [], strict)
         result = engine.letsgo(only_installed=only_installed)
     _finish(app, result, output)
 
@@ -541,12 +583,13 @@ def letsgo(
 def status(ids: tuple[str, ...], everything: bool, output: str) -> None:
     """Show id, kind, name, node, existence, power state and build complete (all when no ids)."""
     app: App = click.get_current_context().obj
-    from phoenix_core.commands.status import show_status
+    from phoenix_core.commands.status import node_names, show_status
     from phoenix_core.select import chosen
 
     engine = app.engine()
     rows = engine.status(chosen(engine, ids, app.selector))
-    show_status(rows, output, engine.unmanaged() if everything else ())
+    nodes = node_names(engine, [t for t, _ in rows])
+    show_status(rows, output, engine.unmanaged() if everything else (), nodes)
 
 
 @cli.command(name="import")

@@ -2,19 +2,43 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING
 
+from phoenix_core.capacity import node_facts
 from phoenix_core.config.models import TargetConfig
 from phoenix_core.manager import FoundGuest, GuestState
 from phoenix_core.render import document, emit_json, table
 
+if TYPE_CHECKING:
+    from phoenix_core.engine import Engine
 
-def status_record(guest: TargetConfig, state: GuestState | None) -> dict[str, object]:
+
+def node_names(engine: Engine, targets: Sequence[TargetConfig]) -> dict[str | None, str]:
+    """The name Proxmox gives each node the targets are on (keyed by their ``node`` key, None
+    for the default node), read once per node; a node whose manager cannot tell is left out."""
+    names: dict[str | None, str] = {}
+    asked: set[str | None] = set()
+    for target in targets:
+        node = target.common.node
+        if node in asked or engine.plugins.manager(target.kind) is None:
+            continue
+        asked.add(node)
+        facts = node_facts(engine, target)
+        if facts is not None:
+            names[node] = facts.name
+    return names
+
+
+def status_record(
+    guest: TargetConfig, state: GuestState | None, node: str | None = None
+) -> dict[str, object]:
+    """One target's row; ``node`` the node's own name when it was read."""
     record: dict[str, object] = {
         "id": guest.id,
         "kind": guest.kind,
         "name": guest.name,
-        "node": guest.common.node or "default",
+        "node": node or guest.common.node or "default",
         "template": guest.is_template,
     }
     if state is None:
@@ -68,8 +92,10 @@ def show_status(
     rows: Sequence[tuple[TargetConfig, GuestState | None]],
     output: str,
     unmanaged: Sequence[tuple[str, FoundGuest]] = (),
+    nodes: Mapping[str | None, str] | None = None,
 ) -> None:
-    records = [status_record(g, s) for g, s in rows]
+    nodes = nodes or {}
+    records = [status_record(g, s, nodes.get(g.common.node)) for g, s in rows]
     records += [unmanaged_record(kind, found) for kind, found in unmanaged]
     if output == "json":
         emit_json(document("status", targets=records))

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from phoenix_core import checks as core
+from phoenix_core.capacity import NodeFacts
 from phoenix_core.config.diagnostics import Diagnostics
 from phoenix_core.config.models import Config, TargetConfig
 from phoenix_core.errors import PhoenixError
@@ -36,6 +37,7 @@ from phoenix_pve import (
     health,
     inventory,
     manage,
+    node,
     power,
     scripts,
     snapshots,
@@ -44,6 +46,9 @@ from phoenix_pve import (
 from phoenix_pve.guest import GuestKind
 from phoenix_pve.live import Live
 from phoenix_pve.shell import Shell
+
+#: What a guest without ``memory_mb`` gets from Proxmox, in MiB.
+DEFAULT_MEMORY_MB = 512
 
 
 class Build:
@@ -169,6 +174,18 @@ class GuestManager(BaseManager):
         manage.warn_missing_scripts(
             guest, Path(config.directory), self.script_kind, self.shipped, diagnostics
         )
+
+    def node_facts(self, guest: TargetConfig, ctx: RunContext) -> NodeFacts | None:
+        """The name and memory of the guest's node (``status``'s NODE, the memory check)."""
+        return node.facts(ctx.host, guest.common.node)
+
+    def memory(self, guest: TargetConfig) -> int | None:
+        """Bytes the guest commits while it runs: its ``memory_mb``, else Proxmox's default
+        (512 MiB for both kinds: pve-container src/PVE/LXC/Config.pm ``memory`` default 512
+        at 94f5585; qemu-server src/PVE/QemuServer/Memory.pm ``$memory_fmt`` ``current``
+        default 512 at e6352be6)."""
+        memory_mb = getattr(guest.spec, "memory_mb", None)
+        return (memory_mb or DEFAULT_MEMORY_MB) * 1024**2
 
     def observe(self, guest: TargetConfig, ctx: RunContext) -> GuestState:
         live = self.live(guest, ctx)
