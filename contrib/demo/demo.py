@@ -151,6 +151,10 @@ def main() -> None:
     bare = "hypervisor" in kinds and "vm" in kinds and "lxc" in kinds
 
     run([str(BIN / "pve-sim"), "down", "--dir", str(node)], env, check=False)
+    # A fresh node each run, as the seed describes: a restarted node keeps its files but not
+    # the host state held in memory (packages, the export table), nor a runfile cached for
+    # the previous node.
+    shutil.rmtree(node, ignore_errors=True)
     directory.mkdir(parents=True, exist_ok=True)
     seed = with_local_snippets(BARE if bare else SEED, directory)
     run([str(BIN / "pve-sim"), "up", "--dir", str(node), "--seed", str(seed)], env)

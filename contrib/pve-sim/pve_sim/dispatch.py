@@ -54,6 +54,7 @@ TOOLS: dict[str, dict[str, Verb]] = {
     "update-grub": tool_host.UPDATE_GRUB,
     "apparmor_parser": tool_host.APPARMOR_PARSER,
     "visudo": tool_host.VISUDO,
+    "tee": tool_host.TEE,
     "pve-firewall": tool_host.PVE_FIREWALL,
     "testparm": tool_host.TESTPARM,
     "timedatectl": tool_host.TIMEDATECTL,

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from . import apparmor
+from . import apparmor, zfsarc
 
 if TYPE_CHECKING:
     from .profile import Profile
@@ -85,7 +85,6 @@ BASE_TREE = {
     "etc/modprobe.d/pve-blacklist.conf": "blacklist nvidiafb\n",
     "etc/modules-load.d/modules.conf": "# /etc/modules: kernel modules to load at boot time.\n",
     "etc/systemd/system/.keep": "",
-    "sys/module/zfs/parameters/zfs_arc_max": "0\n",
     **apparmor.FILES,
     "sys/kernel/security/apparmor/profiles": "".join(f"{p}\n" for p in apparmor.LOADED),
     "proc/cmdline": "BOOT_IMAGE=/boot/vmlinuz-6.8.12-9-pve root=/dev/mapper/pve-root ro quiet\n",
@@ -164,6 +163,9 @@ class HostState:
     exports: list[tuple[str, str, str]] = field(default_factory=list)
     initramfs_updates: int = 0
     timezone: str = "Etc/UTC"
+    #: The kernel's total memory in bytes (the seed's `memory`) and the OpenZFS release.
+    memory: int = zfsarc.MEMORY
+    zfs: str = "2.2"
 
     def __post_init__(self) -> None:
         for package in self.packages:
@@ -183,6 +185,52 @@ class HostState:
             return "ONLINE"
         return "DEGRADED" if kind and len(down) < len(disks) else "FAULTED"
 
+    def mountpoint(self, dataset: str) -> str | None:
+        """Where a dataset is mounted: its `mountpoint`, else its parent's plus its own name
+        (the pool's default is `/pool`); None for `none` and `legacy` (OpenZFS zfsprops(7)).
+        Every dataset with a mountpoint is mounted (zfs create and zpool create mount)."""
+        own = self.datasets[dataset].get("mountpoint")
+        if own is None and "/" in dataset:
+            parent, leaf = dataset.rsplit("/", 1)
+            above = self.mountpoint(parent)
+            return None if above is None else f"{above.rstrip('/')}/{leaf}"
+        own = own or f"/{dataset}"
+        return None if own in ("none", "legacy") else own
+
+    def mounted(self, path: str) -> bool:
+        """Whether a dataset is mounted at path (what pve-storage's path_is_mounted reads
+        from /proc/mounts)."""
+        wanted = path.rstrip("/") or "/"
+        return any(self.mountpoint(d) == wanted for d in self.datasets)
+
+    def addresses(self, hostname: str) -> set[str]:
+        """The node's own addresses: loopback and what /etc/hosts maps its name to (the
+        simulator has no interfaces; the `hosts` setup feature puts the configured address
+        there, as pve-cluster needs)."""
+        return {"127.0.0.1", "::1"} | self.resolve(hostname)
+
+    def hosts(self, key: str) -> list[list[str]]:
+        """The /etc/hosts entries (address, canonical name, aliases) for an address or a
+        name; a name's short form matches too."""
+        hosts = self.path("/etc/hosts")
+        found = []
+        for line in hosts.read_text().splitlines() if hosts.is_file() else []:
+            words = line.split("#", 1)[0].split()
+            names = {w.lower() for w in words[1:]} | {w.split(".")[0].lower() for w in words[1:]}
+            if len(words) > 1 and (key == words[0] or key.lower() in names):
+                found.append(words)
+        return found
+
+    def resolve(self, name: str) -> set[str]:
+        """The addresses /etc/hosts gives a name."""
+        return {words[0] for words in self.hosts(name)}
+
+    def mount(self, dataset: str) -> None:
+        """The mountpoint directory a mount makes (zfs_mount creates it)."""
+        where = self.mountpoint(dataset)
+        if where is not None:
+            self.path(where).mkdir(parents=True, exist_ok=True)
+
     def path(self, absolute: str) -> Path:
         """Where the node's ``absolute`` path lives on this machine."""
         text = str(absolute)
@@ -191,9 +239,11 @@ class HostState:
         return self.root / text.lstrip("/")
 
     def reboot(self) -> None:
-        """What a reboot changes for the host tools: the driver installed on disk loads, and
-        the kernel command line is what GRUB's configuration (grub.d drop-ins included) says."""
+        """What a reboot changes for the host tools: the driver installed on disk loads, the
+        ZFS module takes its modprobe.d options, and the kernel command line is what GRUB's
+        configuration (grub.d drop-ins included) says."""
         self.nvidia_loaded = self.nvidia_installed
+        zfsarc.boot(self.root, self.zfs, self.memory)
         cmdline = self.root / "proc" / "cmdline"
         words = cmdline.read_text().split() if cmdline.exists() else []
         dropins = sorted((self.root / "etc" / "default" / "grub.d").glob("*.cfg"))
@@ -221,9 +271,14 @@ class HostState:
         return next(i for i in range(1000, 60000) if i not in used)
 
     @classmethod
-    def from_seed(cls, root: Path, seed: dict[str, Any]) -> HostState:
-        """The seed's ``host`` section: disks, pools, datasets, packages, pci, nvidia."""
-        state = cls(root)
+    def from_seed(cls, root: Path, seed: dict[str, Any], profile: Profile) -> HostState:
+        """The seed's ``host`` section: disks, pools, datasets, packages, pci, nvidia, memory;
+        the ZFS module loads as at boot."""
+        state = cls(root, memory=int(seed.get("memory", zfsarc.MEMORY)), zfs=profile.zfs)
+        meminfo = root / "proc" / "meminfo"
+        meminfo.parent.mkdir(parents=True, exist_ok=True)
+        meminfo.write_text(f"MemTotal:       {state.memory // 1024} kB\n")
+        zfsarc.boot(root, state.zfs, state.memory)
         state.disks.update(seed.get("disks", {}))
         for name, pool in seed.get("pools", {}).items():
             state.pools[name] = (pool.get("vdev", ""), list(pool["disks"]))
@@ -232,6 +287,8 @@ class HostState:
             state.datasets.setdefault(name, {})
         for name, props in seed.get("datasets", {}).items():
             state.datasets[name] = dict(props)
+        for name in state.datasets:
+            state.mount(name)
         for package, version in seed.get("packages", {}).items():
             state.packages[package] = version
             state._enable_units(package)

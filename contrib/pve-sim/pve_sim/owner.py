@@ -165,7 +165,7 @@ async def serve(
     api = Api(fake.url, certfile, fake.user, fake.password)
     await api.open()
     node = Node(fake, api, node_name, sim_dir, catalogue=catalogue, profile=release)
-    node.host = HostState.from_seed(sim_dir, seeded.get("host", {}))
+    node.host = HostState.from_seed(sim_dir, seeded.get("host", {}), release)
     node.sync_all()
     token = secrets.token_hex(16)
     owner = Owner(node, token)

@@ -50,6 +50,10 @@ class Profile:
     #: its presence and text rest on field reports of fresh ISO installs (PVE 8: ceph.list with
     #: ceph-quincy; PVE 9: ceph.sources with ceph-squid, docs/pve-sim.md "Fresh node").
     sources: tuple[tuple[str, str], ...] = ()
+    #: The OpenZFS release of its kernel module, for the ARC defaults (zfsarc.default_max):
+    #: PVE 8.4's zfsutils-linux is 2.2.7 (hoststate BASE_PACKAGES), PVE 9's 2.3.x (field:
+    #: the Proxmox VE 9.0 release notes).
+    zfs: str = "2.2"
 
     @property
     def os_release(self) -> str:
@@ -132,6 +136,7 @@ PVE9 = Profile(
     local_content="iso,vztmpl,backup,import",
     keyring=KEYRING9.lstrip("/"),
     sources=PVE9_SOURCES,
+    zfs="2.3",
 )
 PROFILES = {8: PVE8, 9: PVE9}
 

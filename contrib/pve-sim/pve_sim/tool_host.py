@@ -1,8 +1,8 @@
 """The Debian host tools host setup runs: packages, units, exports, accounts, Samba, the GPU.
 
 Texts and exit codes follow the real tools; the conformance tests in
-tests/test_sim_setup_tools.py cite the source of each (apt, dpkg, systemd, nfs-utils, shadow,
-samba, pciutils, NVIDIA's nvidia-smi, initramfs-tools, sudo).
+tests/test_sim_setup_tools.py cite the source of each (apt, dpkg, systemd, shadow, samba,
+pciutils, NVIDIA's nvidia-smi, initramfs-tools, sudo); exportfs is tool_exportfs.py.
 """
 
 from __future__ import annotations
@@ -12,12 +12,13 @@ import os
 import re
 from pathlib import Path
 
-from . import apparmor, aptsources
+from . import apparmor, aptsources, zfsarc
 from .argv import Args
 from .common import Verb, call
 from .hoststate import Account, HostState, Unit
 from .node import Node
 from .result import CliError, Result, lines
+from .tool_exportfs import EXPORTFS as EXPORTFS  # the dispatch table names it here
 from .tool_zfs import _options
 
 
@@ -192,87 +193,26 @@ async def timedatectl(node: Node, args: Args) -> Result:
     raise CliError("timedatectl: only show and set-timezone are simulated", rc=1)
 
 
-# ------------------------------------------------------------------ exportfs
-
-
-EXPORT_LINE = re.compile(r"^(/\S*)\s+(.+)$")
-CLIENT = re.compile(r"^([^()\s]+)\(([^()\s]*)\)$")
-EXPORT_OPTIONS = {
-    "rw", "ro", "sync", "async", "no_subtree_check", "subtree_check", "no_root_squash",
-    "root_squash", "all_squash", "secure", "insecure", "wdelay", "no_wdelay", "crossmnt",
-}  # fmt: skip
-
-
-def _verbose(path: str, client: str, options: str) -> str:
-    """One export as `exportfs -v` prints it (nfs-utils utils/exportfs/exportfs.c dump: the
-    path padded to 14, a path longer than 14 on a line of its own, then the client and every
-    option, defaults included, in dump()'s order)."""
-    given = set(options.split(","))
-
-    def pick(on: str, off: str, default: str) -> str:
-        return on if on in given else off if off in given else default
-
-    shown = [
-        pick("async", "sync", "sync"),
-        pick("no_wdelay", "wdelay", "wdelay"),
-        "hide",
-        *(["crossmnt"] if "crossmnt" in given else []),
-        pick("no_subtree_check", "subtree_check", "no_subtree_check"),
-        "sec=sys",
-        pick("ro", "rw", "ro"),
-        pick("insecure", "secure", "secure"),
-        pick("no_root_squash", "root_squash", "root_squash"),
-        pick("all_squash", "no_all_squash", "no_all_squash"),
-    ]
-    head = f"{path:<14}\n\t\t{client}" if len(path) > 14 else f"{path:<14}\t{client}"
-    return f"{head}({','.join(shown)})\n"
-
-
-async def exportfs(node: Node, args: Args) -> Result:
-    """`exportfs -ra` re-reads /etc/exports and /etc/exports.d/*.exports; `-s` and `-v` list
-    them."""
-    state = _state(node)
-    opts, _ = _options(args.positional, "rasv", "o")
-    if "s" in opts:
-        return Result(0, lines(f"{p}  {c}({o})" for p, c, o in state.exports))
-    if "v" in opts and "r" not in opts:
-        return Result(0, "".join(_verbose(p, c, o) for p, c, o in state.exports))
-    if "r" not in opts or "a" not in opts:
-        raise CliError("exportfs: only -ra and -s are simulated", rc=1)
-    files = [state.path("/etc/exports")]
-    directory = state.path("/etc/exports.d")
-    if directory.is_dir():
-        files += sorted(p for p in directory.iterdir() if p.name.endswith(".exports"))
-    table = []
-    for path in files:
-        if not path.is_file():
-            continue
-        for number, line in enumerate(path.read_text().splitlines(), 1):
-            line = line.split("#", 1)[0].strip()
-            if not line:
-                continue
-            found = EXPORT_LINE.match(line)
-            # nfs-utils support/nfs/exports.c getexportent: "%s:%d: bad option list"
-            for client in found[2].split() if found else [None]:
-                parsed = CLIENT.match(client or "")
-                bad = not parsed or set(parsed[2].split(",")) - EXPORT_OPTIONS
-                if found is None or bad:
-                    raise CliError(f"exportfs: {path}:{number}: bad option list", rc=1)
-                table.append((found[1], parsed[1], parsed[2]))
-    state.exports = table
-    return Result()
-
-
 # ------------------------------------------------------------------ accounts
 
 
+def _hosts_entry(state: HostState, key: str) -> str | None:
+    """`getent hosts KEY` from the node's /etc/hosts: the address padded to 15, then the
+    canonical name and the aliases (glibc nss/getent.c print_hosts)."""
+    entries = state.hosts(key)
+    return f"{entries[0][0]:<15} {' '.join(entries[0][1:])}" if entries else None
+
+
 async def getent(node: Node, args: Args) -> Result:
-    """`getent passwd|group NAME`: exit 2 when the key is not found (glibc nss/getent.c)."""
+    """`getent passwd|group|hosts NAME`: exit 2 when the key is not found (glibc
+    nss/getent.c)."""
     state = _state(node)
     database, keys = args.positional[0], args.positional[1:]
     out = []
     for key in keys:
-        if database == "passwd" and key in state.users:
+        if database == "hosts" and _hosts_entry(state, key) is not None:
+            out.append(_hosts_entry(state, key) or "")
+        elif database == "passwd" and key in state.users:
             a = state.users[key]
             out.append(f"{key}:x:{a.uid}:{a.gid}::{a.home}:{a.shell}")
         elif database == "group" and key in state.groups:
@@ -429,6 +369,29 @@ async def apparmor_parser(node: Node, args: Args) -> Result:
     return Result()
 
 
+async def tee(node: Node, args: Args) -> Result:
+    """`tee [-a] [--] FILE...`: stdin to each file and to stdout (coreutils tee.c). A write to
+    the zfs_arc_max module parameter goes through the kernel's handler, which stores the
+    number and lets arc_tuning_update decide whether the ARC takes it (zfsarc); a value that
+    is not a number is refused with EINVAL (spl_param_set_u64)."""
+    state = _state(node)
+    opts, files = _options(args.positional, "ai", "")
+    data = args.stdin or ""
+    for name in files:
+        path = Path(args.cwd, name)
+        if path == state.path(f"/{zfsarc.PARAM}"):
+            value = data.strip()
+            if not value.isdigit():
+                return Result(1, data, f"tee: {name}: Invalid argument\n")
+            zfsarc.tuning_update(state.root, int(value), state.memory)
+        try:
+            with open(path, "a" if "a" in opts else "w") as fh:
+                fh.write(data)
+        except OSError as exc:
+            return Result(1, data, f"tee: {name}: {exc.strerror}\n")
+    return Result(0, data)
+
+
 async def update_grub(node: Node, args: Args) -> Result:
     """`update-grub` (grub2 util/grub-mkconfig.in): regenerates /boot/grub/grub.cfg."""
     return Result(0, "", "Generating grub configuration file ...\ndone\n")
@@ -544,9 +507,6 @@ async def testparm(node: Node, args: Args) -> Result:
 APT_GET: dict[str, Verb] = {"": Verb(apt_get, True, raw=True)}
 DPKG_QUERY: dict[str, Verb] = {"": Verb(dpkg_query, False, raw=True)}
 SYSTEMCTL: dict[str, Verb] = {"": Verb(systemctl, True, raw=True, mutates=_systemctl_mutating)}
-EXPORTFS: dict[str, Verb] = {
-    "": Verb(exportfs, True, raw=True, mutates=lambda argv: argv[1:] not in (["-s"], ["-v"]))
-}
 GETENT: dict[str, Verb] = {"": Verb(getent, False, ("database",), raw=True)}
 USERADD: dict[str, Verb] = {"": Verb(useradd, True, raw=True)}
 USERMOD: dict[str, Verb] = {"": Verb(usermod, True, raw=True)}
@@ -561,6 +521,7 @@ APPARMOR_PARSER: dict[str, Verb] = {"": Verb(apparmor_parser, True, raw=True)}
 PVE_FIREWALL: dict[str, Verb] = {"": Verb(pve_firewall, False, raw=True)}
 TESTPARM: dict[str, Verb] = {"": Verb(testparm, False, raw=True)}
 VISUDO: dict[str, Verb] = {"": Verb(visudo, False, raw=True)}
+TEE: dict[str, Verb] = {"": Verb(tee, True, raw=True)}
 TIMEDATECTL: dict[str, Verb] = {
     "": Verb(timedatectl, True, raw=True, mutates=lambda argv: argv[1:2] != ["show"])
 }

@@ -84,13 +84,27 @@ async def download_url(node: Node, storage: str, params: list[tuple[str, str]]) 
     return Result(0, head + checked)
 
 
+#: Parameters whose API format is a `-list`: the `delete` phoenix sends (pve-firewall
+#: src/PVE/API2/Firewall/Cluster.pm set_options: `format => 'pve-configid-list'`).
+LIST_PARAMS = {"delete"}
+
+
+def joined(params: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """A `-list` option given several times as one comma-separated value: pve-common
+    src/PVE/JSONSchema.pm get_options ("allow --vmid 100 --vmid 101 and --vmid 100,101":
+    `join(",", @$value)` for a format matching /-list/)."""
+    lists = {k: ",".join(v for n, v in params if n == k) for k, _ in params if k in LIST_PARAMS}
+    out = [(k, v) for k, v in params if k not in lists]
+    return out + list(lists.items())
+
+
 def _verb(method: str):
     async def run(node: Node, args: Args) -> Result:
         path = args.positional[0]
         parts = path.strip("/").split("/")
         if len(parts) > 1 and parts[0] == "nodes" and parts[1] == "localhost":
             parts[1] = node.name
-        params = [(k, v) for k, v in args.params() if k not in OUTPUT_OPTS]
+        params = joined([(k, v) for k, v in args.params() if k not in OUTPUT_OPTS])
         download = DOWNLOAD.match("/".join(parts)) if method == "POST" else None
         if download:
             return await download_url(node, download.group(1), params)

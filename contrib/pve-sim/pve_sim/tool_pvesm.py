@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from . import formats
+from . import formats, storage_activation
 from .argv import Args
 from .common import Verb, call, task
 from .node import Node
@@ -67,9 +67,15 @@ async def free(node: Node, args: Args) -> Result:
 
 async def add(node: Node, args: Args) -> Result:
     """`pvesm add TYPE STORAGE [OPTIONS]`: POST /storage; prints nothing (pve-storage
-    PVE/CLI/pvesm.pm cmddef: `add => [PVE::API2::Storage::Config, 'create', [type, storage]]`)."""
+    PVE/CLI/pvesm.pm cmddef: `add => [PVE::API2::Storage::Config, 'create', [type, storage]]`).
+    The storage is activated first and not added when that fails (storage_activation)."""
     kind, storage = args.positional[:2]
-    params = [("type", kind), ("storage", storage), *args.params()]
+    given = dict(args.params())
+    if kind == "nfs" and "path" not in given:
+        given["path"] = f"/mnt/pve/{storage}"  # NFSPlugin check_config
+    if storage not in node.pve.storages:  # a duplicate id is the API's own refusal
+        storage_activation.activate(node.host, node.name, kind, storage, given)
+    params = [("type", kind), ("storage", storage), *given.items()]
     await call(node, "POST", "/storage", params, "pvesm add <type> <storage> [OPTIONS]")
     return Result()
 

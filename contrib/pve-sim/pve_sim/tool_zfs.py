@@ -24,6 +24,8 @@ CHOICES = {
     "atime": re.compile(r"(on|off)$"),
 }
 SIZES = {"recordsize", "quota", "reservation"}
+#: Properties `zfs get` computes rather than reads from DEFAULTS (mountpoint, mounted).
+COMPUTED = {"mountpoint", "mounted"}
 SUFFIX = "BKMGTPE"
 
 
@@ -97,6 +99,8 @@ def _get(state: HostState, dataset: str, prop: str) -> tuple[str, str]:
     if prop == "mountpoint":
         own = state.datasets[dataset].get(prop)
         return (own, "local") if own else (f"/{dataset}", "default")
+    if prop == "mounted":  # read-only, no source (zfsprops(7))
+        return ("yes" if state.mountpoint(dataset) else "no", "-")
     if prop in NOT_INHERITED:
         own = state.datasets[dataset].get(prop)
         return (own, "local") if own is not None else (NOT_INHERITED[prop], "default")
@@ -174,6 +178,7 @@ async def zpool_create(node: Node, args: Args) -> Result:
         state.disks[disk] = "zfs_member"
     state.pools[pool] = ("raidz1" if kind == "raidz" else kind, disks)
     state.datasets[pool] = props
+    state.mount(pool)
     return Result()
 
 
@@ -296,7 +301,7 @@ async def zfs_get(node: Node, args: Args) -> Result:
     for dataset in rest[1:]:
         _require(state, dataset)
         for prop in props:
-            if prop not in DEFAULTS and prop not in NOT_INHERITED and prop != "mountpoint":
+            if prop not in DEFAULTS and prop not in NOT_INHERITED and prop not in COMPUTED:
                 raise CliError(f"bad property list: invalid property '{prop}'", rc=2)
             value, source = _get(state, dataset, prop)
             row = {"name": dataset, "property": prop, "value": value, "source": source}
@@ -320,6 +325,7 @@ async def zfs_create(node: Node, args: Args) -> Result:
         key, _, value = item.partition("=")
         props[key] = _property(key, value)
     state.datasets[name] = props
+    state.mount(name)
     return Result()
 
 

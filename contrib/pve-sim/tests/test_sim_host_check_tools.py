@@ -88,6 +88,8 @@ def test_exportfs_verbose(host: SimNode) -> None:
     defaults included, in dump()'s order; listing changes nothing."""
     directory = host.dir / "etc" / "exports.d"
     directory.mkdir(parents=True, exist_ok=True)
+    for path in ("srv", "tank/long-dataset-name"):
+        (host.dir / path).mkdir(parents=True, exist_ok=True)
     (directory / "t.exports").write_text(
         "/srv 10.0.0.2(rw,sync,no_subtree_check,no_root_squash)\n"
         "/tank/long-dataset-name 10.0.0.3(ro)\n"
@@ -101,6 +103,32 @@ def test_exportfs_verbose(host: SimNode) -> None:
         "secure,root_squash,no_all_squash)\n"
     )
     assert [e["mutating"] for e in host.since(mark)] == [False]
+    (directory / "t.exports").unlink()
+    host.run(["exportfs", "-ra"], check=True)
+
+
+def test_exportfs_verbose_prints_world_and_canonical_names(host: SimNode) -> None:
+    """dump(): the anonymous client `*` is `<world>`, a host name its canonical name
+    (client_lookup's ai_canonname: the first name of its /etc/hosts line), and exports come
+    grouped by client type (names and addresses, subnets, then the world); options dump()
+    knows are shown (`fsid=`, `anonuid=`, secinfo_show's `sec=`)."""
+    directory = host.dir / "etc" / "exports.d"
+    (host.dir / "srv").mkdir(exist_ok=True)
+    (directory / "t.exports").write_text(
+        "/srv *(ro,fsid=0,anonuid=1000,sec=krb5) 10.0.0.0/24(rw) pve1(rw)\n"
+    )
+    host.run(["exportfs", "-ra"], check=True)
+    assert host.run(["exportfs", "-v"]).stdout == (
+        "/srv          \tpve1.example.invalid(sync,wdelay,hide,no_subtree_check,sec=sys,rw,"
+        "secure,root_squash,no_all_squash)\n"
+        "/srv          \t10.0.0.0/24(sync,wdelay,hide,no_subtree_check,sec=sys,rw,secure,"
+        "root_squash,no_all_squash)\n"
+        "/srv          \t<world>(sync,wdelay,hide,no_subtree_check,fsid=0,anonuid=1000,"
+        "sec=krb5,ro,secure,root_squash,no_all_squash)\n"
+    )
+    assert host.run(["getent", "hosts", "pve1"]).stdout == (
+        "192.168.100.2   pve1.example.invalid pve1\n"
+    )
     (directory / "t.exports").unlink()
     host.run(["exportfs", "-ra"], check=True)
 
@@ -140,3 +168,15 @@ def test_testparm_reads_smb_conf_and_includes(host: SimNode, tmp_path: Path) -> 
         "# Global parameters\n[global]\n\tworkgroup = WORKGROUP\n\tsecurity = user\n\n"
         "[data]\n\tpath = /tank/data\n\tvalid users = heads\n"
     )
+
+
+def test_pvesh_joins_a_repeated_list_option(host: SimNode) -> None:
+    """pve-common JSONSchema.pm get_options joins a `-list` option given several times
+    ("allow --vmid 100 --vmid 101"); the firewall options' `delete` is a pve-configid-list
+    (pve-firewall API2/Firewall/Cluster.pm set_options)."""
+    options = "/cluster/firewall/options"
+    host.run(["pvesh", "set", options, "--policy_in", "DROP", "--policy_out", "ACCEPT"], check=True)
+    deleted = host.run(["pvesh", "set", options, "--delete", "policy_in", "--delete", "policy_out"])
+    assert deleted.returncode == 0, deleted.stderr
+    now = json.loads(host.run(["pvesh", "get", options, "--output-format", "json"]).stdout)
+    assert "policy_in" not in now and "policy_out" not in now

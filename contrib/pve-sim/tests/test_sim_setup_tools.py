@@ -136,6 +136,60 @@ def test_pvesm_add_set_remove(host: SimNode) -> None:
     assert [e["mutating"] for e in host.journal() if e["argv"][0] == "pvesm"][-3:] == [True] * 3
 
 
+def test_pvesm_add_activates_first(host: SimNode) -> None:
+    """pve-storage API2/Storage/Config.pm create: the storage is activated before storage.cfg
+    is written, and an activation error is "create storage failed: ..." with nothing added.
+    DirPlugin activate_storage: `is_mountpoint` needs a mounted file system; NFSPlugin: the
+    server must answer (check_connection, "storage 'ID' is not online"), then mount.nfs must
+    mount the export (nfs-utils utils/mount/error.c texts behind "mount error: ")."""
+    if "tank" not in host.run(["zpool", "list", "-H", "-o", "name"]).stdout:
+        host.run(["zpool", "create", "tank", "mirror", A, B], check=True)
+
+    def listed() -> set[str]:
+        out = host.run(["pvesh", "get", "/storage", "--output-format", "json"]).stdout
+        return {s["storage"] for s in json.loads(out)}
+
+    unmounted = ["pvesm", "add", "dir", "xdir", "--path", "/nonexistent", "--is_mountpoint", "yes"]
+    refused = host.run(unmounted)
+    assert (refused.returncode, refused.stderr) == (
+        255,
+        "create storage failed: unable to activate storage 'xdir' - directory is expected to "
+        "be a mount point but is not mounted: '/nonexistent'\n",
+    )
+    assert "xdir" not in listed()
+    host.run(["zfs", "create", "tank/bk2"], check=True)
+    mounted = ["pvesm", "add", "dir", "xdir", "--path", "/tank/bk2", "--is_mountpoint", "yes"]
+    host.run(mounted, check=True)
+    assert host.run(["zfs", "get", "-H", "-o", "value", "mounted", "tank/bk2"]).stdout == "yes\n"
+    nfs = ["pvesm", "add", "nfs", "xnfs", "--export", "/tank/bk2", "--options", "vers=4.2"]
+    offline = host.run([*nfs, "--server", "10.9.9.9"])
+    assert offline.stderr == "create storage failed: storage 'xnfs' is not online\n"
+    host.run(["apt-get", "install", "-y", "nfs-kernel-server"], check=True)
+    missing = host.run([*nfs, "--server", "127.0.0.1"])
+    assert missing.stderr == (
+        "create storage failed: mount error: mount.nfs: mounting 127.0.0.1:/tank/bk2 failed, "
+        "reason given by server: No such file or directory\n"
+    )
+    exports = host.dir / "etc" / "exports.d" / "x.exports"
+    exports.parent.mkdir(parents=True, exist_ok=True)
+    exports.write_text("/tank/bk2 10.0.0.2(rw)\n")
+    host.run(["exportfs", "-ra"], check=True)
+    denied = host.run([*nfs, "--server", "127.0.0.1"])
+    assert "mount.nfs: access denied by server while mounting 127.0.0.1:/tank/bk2" in denied.stderr
+    assert "xnfs" not in listed()
+    exports.write_text("/tank/bk2 127.0.0.1(rw)\n")
+    host.run(["exportfs", "-ra"], check=True)
+    host.run([*nfs, "--server", "127.0.0.1"], check=True)
+    config = json.loads(
+        host.run(["pvesh", "get", "/storage/xnfs", "--output-format", "json"]).stdout
+    )
+    assert config["path"] == "/mnt/pve/xnfs"
+    for storage in ("xdir", "xnfs"):
+        host.run(["pvesm", "remove", storage], check=True)
+    exports.unlink()
+    host.run(["exportfs", "-ra"], check=True)
+
+
 def test_pveum_users_and_acl(host: SimNode) -> None:
     """pve-access-control PVE/CLI/pveum.pm: `user list`/`acl list --output-format json` print
     the API's arrays (userid/enable/expire; path/type/ugid/roleid/propagate); adding an
@@ -186,15 +240,28 @@ def test_apt_dpkg_systemctl(host: SimNode) -> None:
 
 def test_exportfs_reads_exports_d(host: SimNode) -> None:
     """nfs-utils utils/exportfs/exportfs.c: `-ra` re-exports /etc/exports and
-    /etc/exports.d/*.exports; a bad option list is "<file>:<line>: bad option list"."""
+    /etc/exports.d/*.exports. support/nfs/exports.c parseopts: any of its keywords passes
+    (`fsid=0`, `anonuid=`, `sec=krb5` ...), another is `FILE:LINE: unknown keyword "X"`;
+    exportfs.c validate_export: a missing path is `Failed to stat PATH`. Both skip the entry,
+    export the rest and exit 1 (L_ERROR sets export_errno)."""
     directory = host.dir / "etc" / "exports.d"
     directory.mkdir(parents=True, exist_ok=True)
-    (directory / "phoenix.exports").write_text("/tank/ds 10.0.0.2(rw,sync,no_subtree_check)\n")
+    (host.dir / "tank" / "ds").mkdir(parents=True, exist_ok=True)
+    (directory / "phoenix.exports").write_text(
+        "/tank/ds 10.0.0.2(rw,sync,no_subtree_check,fsid=0,anonuid=1000,anongid=1000,sec=sys)\n"
+    )
     assert host.run(["exportfs", "-ra"]).returncode == 0
-    assert host.run(["exportfs", "-s"]).stdout == "/tank/ds  10.0.0.2(rw,sync,no_subtree_check)\n"
-    (directory / "bad.exports").write_text("/x 10.0.0.2(rw,bogus)\n")
-    assert "bad option list" in host.run(["exportfs", "-ra"]).stderr
+    assert host.run(["exportfs", "-s"]).stdout == (
+        "/tank/ds  10.0.0.2(rw,sync,no_subtree_check,fsid=0,anonuid=1000,anongid=1000,sec=sys)\n"
+    )
+    (directory / "bad.exports").write_text("/tank/ds 10.0.0.3(rw,bogus)\n/nowhere 10.0.0.4(rw)\n")
+    bad = host.run(["exportfs", "-ra"])
+    assert bad.returncode == 1
+    assert f'exportfs: {directory / "bad.exports"}:1: unknown keyword "bogus"\n' in bad.stderr
+    assert "exportfs: Failed to stat /nowhere: No such file or directory\n" in bad.stderr
+    assert host.run(["exportfs", "-s"]).stdout.startswith("/tank/ds  10.0.0.2(")
     (directory / "bad.exports").unlink()
+    assert host.run(["exportfs", "-ra"]).returncode == 0
 
 
 def test_accounts_and_samba(host: SimNode) -> None:
@@ -322,3 +389,35 @@ def test_apparmor_parser_and_update_grub(host: SimNode, tmp_path: Path) -> None:
     host._ctl(op="reboot")
     assert "iommu=pt" in (host.dir / "proc" / "cmdline").read_text().split()
     dropin.unlink()
+
+
+def test_zfs_arc_limit_takes_only_values_in_range(host: SimNode, tmp_path: Path) -> None:
+    """openzfs module/os/linux/zfs/arc_os.c param_set_arc_max stores any number; arc.c
+    arc_tuning_update applies it only when >= 64 MiB, above arc_c_min (memory / 32) and below
+    the memory; arcstats (spl-kstat.c named rows) shows the limit in use. zfs 2.2
+    arc_default_max is half the memory (the PVE 8 node has 64 GiB); arc_init takes a
+    modprobe.d value at the next boot."""
+    gib = 1024**3
+    param = host.dir / "sys" / "module" / "zfs" / "parameters" / "zfs_arc_max"
+    stats = host.dir / "proc" / "spl" / "kstat" / "zfs" / "arcstats"
+
+    def c_max() -> int:
+        row = next(r for r in stats.read_text().splitlines() if r.startswith("c_max "))
+        return int(row.split()[2])
+
+    assert (host.dir / "proc" / "meminfo").read_text() == "MemTotal:       67108864 kB\n"
+    assert (param.read_text(), c_max()) == ("0\n", 32 * gib)
+    assert "c_min                           4    2147483648\n" in stats.read_text()
+    for value in (8 * gib, 2 * gib, 64 * gib, 16 * 1024**2):  # in range, then three outside
+        host.run(["tee", "--", str(param)], input=f"{value}\n", check=True)
+        assert param.read_text() == f"{value}\n"
+        assert c_max() == 8 * gib
+    bad = host.run(["tee", str(param)], input="lots\n")
+    assert (bad.returncode, bad.stderr) == (1, f"tee: {param}: Invalid argument\n")
+    conf = host.dir / "etc" / "modprobe.d" / "zfs.conf"
+    conf.write_text(f"options zfs zfs_arc_max={4 * gib}\n")
+    host._ctl(op="reboot")
+    assert (param.read_text(), c_max()) == (f"{4 * gib}\n", 4 * gib)
+    conf.unlink()
+    host._ctl(op="reboot")
+    assert c_max() == 32 * gib

@@ -13,7 +13,7 @@ proxmox services   ``systemctl is-active pve-cluster pvedaemon pveproxy        a
 zfs pools          ``zpool list -H -o name,health``, ``zpool status -x``       ``zfs.pools``
 storages           ``pvesm status``                                            datasets, NFS
 firewall           ``pve-firewall status``                                     firewall on
-nfs exports        ``exportfs -v``                                             ``nfs.exports``
+nfs exports        ``exportfs -v`` (``getent hosts`` of a host-name client)    ``nfs.exports``
 samba shares       ``testparm -s``                                             ``samba.shares``
 admin user         ``getent passwd``, ``dpkg-query`` of sudo, ``visudo -cf``   ``users``
                    of its sudoers.d file
@@ -23,6 +23,7 @@ nvidia driver      ``nvidia-smi --query-gpu=driver_version ...``               p
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from collections.abc import Callable, Sequence
 
@@ -31,7 +32,7 @@ from phoenix_core.hosts.base import CommandResult
 from phoenix_hypervisor.features import HostContext
 from phoenix_hypervisor.features import nvidia as nvidia_feature
 from phoenix_hypervisor.features import users as users_feature
-from phoenix_hypervisor.features.nfs import nfs_storages
+from phoenix_hypervisor.features.nfs import exported, nfs_storages
 from phoenix_hypervisor.features.storage import dataset_storages
 
 #: Proxmox VE's own services (pve-manager, pve-cluster): a node without them is no PVE node.
@@ -148,34 +149,46 @@ def firewall(ctx: HostContext) -> Check:
     return _check(ctx, "firewall", attempt)
 
 
-def _exports(text: str) -> set[tuple[str, str]]:
-    """(path, client) of each export ``exportfs -v`` lists: ``PATH<tab>CLIENT(opts)``, or a
-    long path alone on its line with ``<tab><tab>CLIENT(opts)`` on the next."""
-    found, path = set(), ""
-    for line in text.splitlines():
-        if not line.strip():
-            continue
-        if not line[0].isspace():
-            path, _, line = line.partition("\t")
-            path = path.strip()
-        client = line.strip().split("(", 1)[0]
-        if client:
-            found.add((path, client))
-    return found
+def _is_host_name(client: str) -> bool:
+    """A client exportfs resolves (nfs-utils client_gettype MCL_FQDN): not `*`, a netgroup,
+    a wildcard, a subnet or an address."""
+    if client == "*" or client.startswith("@") or any(c in client for c in "*?[/"):
+        return False
+    try:
+        ipaddress.ip_address(client)
+    except ValueError:
+        return True
+    return False
+
+
+def printed(ctx: HostContext, client: str) -> str:
+    """A configured client the way ``exportfs -v`` prints it (nfs-utils exportfs.c dump):
+    ``*`` as ``<world>``, a host name as its canonical name (what ``getent hosts`` answers,
+    the resolver exportfs asks), anything else as written."""
+    if client == "*":
+        return "<world>"
+    if not _is_host_name(client):
+        return client
+    found = ctx.query(["getent", "hosts", client])
+    words = found.stdout.split()
+    return words[1] if found.ok and len(words) > 1 else client
 
 
 def exports(ctx: HostContext) -> Check:
     """Every configured path exported to every configured client."""
     argv = ["exportfs", "-v"]
-    wanted = [(e.path, c) for e in ctx.spec.nfs.exports for c in e.clients]
+    configured = [(e.path, c) for e in ctx.spec.nfs.exports for c in e.clients]
 
     def attempt() -> Attempt:
         result = ctx.query(argv)
         if not result.ok:
             return Attempt(False, _output(result), _shown(argv, result))
-        have = _exports(result.stdout)
-        absent = [f"{path} not exported to {client}" for path, client in wanted]
-        absent = [a for a, w in zip(absent, wanted, strict=True) if w not in have]
+        have = exported(result.stdout)
+        absent = [
+            f"{path} not exported to {client}"
+            for path, client in configured
+            if (path, printed(ctx, client)) not in have
+        ]
         return Attempt(not absent, _output(result), "; ".join(absent))
 
     return _check(ctx, "nfs exports", attempt)

@@ -85,3 +85,68 @@ def test_apparmor_loads_through_lxc_containers(tmp_path: Path) -> None:
         assert "Found reference to variable PROC, but is never declared" in alone.stderr
     finally:
         node.stop()
+
+
+def test_nfs_storage_needs_its_export_and_exports_check_reads_like_exportfs(
+    tmp_path: Path,
+) -> None:
+    """pvesm add nfs mounts the export to add it: phoenix first checks the export is served
+    to the node's own address and names it when not. The exports check compares clients the
+    way exportfs -v prints them: `*` as <world>, a host name as its canonical name."""
+    node = start(tmp_path)
+    try:
+        etc = configure(tmp_path, node)
+        path = etc / "phoenix_hypervisor_config.json"
+        data = json.loads(path.read_text())
+        data["nfs"]["exports"][0]["clients"] = ["10.0.0.111"]
+        path.write_text(json.dumps(data))
+        features = ("apt", "packages", "hosts", "zfs", "nfs")
+        refused = phoenix(node, etc, "setup", *features, "--allow-destructive")
+        assert refused.returncode == 1
+        assert (
+            "storage nfs-vm-persistent-data not added: /quickOS/vm-persistent-data is not "
+            "exported to 10.0.0.13, the storage's server (this node)" in refused.stdout
+        )
+        assert not [e for e in node.journal() if e["argv"][:3] == ["pvesm", "add", "nfs"]]
+        data["nfs"]["exports"][0]["clients"] = ["*", "pve1"]
+        path.write_text(json.dumps(data))
+        result = phoenix(node, etc, "setup", *features)
+        assert result.returncode == 0, result.stdout + result.stderr
+        listed = node.run(["exportfs", "-v"]).stdout
+        assert "<world>(" in listed and "pve1.example.invalid(" in listed
+        checked = phoenix(node, etc, "health-check", "host", "-o", "json")
+        rows = {r["check"]: r for r in json.loads(checked.stdout)["results"]}
+        assert rows["nfs exports"]["result"] == "passed", rows["nfs exports"]
+    finally:
+        node.stop()
+
+
+def test_arc_limit_checked_against_memory_and_read_back(tmp_path: Path) -> None:
+    """ZFS ignores a zfs_arc_max outside (arc_c_min, memory) (OpenZFS arc_tuning_update):
+    setup refuses such a limit before writing anything, and reads the one ZFS uses back from
+    arcstats c_max."""
+    node = start(tmp_path, host={"memory": 128 * 1024**3})
+    try:
+        etc = configure(tmp_path, node)
+        path = etc / "phoenix_hypervisor_config.json"
+        data = json.loads(path.read_text())
+        data["zfs"]["arc_max_gb"] = 200
+        path.write_text(json.dumps(data))
+        refused = phoenix(node, etc, "setup", "zfs", "--allow-destructive")
+        assert refused.returncode == 1
+        assert (
+            "zfs.arc_max_gb 200 is outside what ZFS takes on this node (128.0 GiB of memory): "
+            "the limit must be above 4.0 GiB and below the node's memory" in refused.stdout
+        )
+        assert not [e for e in node.journal() if e["argv"][0] in ("tee", "update-initramfs")]
+        data["zfs"]["arc_max_gb"] = 100
+        path.write_text(json.dumps(data))
+        result = phoenix(node, etc, "setup", "zfs", "--allow-destructive")
+        assert result.returncode == 0, result.stdout + result.stderr
+        stats = (node.dir / "proc" / "spl" / "kstat" / "zfs" / "arcstats").read_text()
+        assert f"c_max                           4    {100 * 1024**3}\n" in stats
+        mark = node.mark()
+        assert phoenix(node, etc, "setup", "zfs").returncode == 0
+        assert mutating(node, mark) == []
+    finally:
+        node.stop()

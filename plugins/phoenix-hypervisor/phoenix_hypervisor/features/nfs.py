@@ -3,12 +3,18 @@
 
 The old tool truncated ``/etc/exports`` (a backup aside) and rewrote it; phoenix leaves that
 file to the administrator (nfs-utils reads ``/etc/exports.d/*.exports`` as well).
+
+An NFS storage's server is the node itself (``network.interfaces.address``), and ``pvesm add``
+mounts the export to add it (pve-storage ``NFSPlugin``): before adding, ``exportfs -v`` must
+list the export for a client that covers that address, or the feature fails saying which
+export is not served to it.
 """
 
 from __future__ import annotations
 
+import ipaddress
 import posixpath
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from phoenix_core.steps import Change, Step
 from phoenix_hypervisor.features import HostContext
@@ -46,6 +52,54 @@ def exports_step(ctx: HostContext) -> Step:
     return Step("nfs: exports", check, apply)
 
 
+def exported(text: str) -> set[tuple[str, str]]:
+    """(path, client) of each export ``exportfs -v`` lists: ``PATH<tab>CLIENT(opts)``, or a
+    long path alone on its line with ``<tab><tab>CLIENT(opts)`` on the next (nfs-utils
+    utils/exportfs/exportfs.c dump)."""
+    found, path = set(), ""
+    for line in text.splitlines():
+        if not line.strip():
+            continue
+        if not line[0].isspace():
+            path, _, line = line.partition("\t")
+            path = path.strip()
+        client = line.strip().split("(", 1)[0]
+        if client:
+            found.add((path, client))
+    return found
+
+
+def _covers(ctx: HostContext, client: str, address: str) -> bool:
+    """Whether a client as ``exportfs -v`` prints it admits ``address``: ``<world>``, the
+    address, a subnet holding it, or a name ``getent hosts`` resolves to it."""
+    if client in ("<world>", address):
+        return True
+    try:
+        return ipaddress.ip_address(address) in ipaddress.ip_network(client, strict=False)
+    except ValueError:
+        pass
+    if any(c in client for c in "*?[@"):
+        return False
+    found = ctx.query(["getent", "hosts", client])
+    return found.ok and found.stdout.split()[:1] == [address]
+
+
+def unserved(export: str, server: str) -> Callable[[HostContext], str | None]:
+    def missing(ctx: HostContext) -> str | None:
+        listed = ctx.query(["exportfs", "-v"])
+        clients = [c for p, c in exported(listed.stdout) if p == export]
+        if not clients:
+            return f"{export} is not exported (`exportfs -v` does not list it)"
+        if not any(_covers(ctx, c, server) for c in clients):
+            return (
+                f"{export} is not exported to {server}, the storage's server (this node); "
+                f"add it to that export's clients (exported to {', '.join(sorted(clients))})"
+            )
+        return None
+
+    return missing
+
+
 def nfs_storages(ctx: HostContext) -> list[WantedStorage]:
     server = ctx.spec.address or "127.0.0.1"
     return [
@@ -55,6 +109,7 @@ def nfs_storages(ctx: HostContext) -> list[WantedStorage]:
             (("server", server), ("export", export.path)),
             CONTENT,
             (("options", "vers=4.2"),),
+            unserved(export.path, server),
         )
         for export in ctx.spec.nfs.exports
     ]

@@ -6,12 +6,18 @@ Storages phoenix did not configure are never removed (the old tool removed every
 A configured id that already names a storage of another type or on another pool is a
 failure, never a replacement: ``pvesm`` cannot change those (fixed options), and removing a
 storage a guest may use is the operator's call.
+
+``pvesm add`` activates the storage before it writes storage.cfg and adds nothing when that
+fails (pve-storage ``API2/Storage/Config.pm`` ``create``): a ``dir`` storage with
+``is_mountpoint`` needs its dataset mounted (``DirPlugin`` ``activate_storage``), an NFS
+storage needs its export served to the node (``NFSPlugin``). So each storage's prerequisite
+is checked first, and a failure names what is missing rather than pvesm's mount error.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import attrs
 
@@ -31,6 +37,9 @@ class WantedStorage:
     fixed: tuple[tuple[str, str], ...]
     content: str
     extra: tuple[tuple[str, str], ...] = ()
+    #: What must hold on the node before ``pvesm add`` can activate it: None when it holds,
+    #: else why not (read-only queries).
+    missing: Callable[[HostContext], str | None] | None = attrs.field(default=None, eq=False)
 
     def add_argv(self) -> list[str]:
         argv = ["pvesm", "add", self.type, self.id]
@@ -89,11 +98,29 @@ def storage_step(ctx: HostContext, name: str, wanted: Sequence[WantedStorage]) -
         for change in changes:
             storage: WantedStorage = change.data
             if change.before is None:
+                why = storage.missing(ctx) if storage.missing else None
+                if why is not None:
+                    raise FeatureFailed(f"storage {storage.id} not added: {why}")
                 ctx.change(storage.add_argv())
             else:
                 ctx.change(["pvesm", "set", storage.id, "--content", storage.content])
 
     return Step(name, check, apply)
+
+
+def unmounted(dataset: str, path: str) -> Callable[[HostContext], str | None]:
+    """The dataset a ``dir`` storage with ``is_mountpoint`` sits on is mounted (``zfs get
+    mounted``), as DirPlugin's activation demands."""
+
+    def missing(ctx: HostContext) -> str | None:
+        argv = ["zfs", "get", "-H", "-o", "value", "mounted", dataset]
+        result = ctx.query(argv)
+        if result.ok and result.stdout.strip() == "yes":
+            return None
+        shown = result.stdout.strip() or result.stderr.strip() or f"exit {result.returncode}"
+        return f"dataset {dataset} is not mounted at {path} (`{' '.join(argv)}`: {shown})"
+
+    return missing
 
 
 def dataset_storages(ctx: HostContext) -> list[WantedStorage]:
@@ -105,14 +132,15 @@ def dataset_storages(ctx: HostContext) -> list[WantedStorage]:
             # The dataset's default mountpoint; is_mountpoint keeps Proxmox from writing into
             # the empty directory while the dataset is not mounted.
             fixed = (("path", f"/{dataset.full}"),)
-        extra = (("is_mountpoint", "yes"),) if dataset.proxmox_storage_type == "dir" else ()
+        is_dir = dataset.proxmox_storage_type == "dir"
         found.append(
             WantedStorage(
                 ctx.spec.storage_id(dataset),
                 dataset.proxmox_storage_type,
                 fixed,
                 dataset.proxmox_content_type,
-                extra,
+                (("is_mountpoint", "yes"),) if is_dir else (),
+                unmounted(dataset.full, f"/{dataset.full}") if is_dir else None,
             )
         )
     return found

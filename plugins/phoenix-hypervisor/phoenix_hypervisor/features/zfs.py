@@ -10,6 +10,13 @@ Dataset properties are compared with ``zfs get -H -p`` (exact numbers), one quer
 dataset, and repaired with one ``zfs set`` per dataset. The ARC limit is persisted in a
 phoenix-owned ``/etc/modprobe.d`` file (and the initramfs, which loads zfs on root-on-ZFS
 nodes) and set at runtime through ``/sys/module/zfs/parameters/zfs_arc_max``.
+
+The module parameter stores any number, but the ARC takes it only inside a range (openzfs
+``module/zfs/arc.c`` ``arc_tuning_update``: at least 64 MiB (``MIN_ARC_MAX``), above
+``arc_c_min`` = max(memory / 32, 32 MiB) (``arc_set_limits``), below the node's memory) and
+silently keeps its old limit otherwise. So the limit is checked against the node's memory
+(``/proc/meminfo``) before anything is written, and what ZFS uses is read back from
+``/proc/spl/kstat/zfs/arcstats`` (``c_max``), never from the parameter file.
 """
 
 from __future__ import annotations
@@ -24,6 +31,11 @@ from phoenix_hypervisor.model import Dataset, Pool
 
 MODPROBE = "/etc/modprobe.d/zfs-phoenix.conf"
 ARC_RUNTIME = "/sys/module/zfs/parameters/zfs_arc_max"
+ARCSTATS = "/proc/spl/kstat/zfs/arcstats"
+MEMINFO = "/proc/meminfo"
+MIB = 1024**2
+#: arc.c: MIN_ARC_MAX is DMU_MAX_ACCESS (64 MiB); arc_c_min is never below 32 MiB.
+MIN_ARC_MAX = 64 * MIB
 SIZE_PROPERTIES = {"recordsize", "quota"}
 GIB = 1024**3
 
@@ -148,21 +160,52 @@ def dataset_step(ctx: HostContext) -> Step:
     return Step("zfs: datasets", check, apply)
 
 
+def memory(ctx: HostContext) -> int:
+    """The node's memory in bytes (``MemTotal``), what arc_all_memory() counts."""
+    found = re.search(r"^MemTotal:\s+(\d+) kB", ctx.files.read(MEMINFO) or "", re.MULTILINE)
+    if found is None:
+        raise FeatureFailed(f"cannot read the node's memory (no MemTotal in {MEMINFO})")
+    return int(found[1]) * 1024
+
+
+def arc_floor(allmem: int) -> int:
+    """The largest value ZFS refuses from below: arc_c_min (arc_set_limits), or under 64 MiB."""
+    return max(allmem // 32, 32 * MIB, MIN_ARC_MAX - 1)
+
+
+def arc_limit(ctx: HostContext) -> int | None:
+    """``c_max`` of arcstats: the limit ZFS uses (spl-kstat rows: name, type, value)."""
+    found = re.search(r"^c_max\s+\d+\s+(\d+)\s*$", ctx.files.read(ARCSTATS) or "", re.MULTILINE)
+    return int(found[1]) if found else None
+
+
+def _gib(value: float) -> str:
+    return f"{value / GIB:.1f} GiB"
+
+
 def arc_step(ctx: HostContext) -> Step:
-    gb = ctx.spec.zfs.arc_max_gb
-    value = str((gb or 0) * GIB)
+    gb = ctx.spec.zfs.arc_max_gb or 0
+    wanted = gb * GIB
+    value = str(wanted)
     content = f"{HEADER}options zfs zfs_arc_max={value}\n"
 
     def check() -> list[Change]:
+        allmem = memory(ctx)
+        if not arc_floor(allmem) < wanted < allmem:
+            raise FeatureFailed(
+                f"zfs.arc_max_gb {gb} is outside what ZFS takes on this node "
+                f"({_gib(allmem)} of memory): the limit must be above {_gib(arc_floor(allmem))} "
+                "and below the node's memory, or ZFS ignores it (OpenZFS arc_tuning_update)"
+            )
         changes = []
         have = ctx.files.read(MODPROBE)
         if have != content:
             changes.append(
                 Change(MODPROBE, "missing" if have is None else "differs", f"{gb} GiB", "file")
             )
-        runtime = (ctx.files.read(ARC_RUNTIME) or "").strip()
-        if runtime != value:
-            changes.append(Change("zfs_arc_max now", runtime or None, value, "runtime"))
+        limit = arc_limit(ctx)
+        if limit != wanted:
+            changes.append(Change("ZFS ARC limit (arcstats c_max)", limit, wanted, "runtime"))
         return changes
 
     def apply(changes: Sequence[Change]) -> None:
@@ -174,6 +217,12 @@ def arc_step(ctx: HostContext) -> Step:
             # sysfs takes a plain write; tee writes without the temporary-file rename a
             # normal file write uses (which sysfs refuses).
             ctx.change(["tee", "--", ctx.files.path(ARC_RUNTIME)], input=value + "\n")
+            limit = arc_limit(ctx)
+            if limit != wanted:
+                raise FeatureFailed(
+                    f"zfs_arc_max={value} was written, but ZFS keeps the ARC limit at {limit} "
+                    f"(arcstats c_max)"
+                )
 
     return Step("zfs: ARC limit", check, apply)
 
