@@ -35,6 +35,7 @@ from phoenix_core.manager import (
     Manager,
     Resource,
     RunContext,
+    RunScope,
     VerbOptions,
 )
 from phoenix_core.names import DEFAULT_JOBS
@@ -84,6 +85,8 @@ class Engine:
         #: source (a build-time edge) nor a host target.
         self.runtime = Graph({i: g.common.dependencies for i, g in config.guests.items()})
         self._dry_hosts: dict[int, DryRunHost] = {}
+        #: What managers read once per run (see :class:`RunScope`).
+        self.scope = RunScope()
 
     # -- targets -------------------------------------------------------------------------
     def resolve(self, ids: Iterable[str | int]) -> list[TargetId]:
@@ -205,7 +208,9 @@ class Engine:
         lease: Lease | None = None,
         starting: Callable[[], contextlib.AbstractContextManager[None]] | None = None,
     ) -> RunContext:
-        ctx = RunContext(self.host_for(guest), self.config, self.dry_run, self.options)
+        ctx = RunContext(
+            self.host_for(guest), self.config, self.dry_run, self.options, scope=self.scope
+        )
         if lease is not None and not self.dry_run:
             ctx.acquire, ctx.release = lease.acquire, lease.release
         if starting is not None:

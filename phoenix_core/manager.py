@@ -11,8 +11,9 @@ the state a verb asks for (:meth:`Manager.steps`).
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable, Iterator, Sequence
-from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+import threading
+from collections.abc import Callable, Hashable, Iterator, Sequence
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar, runtime_checkable
 
 import attrs
 
@@ -25,6 +26,8 @@ if TYPE_CHECKING:
     from phoenix_core.config.models import Config, TargetConfig
     from phoenix_core.hosts.base import Host
     from phoenix_core.steps import Step
+
+T = TypeVar("T")
 
 #: The manager API version this core speaks. Every :class:`ManagerSpec` names the version it
 #: was written for (there is no default), and a version this core does not support is refused,
@@ -155,6 +158,25 @@ class VerbOptions:
         return name in self.rerun_features or ALL_FEATURES in self.rerun_features
 
 
+class RunScope:
+    """What the actions of one run share: a manager keeps here what it reads once per run
+    (a node's state, read in a constant number of calls), so each action need not read it
+    again. The core never looks inside; one scope lives as long as one verb's run."""
+
+    def __init__(self) -> None:
+        self._values: dict[Hashable, Any] = {}
+        self._lock = threading.Lock()
+
+    def get(self, key: Hashable, make: Callable[[], T]) -> T:
+        """The value kept under ``key``, made by ``make()`` by the first action that asks
+        (``make`` must be quick: it runs under the scope's lock; read lazily later)."""
+        with self._lock:
+            if key not in self._values:
+                self._values[key] = make()
+            value: T = self._values[key]
+            return value
+
+
 @attrs.define
 class RunContext:
     """Everything a manager needs to act on one target.
@@ -166,7 +188,7 @@ class RunContext:
     command runs, a storage while a template downloads): it waits while another action holds
     it, so Proxmox's own locks are not fought. A manager starts the guest inside
     ``with ctx.starting():``: under ``LetsGo`` it waits for the guest's boot group, and later
-    groups wait until the block is done.
+    groups wait until the block is done. ``scope`` is shared by every action of the run.
     """
 
     host: Host
@@ -176,6 +198,7 @@ class RunContext:
     acquire: Callable[[Resource], None] = lambda _resource: None
     release: Callable[[Resource], None] = lambda _resource: None
     starting: Callable[[], contextlib.AbstractContextManager[None]] = contextlib.nullcontext
+    scope: RunScope = attrs.field(factory=RunScope)
 
     @contextlib.contextmanager
     def holding(self, resource: Resource) -> Iterator[None]:

@@ -111,24 +111,48 @@ def _section_lines(config: dict[str, Any], raw: list[tuple[str, str]]) -> list[s
     return lines
 
 
+#: The pending section's header: pve-container src/PVE/LXC/Config.pm write_pct_config writes
+#: ``[pve:pending]``, qemu-server src/PVE/QemuServer.pm write_vm_config ``[PENDING]``.
+PENDING_HEADER = {"lxc": "[pve:pending]", "qemu": "[PENDING]"}
+
+
+def pending_section(pending: dict[str, Any]) -> dict[str, Any]:
+    """fakepve's pending changes (None: a pending delete) as the section's keys: values, and the
+    deleted keys in one ``delete:`` line (parse_pct_config / parse_vm_config read it there)."""
+    section = {k: v for k, v in pending.items() if v is not None}
+    deleted = [k for k, v in pending.items() if v is None]
+    if deleted:
+        section["delete"] = ",".join(sorted(deleted))
+    return section
+
+
 def write_conf(
     path: Path,
     config: dict[str, Any],
     raw: dict[str, list[tuple[str, str]]],
     snapshots: dict[str, dict[str, Any]],
+    pending: tuple[str, dict[str, Any]] | None = None,
 ) -> None:
-    """Atomically write a guest's config file (main section, then snapshot sections)."""
+    """Atomically write a guest's config file: the main section, the pending section when
+    changes wait (``pending`` is its header and keys), then snapshot sections, in the order
+    write_pct_config and write_vm_config write them."""
     lines = _section_lines(config, raw.get("", []))
+    if pending is not None and pending[1]:
+        lines += ["", pending[0], *_section_lines(pending[1], [])]
     for name in sorted(snapshots):
         lines += ["", f"[{name}]", *_section_lines(snapshots[name], raw.get(name, []))]
+    write_file(path, "\n".join(lines) + "\n")
+
+
+def write_file(path: Path, text: str) -> None:
+    """Write a file under etc/pve as PVE::Tools::file_set_contents does: "<file>.tmp.<pid>"
+    beside it, then rename; pmxcfs keeps every file at 0640 (pmxcfs.py)."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    # PVE::Tools::file_set_contents: "<file>.tmp.<pid>" beside it, then rename; pmxcfs keeps
-    # every file at 0640 (pmxcfs.py).
     tmp = path.with_name(f"{path.name}.tmp.{os.getpid()}")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o640)
     with os.fdopen(fd, "w", errors="surrogateescape") as fh:
         os.fchmod(fd, 0o640)
-        fh.write("\n".join(lines) + "\n")
+        fh.write(text)
     os.replace(tmp, path)
 
 

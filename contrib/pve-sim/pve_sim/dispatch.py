@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 import time
 
 from . import (
     conffile,
+    fwfile,
     journal,
     pmxcfs,
     tool_host,
@@ -61,6 +63,10 @@ TOOLS: dict[str, dict[str, Verb]] = {
     "curl": tool_runfile.CURL,
 }
 JOURNAL_TEXT_LIMIT = 65536
+#: A guest's API path (``pvesh set /nodes/localhost/lxc/101/firewall/options``): the guest
+#: whose files a pvesh write may change.
+GUEST_PATH = re.compile(r"^/?nodes/[^/]+/(?:lxc|qemu)/(\d+)(?:/|$)")
+CLUSTER_FIREWALL = re.compile(r"^/?cluster/firewall(?:/|$)")
 
 
 def _lookup(argv: list[str]) -> tuple[str, Verb, list[str]]:
@@ -108,6 +114,14 @@ def _parse_warnings(node: Node, argv: list[str], args_pos: list[str]) -> str:
     )
 
 
+def _guests_written(tool: str, positional: list[str]) -> list[int]:
+    """The guests whose conf and firewall files a mutating command may have changed."""
+    if tool == "pvesh":
+        match = GUEST_PATH.match(positional[0]) if positional else None
+        return [int(match[1])] if match else []
+    return [int(token) for token in positional[:2] if token.isdigit()]
+
+
 async def run(node: Node, argv: list[str], cwd: str, stdin: str | None = None) -> Result:
     """Execute argv (argv[0] is the tool name) against node and append its journal line."""
     started = time.time()
@@ -139,9 +153,10 @@ async def run(node: Node, argv: list[str], cwd: str, stdin: str | None = None) -
                 raise _mutation_fault(node, argv[0], args.positional, fault.message)
         result = await verb.handler(node, args)
         if mutating:
-            for token in args.positional[:2]:
-                if token.isdigit():
-                    node.sync(int(token))
+            for vmid in _guests_written(argv[0], args.positional):
+                node.sync(vmid)
+            if argv[0] == "pvesh" and CLUSTER_FIREWALL.match(args.positional[0]):
+                fwfile.write_cluster(node.pve_etc, node.pve.firewall_config("cluster"))
     except UsageError as exc:
         result = Result(255, "", str(exc))
     except CliError as exc:

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from . import conffile, subid
+from . import conffile, fwfile, subid
 from .api import Api
 from .faults import Faults
 from .guestfs import GuestFs
@@ -87,7 +87,9 @@ class Node:
         if guest is None or guest.node != self.name:
             for kind in ("lxc", "qemu"):
                 conffile.remove_conf(self.conf_path(vmid, kind))
+            fwfile.remove(self.pve_etc, vmid)
             return
+        fwfile.write(self.pve_etc, vmid, self.pve.firewall_config("ct", vmid=vmid))
         kind = self.kind(guest)
         path = self.conf_path(vmid, kind)
         if raw is None:
@@ -102,7 +104,8 @@ class Node:
             name: {k: v for k, v in snap.items() if k != "digest"}
             for name, snap in guest.snapshots.items()
         }
-        conffile.write_conf(path, config, raw, snapshots)
+        pending = (conffile.PENDING_HEADER[kind], conffile.pending_section(guest.pending))
+        conffile.write_conf(path, config, raw, snapshots, pending)
 
     def sync_all(self) -> None:
         """Write every guest's conf file (after seeding)."""

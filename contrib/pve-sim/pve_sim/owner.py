@@ -20,7 +20,7 @@ from typing import Any
 from fakepve import FakePve
 from fakepve.certs import make_cert
 
-from . import dispatch, protocol, seed, shim
+from . import dispatch, protocol, seed, shim, usercfg
 from .api import Api
 from .faults import MutationFault
 from .guestfs import Script
@@ -166,6 +166,7 @@ async def serve(
     await api.open()
     node = Node(fake, api, node_name, sim_dir, catalogue=catalogue, profile=release)
     node.host = HostState.from_seed(sim_dir, seeded.get("host", {}), release)
+    usercfg.write(node)
     node.sync_all()
     token = secrets.token_hex(16)
     owner = Owner(node, token)

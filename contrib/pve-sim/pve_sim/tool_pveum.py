@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 
+from . import usercfg
 from .argv import Args
 from .common import Verb
 from .hoststate import HostState
@@ -52,6 +53,7 @@ async def user_add(node: Node, args: Args) -> Result:
     if args.get("comment"):
         entry["comment"] = args.get("comment")
     state.pve_users[userid] = entry
+    usercfg.write(node)
     return Result()
 
 
@@ -78,6 +80,7 @@ async def acl_modify(node: Node, args: Args) -> Result:
         for role in roles.split(","):
             if (path, user, role) not in state.acl:
                 state.acl.append((path, user, role))
+    usercfg.write(node)
     return Result()
 
 

@@ -18,7 +18,6 @@ from phoenix_core.steps import Change, Step
 from phoenix_lxc import options
 from phoenix_lxc.model import LxcSpec
 from phoenix_pve import errors, secrets
-from phoenix_pve.guest import CONTAINER
 from phoenix_pve.live import Live
 from phoenix_pve.options import option_args
 from phoenix_pve.parse import parse_pvesm_status
@@ -227,7 +226,7 @@ def step(
                 case Create(template):
                     _create(live, spec, template)
                 case Clone(source, source_id):
-                    source_live = Live(live.host, CONTAINER, source_id, live.pve_etc)
+                    source_live = live.sibling(source_id)
                     is_template = source_live.exists and source_live.is_template
                     _require_clonable(source, source_id, source_live, is_template)
                     argv = clone_argv(spec, live.vmid, source, source_id, is_template)

@@ -1,10 +1,14 @@
 """What the node says about one guest, read lazily and at most once between changes.
 
-Every step's check reads from one :class:`Live`; a converge of an in-sync guest therefore
-costs one ``status``, one ``config``, one ``listsnapshot`` and the ``pvesh`` reads its steps
-ask for, whatever the number of steps. An apply goes through :meth:`Live.change`, which
-invalidates the cache, so the next check sees the new state. For a guest that does not exist
-(a dry run of a create), every read answers "empty", so checks plan from nothing.
+Every step's check reads from one :class:`Live`. With the run's
+:class:`~phoenix_pve.snapshot.NodeSnapshot` (``Live.of``), status, config, snapshots, the
+conf file and the firewall come from the snapshot: an in-sync guest costs no Proxmox tool call
+of its own. An apply goes through :meth:`Live.change`, which invalidates the cache and the
+guest's part of the snapshot, so the next check sees the new state: the files are read
+again and the status comes from ``pct status``/``qm status``. Without a snapshot every read is
+the guest's own command (``status``, ``config``, ``listsnapshot``, ``pvesh get``). For a guest
+that does not exist (a dry run of a create), every read answers "empty", so checks plan from
+nothing.
 """
 
 from __future__ import annotations
@@ -14,9 +18,11 @@ from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
 from phoenix_core.hosts.base import CommandResult, Host
-from phoenix_pve import errors, parse
+from phoenix_core.manager import RunContext
+from phoenix_pve import errors, etcpve, parse, snapshot
 from phoenix_pve.guest import GuestKind
 from phoenix_pve.parse import GuestConfigText, Snapshot
+from phoenix_pve.snapshot import NodeSnapshot
 
 T = TypeVar("T")
 
@@ -32,6 +38,7 @@ class Live:
         pve_etc: str,
         *,
         lock_timeout: float | None = None,
+        node: NodeSnapshot | None = None,
     ) -> None:
         self.host = host
         self.kind = kind
@@ -39,7 +46,22 @@ class Live:
         #: Seconds a locked change is retried (None: :data:`errors.DEFAULT_LOCK_TIMEOUT`).
         self.lock_timeout = lock_timeout
         self.pve_etc = pve_etc.rstrip("/")
+        #: The run's snapshot of the node (None: every read is the guest's own command).
+        self.node = node
         self._cache: dict[str, Any] = {}
+
+    @classmethod
+    def of(
+        cls, ctx: RunContext, kind: GuestKind, vmid: int, *, lock_timeout: float | None = None
+    ) -> Live:
+        """The guest as the run ``ctx`` reads it: through the run's snapshot of its node."""
+        pve_etc = ctx.config.hypervisor.pve_etc
+        node = snapshot.of(ctx)
+        return cls(ctx.host, kind, vmid, pve_etc, lock_timeout=lock_timeout, node=node)
+
+    def sibling(self, vmid: int) -> Live:
+        """Another guest of the same kind on the same node, read through the same snapshot."""
+        return Live(self.host, self.kind, vmid, self.pve_etc, node=self.node)
 
     # -- plumbing ----------------------------------------------------------------------------
     @property
@@ -52,7 +74,10 @@ class Live:
         return [self.kind.tool, verb, str(self.vmid), *args]
 
     def invalidate(self) -> None:
+        """Forget what was read of this guest, here and in the run's snapshot."""
         self._cache.clear()
+        if self.node is not None:
+            self.node.forget(self.vmid, (self.conf_path, self.firewall_path))
 
     def query(self, argv: Sequence[str]) -> CommandResult:
         return self.host.query(list(argv))
@@ -86,6 +111,11 @@ class Live:
         return f"{self.pve_etc}/{self.kind.conf_dir}/{self.vmid}.conf"
 
     @property
+    def firewall_path(self) -> str:
+        """pve-firewall src/PVE/Firewall.pm load_vmfw_conf: ``/etc/pve/firewall/<vmid>.fw``."""
+        return f"{self.pve_etc}/firewall/{self.vmid}.fw"
+
+    @property
     def api_path(self) -> str:
         """The guest's ``pvesh`` path; ``localhost`` because pct/qm act on the local node."""
         return f"/nodes/localhost/{self.kind.api}/{self.vmid}"
@@ -94,6 +124,9 @@ class Live:
         """``running`` / ``stopped`` (or another qmpstatus), None when the guest does not exist."""
 
         def read() -> str | None:
+            if self.node is not None and not self.node.changed(self.vmid):
+                entry = self.node.runtime(self.kind, self.vmid)
+                return None if entry is None else str(entry.get("status") or "unknown")
             result = self.query(self.tool("status"))
             if result.ok:
                 return parse.parse_status(result.stdout) or "unknown"
@@ -118,6 +151,8 @@ class Live:
         def read() -> GuestConfigText:
             if not self.exists:
                 return GuestConfigText({})
+            if self.node is not None:
+                return self._conf_file().current
             return parse.parse_config(errors.check(self.query(self.tool("config"))).stdout)
 
         return self.memo("config", read)
@@ -128,6 +163,8 @@ class Live:
         def read() -> str:
             if not self.exists:
                 return ""
+            if self.node is not None:
+                return self.node.file(self.conf_path) or ""
             try:
                 return self.host.read_file(self.conf_path).decode()
             except FileNotFoundError:
@@ -135,22 +172,53 @@ class Live:
 
         return self.memo("conf", read)
 
+    def _conf_file(self) -> etcpve.ConfFile:
+        return self.memo(
+            "conf file",
+            lambda: etcpve.parse_conf(self.conf_text(), container=self.kind.api == "lxc"),
+        )
+
     def snapshots(self) -> list[Snapshot]:
         def read() -> list[Snapshot]:
             if not self.exists:
                 return []
+            if self.node is not None:
+                return list(self._conf_file().snapshots)
             return parse.parse_snapshots(errors.check(self.query(self.tool("listsnapshot"))).stdout)
 
         return self.memo("snapshots", read)
+
+    def pending_keys(self) -> list[str] | None:
+        """Keys whose change waits for a restart, from the conf file's pending section; None
+        without a snapshot (then the guest's ``pending`` command says)."""
+        if self.node is None:
+            return None
+        return list(self._conf_file().pending) if self.exists else []
 
     def pvesh_json(self, path: str) -> Any:
         def read() -> Any:
             if not self.exists:
                 return None
+            from_file = self._firewall_file(path)
+            if from_file is not None:
+                return from_file
             result = errors.check(self.query(["pvesh", "get", path, "--output-format", "json"]))
             return json.loads(result.stdout or "null")
 
         return self.memo(f"pvesh:{path}", read)
+
+    def _firewall_file(self, path: str) -> Any:
+        """The guest firewall's ``options`` or ``rules`` from its file in the snapshot; None
+        for another path, without a snapshot, or for a file this parser does not understand
+        (then the API is asked)."""
+        part = path.removeprefix(f"{self.api_path}/firewall/")
+        if self.node is None or part not in ("options", "rules"):
+            return None
+        try:
+            parsed = etcpve.parse_firewall(self.node.file(self.firewall_path) or "")
+        except etcpve.FileFormatError:
+            return None
+        return parsed.options if part == "options" else parsed.rules
 
     @property
     def is_template(self) -> bool:

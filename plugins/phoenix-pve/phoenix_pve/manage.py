@@ -36,6 +36,14 @@ def guest_state(
     )
 
 
+def settled(live: Live) -> bool:
+    """Built, and untouched by this run: its health checks passed when it was built (or when
+    it last changed), so an in-sync converge does not run them again; ``phoenix
+    health-check`` runs them whenever asked."""
+    untouched = live.node is not None and not live.node.changed(live.vmid)
+    return untouched and live.exists and built.is_built(live.config(), live.vmid)
+
+
 def warn_missing_scripts(
     guest: TargetConfig, config_dir: Path, kind: str, shipped: Path, diagnostics: Diagnostics
 ) -> None:
@@ -63,8 +71,9 @@ def with_file_defaults(
 ) -> dict[str, Any]:
     """The guest's own keys over the file-wide defaults its model knows; an unknown default
     is an error at ``where(key)``, reported once."""
-    keys = known_keys(model)
     merged: dict[str, Any] = {}
+    # Computed only when the file has defaults: most files have none, and this runs per guest.
+    keys = known_keys(model) if guest.file_defaults else []
     for key, value in guest.file_defaults.items():
         if key in keys:
             merged[key] = value

@@ -159,13 +159,8 @@ class GuestManager(BaseManager):
 
     # -- the contract, once for every guest kind ---------------------------------------------
     def live(self, guest: TargetConfig, ctx: RunContext) -> Live:
-        return Live(
-            ctx.host,
-            self.guest,
-            guest.id,
-            ctx.config.hypervisor.pve_etc,
-            lock_timeout=ctx.options.lock_timeout,
-        )
+        """The guest read through the run's snapshot of its node."""
+        return Live.of(ctx, self.guest, guest.id, lock_timeout=ctx.options.lock_timeout)
 
     def paths(self, config: Config) -> scripts.SearchPath:
         return scripts.SearchPath(Path(config.directory), self.script_kind, self.shipped)
@@ -300,7 +295,10 @@ class GuestManager(BaseManager):
         live = self.live(guest, ctx)
         checks = health.resolve(spec, self.paths(ctx.config))
         return health.verify_step(
-            live, self.shell(live, steps=True), checks, skip=lambda: live.is_template
+            live,
+            self.shell(live, steps=True),
+            checks,
+            skip=lambda: live.is_template or manage.settled(live),
         )
 
     # -- guests no file describes: status --all and import (GuestDiscovery) -------------------

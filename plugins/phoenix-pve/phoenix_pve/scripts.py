@@ -11,7 +11,9 @@ are built, so a missing script fails the guest before anything changes, naming t
 A script runs when it was never applied to this guest, when its own content changed, or when
 the user asks (``--rerun-features``): phoenix records the SHA-256 of each script it ran in
 ``/var/lib/phoenix/state.json`` inside the guest, with the guest's id. A change of memory,
-firewall or mounts does not rerun scripts. An in-sync guest costs one ``cat`` of that file.
+firewall or mounts does not rerun scripts. A copy is kept on the node
+(:mod:`phoenix_pve.applied`), so an in-sync guest that has not restarted since costs no
+``cat`` of that file.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from phoenix_core.config.models import TargetConfig
 from phoenix_core.errors import PhoenixError
 from phoenix_core.logs import logger
 from phoenix_core.steps import Change, Step
+from phoenix_pve import applied
 from phoenix_pve.live import Live
 from phoenix_pve.model import HealthCheck, LegacyHealthCheck, SuiteCase
 from phoenix_pve.shell import Shell, ShellResult
@@ -176,6 +179,14 @@ def read_state(live: Live, shell: Shell) -> dict[str, Any]:
     def read() -> dict[str, Any]:
         if not live.running:
             return {}
+        kept = applied.trusted(live)
+        if kept is not None:
+            return kept
+        state = read_in_guest()
+        applied.remember(live, state)
+        return state
+
+    def read_in_guest() -> dict[str, Any]:
         result = shell.run(["cat", STATE_FILE], readonly=True)
         if not result.ok:
             return {}
@@ -268,6 +279,7 @@ class Runner:
     def save_state(self, state: dict[str, Any]) -> None:
         record = {**state, "version": STATE_VERSION, "guest": self.live.vmid}
         self.push(json.dumps(record, indent=2, sort_keys=True).encode(), STATE_FILE, 0o600)
+        applied.remember(self.live, record)
 
 
 _LABELS = {

@@ -21,7 +21,6 @@ from phoenix_core.logs import logger
 from phoenix_core.manager import Holding, Resource
 from phoenix_core.steps import Change, Step
 from phoenix_pve import errors
-from phoenix_pve.guest import VIRTUAL_MACHINE
 from phoenix_pve.live import Live
 from phoenix_pve.options import option_args
 from phoenix_pve.parse import format_props, parse_props, size_bytes
@@ -179,7 +178,7 @@ def step(
                     with holding(Resource.storage(spec.node, _pool(spec, live.vmid))):
                         live.change(create_argv(spec, live.vmid, source), timeout=3600)
                 case Clone(source_id):
-                    source_live = Live(live.host, VIRTUAL_MACHINE, source_id, live.pve_etc)
+                    source_live = live.sibling(source_id)
                     if not source_live.exists:
                         raise PhoenixError(
                             f"VM {live.vmid}: clone source VM {source_id} does not exist"

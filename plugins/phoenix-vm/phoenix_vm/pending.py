@@ -20,6 +20,9 @@ def pending_keys(live: Live) -> list[str]:
     def read() -> list[str]:
         if not live.running:
             return []
+        from_file = live.pending_keys()
+        if from_file is not None:
+            return from_file
         text = errors.check(live.query(live.tool("pending"))).stdout
         return sorted(
             {

@@ -52,6 +52,7 @@ class HostContext:
     reboot: dict[str, str] = attrs.Factory(dict)
     #: ``apt-get update`` ran in this run (a second one would only repeat it).
     apt_updated: bool = False
+    _reads: dict[tuple[str, ...], CommandResult] = attrs.Factory(dict)
 
     def allowed(self, flag: str) -> bool:
         return flag in self.flags
@@ -59,8 +60,18 @@ class HostContext:
     def query(self, argv: Sequence[str]) -> CommandResult:
         return self.host.query(list(argv))
 
+    def read_once(self, argv: Sequence[str]) -> CommandResult:
+        """A read the features share (``pvesh get /storage``): run once until the next
+        change, so each tool is read once per run, not once per feature or item (every
+        Proxmox tool call is a Perl start-up on the node)."""
+        key = tuple(argv)
+        if key not in self._reads:
+            self._reads[key] = self.query(argv)
+        return self._reads[key]
+
     def change(self, argv: Sequence[str], *, input: str | None = None) -> CommandResult:
         """A mutating command; a failure raises with the tool's message."""
+        self._reads.clear()
         return self.host.change(list(argv), input=input).check()
 
     def ensure_dir(self, absolute: str) -> None:

@@ -20,10 +20,12 @@ from phoenix_hypervisor.features import (
     FeatureFailed,
     HostContext,
 )
-from phoenix_pve import errors, firewall
+from phoenix_pve import errors, etcpve, firewall
 
 REVERT_UNIT = "phoenix-firewall-revert"
 OPTIONS = "/cluster/firewall/options"
+#: pve-firewall src/PVE/Firewall.pm $clusterfw_conf_filename.
+CLUSTER_FW = "/etc/pve/firewall/cluster.fw"
 
 
 class Datacenter:
@@ -35,6 +37,16 @@ class Datacenter:
         self.ctx = ctx
 
     def pvesh_json(self, path: str) -> Any:
+        """The options and rules from ``cluster.fw`` itself (a file read, no Perl start-up);
+        the API for another path or a file :mod:`phoenix_pve.etcpve` does not parse."""
+        part = path.removeprefix("/cluster/firewall/")
+        if part in ("options", "rules"):
+            try:
+                parsed = etcpve.parse_firewall(self.ctx.files.read(CLUSTER_FW) or "")
+            except etcpve.FileFormatError:
+                pass
+            else:
+                return parsed.options if part == "options" else parsed.rules
         result = errors.check(self.ctx.query(["pvesh", "get", path, "--output-format", "json"]))
         return json.loads(result.stdout or "null")
 

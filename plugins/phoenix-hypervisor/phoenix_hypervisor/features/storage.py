@@ -49,7 +49,7 @@ class WantedStorage:
 
 
 def live_storages(ctx: HostContext) -> dict[str, dict[str, object]]:
-    result = ctx.query(["pvesh", "get", "/storage", "--output-format", "json"]).check()
+    result = ctx.read_once(["pvesh", "get", "/storage", "--output-format", "json"]).check()
     return {s["storage"]: s for s in json.loads(result.stdout or "[]")}
 
 

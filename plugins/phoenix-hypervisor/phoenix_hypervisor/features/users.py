@@ -17,8 +17,11 @@ from phoenix_core.steps import Change, Step
 from phoenix_hypervisor.features import FeatureFailed, HostContext
 from phoenix_hypervisor.features.packages import installed
 from phoenix_hypervisor.hostfs import HEADER, with_block
+from phoenix_pve import etcpve
 
 ROLE = "Administrator"
+#: pve-access-control src/PVE/AccessControl.pm: cfs_register_file('user.cfg', ...).
+USER_CFG = "/etc/pve/user.cfg"
 
 
 def sudoers_path(name: str) -> str:
@@ -96,18 +99,28 @@ def sudoers_step(ctx: HostContext, users: Users) -> Step:
     return Step("users: sudoers", check, apply)
 
 
+def known(ctx: HostContext) -> tuple[frozenset[str], frozenset[tuple[str, str, str]]]:
+    """The Proxmox users and ACL entries, from ``/etc/pve/user.cfg`` (a file read, no Perl
+    start-up); from ``pveum`` only when the file is missing."""
+    text = ctx.files.read(USER_CFG)
+    if text is not None:
+        parsed = etcpve.parse_user_cfg(text)
+        return parsed.users, parsed.acl
+    listed = ctx.query(["pveum", "user", "list", "--output-format", "json"]).check()
+    acl = ctx.query(["pveum", "acl", "list", "--output-format", "json"]).check()
+    return frozenset(u.get("userid") for u in json.loads(listed.stdout or "[]")), frozenset(
+        (a.get("path"), a.get("ugid"), a.get("roleid")) for a in json.loads(acl.stdout or "[]")
+    )
+
+
 def pve_step(ctx: HostContext, users: Users) -> Step:
     userid = f"{users.username}@pam"
 
     def check() -> list[Change]:
         changes = []
-        listed = ctx.query(["pveum", "user", "list", "--output-format", "json"]).check()
-        if userid not in {u.get("userid") for u in json.loads(listed.stdout or "[]")}:
+        users, entries = known(ctx)
+        if userid not in users:
             changes.append(Change(f"Proxmox user {userid}", None, "added", "user"))
-        acl = ctx.query(["pveum", "acl", "list", "--output-format", "json"]).check()
-        entries = {
-            (a.get("path"), a.get("ugid"), a.get("roleid")) for a in json.loads(acl.stdout or "[]")
-        }
         if ("/", userid, ROLE) not in entries:
             changes.append(Change(f"{userid} role on /", None, ROLE, "acl"))
         return changes

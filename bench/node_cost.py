@@ -1,0 +1,254 @@
+"""What an in-sync run costs a node: Proxmox tool invocations and wall time (issue 19).
+
+On a real node every ``pct``, ``qm``, ``pvesh``, ``pvesm``, ``pveum`` ... starts Perl and
+loads the PVE modules (0.3-0.6 s) before doing anything; the simulator charges that with
+``pve-sim fault --tool-cost``. Two scenarios, each built once with this checkout's phoenix:
+
+- the old homelab as ``make demo`` builds it (bare node, ``setup --allow-destructive``, then
+  ``LetsGo``); measured: an in-sync ``LetsGo``, ``converge``, ``plan`` and ``status``;
+- 25 plain containers (no host manager); measured: ``converge``, ``plan`` and ``status``.
+
+Each measured run is made by this checkout and by a baseline phoenix (by default the commit
+before issue 19's work, installed once into a cache directory) against the same node, in the
+same run. Counted from the node's journal: Proxmox tool invocations, all simulated commands,
+mutating commands (0 for every in-sync run). Exits 1 when this checkout misses a budget:
+LetsGo of the homelab under 3 s, converge/plan of the 25 containers at most 10 tool
+invocations, status at most 3, no mutating command.
+
+Usage: python bench/node_cost.py [--tool-cost 0.4] [--baseline PATH | --baseline-commit C]
+       [--no-baseline]
+``--baseline PATH``: a ``phoenix`` executable (or a checkout whose ``.venv/bin/phoenix``
+exists) to compare with instead of installing the baseline commit.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import attrs
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "contrib" / "demo"))
+sys.path.insert(0, str(ROOT / "plugins" / "phoenix-lxc" / "tests"))
+
+import demo  # noqa: E402
+from lxc_support import SEED, base_ct, write_lxc  # noqa: E402
+
+from pve_sim import journal  # noqa: E402
+from pve_sim.faults import PROXMOX_TOOLS  # noqa: E402
+from pve_sim.fixture import SimNode  # noqa: E402
+from pve_sim.seed import with_local_snippets  # noqa: E402
+
+PHOENIX = Path(sys.executable).with_name("phoenix")
+#: The main commit every part of issue 19 started from.
+BASELINE_COMMIT = "fffd11a"
+#: The distributions of a phoenix checkout (the simulator is this checkout's, for both).
+DISTRIBUTIONS = (
+    ".",
+    "plugins/phoenix-pve",
+    "plugins/phoenix-lxc",
+    "plugins/phoenix-vm",
+    "plugins/phoenix-hypervisor",
+)
+CONTAINERS = range(300, 325)
+
+
+@attrs.frozen
+class Measure:
+    scenario: str
+    verb: str
+    who: str
+    tools: int
+    commands: int
+    mutating: int
+    seconds: float
+    exit_code: int
+    #: The Proxmox tool command lines, in order.
+    argvs: tuple[tuple[str, ...], ...] = ()
+
+
+def baseline_phoenix(commit: str) -> Path:
+    """``phoenix`` of ``commit``, installed once into the user's cache directory."""
+    cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    home = cache / "phoenix-bench" / commit
+    executable = home / ".venv" / "bin" / "phoenix"
+    if executable.exists():
+        return executable
+    print(f"installing phoenix {commit} into {home} (once) ...", flush=True)
+    home.mkdir(parents=True, exist_ok=True)
+    archive = subprocess.run(
+        ["git", "-C", str(ROOT), "archive", commit], capture_output=True, check=True
+    )
+    subprocess.run(["tar", "-x", "-C", str(home)], input=archive.stdout, check=True)
+    subprocess.run([sys.executable, "-m", "venv", str(home / ".venv")], check=True)
+    pip = [str(home / ".venv" / "bin" / "pip"), "install", "--quiet"]
+    subprocess.run([*pip, *(f"{home / d}" for d in DISTRIBUTIONS)], check=True)
+    return executable
+
+
+def resolve_baseline(args: argparse.Namespace) -> Path | None:
+    if args.no_baseline:
+        return None
+    if args.baseline is None:
+        return baseline_phoenix(args.baseline_commit)
+    path = args.baseline.resolve()
+    return path / ".venv" / "bin" / "phoenix" if path.is_dir() else path
+
+
+@attrs.frozen
+class Node:
+    """A built node and how to run a phoenix against it."""
+
+    scenario: str
+    dir: Path
+    env: dict[str, str]
+    #: ``--config-dir ... --log-dir ...``: the same for every phoenix.
+    options: tuple[str, ...]
+
+
+def measure(node: Node, who: str, phoenix: Path, verb: str) -> Measure:
+    """Run ``phoenix VERB`` and count what it sent the node from the journal."""
+    mark = len(journal.read(node.dir))
+    argv = [str(phoenix), "-q", *node.options, verb]
+    started = time.monotonic()
+    run = subprocess.run(argv, env=node.env, capture_output=True, text=True, check=False)
+    seconds = time.monotonic() - started
+    records = journal.read(node.dir)[mark:]
+    if run.returncode != 0:
+        print(f"  ({who} {verb} exited {run.returncode}: {run.stderr.strip()[-400:]})")
+    return Measure(
+        node.scenario,
+        verb,
+        who,
+        tools=sum(1 for r in records if r["argv"][0] in PROXMOX_TOOLS),
+        commands=len(records),
+        mutating=sum(1 for r in records if r["mutating"]),
+        seconds=seconds,
+        exit_code=run.returncode,
+        argvs=tuple(tuple(r["argv"]) for r in records if r["argv"][0] in PROXMOX_TOOLS),
+    )
+
+
+def build(node: Node, *verbs: list[str]) -> None:
+    """Run each phoenix command line with this checkout's phoenix; stop on a failure."""
+    for verb in verbs:
+        run = subprocess.run(
+            [str(PHOENIX), "-q", *node.options, *verb],
+            env=node.env,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        if run.returncode != 0:
+            raise SystemExit(f"phoenix {' '.join(verb)} failed:\n{run.stdout}\n{run.stderr}")
+
+
+def homelab(work: Path) -> tuple[SimNode, Node]:
+    """The old homelab on a bare node, built as ``make demo`` builds it."""
+    sim = SimNode.start(work / "node", seed=with_local_snippets(demo.BARE, work))
+    sim.set_agent_delay(float(demo.AGENT_DELAY))
+    etc = demo.prepare_config(work, sim.pve_etc)
+    demo.serve_cloud_images(sim.dir, etc)
+    env = {**sim.env, "PHOENIX_LOCK_DIR": str(sim.dir)}
+    options = ("--config-dir", str(etc), "--log-dir", str(work / "logs"))
+    node = Node("homelab", sim.dir, env, options)
+    build(node, ["setup", "--allow-destructive"], ["LetsGo"])
+    return sim, node
+
+
+def containers(work: Path) -> tuple[SimNode, Node]:
+    """25 plain containers from the OS template, no host manager."""
+    sim = SimNode.start(work / "node25", seed=SEED)
+    configs = {
+        str(i): base_ct(f"ct{i}", f"10.0.8.{i - 250}/24", f"52:54:00:00:08:{i - 250:02x}")
+        for i in CONTAINERS
+    }
+    etc = write_lxc(work / "etc25", configs, sim.pve_etc)
+    env = {**sim.env, "PHOENIX_LOCK_DIR": str(sim.dir), "PHOENIX_DISABLE_PLUGINS": "hypervisor"}
+    node = Node(
+        "25 containers", sim.dir, env, ("--config-dir", str(etc), "--log-dir", str(work / "logs25"))
+    )
+    build(node, ["converge"])
+    return sim, node
+
+
+#: (scenario, verb) -> what this checkout must stay within: tool invocations, wall seconds.
+BUDGETS: dict[tuple[str, str], Callable[[Measure], str | None]] = {
+    ("homelab", "LetsGo"): lambda m: None if m.seconds < 3.0 else "over 3 s",
+    ("25 containers", "converge"): lambda m: None if m.tools <= 10 else "over 10 tools",
+    ("25 containers", "plan"): lambda m: None if m.tools <= 10 else "over 10 tools",
+    ("25 containers", "status"): lambda m: None if m.tools <= 3 else "over 3 tools",
+    ("homelab", "status"): lambda m: None if m.tools <= 3 else "over 3 tools",
+}
+
+
+def verdict(m: Measure) -> str:
+    problems = []
+    if m.mutating:
+        problems.append(f"{m.mutating} mutating")
+    if m.exit_code != 0:
+        problems.append(f"exit {m.exit_code}")
+    budget = BUDGETS.get((m.scenario, m.verb))
+    if budget is not None and m.who == "this":
+        problems += [p for p in [budget(m)] if p]
+    return "; ".join(problems)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--tool-cost", type=float, default=0.4, help="seconds per Proxmox tool")
+    parser.add_argument("--baseline", type=Path, help="a phoenix executable or checkout")
+    parser.add_argument("--baseline-commit", default=BASELINE_COMMIT)
+    parser.add_argument("--no-baseline", action="store_true", help="measure this checkout only")
+    parser.add_argument(
+        "--show", action="store_true", help="list this checkout's Proxmox tool invocations"
+    )
+    args = parser.parse_args()
+    baseline = resolve_baseline(args)
+    whom = [("this", PHOENIX)] + (
+        [(args.baseline_commit if args.baseline is None else "baseline", baseline)]
+        if baseline
+        else []
+    )
+    results: list[Measure] = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for make, verbs in (
+            (homelab, ("LetsGo", "converge", "plan", "status")),
+            (containers, ("converge", "plan", "status")),
+        ):
+            sim, node = make(Path(tmp))
+            try:
+                sim.set_tool_cost(args.tool_cost)
+                for verb in verbs:
+                    for who, phoenix in reversed(whom):
+                        results.append(measure(node, who, phoenix, verb))
+            finally:
+                sim.stop()
+    print(f"\nin-sync runs, --tool-cost {args.tool_cost} s, default --jobs")
+    print(
+        f"{'scenario':<14} {'verb':<9} {'phoenix':<9} {'tools':>6} {'commands':>9} {'mutating':>9} {'wall s':>7}"
+    )
+    failed = False
+    for m in results:
+        problems = verdict(m)
+        failed |= bool(problems) and m.who == "this"
+        note = f"  {problems}" if problems else ""
+        print(
+            f"{m.scenario:<14} {m.verb:<9} {m.who:<9} {m.tools:>6} {m.commands:>9} "
+            f"{m.mutating:>9} {m.seconds:>7.2f}{note}"
+        )
+        if args.show and m.who == "this":
+            for argv in m.argvs:
+                print(f"    {' '.join(argv)}")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,170 @@
+"""The node snapshot: what a run reads from /etc/pve and the node lists equals what the guest's
+own commands print, costs one Proxmox tool call per guest kind, and a change re-reads only
+the changed guest."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from phoenix_core.hosts.local import LocalHost
+from phoenix_pve import applied, etcpve
+from phoenix_pve.guest import CONTAINER, VIRTUAL_MACHINE
+from phoenix_pve.live import Live
+from phoenix_pve.snapshot import NodeSnapshot
+from pve_sim import fwfile
+from pve_sim.faults import PROXMOX_TOOLS
+from pve_sim.fixture import SimNode
+
+TEMPLATE = "local:vztmpl/debian-12-standard_12.7-1_amd64.tar.zst"
+RULES = [
+    {"type": "in", "action": "ACCEPT", "proto": "tcp", "dport": "22", "enable": 1},
+    {"type": "in", "action": "ACCEPT", "macro": "HTTPS", "source": "10.0.0.0/8", "enable": 0},
+    {
+        "type": "out",
+        "action": "DROP",
+        "dest": "1.2.3.4",
+        "log": "info",
+        "comment": "no # way",
+        "enable": 1,
+    },
+]
+
+
+def test_the_conf_file_reads_as_config_prints_it_pending_applied() -> None:
+    text = (
+        "#web%3A front\n"
+        "cores: 2\nmemory: 512\nswap: 0\nlxc.idmap: u 0 100000 65536\n\n"
+        "[pve:pending]\nmemory: 1024\ndelete: swap,!cores\n\n"
+        "[pre-configured]\nparent: base\nsnaptime: 2\n\n[base]\nsnaptime: 1\n"
+    )
+    conf = etcpve.parse_conf(text, container=True)
+    assert conf.current.options == {"memory": "1024", "description": "web%3A front%0A"}
+    assert conf.current.raw == (("lxc.idmap", "u 0 100000 65536"),)
+    assert [(s.name, s.depth) for s in conf.snapshots] == [("base", 0), ("pre-configured", 1)]
+    vm = etcpve.parse_conf(
+        "cipassword: x\n[PENDING]\nname: b\n[special:cloudinit]\nname: c\n", container=False
+    )
+    assert vm.current.options == {"cipassword": "**********", "name": "b"}
+    assert (conf.pending, vm.pending) == (("cores", "memory", "swap"), ("name",))
+
+
+def test_the_firewall_file_reads_as_the_api_answers() -> None:
+    text = fwfile.text({"options": {"enable": 1, "policy_in": "DROP"}, "rules": RULES})
+    parsed = etcpve.parse_firewall(text)
+    assert parsed.options == {"enable": "1", "policy_in": "DROP"}
+    assert parsed.rules == [{**r, "pos": i} for i, r in enumerate(RULES)]
+    with pytest.raises(etcpve.FileFormatError):
+        etcpve.parse_firewall("[RULES]\nIN ACCEPT -bogus 1\n")
+
+
+@pytest.fixture(scope="module")
+def node(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SimNode]:
+    sim = SimNode.start(tmp_path_factory.mktemp("snapshot"))
+    for argv in (
+        ["pct", "create", "120", TEMPLATE, "--rootfs", "local-lvm:4", "--hostname", "a"],
+        ["pct", "snapshot", "120", "base"],
+        ["pct", "snapshot", "120", "later"],
+        ["pct", "start", "120"],
+        ["pct", "create", "121", TEMPLATE, "--rootfs", "local-lvm:4", "--hostname", "b"],
+        ["pvesh", "set", "/nodes/localhost/lxc/120/firewall/options", "--enable", "1"],
+        ["qm", "create", "130", "--name", "vm", "--memory", "512"],
+        ["qm", "start", "130"],
+        ["qm", "set", "130", "--memory", "1024", "--delete", "name"],
+    ):
+        assert sim.run(argv).returncode == 0, argv
+    for rule in reversed(RULES):
+        argv = ["pvesh", "create", "/nodes/localhost/lxc/120/firewall/rules"]
+        argv += [f"--{k}={v}" for k, v in rule.items()]
+        assert sim.run(argv).returncode == 0, argv
+    yield sim
+    sim.stop()
+
+
+def _host(sim: SimNode) -> LocalHost:
+    return LocalHost(env=sim.env)
+
+
+def _tools(sim: SimNode, mark: int) -> list[list[str]]:
+    return [e["argv"] for e in sim.since(mark) if e["argv"][0] in PROXMOX_TOOLS]
+
+
+@pytest.mark.parametrize(
+    ("kind", "vmid"), [(CONTAINER, 120), (CONTAINER, 121), (VIRTUAL_MACHINE, 130)]
+)
+def test_the_snapshot_reads_what_the_guests_commands_print(sim_reads, kind, vmid) -> None:
+    direct, snap = sim_reads(kind, vmid)
+    assert snap.status() == direct.status()
+    assert snap.config() == direct.config()
+    if kind is VIRTUAL_MACHINE:
+        assert snap.pending_keys() == ["memory", "name"]
+    assert [(s.name, s.depth) for s in snap.snapshots()] == [
+        (s.name, s.depth) for s in direct.snapshots()
+    ]
+    for part in ("options", "rules"):
+        path = f"{direct.api_path}/firewall/{part}"
+        want = direct.pvesh_json(path)
+        if part == "rules":
+            # pve-firewall verify_rule adds `ipversion`, which phoenix does not read.
+            want = [{k: v for k, v in r.items() if k not in ("digest", "ipversion")} for r in want]
+        else:
+            want = {k: str(v) for k, v in want.items() if k != "digest"}
+        assert snap.pvesh_json(path) == want
+
+
+@pytest.fixture
+def sim_reads(node: SimNode):
+    def reads(kind, vmid) -> tuple[Live, Live]:
+        host = _host(node)
+        snap = Live(host, kind, vmid, str(node.pve_etc), node=NodeSnapshot(host, str(node.pve_etc)))
+        return Live(host, kind, vmid, str(node.pve_etc)), snap
+
+    return reads
+
+
+def test_one_list_call_per_kind_for_all_guests_and_a_change_rereads_only_its_guest(
+    node: SimNode,
+) -> None:
+    host = _host(node)
+    snap = NodeSnapshot(host, str(node.pve_etc))
+    mark = node.mark()
+    guests = [Live(host, CONTAINER, i, str(node.pve_etc), node=snap) for i in (120, 121, 122)]
+    for live in guests:
+        live.config(), live.snapshots(), live.pvesh_json(f"{live.api_path}/firewall/rules")
+    assert [g.exists for g in guests] == [True, True, False]
+    assert sorted(_tools(node, mark)) == [
+        ["pvesh", "get", f"/nodes/localhost/{kind}", "--output-format", "json"]
+        for kind in ("lxc", "qemu")
+    ]
+    mark = node.mark()
+    guests[1].change(["pct", "set", "121", "--memory", "640"])
+    again = Live(host, CONTAINER, 121, str(node.pve_etc), node=snap)
+    assert again.config().get("memory") == "640" and again.status() == "stopped"
+    assert Live(host, CONTAINER, 120, str(node.pve_etc), node=snap).running
+    assert _tools(node, mark) == [
+        ["pct", "set", "121", "--memory", "640"],
+        ["pct", "status", "121"],
+    ]
+
+
+def test_the_applied_record_is_kept_root_only_and_trusted_until_a_restart(
+    node: SimNode, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    host = _host(node)
+    etc = str(node.pve_etc)
+    live = Live(host, CONTAINER, 120, etc, node=NodeSnapshot(host, etc))
+    assert applied.trusted(live) is None
+    applied.remember(live, {"features": {"a": "1"}})
+    record = Path(applied.path(live))
+    assert (record.stat().st_mode & 0o777, record.parent.stat().st_mode & 0o777) == (0o600, 0o700)
+    assert str(record).startswith(str(node.dir))
+    fresh = Live(host, CONTAINER, 120, etc, node=NodeSnapshot(host, etc))
+    assert applied.trusted(fresh) == {"features": {"a": "1"}}
+    # A restart (as a restored backup needs) makes the guest's own record the truth again.
+    monkeypatch.setattr(applied, "START_SLACK", 0.5)
+    time.sleep(1.5)
+    assert node.run(["pct", "reboot", "120"]).returncode == 0
+    assert applied.trusted(Live(host, CONTAINER, 120, etc, node=NodeSnapshot(host, etc))) is None
