@@ -6,14 +6,16 @@ loads the PVE modules (0.3-0.6 s) before doing anything; the simulator charges t
 
 - the old homelab as ``make demo`` builds it (bare node, ``setup --allow-destructive``, then
   ``LetsGo``); measured: an in-sync ``LetsGo``, ``converge``, ``plan`` and ``status``;
-- 25 plain containers (no host manager); measured: ``converge``, ``plan`` and ``status``.
+- 25 plain containers (no host manager); measured: ``converge``, ``plan`` and ``status``,
+  then a hand edit of one container's memory and the ``converge`` that repairs it.
 
 Each measured run is made by this checkout and by a baseline phoenix (by default the commit
 before issue 19's work, installed once into a cache directory) against the same node, in the
 same run. Counted from the node's journal: Proxmox tool invocations, all simulated commands,
 mutating commands (0 for every in-sync run). Exits 1 when this checkout misses a budget:
 LetsGo of the homelab under 3 s, converge/plan of the 25 containers at most 10 tool
-invocations, status at most 3, no mutating command.
+invocations, status at most 3, no mutating command in sync, a repaired drift at most 2 reads
+beyond the two node lists.
 
 Usage: python bench/node_cost.py [--tool-cost 0.4] [--baseline PATH | --baseline-commit C]
        [--no-baseline]
@@ -136,6 +138,14 @@ def measure(node: Node, who: str, phoenix: Path, verb: str) -> Measure:
     )
 
 
+def drift_one(sim: SimNode, node: Node, who: str, phoenix: Path) -> Measure:
+    """A hand edit of one container's memory, then ``converge``: what repairing it costs."""
+    edited = sim.run(["pct", "set", str(CONTAINERS[0]), "--memory", "512"])
+    assert edited.returncode == 0, edited.stderr
+    measured = measure(node, who, phoenix, "converge")
+    return attrs.evolve(measured, verb="1 drifted")
+
+
 def build(node: Node, *verbs: list[str]) -> None:
     """Run each phoenix command line with this checkout's phoenix; stop on a failure."""
     for verb in verbs:
@@ -191,6 +201,11 @@ BUDGETS: dict[tuple[str, str], Callable[[Measure], str | None]] = {
 
 def verdict(m: Measure) -> str:
     problems = []
+    if m.verb == "1 drifted":
+        # The repair itself (one `pct set`) and at most 2 reads besides the node lists.
+        if m.who == "this" and m.tools - m.mutating > 2 + 2:
+            problems.append("over 2 reads")
+        return "; ".join(problems)
     if m.mutating:
         problems.append(f"{m.mutating} mutating")
     if m.exit_code != 0:
@@ -229,6 +244,9 @@ def main() -> int:
                 for verb in verbs:
                     for who, phoenix in reversed(whom):
                         results.append(measure(node, who, phoenix, verb))
+                if make is containers:
+                    for who, phoenix in reversed(whom):
+                        results.append(drift_one(sim, node, who, phoenix))
             finally:
                 sim.stop()
     print(f"\nin-sync runs, --tool-cost {args.tool_cost} s, default --jobs")

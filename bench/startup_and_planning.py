@@ -7,7 +7,12 @@ Prints, in one run on this machine:
   configurations of 100, 1,000 and 10,000 guests (budget: under 1 s for 10,000), with every
   installed manager plugin validating its own keys.
 
-Usage: python bench/startup_and_planning.py [--runs N]
+With ``--baseline DIR`` (a checkout of an older commit, e.g. ``git worktree add /tmp/old
+6f4215d``), ``phoenix --help`` and planning 10,000 guests are also timed side by side with
+that checkout's core and plugins (``PYTHONPATH``, this venv's dependencies), runs alternating,
+with only the plugins both have (the others disabled), and the median ratio is printed.
+
+Usage: python bench/startup_and_planning.py [--runs N] [--baseline DIR]
 """
 
 from __future__ import annotations
@@ -110,9 +115,53 @@ def plan_seconds(directory: Path, repeat: int) -> tuple[float, int]:
     return statistics.median(samples), len(order)
 
 
+#: What ``--baseline`` runs in a fresh interpreter: ``--help``, and one planning of DIR.
+HELP_CODE = "from phoenix_core.cli import main; main(['--help'])"
+PLAN_CODE = (
+    "import sys, time; sys.path.insert(0, {bench!r}); import startup_and_planning as b; "
+    "print(b.plan_seconds(__import__('pathlib').Path({directory!r}), 1)[0])"
+)
+
+
+def side_by_side(baseline: Path, runs: int, directory: Path) -> None:
+    """Medians of this checkout and ``baseline`` (alternating runs) and their ratio."""
+    old_path = os.pathsep.join(
+        [str(baseline), *(str(p) for p in sorted((baseline / "plugins").glob("*")))]
+    )
+    shared = {p.name for p in (baseline / "plugins").glob("*")}
+    disabled = [
+        p.name.removeprefix("phoenix-")
+        for p in (ROOT / "plugins").glob("*")
+        if p.name not in shared
+    ]
+    env = {**os.environ, "PHOENIX_DISABLE_PLUGINS": ",".join([*disabled, "hello"])}
+    sides = {"this": {**env, "PYTHONPATH": ""}, "baseline": {**env, "PYTHONPATH": old_path}}
+    plan = PLAN_CODE.format(bench=str(ROOT / "bench"), directory=str(directory))
+    for what, code, count in (("phoenix --help", HELP_CODE, runs), ("plan 10,000", plan, 5)):
+        samples: dict[str, list[float]] = {"this": [], "baseline": []}
+        for _ in range(count):
+            for side, side_env in sides.items():
+                started = time.perf_counter()
+                out = subprocess.run(
+                    [sys.executable, "-c", code],
+                    env=side_env,
+                    capture_output=True,
+                    text=True,
+                    check=True,
+                ).stdout
+                took = float(out) if what.startswith("plan") else time.perf_counter() - started
+                samples[side].append(took)
+        this, old = (statistics.median(samples[k]) * 1e3 for k in ("this", "baseline"))
+        print(
+            f"{what:<16} this {this:8.1f} ms  baseline {old:8.1f} ms  ratio {this / old:.3f}"
+            f"  (plugins disabled on both: {', '.join(disabled) or 'none'})"
+        )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=20)
+    parser.add_argument("--baseline", type=Path, help="an older checkout to compare with")
     args = parser.parse_args()
     os.environ.setdefault("PHOENIX_CONFIG_DIR", str(ROOT / "contrib" / "examples" / "original-etc"))
 
@@ -140,6 +189,8 @@ def main() -> None:
             print(
                 f"load+validate+order synthetic:    {count:>6} guests in {seconds * 1e3:8.1f} ms{note}"
             )
+        if args.baseline is not None:
+            side_by_side(args.baseline.resolve(), args.runs, work / "10000")
     finally:
         shutil.rmtree(work)
 
