@@ -9,13 +9,14 @@ target's node, read cheaply, once per node and run) and ``memory(target)`` (the 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 import attrs
 
 if TYPE_CHECKING:
     from phoenix_core.config.models import TargetConfig
     from phoenix_core.engine import Engine
+    from phoenix_core.manager import RunContext
 
 GIB = 1024**3
 
@@ -26,6 +27,18 @@ class NodeFacts:
 
     name: str
     memory: int
+
+
+class NodeInfo(Protocol):
+    """Optional methods of a manager: what its targets' node is and what they commit."""
+
+    def node_facts(self, target: TargetConfig, ctx: RunContext) -> NodeFacts | None:
+        """The name and memory of ``target``'s node, with a query only; None: cannot tell."""
+        ...
+
+    def memory(self, target: TargetConfig) -> int | None:
+        """The bytes ``target`` commits while it runs; None when unknown."""
+        ...
 
 
 @attrs.frozen

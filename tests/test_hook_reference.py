@@ -8,6 +8,7 @@ import re
 from pathlib import Path
 
 from phoenix_core import hookspecs
+from phoenix_core.capacity import NodeInfo
 from phoenix_core.checks import HealthChecks
 from phoenix_core.manager import GuestDiscovery, Manager
 
@@ -58,4 +59,4 @@ def _methods(protocol: type) -> dict[str, str]:
 
 def test_the_optional_methods_tables_list_the_optional_protocols() -> None:
     rows = dict(re.findall(r"^\| `(\w+)\(([^)]*)\)` \(optional\) \|", DOC.read_text(), re.M))
-    assert rows == {**_methods(HealthChecks), **_methods(GuestDiscovery)}
+    assert rows == {**_methods(HealthChecks), **_methods(GuestDiscovery), **_methods(NodeInfo)}
