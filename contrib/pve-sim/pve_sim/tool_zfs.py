@@ -26,17 +26,23 @@ CHOICES = {
 SIZES = {"recordsize", "quota", "reservation"}
 #: Properties `zfs get` computes rather than reads from DEFAULTS (mountpoint, mounted).
 COMPUTED = {"mountpoint", "mounted"}
-SUFFIX = "BKMGTPE"
+SUFFIX = "BKMGTPEZ"
 
 
 def nicestrtonum(text: str) -> int:
-    """libzfs zfs_nicestrtonum: a number with an optional K/M/G/T/P/E suffix (B, iB allowed),
-    fractions allowed, in powers of 1024, truncated to an integer."""
-    found = re.fullmatch(r"(\d+(?:\.\d*)?|\.\d+)([BKMGTPE]?)(i?B)?", text, re.IGNORECASE)
-    if not found or (found[3] and not found[2]):
+    """libzfs zfs_nicestrtonum: a number with an optional K/M/G/T/P/E/Z suffix (B, iB allowed),
+    fractions allowed, in powers of 1024, truncated to an integer; its errors "bad numeric
+    value" (not starting with a digit or '.') and "invalid numeric suffix" (str2shift)."""
+    found = re.match(r"\d+(?:\.\d*)?|\.\d+", text)
+    if found is None:
         raise ValueError(f"bad numeric value '{text}'")
-    shift = SUFFIX.index(found[2].upper()) if found[2] else 0
-    return int(float(found[1]) * 1024**shift)
+    rest = text[found.end() :]
+    unit = rest[:1].upper()
+    tail = rest[1:].upper()
+    if rest and (unit not in SUFFIX or (tail and (unit == "B" or tail not in ("B", "IB")))):
+        raise ValueError(f"invalid numeric suffix '{rest}'")
+    shift = SUFFIX.index(unit) if rest else 0
+    return int(float(found[0]) * 1024**shift)
 
 
 def _state(node: Node) -> HostState:
@@ -139,6 +145,44 @@ async def zpool_list(node: Node, args: Args) -> Result:
     return Result(0, lines(["  ".join(f.upper() for f in fields), *("  ".join(r) for r in rows)]))
 
 
+#: Pool properties `zpool create -o` takes, with the values of the index ones
+#: (module/zcommon/zpool_prop.c zprop_register_index: "on | off", "wait | continue | panic").
+POOL_INDEX = {
+    "autotrim": ("on", "off"), "autoexpand": ("on", "off"), "autoreplace": ("on", "off"),
+    "listsnapshots": ("on", "off"), "multihost": ("on", "off"),
+    "failmode": ("wait", "continue", "panic"),
+}  # fmt: skip
+POOL_STRINGS = {"comment", "cachefile", "altroot"}
+
+
+def _pool_property(pool: str, item: str) -> None:
+    """lib/libzfs/libzfs_pool.c zpool_valid_proplist (openzfs zfs-2.2.7), each error as
+    `cannot create 'POOL': ...`: an unknown name "invalid property 'x'", an index value
+    outside its list "'x' must be one of 'on | off'" (libzfs_util.c zprop_parse_value),
+    ashift not 0 or 9-16 (ASHIFT_MIN/MAX, include/sys/spa.h) "property 'ashift' number N is
+    invalid, only values between 9 and 16 are allowed.", a bad number
+    zfs_nicestrtonum's text."""
+    name, _, value = item.partition("=")
+    head = f"cannot create '{pool}'"
+    if name == "ashift":
+        try:
+            number = nicestrtonum(value)
+        except ValueError as exc:
+            raise CliError(f"{head}: {exc}", rc=1) from None
+        if number != 0 and not 9 <= number <= 16:
+            raise CliError(
+                f"{head}: property 'ashift' number {number} is invalid, only values between 9 "
+                "and 16 are allowed.",
+                rc=1,
+            )
+    elif name in POOL_INDEX:
+        if value not in POOL_INDEX[name]:
+            shown = " | ".join(POOL_INDEX[name])
+            raise CliError(f"{head}: '{name}' must be one of '{shown}'", rc=1)
+    elif name not in POOL_STRINGS:
+        raise CliError(f"{head}: invalid property '{name}'", rc=1)
+
+
 async def zpool_create(node: Node, args: Args) -> Result:
     """`zpool create [-f] [-o p=v] [-O p=v] pool [mirror|raidz1] disk...`."""
     state = _state(node)
@@ -146,6 +190,8 @@ async def zpool_create(node: Node, args: Args) -> Result:
     if len(rest) < 2:
         raise CliError("missing vdev specification", rc=2)
     pool, vdevs = rest[0], rest[1:]
+    for item in opts.get("o", []):
+        _pool_property(pool, item)
     kind = vdevs[0] if vdevs[0] in ("mirror", "raidz", "raidz1") else ""
     disks = vdevs[1:] if kind else vdevs
     if pool in state.pools:

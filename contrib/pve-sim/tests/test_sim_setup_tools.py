@@ -51,6 +51,16 @@ def test_zpool_create_list_and_refusals(host: SimNode) -> None:
         == "cannot resolve path '/dev/nope'\n"
     )
     assert "at least 2" in host.run(["zpool", "create", "x", "mirror", A]).stderr
+    # libzfs_pool.c zpool_valid_proplist / libzfs_util.c zprop_parse_value, zfs_nicestrtonum.
+    for option, error in (
+        ("ashift=13x", "invalid numeric suffix 'x'"),
+        ("ashift=17", "property 'ashift' number 17 is invalid, only values between 9 and 16 "
+         "are allowed."),
+        ("autotrim=yes", "'autotrim' must be one of 'on | off'"),
+        ("bogus=1", "invalid property 'bogus'"),
+    ):  # fmt: skip
+        refused = host.run(["zpool", "create", "-o", option, "x", A])
+        assert (refused.returncode, refused.stderr) == (1, f"cannot create 'x': {error}\n")
     created = host.run(
         ["zpool", "create", "-o", "autotrim=on", "-O", "compression=lz4", "tank", "mirror", A, B]
     )
