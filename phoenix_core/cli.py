@@ -161,11 +161,23 @@ RESTART_IF_NEEDED = click.option(
 )
 
 
-def rerun_options(rerun: tuple[str, ...], restart_if_needed: bool = False) -> VerbOptions:
-    """``--rerun-features a,b --rerun-features c`` (and ``--restart-if-needed``) as the
-    verb's options."""
+WITH_HOST = click.option(
+    "--with-host",
+    is_flag=True,
+    help="Apply the host features the guests need (default: check them, and fail a guest "
+    "whose feature is out of sync).",
+)
+
+
+def rerun_options(
+    rerun: tuple[str, ...], restart_if_needed: bool = False, with_host: bool = False
+) -> VerbOptions:
+    """``--rerun-features a,b --rerun-features c`` (``--restart-if-needed``, ``--with-host``)
+    as the verb's options."""
     names = frozenset(n.strip() for value in rerun for n in value.split(",") if n.strip())
-    return VerbOptions(rerun_features=names, restart_if_needed=restart_if_needed)
+    return VerbOptions(
+        rerun_features=names, restart_if_needed=restart_if_needed, with_host=with_host
+    )
 
 
 def guest_verb(function: Any) -> Any:
@@ -388,8 +400,14 @@ def _require(ids: tuple[str, ...], verb: str) -> None:
 @cli.command()
 @guest_verb
 @RERUN
+@WITH_HOST
 def create(
-    ids: tuple[str, ...], dry_run: bool, keep_going: bool, rerun: tuple[str, ...], output: str
+    ids: tuple[str, ...],
+    dry_run: bool,
+    keep_going: bool,
+    rerun: tuple[str, ...],
+    with_host: bool,
+    output: str,
 ) -> None:
     """Create guests, or confirm and repair existing ones; never recreate.
 
@@ -397,7 +415,7 @@ def create(
     completed is left alone.
     """
     _require(ids, "create")
-    options = rerun_options(rerun)
+    options = rerun_options(rerun, with_host=with_host)
     _run("create", ids, output, dry_run=dry_run, keep_going=keep_going, options=options)
 
 
@@ -405,19 +423,22 @@ def create(
 @guest_verb
 @RERUN
 @RESTART_IF_NEEDED
+@WITH_HOST
 def converge(
     ids: tuple[str, ...],
     dry_run: bool,
     keep_going: bool,
     rerun: tuple[str, ...],
     restart_if_needed: bool,
+    with_host: bool,
     output: str,
 ) -> None:
     """Make guests (all when no ids) and their dependencies match the configuration.
 
-    Only drift is changed: a second converge runs no mutating command.
+    Only drift is changed: a second converge runs no mutating command. The host features
+    guests need are checked (applied with --with-host, or when no ids are given).
     """
-    options = rerun_options(rerun, restart_if_needed)
+    options = rerun_options(rerun, restart_if_needed, with_host)
     _run("converge", ids, output, dry_run=dry_run, keep_going=keep_going, options=options)
 
 
@@ -425,6 +446,7 @@ def converge(
 @IDS
 @selectors
 @RERUN
+@WITH_HOST
 @JOBS
 @click.option(
     "--detailed-exitcode",
@@ -436,6 +458,7 @@ def converge(
 def plan(
     ids: tuple[str, ...],
     rerun: tuple[str, ...],
+    with_host: bool,
     detailed_exitcode: bool,
     strict: bool,
     output: str,
@@ -447,7 +470,7 @@ def plan(
         output,
         dry_run=True,
         keep_going=True,
-        options=rerun_options(rerun),
+        options=rerun_options(rerun, with_host=with_host),
         detailed_exitcode=detailed_exitcode,
         strict=strict,
     )

@@ -78,7 +78,7 @@ class Engine:
         self.wait_lock = wait_lock
         self.run_id = run_id
         self.progress = progress
-        edges: dict[TargetId, list[TargetId]] = {h: [] for h in config.hosts}
+        edges: dict[TargetId, list[TargetId]] = {h: t.requires for h, t in config.hosts.items()}
         edges.update((i, g.requires) for i, g in config.guests.items())
         self.graph = Graph(edges)
         #: What ``start`` brings up first: runtime ``dependencies`` only, never a clone
@@ -119,7 +119,8 @@ class Engine:
         by_kind: dict[str, list[Id]] = {}
         for guest in self.config.guests.values():
             by_kind.setdefault(guest.kind, []).append(guest.id)
-        ordered: list[TargetId] = list(self.config.hosts)
+        # A host's parts come with it (it requires them).
+        ordered: list[TargetId] = [h for h, t in self.config.hosts.items() if t.part is None]
         for kind in sorted(by_kind):
             registered = self.plugins.by_kind.get(kind)
             listed = registered is not None and isinstance(registered.spec.config, GuestFile)
@@ -243,11 +244,33 @@ class Engine:
             raise ConfigError(problems)
         if verb_named(verb).guards_dependents and not self.options.force:
             self._refuse_delete_with_dependents(targets)
-        result.plan = self.plan(verb, ordered, targets, dry_run=result.dry_run)
+        checked: set[TargetId] = set()
+        if verb_named(verb).order == "build" and not self.options.with_host:
+            ordered, checked = self.host_checks(ordered, targets)
+        result.plan = self.plan(verb, ordered, targets, dry_run=result.dry_run, checked=checked)
         with self.run_lock(result), interrupt.handling():
             result.outcomes += self.execute(result.plan, result.dry_run)
             result.signal = interrupt.received()
         return result
+
+    def host_checks(
+        self, ordered: Sequence[TargetId], targets: Sequence[TargetId]
+    ) -> tuple[list[TargetId], set[TargetId]]:
+        """The host parts guests pulled in are checked, not applied (``--with-host`` applies
+        them): returns ``ordered`` without the parts only other checked parts need (a storage
+        in sync needs no look at the packages it was once set up with), and the checked ones.
+        A host target asked for, and all it requires, is applied.
+        """
+        applied = set(self.graph.order([t for t in targets if isinstance(t, str)]))
+        direct = {
+            need
+            for ident in ordered
+            if not isinstance(ident, str)
+            for need in self.config.target(ident).requires
+            if isinstance(need, str)
+        }
+        kept = [i for i in ordered if not isinstance(i, str) or i in applied or i in direct]
+        return kept, {i for i in kept if isinstance(i, str) and i not in applied}
 
     def run_lock(self, result: RunResult) -> contextlib.AbstractContextManager[None]:
         """The run lock of every node the plan changes (none for a dry run)."""
@@ -269,6 +292,7 @@ class Engine:
         *,
         dry_run: bool,
         boot_groups: dict[TargetId, int] | None = None,
+        checked: set[TargetId] | None = None,
     ) -> Plan:
         """The DAG of ``verb`` over ``ordered``: what each action waits for and holds (a dry
         run holds the same, so ``plan`` shows the real run's schedule)."""
@@ -286,6 +310,7 @@ class Engine:
             asked=targets,
             resources_of=self._resources,
             boot_groups=boot_groups,
+            checked=checked,
         )
 
     def _resources(self, verb: str, target: TargetConfig) -> set[Resource]:
@@ -448,6 +473,8 @@ class Engine:
                 raise PhoenixError(
                     f"{guest} does not exist (create it first: phoenix create {guest.id})"
                 )
+            if action.check_only:
+                return self._check_only(action, manager, ctx, outcome)
             # The seed's create: targets are converged (created, or confirmed and repaired,
             # never recreated); a dependency is finished unless its build is known complete.
             if verb.creates and action.dependency:
@@ -460,7 +487,10 @@ class Engine:
                 None if self.progress is None else functools.partial(self.progress.step, guest.id)
             )
             steps = manager.steps(verb.steps, guest, ctx)
-            outcome.reports = run_steps(steps, dry_run=dry_run, on_step=on_step)
+            try:
+                outcome.reports = run_steps(steps, dry_run=dry_run, on_step=on_step)
+            finally:
+                outcome.reboot = dict(ctx.reboot)
             # Health checks look at what the steps built: nothing to look at in a dry run.
             verify = getattr(manager, "verify", None)
             if verify is not None and not dry_run:
@@ -482,6 +512,32 @@ class Engine:
         if outcome.changes:
             outcome.status = "planned" if dry_run else "changed"
         return outcome
+
+    def _check_only(
+        self, action: Action, manager: Manager, ctx: RunContext, outcome: Outcome
+    ) -> Outcome:
+        """Check a host part a guest needs, on a host that changes nothing; drift fails it
+        with how to apply it (the layout's ``apply_hint``)."""
+        target = action.target
+        if not isinstance(ctx.host, DryRunHost):
+            ctx.host = DryRunHost(ctx.host)
+        steps = manager.steps(verb_named(action.verb).steps, target, ctx)
+        changes = [c for report in run_steps(steps, dry_run=True) for c in report.changes]
+        outcome.reboot = dict(ctx.reboot)
+        if not changes:
+            outcome.note = "checked"
+            return outcome
+        layout = self.plugins.by_kind[target.kind].spec.config
+        hint = getattr(layout, "apply_hint", "phoenix converge {target}")
+        # The part with what it needs first, as the command that applies them takes them.
+        needed = [self.config.target(i) for i in self.graph.order([target.id])]
+        parts = " ".join(t.part for t in needed if t.part is not None)
+        shown = "; ".join(str(c) for c in changes[:3]) + ("; ..." if len(changes) > 3 else "")
+        raise PhoenixError(
+            f"{target} is out of sync ({len(changes)} change(s): {shown}); the guests that "
+            f"need it are not built on it: run "
+            f"{hint.format(part=target.part, parts=parts, target=target.id)}, or pass --with-host"
+        )
 
     def _refuse_delete_with_dependents(self, targets: Sequence[TargetId]) -> None:
         """Refuse (exit 2, before anything runs) while a guest outside ``targets`` depends on

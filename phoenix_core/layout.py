@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import attrs
 
 
@@ -30,10 +32,20 @@ class GuestFile:
     clone_key: str | None = None
 
 
-@attrs.frozen
+@attrs.frozen(kw_only=True)
 class HostTargets:
-    """The manager owns the host targets: ``host`` (the default node) and ``host:NODE``.
+    """The manager owns the host targets of each node: ``host`` (the default node) and
+    ``host:NODE``, and one target per part of a host (``host:zfs``, ``host:NODE:zfs``).
 
-    Its configuration is the hypervisor file. Once such a manager is installed, every guest
-    depends on the host target of its node, so host setup runs before any guest is built.
+    Its configuration is the hypervisor file. ``parts`` names each part (a feature of host
+    setup) with the parts it needs first, in the order they run; a host target requires all
+    its parts. A guest requires only the parts its configuration needs (its manager's
+    ``host_needs``, which the host manager's ``provides`` maps to parts); a part pulled in
+    by a guest is only checked, and when it is out of sync the guest fails with
+    ``apply_hint`` (``{part}``, ``{target}``, and ``{parts}``: the part after those it needs,
+    filled in), unless the run applies it (``--with-host``, or the part or its host asked
+    for).
     """
+
+    parts: Mapping[str, tuple[str, ...]] = attrs.field(factory=dict)
+    apply_hint: str = "phoenix converge {target}"

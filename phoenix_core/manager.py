@@ -65,6 +65,18 @@ class Resource:
         return cls(f"node:{name or DEFAULT_NODE}", shared)
 
 
+@attrs.frozen
+class HostNeed:
+    """What a guest needs its node's host to provide, in the guest's own terms: ``what`` is
+    ``storage`` (a Proxmox storage id), ``gpu`` (a GPU driver), ``apparmor`` (a profile
+    name), ``pci`` (a device for passthrough) or ``export`` (an NFS export path); ``value``
+    says which. The host manager's ``provides`` maps each to the part of the host that makes
+    it (or None: the host has it without phoenix)."""
+
+    what: str
+    value: str
+
+
 #: :meth:`RunContext.holding`, as a step takes it: hold a resource around one operation.
 Holding = Callable[[Resource], "contextlib.AbstractContextManager[None]"]
 
@@ -139,10 +151,10 @@ class VerbOptions:
     again although already applied with the same content (:data:`ALL_FEATURES`: every one).
     ``lock_timeout`` is how long a command refused because another operation holds a lock
     on the node is retried, in seconds (None: the manager's default).
-    A plugin's own verb passes its switches in ``flags`` (``allow-destructive``) and the parts
-    it was asked to act on in ``only`` (``setup zfs nfs``: empty means all).
+    A plugin's own verb passes its switches in ``flags`` (``allow-destructive``).
     ``restart_if_needed`` lets ``converge`` restart a running guest whose configuration
-    changes wait for a reboot (otherwise they are only reported).
+    changes wait for a reboot (otherwise they are only reported). ``with_host`` applies the
+    host parts the guests need instead of only checking them.
     """
 
     force: bool = False
@@ -150,8 +162,8 @@ class VerbOptions:
     rerun_features: frozenset[str] = frozenset()
     lock_timeout: float | None = None
     flags: frozenset[str] = frozenset()
-    only: tuple[str, ...] = ()
     restart_if_needed: bool = False
+    with_host: bool = False
 
     def rerun(self, name: str) -> bool:
         """Was a rerun of script ``name`` asked for?"""
@@ -189,6 +201,9 @@ class RunContext:
     it, so Proxmox's own locks are not fought. A manager starts the guest inside
     ``with ctx.starting():``: under ``LetsGo`` it waits for the guest's boot group, and later
     groups wait until the block is done. ``scope`` is shared by every action of the run.
+
+    ``reboot`` collects why the node needs a reboot (a driver installed): steps add to it, the
+    engine puts it in the action's outcome.
     """
 
     host: Host
@@ -199,6 +214,7 @@ class RunContext:
     release: Callable[[Resource], None] = lambda _resource: None
     starting: Callable[[], contextlib.AbstractContextManager[None]] = contextlib.nullcontext
     scope: RunScope = attrs.field(factory=RunScope)
+    reboot: dict[str, str] = attrs.Factory(dict)
 
     @contextlib.contextmanager
     def holding(self, resource: Resource) -> Iterator[None]:
@@ -232,6 +248,15 @@ class Manager(Protocol):
     def validate(self, target: TargetConfig, config: Config, diagnostics: Diagnostics) -> None:
         """Checks that need the whole configuration, once every target parsed (a script on the
         search path, an address another guest uses too)."""
+        ...
+
+    def host_needs(self, target: TargetConfig, config: Config) -> Sequence[HostNeed]:
+        """What the target needs its node's host to provide (its storages, GPU driver,
+        AppArmor profile ...), read from its configuration at load time."""
+        ...
+
+    def provides(self, need: HostNeed, host: TargetConfig) -> str | None:
+        """A host manager's answer: the part of ``host`` that provides ``need``, or None."""
         ...
 
     def observe(self, target: TargetConfig, ctx: RunContext) -> GuestState:
@@ -283,6 +308,14 @@ class BaseManager:
 
     def validate(self, target: TargetConfig, config: Config, diagnostics: Diagnostics) -> None:
         """Nothing beyond :meth:`parse` by default."""
+
+    def host_needs(self, target: TargetConfig, config: Config) -> Sequence[HostNeed]:
+        """Nothing of the host by default."""
+        return []
+
+    def provides(self, need: HostNeed, host: TargetConfig) -> str | None:
+        """Not a host manager: no part provides anything."""
+        return None
 
     def observe(self, target: TargetConfig, ctx: RunContext) -> GuestState:
         raise NotImplementedError(f"{type(self).__name__} must say how to observe a target")

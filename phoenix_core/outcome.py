@@ -51,6 +51,8 @@ class Outcome:
     error: str | None = None
     note: str | None = None
     duration: float = 0.0
+    #: Why the target's node needs a reboot, per part (``nvidia``: the driver installed).
+    reboot: dict[str, str] = attrs.Factory(dict)
 
     @property
     def changes(self) -> list[tuple[str, Change]]:
@@ -70,6 +72,7 @@ class Outcome:
             "error": self.error,
             "note": self.note,
             "seconds": round(self.duration, 3),
+            **({"reboot": dict(self.reboot)} if self.reboot else {}),
         }
 
 

@@ -35,7 +35,8 @@ class Action:
     ``after`` are the actions that must finish first (and succeed: an action after a failed
     one is skipped); ``resources`` what it holds while it runs; ``dependency`` that it was
     pulled in by another target rather than asked for; ``boot_group`` its place in
-    ``LetsGo``'s start order (None outside ``LetsGo``).
+    ``LetsGo``'s start order (None outside ``LetsGo``); ``check_only`` that its steps are
+    only checked, and drift fails it (a host part a guest needs, not applied by this run).
     """
 
     target: TargetConfig = attrs.field(eq=False)
@@ -44,6 +45,7 @@ class Action:
     resources: frozenset[Resource] = frozenset()
     dependency: bool = False
     boot_group: int | None = None
+    check_only: bool = False
 
     @property
     def id(self) -> TargetId:
@@ -71,6 +73,8 @@ class Plan:
             line = f"{action.id} {action.verb}"
             if action.boot_group is not None:
                 line += f" (boot group {action.boot_group})"
+            if action.check_only:
+                line += " (check only)"
             if action.after:
                 line += " after " + ", ".join(f"{i} {v}" for v, i in action.after)
             held = sorted(r.name for r in action.resources if not (r.shared or r.brief))
@@ -95,15 +99,18 @@ def build_plan(
     asked: Iterable[TargetId] = (),
     resources_of: ResourcesOf,
     boot_groups: Mapping[TargetId, int] | None = None,
+    checked: Iterable[TargetId] | None = None,
 ) -> Plan:
     """The plan of ``verb`` over ``ordered`` targets.
 
     ``edges`` maps a target to the targets whose ``verb`` action it waits for (requirements
     for the build verbs, runtime dependencies for ``start``, dependents for ``stop`` and
     ``delete``); only those in the plan count. ``asked`` are the targets the user named (the
-    others are dependencies); ``resources_of`` says what each action holds.
+    others are dependencies); ``resources_of`` says what each action holds; ``checked`` are
+    the targets whose steps are only checked.
     """
     present = {t.id for t in ordered}
+    check_only = set(checked or ())
     wanted = set(asked)
     actions = []
     for target in ordered:
@@ -117,6 +124,7 @@ def build_plan(
                 held,
                 dependency=bool(wanted) and target.id not in wanted,
                 boot_group=None if boot_groups is None else boot_groups.get(target.id),
+                check_only=target.id in check_only,
             )
         )
     return Plan(verb, tuple(actions))

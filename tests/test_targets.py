@@ -1,7 +1,9 @@
 """Targets beyond the two old guest files: host targets, and kinds that plugins register.
 
-A host manager (``HostTargets``) makes every guest depend on the host target of its node; a
-third party's kind lives in its own file or in a section of the hypervisor file.
+A host manager (``HostTargets``) owns a host target per node and one per part of it; a guest
+requires the parts its manager's ``host_needs`` ask for (as the host manager's ``provides``
+maps them), and only checks them unless the run applies them. A third party's kind lives in
+its own file or in a section of the hypervisor file.
 """
 
 from __future__ import annotations
@@ -22,7 +24,16 @@ from phoenix_core.errors import ConfigError, UsageError
 from phoenix_core.hookspecs import hookimpl
 from phoenix_core.hosts.pool import HostPool
 from phoenix_core.layout import GuestFile, HostTargets
-from phoenix_core.manager import API_VERSION, MISSING, GuestState, ManagerSpec, Resource, RunContext
+from phoenix_core.manager import (
+    API_VERSION,
+    MISSING,
+    GuestState,
+    HostNeed,
+    ManagerSpec,
+    Resource,
+    RunContext,
+    VerbOptions,
+)
 from phoenix_core.plugins import Plugins
 from phoenix_core.steps import Change, Step
 from tests.conftest import write_guests
@@ -40,8 +51,16 @@ class MarkerManager:
     def parse(self, target: TargetConfig, diagnostics: Diagnostics) -> Marker | None:
         if target.is_host:
             return Marker(f"node {target.name}")
-        picked = {k: v for k, v in target.raw.items() if k not in ("name", "dependencies", "id")}
+        skipped = ("name", "dependencies", "id", "share")
+        picked = {k: v for k, v in target.raw.items() if k not in skipped}
         return diagnostics.structure(target.file, target.path, picked, Marker)
+
+    def host_needs(self, target: TargetConfig, config: Config) -> list[HostNeed]:
+        share = target.raw.get("share")
+        return [HostNeed("share", share)] if share else []
+
+    def provides(self, need: HostNeed, host: TargetConfig) -> str | None:
+        return "shares" if need.what == "share" else None
 
     def observe(self, target: TargetConfig, ctx: RunContext) -> GuestState:
         return GuestState(exists=True) if self._read(target, ctx) is not None else MISSING
@@ -76,7 +95,7 @@ class KindsPlugin:
     @hookimpl
     def phoenix_register_managers(self, register: Callable[[ManagerSpec], None]) -> None:
         for name, config in (
-            ("hypervisor", HostTargets()),
+            ("hypervisor", HostTargets(parts={"disks": (), "shares": ("disks",)})),
             ("dns", GuestFile(file="phoenix_dns_configs.json", key="records", id_key="id")),
             ("motd", GuestFile(key="motd")),
         ):
@@ -112,7 +131,11 @@ def etc(tmp_path: Path) -> Path:
     data["nodes"] = {"pve2": {"address": "10.0.0.2"}}
     data["motd"] = {"500": {"name": "banner", "text": "hello", "dependencies": ["901"]}}
     hypervisor.write_text(json.dumps(data))
-    records = {"records": [{"id": 600, "name": "www", "text": "A 10.0.0.9", "dependencies": [901]}]}
+    records = {
+        "records": [
+            {"id": 600, "name": "www", "text": "A 10.0.0.9", "dependencies": [901], "share": "w"}
+        ]
+    }
     (directory / "phoenix_dns_configs.json").write_text(json.dumps(records))
     return directory
 
@@ -124,41 +147,78 @@ def engine(etc: Path, plugins: Plugins, node: FakeNode) -> Engine:
     return Engine(load_config(etc, plugins), plugins, pool)
 
 
-def test_host_targets_come_first_and_each_guest_requires_its_nodes(
+def test_hosts_and_their_parts_and_each_guest_requires_only_the_parts_it_needs(
     etc: Path, plugins: Plugins
 ) -> None:
     config = load_config(etc, plugins)
-    assert list(config.hosts) == ["host", "host:pve2"]
-    assert config.guests[900].requires == ["host"]
-    assert config.guests[901].requires == ["host:pve2", 900]
-    order = Engine(config, plugins, HostPool()).order("converge", [600])
-    assert order == ["host", "host:pve2", 900, 901, 600]
+    assert list(config.hosts) == [
+        "host",
+        "host:disks",
+        "host:shares",
+        "host:pve2",
+        "host:pve2:disks",
+        "host:pve2:shares",
+    ]
+    assert config.hosts["host"].requires == ["host:disks", "host:shares"]
+    assert config.hosts["host:pve2:shares"].requires == ["host:pve2:disks"]
+    assert config.guests[900].requires == []
+    assert config.guests[901].requires == [900]
+    assert config.guests[600].requires == ["host:shares", 901]
+    run = Engine(config, plugins, HostPool())
+    assert run.order("converge", [600]) == ["host:disks", "host:shares", 900, 901, 600]
+    assert run.all_ids()[:2] == ["host", "host:pve2"]
 
 
-def test_a_kind_in_its_own_file_and_one_in_a_hypervisor_section_load_and_converge(
+def test_a_part_a_guest_needs_is_checked_and_applied_only_when_asked(
     etc: Path, plugins: Plugins, node: FakeNode
 ) -> None:
-    run = engine(etc, plugins, node).run("converge", ["500", "600"])
-    assert run.exit_code == 0
-    assert [(o.id, o.status) for o in run.outcomes] == [
-        ("host", "changed"),
-        ("host:pve2", "changed"),
+    checking = engine(etc, plugins, node)
+    checking.keep_going = True
+    checked = checking.run("converge", ["500", "600"])
+    assert [(o.id, o.status) for o in checked.outcomes] == [
         (900, "changed"),
         (901, "changed"),
         (500, "changed"),
+        ("host:shares", "failed"),
+        (600, "skipped"),
+    ]
+    assert "run phoenix converge host:shares, or pass --with-host" in str(checked.outcomes[3].error)
+    assert "/markers/host:shares" not in node.files and "/markers/host:disks" not in node.files
+    applying = engine(etc, plugins, node)
+    applying.options = VerbOptions(with_host=True)
+    run = applying.run("converge", ["600"])
+    assert [(o.id, o.status) for o in run.outcomes] == [
+        ("host:disks", "changed"),
+        ("host:shares", "changed"),
+        (900, "ok"),
+        (901, "ok"),
         (600, "changed"),
     ]
     assert node.files["/markers/600"] == b"A 10.0.0.9"
     node.journal.clear()
     again = engine(etc, plugins, node).run("converge", ["500", "600"])
+    assert ("host:shares", "ok", "checked") in [(o.id, o.status, o.note) for o in again.outcomes]
     assert {o.status for o in again.outcomes} == {"ok"} and node.mutations == []
+
+
+def test_converge_of_a_host_applies_all_its_parts(
+    etc: Path, plugins: Plugins, node: FakeNode
+) -> None:
+    run = engine(etc, plugins, node).run("converge", ["host"])
+    assert [(o.id, o.status) for o in run.outcomes] == [
+        ("host:disks", "changed"),
+        ("host:shares", "changed"),
+        ("host", "changed"),
+    ]
 
 
 def test_host_targets_are_named_on_the_command_line(
     etc: Path, plugins: Plugins, node: FakeNode
 ) -> None:
     run = engine(etc, plugins, node).run("converge", ["host:pve2"])
-    assert [o.id for o in run.outcomes] == ["host:pve2"]
+    assert [o.id for o in run.outcomes] == ["host:pve2:disks", "host:pve2:shares", "host:pve2"]
+    part = engine(etc, plugins, node).run("converge", ["host:pve2:shares"])
+    assert [o.id for o in part.outcomes] == ["host:pve2:disks", "host:pve2:shares"]
     with pytest.raises(UsageError, match="host:pve9 is not a node of this configuration"):
         engine(etc, plugins, node).run("converge", ["host:pve9"])
     with pytest.raises(UsageError, match="'host:' is not a target"):

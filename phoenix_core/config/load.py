@@ -100,18 +100,20 @@ def load_config(
     checks.check_gpu_features(index, diagnostics)
     checks.check_cycles(Graph({i: g.requires for i, g in index.items()}), index, diagnostics)
 
-    hosts = {}
-    host_kind = next((s.kind for s in specs if isinstance(s.config, HostTargets)), None)
-    if host_kind is not None:
-        hosts = _host_targets(host_kind, hypervisor_path, raw, hypervisor)
-        for guest in index.values():
-            guest.host = host_target(guest.common.node)
+    hosts: dict[str, TargetConfig] = {}
+    host_spec = next((s for s in specs if isinstance(s.config, HostTargets)), None)
+    if host_spec is not None:
+        hosts = _host_targets(host_spec, hypervisor_path, raw, hypervisor, diagnostics)
     targets = [*hosts.values(), *index.values()]
     managers = {t.kind: registry.manager(t.kind) for t in targets} if registry is not None else {}
     for target in targets:
         manager = managers.get(target.kind)
-        if manager is not None:
+        # A host's parts share its spec: the hypervisor file is parsed once per node.
+        if manager is not None and target.part is None:
             target.spec = manager.parse(target, diagnostics)
+    for target in hosts.values():
+        if target.part is not None:
+            target.spec = hosts[host_target(target.common.node)].spec
     broken = _set_aside(diagnostics, targets) if lenient else {}
     diagnostics.raise_if_errors()
 
@@ -123,6 +125,8 @@ def load_config(
         hosts=hosts,
         unread=unread,
     )
+    if host_spec is not None:
+        _host_needs(config, managers, managers.get(host_spec.kind))
     # Checks that need the whole configuration (a script on the search path), once every
     # target parsed: the optional Manager.validate.
     for target in targets:
@@ -205,18 +209,53 @@ def _unread(
 
 
 def _host_targets(
-    kind: str, path: Path, raw: dict[str, Any], hypervisor: HypervisorConfig
+    spec: ManagerSpec,
+    path: Path,
+    raw: dict[str, Any],
+    hypervisor: HypervisorConfig,
+    diagnostics: Diagnostics,
 ) -> dict[str, TargetConfig]:
-    """``host`` for the default node and ``host:NODE`` for each node of ``nodes``."""
-    nodes: list[str | None] = [None, *hypervisor.nodes]
-    return {
-        host_target(node): TargetConfig(
-            host_target(node),
-            kind,
-            path,
-            "" if node is None else f"nodes.{node}",
-            GuestCommon(name=node or "default", node=node),
-            raw,
-        )
-        for node in nodes
-    }
+    """``host`` for the default node and ``host:NODE`` for each node of ``nodes``, each
+    requiring its parts (``host:zfs``, ``host:NODE:zfs``), each part the parts it needs."""
+    layout = spec.config
+    assert isinstance(layout, HostTargets)
+    hosts: dict[str, TargetConfig] = {}
+    for node in [None, *hypervisor.nodes]:
+        where = "" if node is None else f"nodes.{node}"
+        if node in layout.parts:
+            diagnostics.error(path, where, f"a node cannot be named like the host part {node!r}")
+        common = GuestCommon(name=node or "default", node=node)
+        ident = host_target(node)
+        parts = [host_target(node, part) for part in layout.parts]
+        hosts[ident] = TargetConfig(ident, spec.kind, path, where, common, raw, needs=parts)
+        for part, needs in layout.parts.items():
+            hosts[host_target(node, part)] = TargetConfig(
+                host_target(node, part),
+                spec.kind,
+                path,
+                where,
+                common,
+                raw,
+                needs=[host_target(node, n) for n in needs],
+                part=part,
+            )
+    return hosts
+
+
+def _host_needs(
+    config: Config, managers: dict[str, Manager | None], host_manager: Manager | None
+) -> None:
+    """Each guest requires the parts of its node's host that its configuration needs: its
+    manager says what it needs of a host, the host manager which part provides each."""
+    provides = getattr(host_manager, "provides", None)
+    for guest in config.guests.values():
+        host_needs = getattr(managers.get(guest.kind), "host_needs", None)
+        host = config.hosts.get(host_target(guest.common.node))
+        if provides is None or host_needs is None or host is None or guest.spec is None:
+            continue
+        parts = {provides(need, host) for need in host_needs(guest, config)} - {None}
+        guest.needs = [
+            p.id
+            for p in config.hosts.values()
+            if p.common.node == host.common.node and p.part in parts
+        ]

@@ -122,7 +122,9 @@ class TargetConfig:
     target), and ``file_defaults`` the file-wide defaults of its layout (``vm_defaults``,
     ``nvidia_driver_version`` ...); the manager merges them in
     :meth:`~phoenix_core.manager.Manager.parse` and stores its typed result in ``spec``.
-    ``host`` is the host target this guest depends on, set when a host manager is installed.
+    ``needs`` are the host targets it requires (set when a host manager is installed): for a
+    guest the parts of its node its configuration needs, for a host target its parts, for a
+    part the parts it needs first. ``part`` names the part of a host a part target is.
     """
 
     id: TargetId
@@ -133,7 +135,8 @@ class TargetConfig:
     raw: Mapping[str, JSON]
     file_defaults: Mapping[str, JSON] = attrs.Factory(dict)
     clone_from: Id | None = None
-    host: str | None = None
+    needs: list[TargetId] = attrs.Factory(list)
+    part: str | None = None
     spec: Any = None
 
     @property
@@ -150,8 +153,9 @@ class TargetConfig:
 
     @property
     def requires(self) -> list[TargetId]:
-        """What must be built first: its host target, its clone source, then ``dependencies``."""
-        first: list[TargetId] = [self.host] if self.host is not None else []
+        """What must be built first: the host targets it needs, its clone source, then
+        ``dependencies``."""
+        first: list[TargetId] = list(self.needs)
         if self.clone_from is not None:
             first.append(self.clone_from)
         return first + [d for d in self.common.dependencies if d != self.clone_from]

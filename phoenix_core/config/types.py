@@ -28,15 +28,19 @@ def parse_id(value: object) -> Id:
 TargetId = Id | str
 
 
-def host_target(node: str | None) -> str:
-    """The host target of a node: ``host`` for the default node, else ``host:NODE``."""
-    return HOST if node is None else f"{HOST}:{node}"
+def host_target(node: str | None, part: str | None = None) -> str:
+    """The host target of a node: ``host`` for the default node, else ``host:NODE``; with a
+    ``part``, that part's target (``host:zfs``, ``host:NODE:zfs``)."""
+    names = [HOST, *([node] if node is not None else []), *([part] if part is not None else [])]
+    return ":".join(names)
 
 
 def parse_target(value: object) -> TargetId:
-    """A guest id, or ``host``/``host:NODE`` as is; ValueError for anything else."""
+    """A guest id, or a host target (``host``, ``host:NAME``, ``host:NODE:PART``) as is;
+    ValueError for anything else. Whether ``NAME`` is a node or a part, the configuration
+    says."""
     if isinstance(value, str) and (value == HOST or value.startswith(f"{HOST}:")):
-        if value.count(":") > 1 or value.endswith(":"):
+        if value.count(":") > 2 or "" in value.split(":"):
             raise ValueError(value)
         return value
     return parse_id(value)

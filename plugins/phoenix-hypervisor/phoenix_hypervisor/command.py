@@ -1,16 +1,24 @@
 """``phoenix setup [FEATURE...]``: converge the host targets, all features or the named ones.
 
-The verb is ``converge`` of the host targets with setup's switches passed to the manager in
-:class:`~phoenix_core.manager.VerbOptions` (``flags``, ``only``); ``--dry-run`` runs the
-checks only. A pending reboot is printed at the end, and done only with ``--allow-reboot``.
+The verb is ``converge`` of the host targets (``host``, ``host:NODE``: every feature) or of
+the named features' targets alone (``host:zfs``, ``host:NODE:zfs``), with setup's switches
+passed to the manager in :class:`~phoenix_core.manager.VerbOptions` ``flags``; ``--dry-run``
+runs the checks only. The reboot reasons the outcomes carry are printed at the end; a node is
+rebooted only with ``--allow-reboot`` and when every feature succeeded.
 """
 
 from __future__ import annotations
+
+from typing import TYPE_CHECKING
 
 import click
 
 from phoenix_core.manager import VerbOptions
 from phoenix_hypervisor.order import ORDER
+
+if TYPE_CHECKING:
+    from phoenix_core.config.models import Config
+    from phoenix_core.outcome import RunResult
 
 
 def _features(
@@ -63,26 +71,40 @@ def setup(
     Only drift is changed; a second setup runs no mutating command.
     """
     from phoenix_core import render
-    from phoenix_hypervisor.features import ALLOW_DESTRUCTIVE, ALLOW_NETWORK_CHANGE, ALLOW_REBOOT
+    from phoenix_core.config.types import host_target
+    from phoenix_hypervisor.features import ALLOW_DESTRUCTIVE, ALLOW_NETWORK_CHANGE
 
     context = click.get_current_context()
     app = context.obj
-    flags = {
-        ALLOW_DESTRUCTIVE: allow_destructive,
-        ALLOW_REBOOT: allow_reboot,
-        ALLOW_NETWORK_CHANGE: allow_network_change,
-    }
-    options = VerbOptions(flags=frozenset(k for k, on in flags.items() if on), only=features)
-    hosts = list(app.config.hosts)
+    flags = {ALLOW_DESTRUCTIVE: allow_destructive, ALLOW_NETWORK_CHANGE: allow_network_change}
+    options = VerbOptions(flags=frozenset(k for k, on in flags.items() if on))
+    nodes = [t.common.node for t in app.config.hosts.values() if t.part is None]
+    targets = [host_target(node, part) for node in nodes for part in features or [None]]
     with app.progress() as progress:
         engine = app.engine(dry_run=dry_run, keep_going=True, options=options, progress=progress)
-        result = engine.run("converge", hosts)
-    manager = app.plugins.manager("hypervisor")
-    last = getattr(manager, "last", None)
-    if last is not None and last.reboot and not allow_reboot:
-        reasons = "; ".join(f"{name}: {why}" for name, why in last.reboot.items())
-        click.echo(
-            f"reboot required ({reasons}); phoenix reboots only with --allow-reboot", err=True
-        )
+        # The named features alone, in setup's order (none of those they need).
+        result = engine.run("converge", targets, only=bool(features))
+    for node, reasons in reboots(app.config, result).items():
+        shown = "; ".join(f"{name}: {why}" for name, why in reasons.items())
+        where = "" if node is None else f" {node}"
+        if allow_reboot and not result.dry_run and not result.failed:
+            click.echo(f"rebooting{where} ({shown})", err=True)
+            app.hosts.for_node(node).change(["systemctl", "reboot"]).check()
+        else:
+            click.echo(
+                f"reboot required{where} ({shown}); phoenix reboots only with --allow-reboot "
+                "and when every feature succeeded",
+                err=True,
+            )
     render.run_result(result, output, color=app.color)
     context.exit(result.exit_code)
+
+
+def reboots(config: Config, result: RunResult) -> dict[str | None, dict[str, str]]:
+    """Why each node needs a reboot, by feature, from the run's outcomes."""
+    found: dict[str | None, dict[str, str]] = {}
+    for outcome in result.outcomes:
+        if outcome.reboot and outcome.id in config:
+            node = config.target(outcome.id).common.node
+            found.setdefault(node, {}).update(outcome.reboot)
+    return found

@@ -1,15 +1,20 @@
-"""The host manager: what the core calls for the ``host`` target (and ``host:NODE``).
+"""The host manager: what the core calls for the host targets (``host``, ``host:NODE``) and
+their features (``host:zfs``, ``host:NODE:zfs``).
 
-``steps("converge", ...)`` lists every feature's steps in :data:`FEATURES` order (all, or
-those ``phoenix setup FEATURE...`` named). Each step is wrapped so that a feature that fails
-skips only its own remaining steps and those of the features that need it; the others run,
-and a last step fails the target naming every failed feature. Steps that need a reboot record
-why in the context; ``setup`` prints it and reboots only with ``--allow-reboot``.
+Each feature is a target of its own whose ``converge`` steps are that feature's; a host
+target requires all its features and has no steps of its own. The core orders them by
+:data:`~phoenix_hypervisor.order.NEEDS` and skips a feature whose needed feature failed, so
+a failed feature stops only itself and those that need it. A guest requires the features
+that :meth:`HypervisorManager.provides` names for what its manager says it needs (its
+storages, GPU driver, AppArmor profile, NFS exports); the core only checks those unless
+the run applies them. A step that needs a reboot records why in the run context, which the
+engine puts in the outcome; ``setup`` prints it and reboots only with ``--allow-reboot``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import posixpath
+from collections.abc import Sequence
 from pathlib import Path
 
 import attrs
@@ -19,12 +24,10 @@ from phoenix_core.config.diagnostics import Diagnostics
 from phoenix_core.config.models import Config, TargetConfig
 from phoenix_core.errors import PhoenixError
 from phoenix_core.hosts.local import LocalHost
-from phoenix_core.logs import logger
-from phoenix_core.manager import GuestState, Resource, RunContext, StepVerb
-from phoenix_core.steps import Change, Step
+from phoenix_core.manager import BaseManager, GuestState, HostNeed, Resource, RunContext, StepVerb
+from phoenix_core.steps import Step
 from phoenix_hypervisor import checks as host_checks
 from phoenix_hypervisor.features import (
-    ALLOW_REBOOT,
     Feature,
     HostContext,
     apparmor,
@@ -48,82 +51,31 @@ from phoenix_pve import health
 from phoenix_pve.scripts import SearchPath
 from phoenix_pve.shell import HostShell
 
-#: The features, in the order setup runs them (docs/hypervisor.md lists the same).
+#: The features, in the order setup runs them (docs/hypervisor.md lists the same); what each
+#: needs first is :data:`~phoenix_hypervisor.order.NEEDS`.
 FEATURES: tuple[Feature, ...] = (
     Feature("apt", "Proxmox no-subscription repository, enterprise disabled", packages.apt_steps),
-    Feature("packages", "Debian packages the features need", packages.package_steps, ("apt",)),
-    Feature("time", "time zone and chrony", timesync.steps, ("packages",)),
+    Feature("packages", "Debian packages the features need", packages.package_steps),
+    Feature("time", "time zone and chrony", timesync.steps),
     Feature("hosts", "the node name resolves to its address", hosts.steps),
     Feature("zfs", "pools, datasets and properties, ARC limit", zfs.steps),
-    Feature("storage", "Proxmox storages on the datasets", storage.steps, ("zfs",)),
-    Feature("nfs", "exports and NFS storages", nfs.steps, ("packages", "zfs")),
-    Feature("samba", "shares and the Samba user", samba.steps, ("packages", "zfs")),
-    Feature("users", "admin account, sudo, Proxmox user and role", users.steps, ("packages",)),
+    Feature("storage", "Proxmox storages on the datasets", storage.steps),
+    Feature("nfs", "exports and NFS storages", nfs.steps),
+    Feature("samba", "shares and the Samba user", samba.steps),
+    Feature("users", "admin account, sudo, Proxmox user and role", users.steps),
     Feature("firewall", "datacenter firewall options and global rules", firewall.steps),
-    Feature("nvidia", "host driver and persistence unit", nvidia.steps, ("packages",)),
+    Feature("nvidia", "host driver and persistence unit", nvidia.steps),
     Feature("vfio", "PCI devices for VM passthrough, IOMMU flag", vfio.steps),
     Feature("apparmor", "the AppArmor profiles phoenix ships", apparmor.steps),
-    Feature("dns", "dnsmasq for the domain, a record per guest", dns.steps, ("packages",)),
+    Feature("dns", "dnsmasq for the domain, a record per guest", dns.steps),
     Feature("cron", "the certificate-renewal cron entry", cron.steps),
 )
 NAMES = tuple(f.name for f in FEATURES)
+BY_NAME = {f.name: f for f in FEATURES}
 
 
-class FeatureRun:
-    """The failures of one run, so a failed feature stops only itself and its dependents."""
-
-    def __init__(self) -> None:
-        self.failed: dict[str, str] = {}
-
-    def blocked(self, feature: Feature) -> str | None:
-        if feature.name in self.failed:
-            return feature.name
-        return next((a for a in feature.after if a in self.failed), None)
-
-    def guard(self, feature: Feature, step: Step) -> Step:
-        def check() -> Sequence[Change]:
-            if self.blocked(feature):
-                return []
-            return self._guarded(feature, step.check, ())
-
-        def apply(changes: Sequence[Change]) -> None:
-            self._guarded(feature, lambda: step.apply(changes), None)
-
-        return Step(step.name, check, apply)
-
-    def _guarded(self, feature: Feature, call: Callable[[], object], default: object) -> object:
-        try:
-            return call()
-        except PhoenixError as exc:
-            self.failed[feature.name] = str(exc)
-            logger.error("setup {} failed: {}", feature.name, exc)
-            for other in FEATURES:
-                if feature.name in other.after and other.name not in self.failed:
-                    logger.warning("setup {} skipped: it needs {}", other.name, feature.name)
-            return default
-
-    def summary(self) -> Step:
-        def check() -> list[Change]:
-            if self.failed:
-                raise PhoenixError(
-                    "setup failed for "
-                    + "; ".join(f"{name}: {why}" for name, why in self.failed.items())
-                )
-            return []
-
-        return Step("setup: result", check, lambda _changes: None)
-
-
-def selected(only: Sequence[str]) -> list[Feature]:
-    return [f for f in FEATURES if not only or f.name in only]
-
-
-class HypervisorManager:
+class HypervisorManager(BaseManager):
     """Converges the Proxmox node itself (see ``docs/hypervisor.md``)."""
-
-    def __init__(self) -> None:
-        #: The context of the last steps() call: setup reads its reboot reasons.
-        self.last: HostContext | None = None
 
     def parse(self, target: TargetConfig, diagnostics: Diagnostics) -> HostSpec | None:
         return parse_spec(target, diagnostics)
@@ -131,7 +83,7 @@ class HypervisorManager:
     def validate(self, target: TargetConfig, config: Config, diagnostics: Diagnostics) -> None:
         """Warn about every test script of ``tests`` that is not under ``tests/``: ``phoenix
         test host`` reports it as a failed test."""
-        if target.spec is None:
+        if target.spec is None or target.part is not None:
             return
         for entry in test_entries(target.spec, Path(config.directory)):
             if entry.check is None:
@@ -159,13 +111,18 @@ class HypervisorManager:
             config=ctx.config,
             flags=ctx.options.flags,
             remote=not isinstance(getattr(ctx.host, "inner", ctx.host), LocalHost),
+            reboot=ctx.reboot,
         )
+
+    def features(self, target: TargetConfig) -> Sequence[Feature]:
+        """The features a target stands for: its own, or all of a host's."""
+        return FEATURES if target.part is None else [BY_NAME[target.part]]
 
     def observe(self, target: TargetConfig, ctx: RunContext) -> GuestState:
         """The node's state per feature, from the checks alone (no command changes anything)."""
         host = self.context(target, ctx)
         details = []
-        for feature in FEATURES:
+        for feature in self.features(target):
             try:
                 changes = [c for s in feature.steps(host) for c in s.check()]
             except PhoenixError as exc:
@@ -187,17 +144,29 @@ class HypervisorManager:
         return {Resource.node(target.common.node, shared=False)}
 
     def steps(self, verb: StepVerb, target: TargetConfig, ctx: RunContext) -> Sequence[Step]:
-        if verb != "converge":
+        """A feature's steps; a host has none of its own (it requires its features)."""
+        if verb != "converge" or target.part is None:
             return []
-        host = self.context(target, ctx)
-        self.last = host
-        run = FeatureRun()
-        steps = [
-            run.guard(feature, step)
-            for feature in selected(ctx.options.only)
-            for step in feature.steps(host)
-        ]
-        return [*steps, reboot_step(host, run), run.summary()]
+        return BY_NAME[target.part].steps(self.context(target, ctx))
+
+    def provides(self, need: HostNeed, host: TargetConfig) -> str | None:
+        """The feature that makes what a guest needs, or None when phoenix does not make it
+        (a storage the installer created, a profile phoenix does not ship)."""
+        spec: HostSpec | None = host.spec
+        if spec is None:
+            return None
+        if need.what == "storage":
+            if need.value in {spec.storage_id(d) for d in spec.zfs.datasets}:
+                return "storage"
+            if need.value in {nfs.storage_id(e.path) for e in spec.nfs.exports}:
+                return "nfs"
+            return None
+        if need.what == "export":
+            exports = {posixpath.normpath(e.path) for e in spec.nfs.exports}
+            return "nfs" if posixpath.normpath(need.value) in exports else None
+        if need.what == "apparmor":
+            return "apparmor" if need.value in apparmor.shipped() else None
+        return {"gpu": "nvidia", "pci": "vfio"}.get(need.what)
 
 
 def test_entries(spec: HostSpec, config_dir: Path) -> list[health.Entry]:
@@ -208,18 +177,3 @@ def test_entries(spec: HostSpec, config_dir: Path) -> list[health.Entry]:
         for name, cases in spec.tests.items()
     }
     return health.test_cases(suites, SearchPath(config_dir, "hypervisor"))
-
-
-def reboot_step(host: HostContext, run: FeatureRun) -> Step:
-    """Reboots only with ``--allow-reboot`` and when every feature succeeded (a half set-up
-    node is left running for the operator); otherwise the reasons stay in the context."""
-
-    def check() -> list[Change]:
-        if host.reboot and host.allowed(ALLOW_REBOOT) and not run.failed:
-            return [Change("reboot", "pending", "now", "; ".join(host.reboot.values()))]
-        return []
-
-    def apply(changes: Sequence[Change]) -> None:
-        host.change(["systemctl", "reboot"])
-
-    return Step("reboot", check, apply)

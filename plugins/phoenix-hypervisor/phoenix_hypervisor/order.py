@@ -1,23 +1,26 @@
-"""The features of ``phoenix setup`` in the order they run: importable at ``--help`` time
-(the manager's :data:`~phoenix_hypervisor.manager.FEATURES` hold the steps; a test keeps the
-two in step)."""
+"""The features of ``phoenix setup`` in the order they run, each with the features it needs
+first: importable at ``--help`` time, and registered as the host's parts (``host:zfs``). The
+manager's :data:`~phoenix_hypervisor.manager.FEATURES` hold the steps; a test keeps the two in
+step."""
 
 from __future__ import annotations
 
-ORDER = (
-    "apt",
-    "packages",
-    "time",
-    "hosts",
-    "zfs",
-    "storage",
-    "nfs",
-    "samba",
-    "users",
-    "firewall",
-    "nvidia",
-    "vfio",
-    "apparmor",
-    "dns",
-    "cron",
-)
+#: feature -> the features whose failure makes it pointless (they run first).
+NEEDS: dict[str, tuple[str, ...]] = {
+    "apt": (),
+    "packages": ("apt",),
+    "time": ("packages",),
+    "hosts": (),
+    "zfs": (),
+    "storage": ("zfs",),
+    "nfs": ("packages", "zfs"),
+    "samba": ("packages", "zfs"),
+    "users": ("packages",),
+    "firewall": (),
+    "nvidia": ("packages",),
+    "vfio": (),
+    "apparmor": (),
+    "dns": ("packages",),
+    "cron": (),
+}
+ORDER = tuple(NEEDS)

@@ -13,6 +13,7 @@ import click
 from phoenix_core.hookspecs import hookimpl
 from phoenix_core.layout import HostTargets
 from phoenix_core.manager import Manager, ManagerSpec
+from phoenix_hypervisor.order import NEEDS
 
 
 def _factory() -> Manager:
@@ -23,7 +24,8 @@ def _factory() -> Manager:
 
 @hookimpl
 def phoenix_register_managers(register: Callable[[ManagerSpec], None]) -> None:
-    """Register the ``hypervisor`` manager for the host targets (``host``, ``host:NODE``)."""
+    """Register the ``hypervisor`` manager for the host targets (``host``, ``host:NODE``) and
+    their features (``host:zfs``, ``host:NODE:zfs``)."""
     register(
         ManagerSpec(
             name="hypervisor",
@@ -32,7 +34,7 @@ def phoenix_register_managers(register: Callable[[ManagerSpec], None]) -> None:
             # The manager API this plugin was written for: a literal, never core's constant,
             # so a core speaking another version refuses it instead of running it.
             api_version=2,
-            config=HostTargets(),
+            config=HostTargets(parts=NEEDS, apply_hint="phoenix setup {parts}"),
             description="the Proxmox node itself: phoenix setup",
         )
     )

@@ -33,9 +33,13 @@ FEATURE_STEPS = {
 
 
 def host_outcome(result: Any) -> dict[str, Any]:
+    """The default node's host: its status as the summary counts it, every feature's changes."""
     document = json.loads(result.stdout)
     assert document["schema"] == "phoenix/run/v1"
-    return next(o for o in document["outcomes"] if o["id"] == "host")
+    features = [o for o in document["outcomes"] if str(o["id"]).startswith("host")]
+    statuses = {o["status"] for o in features}
+    status = next(s for s in ("failed", "changed", "planned", "skipped", "ok") if s in statuses)
+    return {"status": status, "changes": [c for o in features for c in o["changes"]]}
 
 
 def steps_changed(outcome: dict[str, Any]) -> set[str]:
@@ -172,31 +176,48 @@ def test_bad_configuration_is_exit_2_and_runs_nothing(node: SimNode, tmp_path: P
     assert unknown.returncode == 2 and "unknown feature zfz" in unknown.stderr
 
 
-def test_converge_schedules_the_host_before_guests(node: SimNode, tmp_path: Path) -> None:
+def test_a_guest_needs_only_its_features_and_checks_them(node: SimNode, tmp_path: Path) -> None:
+    """101 and what it requires live on a storage setup makes: plan checks that feature alone
+    (not zfs, which only that feature needs), fails naming what applies it, and changes
+    nothing."""
     etc = configure(tmp_path, node)
+    mark = node.mark()
     result = phoenix(node, etc, "plan", "101", "-o", "json")
-    order = [o["id"] for o in json.loads(result.stdout)["outcomes"]]
-    assert order[0] == "host" and order[-1] == 101
+    outcomes = json.loads(result.stdout)["outcomes"]
+    assert [o["id"] for o in outcomes] == ["host:storage", 900, 103, 101]
+    assert outcomes[0]["status"] == "failed"
+    assert "run phoenix setup zfs storage, or pass --with-host" in outcomes[0]["error"]
+    assert {o["status"] for o in outcomes[1:]} == {"skipped"}
+    assert mutating(node, mark) == []
 
 
 def test_converge_sets_up_the_host_then_builds_a_guest_on_its_storage(
     node: SimNode, tmp_path: Path
 ) -> None:
-    """With consent in the file (zfs.settings.allow_destructive_operations), a plain
-    converge of a container on a fresh node sets the host up first, then builds the container
-    on the storage setup made; a second converge changes nothing."""
+    """With consent in the file (zfs.settings.allow_destructive_operations), converge of a
+    container on a fresh node refuses (nothing changed), and with --with-host sets up the
+    features it needs (zfs, storage) and nothing else, then builds the container on the
+    storage setup made; a second converge, which only checks them, changes nothing."""
     etc = configure(tmp_path, node)
     path = etc / "phoenix_hypervisor_config.json"
     data = json.loads(path.read_text())
     data["zfs"]["settings"] = {"allow_destructive_operations": True}
     path.write_text(json.dumps(data))
-    result = phoenix(node, etc, "converge", "900", "-o", "json")
+    mark = node.mark()
+    refused = phoenix(node, etc, "converge", "900")
+    assert refused.returncode == 1
+    assert "phoenix setup zfs storage" in refused.stdout
+    assert mutating(node, mark) == []
+    result = phoenix(node, etc, "converge", "900", "--with-host", "-o", "json")
     assert result.returncode == 0, result.stderr
     outcomes = json.loads(result.stdout)["outcomes"]
-    assert [o["id"] for o in outcomes] == ["host", 900]
+    assert [o["id"] for o in outcomes] == ["host:zfs", "host:storage", 900]
     assert "rootfs: quickOS-lxc-disks:" in node.conf(900).read_text()
+    assert not any(e["argv"][0] == "apt-get" for e in node.journal())
     mark = node.mark()
-    assert phoenix(node, etc, "converge", "900").returncode == 0
+    again = phoenix(node, etc, "converge", "900", "-o", "json")
+    assert again.returncode == 0
+    assert [o["id"] for o in json.loads(again.stdout)["outcomes"]] == ["host:storage", 900]
     assert mutating(node, mark) == []
 
 

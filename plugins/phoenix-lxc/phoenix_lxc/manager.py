@@ -18,7 +18,7 @@ from phoenix_core.config.diagnostics import Diagnostics
 from phoenix_core.config.models import Config, TargetConfig
 from phoenix_core.hosts.base import CommandResult
 from phoenix_core.logs import logger
-from phoenix_core.manager import Resource, RunContext
+from phoenix_core.manager import HostNeed, Resource, RunContext
 from phoenix_core.steps import Step
 from phoenix_lxc import checks as lxc_checks
 from phoenix_lxc import create, describe, disk, mounts, options, rawconf, subids
@@ -63,6 +63,20 @@ class LxcManager(GuestManager):
     def entry(self, live: Live) -> dict[str, Any]:
         """The ``phoenix_lxc_configs.json`` entry of an existing container (``import``)."""
         return describe.entry(live)
+
+    def host_needs(self, guest: TargetConfig, config: Config) -> list[HostNeed]:
+        """Its storages (root disk, volumes, the template's download), its GPU driver and its
+        AppArmor profile."""
+        spec = with_host_defaults(guest.spec, guest, config.hypervisor)
+        storages = {spec.storage_pool, *(v.pool for v in [*spec.volumes, *spec.zfs_volumes])}
+        if spec.template is not None and spec.clone_from_ctid is None:
+            storages.add(create.template_of(spec, config).storage)
+        needs = [HostNeed("storage", s) for s in sorted(s for s in storages if s)]
+        if spec.gpu_assignment.strip().lower() not in ("", "none"):
+            needs.append(HostNeed("gpu", spec.gpu_assignment))
+        if spec.apparmor_profile is not None:
+            needs.append(HostNeed("apparmor", spec.apparmor_profile))
+        return needs
 
     def shell(self, live: Live, *, steps: bool) -> ContainerShell:
         return ContainerShell(live.host, live.vmid, lock_timeout=live.lock_timeout)

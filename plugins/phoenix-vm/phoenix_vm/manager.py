@@ -16,7 +16,7 @@ from pathlib import Path
 from phoenix_core import checks as core
 from phoenix_core.config.diagnostics import Diagnostics
 from phoenix_core.config.models import Config, TargetConfig
-from phoenix_core.manager import Resource, RunContext
+from phoenix_core.manager import HostNeed, Resource, RunContext
 from phoenix_core.steps import Step
 from phoenix_pve import power, scripts, snapshots
 from phoenix_pve.guest import VIRTUAL_MACHINE
@@ -24,7 +24,7 @@ from phoenix_pve.live import Live
 from phoenix_pve.manager import Build, GuestManager
 from phoenix_pve.shell import AgentShell
 from phoenix_vm import checks as vm_checks
-from phoenix_vm import cloudinit, create, options, pending, readiness, volumes
+from phoenix_vm import cloudinit, create, image, options, pending, readiness, volumes
 from phoenix_vm.model import VmSpec, parse_spec
 
 #: The feature scripts this plugin ships (base_setup, docker).
@@ -53,6 +53,18 @@ class VmManager(GuestManager):
                 "snapshots no template; clones clone the template itself",
             )
         return spec
+
+    def host_needs(self, guest: TargetConfig, config: Config) -> list[HostNeed]:
+        """Its storages (disk, image download, cloud-init snippets), the host exports its NFS
+        volumes mount, and its passthrough devices."""
+        spec: VmSpec = guest.spec
+        storages = {spec.storage_pool, spec.snippets_storage}
+        if spec.template_image is not None and spec.clone_from_vmid is None:
+            storages.add(image.of(spec, config).storage)
+        needs = [HostNeed("storage", s) for s in sorted(s for s in storages if s)]
+        needs += [HostNeed("export", volume.path) for volume in spec.volumes]
+        needs += [HostNeed("pci", device) for device in spec.hostpci]
+        return needs
 
     def shell(self, live: Live, *, steps: bool) -> AgentShell:
         return AgentShell(live.host, live.vmid, detached=steps)

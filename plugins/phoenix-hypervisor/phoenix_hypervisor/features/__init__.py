@@ -23,7 +23,6 @@ from phoenix_hypervisor.model import HostSpec
 #: The switches of ``phoenix setup`` (VerbOptions.flags).
 ALLOW_DESTRUCTIVE = "allow-destructive"
 ALLOW_NETWORK_CHANGE = "allow-network-change"
-ALLOW_REBOOT = "allow-reboot"
 #: Seconds after which a network change made over SSH is undone unless phoenix, still
 #: reaching the node, cancels the revert.
 NETWORK_REVERT_AFTER = 120
@@ -37,8 +36,9 @@ class FeatureFailed(PhoenixError):
 class HostContext:
     """What a feature's steps share: the node, its files, the spec and the verb's switches.
 
-    ``reboot`` collects why a reboot is needed (a driver installed, an initramfs rebuilt);
-    steps add to it and the run goes on.
+    ``reboot`` collects why a reboot is needed (a driver installed, an initramfs rebuilt):
+    the run context's, which the engine puts in the outcome; steps add to it and the run
+    goes on.
     """
 
     host: Host
@@ -80,10 +80,9 @@ class HostContext:
 
 @attrs.frozen
 class Feature:
-    """One line of ``phoenix setup``: ``name`` (what users type), its steps, and the features
-    whose failure makes it pointless (``after``)."""
+    """One line of ``phoenix setup``: ``name`` (what users type) and its steps (the features
+    it needs first are :data:`~phoenix_hypervisor.order.NEEDS`)."""
 
     name: str
     summary: str
     steps: Callable[[HostContext], list[Step]]
-    after: tuple[str, ...] = ()

@@ -52,6 +52,11 @@ def exports_step(ctx: HostContext) -> Step:
     return Step("nfs: exports", check, apply)
 
 
+def storage_id(path: str) -> str:
+    """The Proxmox storage on an export: ``nfs-<basename>``."""
+    return f"nfs-{posixpath.basename(path.rstrip('/'))}"
+
+
 def exported(text: str) -> set[tuple[str, str]]:
     """(path, client) of each export ``exportfs -v`` lists: ``PATH<tab>CLIENT(opts)``, or a
     long path alone on its line with ``<tab><tab>CLIENT(opts)`` on the next (nfs-utils
@@ -104,7 +109,7 @@ def nfs_storages(ctx: HostContext) -> list[WantedStorage]:
     server = ctx.spec.address or "127.0.0.1"
     return [
         WantedStorage(
-            f"nfs-{posixpath.basename(export.path.rstrip('/'))}",
+            storage_id(export.path),
             "nfs",
             (("server", server), ("export", export.path)),
             CONTENT,
