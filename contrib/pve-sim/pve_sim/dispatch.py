@@ -8,8 +8,10 @@ import re
 import time
 
 from . import (
+    cmddef,
     conffile,
     fwfile,
+    getopts,
     journal,
     pmxcfs,
     tool_host,
@@ -139,7 +141,11 @@ async def run(node: Node, argv: list[str], cwd: str, stdin: str | None = None) -
         mutating = verb.mutating or (tool_pvesh.is_write(argv) if argv[0] == "pvesh" else False)
         if verb.mutates is not None:
             mutating = verb.mutates(argv)
-        args = Args(positional=list(rest)) if verb.raw else parse(rest)
+        spec = cmddef.spec(argv[0], verb_name, rest)
+        if spec is not None:
+            args = getopts.parse(spec, rest, node.name)
+        else:
+            args = Args(positional=list(rest)) if verb.raw else parse(rest)
         args.cwd, args.stdin, args.tool = cwd, stdin, argv[0]
         if len(args.positional) < len(verb.positional):
             usage = verb.usage or f"{argv[0]} {verb_name} " + " ".join(

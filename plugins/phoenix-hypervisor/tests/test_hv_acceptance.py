@@ -13,6 +13,7 @@ from hv_support import DISKS, SAMBA_PASSWORD, configure, mutating, phoenix, star
 from phoenix_hypervisor.manager import NAMES
 from phoenix_hypervisor.order import ORDER
 
+from pve_sim import conformance
 from pve_sim.fixture import SimNode
 
 FEATURE_STEPS = {
@@ -88,6 +89,8 @@ def test_setup_converges_reports_reboot_and_second_run_changes_nothing(
     assert second.returncode == 0, second.stderr
     assert mutating(node, mark) == []
     assert host_outcome(second)["changes"] == []
+    # Every command shape sent is in docs/pve-sim.md's conformance table, citing its source.
+    assert conformance.unlisted(node.journal(), conformance.documented()) == []
     status = phoenix(node, etc, "status", "host", "-o", "json")
     target = json.loads(status.stdout)["targets"][0]
     assert target["status"] == "reboot required"

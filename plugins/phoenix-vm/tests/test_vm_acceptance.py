@@ -15,6 +15,8 @@ from vm_support import (  # noqa: F401 - fixtures
     vm_node,
 )
 
+from pve_sim import conformance
+
 
 def test_converge_vms_then_second_converge_runs_no_mutating_command(
     cli: Cli, original: Path
@@ -81,6 +83,8 @@ def test_the_whole_old_configuration_converges_then_is_in_sync(cli: Cli, origina
     assert mutations(entries) == []
     assert guest_runs(entries) == []
     assert "15 targets: 15 in sync" in second.stdout
+    # Every command shape sent is in docs/pve-sim.md's conformance table, citing its source.
+    assert conformance.unlisted(node.journal(), conformance.documented()) == []
 
 
 def test_dry_run_of_missing_vms_prints_the_plan_and_only_reads(cli: Cli, original: Path) -> None:
