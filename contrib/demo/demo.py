@@ -24,6 +24,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+from pve_sim import conformance
 from pve_sim.seed import with_local_snippets
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -72,25 +73,12 @@ def prepare_config(directory: Path, pve_etc: Path) -> Path:
     return etc
 
 
-def answer_as_started_containers(node: Path, etc: Path, env: dict[str, str]) -> list[str]:
-    """Script what the containers' own network stack answers (the simulator runs no guest
-    OS): each static address up on its interface, and the homelab's domain resolving. Returns
-    the containers that run (not templates), for ``health-check``."""
+def containers(etc: Path, built: list[str]) -> list[str]:
+    """The built containers that run (not templates). Their shipped checks need no scripted
+    answers: the simulated containers answer ``ip`` and ``getent`` from what Proxmox writes
+    into a container at start (docs/pve-sim.md)."""
     configs = json.loads((etc / "phoenix_lxc_configs.json").read_text())["lxc_configs"]
-    domain = json.loads((etc / "phoenix_hypervisor_config.json").read_text()).get("domain_name")
-    sim = [str(BIN / "pve-sim"), "script", "--dir", str(node)]
-    running = [ct for ct in GUESTS if not configs[ct].get("is_template")]
-    for ct in running:
-        net = configs[ct]["network_config"]
-        line = f"2: {net['name']}    inet {net['ip']} scope global {net['name']}\n"
-        answer = [*sim, "--vmid", ct, "--stdout", line, f"ip -o -4 addr show dev {net['name']}$"]
-        subprocess.run(answer, env=env, check=True)
-        if domain:
-            resolved = f"{net['gw']}        {domain}\n"
-            subprocess.run(
-                [*sim, "--vmid", ct, "--stdout", resolved, "getent hosts -- "], env=env, check=True
-            )
-    return running
+    return [ct for ct in built if not configs[ct].get("is_template")]
 
 
 def serve_cloud_images(node: Path, etc: Path) -> None:
@@ -187,9 +175,14 @@ def main() -> None:
         changed = mutating_since(journal, mark)
         print(f"\nsecond {again}: {len(changed)} mutating commands on the node")
         run([*phoenix, "status"], env)
-        run([*phoenix, "health-check", *answer_as_started_containers(node, etc, env)], env)
+        run([*phoenix, "health-check", *containers(etc, GUESTS)], env)
         if changed:
             sys.exit(f"demo: the second {again} changed something; it must not")
+        # Every command shape the demo sent must be in docs/pve-sim.md with its source.
+        entries = map(json.loads, journal.read_text().splitlines())
+        unlisted = conformance.unlisted(entries, conformance.documented())
+        if unlisted:
+            sys.exit("demo: command shapes without a source:\n" + "\n".join(unlisted))
     finally:
         if not args.keep:
             run([str(BIN / "pve-sim"), "down", "--dir", str(node)], env, check=False)

@@ -50,10 +50,6 @@ BOOLEAN = {
     "revert-all",
 }
 
-#: Interactive options (pve-common JSONSchema.pm get_options: a `pve-password` mapping makes
-#: the value optional, ":s"); left empty, the tool reads it from stdin (ctsetup.read_password).
-INTERACTIVE = {"password"}
-
 
 class UsageError(ValueError):
     """The argument list does not parse; the message is what the real tool prints."""
@@ -124,8 +120,6 @@ def parse(argv: list[str]) -> Args:
                     i += 1
                 else:
                     value = "1"
-            elif name in INTERACTIVE and (i + 1 >= len(argv) or argv[i + 1].startswith("-")):
-                value = ""
             else:
                 if i + 1 >= len(argv):
                     raise UsageError(f"400 not enough arguments\n{token}: missing value\n")

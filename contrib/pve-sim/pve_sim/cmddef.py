@@ -81,7 +81,8 @@ LOCAL["qm importdisk"] = LOCAL["qm disk import"]
 class Command:
     """One cmddef row: the positionals, the method whose schema the options follow, fixed
     parameters (None: the node's name), the output options, and the parameters the CLI reads
-    itself before validating (param_mapping: file names, interactive passwords)."""
+    itself before validating (param_mapping: file names, and interactive passwords, whose
+    value is optional: left empty, the tool prompts for it)."""
 
     args: tuple[str, ...]
     method: str = ""
@@ -89,6 +90,7 @@ class Command:
     fixed: dict[str, str | None] = field(default_factory=lambda: {"node": None})
     formatted: bool = False
     mapped: tuple[str, ...] = ()
+    interactive: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -145,7 +147,9 @@ def _shared(tool: str, kind: str, actions: tuple[str, ...]) -> dict[str, Command
 
 _LXC = "/nodes/{node}/lxc"
 _QEMU = "/nodes/{node}/qemu"
+#: qm.pm param_mapping: sshkeys is read from a file, cipassword prompted for.
 _CLOUDINIT = ("sshkeys", "cipassword")
+_PROMPT = ("cipassword",)
 #: pct.pm, qm.pm, pvesm.pm, pveum.pm $cmddef rows of the commands the simulator implements.
 COMMANDS: dict[str, Command] = {
     **_shared("pct", "lxc", _POWER),
@@ -153,15 +157,21 @@ COMMANDS: dict[str, Command] = {
     "pct set": Command(("vmid",), "PUT", _guest("lxc", "/config")),
     "pct resize": Command(("vmid", "disk", "size"), "PUT", _guest("lxc", "/resize")),
     "pct create": Command(
-        ("vmid", "ostemplate"), "POST", _LXC, mapped=("password", "ssh-public-keys")
+        ("vmid", "ostemplate"),
+        "POST",
+        _LXC,
+        mapped=("password", "ssh-public-keys"),
+        interactive=("password",),
     ),
     "pct exec": Command(("vmid", "extra-args"), fixed={}),
     "pct push": Command(("vmid", "file", "destination"), fixed={}),
     "pct pull": Command(("vmid", "path", "destination"), fixed={}),
     **_shared("qm", "qemu", (*_POWER, "reset")),
     "qm list": Command((), "GET", _QEMU),
-    "qm create": Command(("vmid",), "POST", _QEMU, mapped=_CLOUDINIT),
-    "qm set": Command(("vmid",), "PUT", _guest("qemu", "/config"), mapped=_CLOUDINIT),
+    "qm create": Command(("vmid",), "POST", _QEMU, mapped=_CLOUDINIT, interactive=_PROMPT),
+    "qm set": Command(
+        ("vmid",), "PUT", _guest("qemu", "/config"), mapped=_CLOUDINIT, interactive=_PROMPT
+    ),
     "qm disk import": Command(("vmid", "source", "storage"), fixed={}),
     "qm importdisk": Command(("vmid", "source", "storage"), fixed={}),
     "qm disk resize": Command(("vmid", "disk", "size"), "PUT", _guest("qemu", "/resize")),

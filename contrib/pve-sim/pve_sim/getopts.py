@@ -103,7 +103,9 @@ def _getopt(spec: Spec, argv: list[str]) -> tuple[dict[str, list[str]], list[str
         name = _find(names, given, warnings)
         if name is None:
             continue
-        optional = _schema_of(props, name).get("type") == "boolean"
+        optional = _schema_of(props, name).get("type") == "boolean" or (
+            name in spec.command.interactive
+        )
         if inline is not None:
             value = inline
         elif i < len(argv) and not (optional and (argv[i] == "--" or re.match(r"-.", argv[i]))):

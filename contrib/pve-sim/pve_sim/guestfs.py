@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 import shlex
 import shutil
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -31,13 +32,18 @@ class Script:
     times: int | None = None
 
 
+#: What a guest's own tools answer from its facts (guestos.tool), or None to fall through.
+OsTools = Callable[[int, list[str]], "Result | None"]
+
+
 class GuestFs:
     """The per-guest directories and the exec script table of one node."""
 
-    def __init__(self, root: Path):
+    def __init__(self, root: Path, os_tools: OsTools | None = None):
         self.root = Path(root)
         self.scripts: list[Script] = []
         self.history: list[tuple[int, list[str]]] = []
+        self.os_tools = os_tools
 
     def path(self, vmid: int, inner: str) -> Path:
         """Where a path inside the guest lives on the host (never outside the guest dir)."""
@@ -69,6 +75,9 @@ class GuestFs:
         return self._builtin(vmid, guest_exec.unwrap(argv), stdin)
 
     def _builtin(self, vmid: int, argv: list[str], stdin: str | None = None) -> Result:
+        answer = self.os_tools(vmid, argv) if self.os_tools else None
+        if answer is not None:
+            return answer
         if len(argv) >= 3 and Path(argv[0]).name in ("sh", "bash") and argv[1] == "-c":
             return minishell.run(self, vmid, argv[2], argv[3:], stdin)
         if argv[:3] == ["cloud-init", "status", "--wait"]:

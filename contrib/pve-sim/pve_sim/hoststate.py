@@ -102,13 +102,15 @@ BASE_TREE = {
 }
 #: What the Proxmox VE installer writes: localhost, then the node's name on its address.
 HOSTS = "127.0.0.1 localhost.localdomain localhost\n192.168.100.2 {0}.example.invalid {0}\n"
+#: pve-installer Proxmox/Install.pm: "search $domain\nnameserver $dnsserver\n" (the same domain).
+RESOLV = "search example.invalid\nnameserver 192.168.100.1\n"
 
 
 def prepare_tree(root: Path, profile: Profile, hostname: str = "pve1") -> None:
     """Write the base files of a fresh node under root, once (a restart keeps edits): the
     release's apt sources and release key among them."""
     extra = {**dict(profile.sources), profile.keyring: "", "etc/hostname": f"{hostname}\n",
-             "etc/hosts": HOSTS.format(hostname)}  # fmt: skip
+             "etc/hosts": HOSTS.format(hostname), "etc/resolv.conf": RESOLV}  # fmt: skip
     for name, content in {**BASE_TREE, **extra}.items():
         target = root / name
         if not target.exists():

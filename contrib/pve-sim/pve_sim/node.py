@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
-from . import conffile, fwfile, subid
+from . import conffile, fwfile, guestos, subid
 from .api import Api
 from .faults import Faults
 from .guestfs import GuestFs
 from .hoststate import HostState, prepare_tree
 from .profile import PVE8, Profile
-from .result import CliError
+from .result import CliError, Result
 
 
 @dataclass
@@ -47,10 +48,28 @@ class Node:
         if not release.exists():
             release.parent.mkdir(parents=True, exist_ok=True)
             release.write_text(self.profile.os_release)
-        self.guestfs = GuestFs(self.sim_dir / "guests")
+        self.guestfs = GuestFs(self.sim_dir / "guests", self._container_tool)
         self.pve_etc = self.sim_dir / "etc" / "pve"
         conffile.prepare_tree(self.pve_etc, self.name)
         subid.seed(self.sim_dir / "etc")
+
+    # ------------------------------------------------------------ guest OS
+
+    def _container_tool(self, vmid: int, argv: list[str]) -> Result | None:
+        """`ip addr`/`getent` inside a container, answered from its facts (guestos.py)."""
+        guest = self.guest(vmid)
+        if guest is None or self.kind(guest) != "lxc":
+            return None
+        unit = self.host.units.get("dnsmasq.service")
+        dnsmasq = unit is not None and unit.active
+        where = partial(self.guestfs.path, vmid)
+        return guestos.tool(where, guest.config, self.sim_dir, dnsmasq, argv)
+
+    def container_started(self, vmid: int) -> None:
+        """What pve-container's prestart hook writes into the container (guestos.start)."""
+        guest = self.guest(vmid)
+        if guest is not None and self.kind(guest) == "lxc":
+            guestos.start(partial(self.guestfs.path, vmid), guest.config, self.sim_dir / "etc")
 
     # ------------------------------------------------------------ lookup
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from . import ctsetup, formats, guest_verbs, subid
 from .argv import Args
-from .common import Verb, call, task, vmid_of
+from .common import Handler, Verb, call, task, vmid_of
 from .node import Node
 from .profile import PVE9
 from .result import CliError, Result
@@ -126,7 +126,21 @@ async def start(node: Node, args: Args) -> Result:
         lxc = subid.refusal(node.sim_dir / "etc", vmid, node.raw_lines(vmid), unprivileged)
         if lxc is not None:
             return Result(255, lxc, f"startup for container '{vmid}' failed\n")
-    return await _power_start(node, args)
+    return await _start(node, args)
+
+
+def _with_facts(power: Handler) -> Handler:
+    """A start (a reboot starts again) runs pve-container's prestart hook, which writes the
+    container's host name, hosts, resolver and network files (Node.container_started)."""
+
+    async def run(node: Node, args: Args) -> Result:
+        vmid, _ = _ct(node, args)
+        result = await power(node, args)
+        if result.rc == 0:
+            node.container_started(vmid)
+        return result
+
+    return run
 
 
 async def set_(node: Node, args: Args) -> Result:
@@ -276,7 +290,7 @@ USAGE = {
 }
 for _verb in ("start", "stop", "shutdown", "reboot", "suspend", "resume"):
     USAGE[_verb] = f"pct {_verb} <vmid> [OPTIONS]"
-_power_start = guest_verbs.power(_ct, "pct", "start", USAGE["start"])
+_start = _with_facts(guest_verbs.power(_ct, "pct", "start", USAGE["start"]))
 
 VERBS: dict[str, Verb] = {
     "create": Verb(create, True, ("vmid", "ostemplate")),
@@ -285,7 +299,9 @@ VERBS: dict[str, Verb] = {
     "start": Verb(start, True, ("vmid",)),
     "stop": Verb(guest_verbs.power(_ct, "pct", "stop", USAGE["stop"]), True, ("vmid",)),
     "shutdown": Verb(guest_verbs.power(_ct, "pct", "shutdown", USAGE["shutdown"]), True, ("vmid",)),
-    "reboot": Verb(guest_verbs.power(_ct, "pct", "reboot", USAGE["reboot"]), True, ("vmid",)),
+    "reboot": Verb(
+        _with_facts(guest_verbs.power(_ct, "pct", "reboot", USAGE["reboot"])), True, ("vmid",)
+    ),
     "suspend": Verb(guest_verbs.power(_ct, "pct", "suspend", USAGE["suspend"]), True, ("vmid",)),
     "resume": Verb(guest_verbs.power(_ct, "pct", "resume", USAGE["resume"]), True, ("vmid",)),
     "status": Verb(status, False, ("vmid",)),

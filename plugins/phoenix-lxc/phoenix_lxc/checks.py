@@ -4,9 +4,17 @@
 exec`` (``pct exec <id> -- true``) come first and are required: when one fails the rest are
 reported as not run. Then, when the configuration says
 what to expect: ``address`` (the static IPv4 of ``network_config`` is up on its interface,
-``ip -o -4 addr show dev <if>``), ``dns`` (the homelab's ``domain_name`` resolves, ``getent
-hosts``: no name is built in) and ``gpu`` (each ``/dev/nvidia<N>`` of ``gpu_assignment`` is in
-the container). Each attempt is one read-only command; none is retried.
+``ip -o -4 addr show dev <if>``), ``dns`` (the container resolves its own name to that address,
+``getent hosts``, and its resolver is the configured one) and ``gpu`` (each ``/dev/nvidia<N>``
+of ``gpu_assignment`` is in the container). Each attempt is one or two read-only commands;
+none is retried.
+
+Why ``dns`` asks for the container's own name: at every start pve-container writes
+``<address> <name>.<searchdomain> <name>`` into the container's /etc/hosts and its
+``nameserver``/``searchdomain`` into /etc/resolv.conf (src/PVE/LXC/Setup/Base.pm
+``set_hostname``, ``set_dns``), so that name resolves on every real node, through the search
+domain's DNS too. The homelab's ``domain_name`` itself is often only a search domain with no
+record of its own, so resolving it fails on real homelabs.
 """
 
 from __future__ import annotations
@@ -54,14 +62,31 @@ def address(shell: Shell, interface: str, expected: str) -> Check:
     return Check(name="address", attempt=attempt, where=shell.where)
 
 
-def dns(shell: Shell, name: str) -> Check:
+def dns(shell: Shell, name: str, address: str, nameservers: Sequence[str]) -> Check:
+    """``name`` resolves to ``address`` in the container (glibc ``getent hosts`` prints
+    ``<address> <names>`` lines and exits 2 when nothing is found), and /etc/resolv.conf
+    lists each of ``nameservers``."""
+
     def attempt() -> Attempt:
-        argv = ["getent", "hosts", "--", name]
-        result = shell.run(argv, readonly=True, timeout=CHECK_TIMEOUT)
+        result = shell.run(["getent", "hosts", "--", name], readonly=True, timeout=CHECK_TIMEOUT)
         output = result.stdout + result.stderr
-        if result.ok and result.stdout.strip():
+        if not result.ok:
+            return Attempt(False, output, f"{name} does not resolve: {described(result)}")
+        found = [line.split()[0] for line in result.stdout.splitlines() if line.split()]
+        if address not in found:
+            return Attempt(False, output, f"{name} resolves to {', '.join(found)}, not {address}")
+        if not nameservers:
             return Attempt(True, output)
-        return Attempt(False, output, f"{name} does not resolve: {described(result)}")
+        conf = shell.run(["cat", "/etc/resolv.conf"], readonly=True, timeout=CHECK_TIMEOUT)
+        listed = [w[1] for w in map(str.split, conf.stdout.splitlines()) if w[:1] == ["nameserver"]]
+        missing = [server for server in nameservers if server not in listed]
+        if conf.ok and not missing:
+            return Attempt(True, output + conf.stdout)
+        has = ", ".join(listed) or "no nameserver"
+        reason = (
+            f"/etc/resolv.conf has {has}, not {', '.join(missing)}" if conf.ok else described(conf)
+        )
+        return Attempt(False, conf.stdout + conf.stderr, reason)
 
     return Check(name="dns", attempt=attempt, where=shell.where)
 
@@ -91,8 +116,8 @@ def shipped(spec: LxcSpec, live: Live, shell: Shell, config: Config) -> list[Che
     net = spec.network_config
     if net is not None and net.ip and "/" in net.ip:  # not dhcp or manual: an address to expect
         found.append(address(shell, net.name, net.ip))
-    if config.hypervisor.domain_name:
-        found.append(dns(shell, config.hypervisor.domain_name))
+        servers = (net.nameservers or "").replace(",", " ").replace(";", " ").split()
+        found.append(dns(shell, spec.name, net.ip.split("/")[0], servers))
     if spec.gpu_indices():
         found.append(gpu(shell, spec.gpu_indices(), spec.gpu_assignment))
     return found

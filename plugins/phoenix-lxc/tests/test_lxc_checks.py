@@ -20,8 +20,8 @@ from phoenix_pve.shell import ContainerShell
 EXEC = ["pct", "exec", "101", "--", "timeout", "120"]
 
 
-def _shipped(spec: LxcSpec, host: RecordingHost, domain: str | None = None) -> list[str]:
-    config = Config(Path("/etc"), HypervisorConfig(domain_name=domain), {}, {})
+def _shipped(spec: LxcSpec, host: RecordingHost) -> list[str]:
+    config = Config(Path("/etc"), HypervisorConfig(), {}, {})
     live = Live(host, CONTAINER, 101, "/etc/pve")
     return [c.name for c in checks.shipped(spec, live, ContainerShell(host, 101), config)]
 
@@ -35,7 +35,7 @@ def test_a_container_gets_the_checks_its_configuration_asks_for() -> None:
         network_config=NetworkConfig(ip="10.0.0.11/24", gw="10.0.0.1"),
         gpu_assignment="0, 1",
     )
-    assert _shipped(full, host, "lab.example") == ["running", "pct exec", "address", "dns", "gpu"]
+    assert _shipped(full, host) == ["running", "pct exec", "address", "dns", "gpu"]
     dhcp = attrs.evolve(bare, network_config=NetworkConfig(ip="dhcp"))
     assert _shipped(dhcp, host) == ["running", "pct exec"]  # no address to expect
 
@@ -51,6 +51,22 @@ def test_gpu_check_passes_when_every_assigned_device_is_in_the_container() -> No
         ("test", "-e", "/dev/nvidia1"),
     ]
     assert not any(c.mutating for c in host.journal)
+
+
+def test_dns_resolves_the_containers_own_name_not_the_bare_domain() -> None:
+    # pve-container writes `<address> <name>.<searchdomain> <name>` into /etc/hosts at start;
+    # a homelab's domain is often only a search domain, with no record to resolve.
+    host = RecordingHost().on(
+        [*EXEC, "getent", "hosts", "--", "web"], stdout="10.0.0.11       web.lab web\n"
+    )
+    host.on([*EXEC, "cat", "/etc/resolv.conf"], stdout="search lab\nnameserver 10.0.0.1\n")
+    check = checks.dns(ContainerShell(host, 101), "web", "10.0.0.11", ["10.0.0.1"])
+    [result] = run_checks("101", [check])
+    assert result.passed, result.reason
+    assert [c.argv[len(EXEC) :] for c in host.journal] == [
+        ("getent", "hosts", "--", "web"),
+        ("cat", "/etc/resolv.conf"),
+    ]
 
 
 def test_gpu_check_names_the_devices_that_are_missing() -> None:

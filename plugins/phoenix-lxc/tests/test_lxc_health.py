@@ -28,8 +28,6 @@ from phoenix_core.testing import schema_file
 pytestmark = pytest.mark.pve_sim(seed=str(SEED))
 
 SCHEMAS = REPO / "docs" / "json"
-#: The original hypervisor file's domain_name: what the shipped dns check resolves.
-DOMAIN = "internal.thinkheads.ai"
 ADDRESSES = {"103": "10.0.9.13/24", "101": "10.0.9.11/24"}
 
 
@@ -39,25 +37,24 @@ def _script(path: Path, body: str) -> None:
     path.chmod(0o755)
 
 
-def _answer_network(node: Any, ctid: str, address: str) -> None:
-    """What a started container's own network stack says (the simulator runs no guest OS)."""
-    node.script_exec(
-        int(ctid),
-        r"ip -o -4 addr show dev eth0$",
-        stdout=f"2: eth0    inet {address} brd 10.0.9.255 scope global eth0\\       valid_lft forever\n",
-    )
-    node.script_exec(int(ctid), r"getent hosts -- ", stdout=f"10.0.9.1        {DOMAIN}\n")
-
-
 @pytest.fixture
 def homelab(cli: Cli, tmp_path: Path) -> Path:
-    """103 and 101 (which depends on 103), converged and running, answering like healthy
-    containers; 101 has a host-side check script and a test suite."""
+    """103 and 101 (which depends on 103), converged and running; their address and name are
+    what the simulated containers answer from their configuration, as a started container
+    does (no scripted answers); 101 has a nameserver, a host-side check script and a test
+    suite."""
     checks = [{"name": "web", "script": "check_web.sh", "retries": 1}]
     configs = {
         "103": base_ct("ca", ADDRESSES["103"], "52:54:00:00:09:13"),
         "101": {
             **base_ct("web", ADDRESSES["101"], "52:54:00:00:09:11"),
+            "network_config": {
+                "name": "eth0",
+                "bridge": "vmbr0",
+                "ip": ADDRESSES["101"],
+                "gw": "10.0.9.1",
+                "nameservers": "10.0.9.1",
+            },
             "dependencies": ["103"],
             "health_checks": checks,
             "tests": {
@@ -74,8 +71,6 @@ def homelab(cli: Cli, tmp_path: Path) -> Path:
     _script(etc / "tests" / "smoke" / "answers.sh", 'echo "CT $1 answers"\n')
     _script(etc / "tests" / "smoke" / "inside.sh", "true\n")
     _script(etc / "tests" / "load" / "load.sh", 'echo "slow"; echo "p99 4.2 s > 1 s"; exit 1\n')
-    for ctid, address in ADDRESSES.items():
-        _answer_network(cli.node, ctid, address)
     result = cli("--config-dir", str(etc), "converge", "101")
     assert result.exit_code == 0, result.output
     return etc
@@ -218,8 +213,20 @@ def test_a_stopped_container_fails_running_and_skips_the_rest(cli: Cli, homelab:
             "dns",
             r"getent hosts -- ",
             {"rc": 2},
-            f"{DOMAIN} does not resolve: `pct exec 101 -- timeout 120 getent hosts -- {DOMAIN}` "
+            "web does not resolve: `pct exec 101 -- timeout 120 getent hosts -- web` "
             "exited 2: no output",
+        ),
+        (
+            "dns",
+            r"getent hosts -- ",
+            {"stdout": "10.0.9.99       web.lab web\n"},
+            "web resolves to 10.0.9.99, not 10.0.9.11",
+        ),
+        (
+            "dns",
+            r"cat /etc/resolv.conf$",
+            {"stdout": "nameserver 8.8.8.8\n"},
+            "/etc/resolv.conf has 8.8.8.8, not 10.0.9.1",
         ),
     ],
 )
@@ -298,12 +305,11 @@ def test_a_test_that_could_not_run_is_an_error_in_junit(
 
 def test_the_old_configuration_after_converge_passes_its_checks(cli: Cli, original: Path) -> None:
     """103's old singular ``health_check`` (its script found on the search path by file name,
-    run on the host with the id) and every shipped check pass on the built stack."""
+    run on the host with the id) and every shipped check pass on the built stack, nothing
+    scripted: the containers answer `ip` and `getent` from what Proxmox wrote at start."""
     assert cli("--config-dir", str(original), "converge", *ACCEPTANCE_IDS).exit_code == 0
     configs = json.loads((original / "phoenix_lxc_configs.json").read_text())["lxc_configs"]
     built = [ctid for ctid in ACCEPTANCE_IDS if not configs[ctid].get("is_template")]
-    for ctid in built:
-        _answer_network(cli.node, ctid, configs[ctid]["network_config"]["ip"])
     proc = cli.subprocess("--config-dir", str(original), "health-check", *built, "-o", "json")
     document = _document(proc, "health")
     assert proc.returncode == 0, proc.stdout + proc.stderr
@@ -315,6 +321,7 @@ def test_the_old_configuration_after_converge_passes_its_checks(cli: Cli, origin
         "stand-in health check: CT 103 is running",
     )
     assert all(rows[(int(ctid), "address")]["result"] == "passed" for ctid in built)
+    assert all(rows[(int(ctid), "dns")]["result"] == "passed" for ctid in built)
 
 
 @pytest.mark.parametrize(
