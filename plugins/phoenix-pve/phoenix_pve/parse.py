@@ -42,7 +42,8 @@ def parse_config(text: str) -> GuestConfigText:
         key, sep, value = line.partition(":")
         if not sep:
             continue
-        key, value = key.strip(), value.strip()
+        # qemu-server parse_vm_config reads `key:\s*(.+?)\s*$`: a value of blanks keeps one.
+        key, value = key.strip(), value.strip() or value[-1:]
         if key.startswith("lxc."):
             raw.append((key, value))
         else:
@@ -129,8 +130,9 @@ def parse_pvesm_status(text: str) -> dict[str, StorageRow]:
 
 _TRUE = {"1", "yes", "true", "on"}
 _FALSE = {"0", "no", "false", "off"}
-_SIZE = re.compile(r"^(\d+(?:\.\d+)?)([KMGT]?)B?$", re.IGNORECASE)
-_UNITS = {"": 1 << 30, "K": 1 << 10, "M": 1 << 20, "G": 1 << 30, "T": 1 << 40}
+#: pve-common src/PVE/JSONSchema.pm parse_size: a number, then K, M, G or T (or KiB ... TiB).
+_SIZE = re.compile(r"^(\d+(?:\.\d+)?)(?:([KMGT])(?:iB)?)?$")
+_UNITS = {None: 1, "K": 1 << 10, "M": 1 << 20, "G": 1 << 30, "T": 1 << 40}
 
 
 def parse_props(text: str, default_key: str | None = None) -> dict[str, str]:
@@ -161,11 +163,14 @@ def format_props(props: dict[str, str], first: Sequence[str] = ()) -> str:
 
 
 def size_bytes(text: str) -> int | None:
-    """``16G``, ``512M``, ``8`` (GiB, as Proxmox reads a bare number) -> bytes; None if not a size."""
+    """A ``size=`` value -> bytes; None if not a size.
+
+    As pve-common src/PVE/JSONSchema.pm parse_size reads it: ``16G``, ``512M``, ``1TiB``, and
+    a bare number is **bytes** (format_size writes a size that is no KiB multiple that way)."""
     match = _SIZE.match(text.strip())
     if not match:
         return None
-    return int(float(match[1]) * _UNITS[match[2].upper()])
+    return int(float(match[1]) * _UNITS[match[2]])
 
 
 def normalize_value(value: str) -> str:
@@ -177,8 +182,8 @@ def normalize_value(value: str) -> str:
         return "0"
     if re.fullmatch(r"([0-9a-f]{2}:){5}[0-9a-f]{2}", lowered):
         return lowered.upper()
-    if re.fullmatch(r"\d+(\.\d+)?[kmgt]b?", lowered):
-        return str(size_bytes(lowered))
+    if re.fullmatch(r"\d+(\.\d+)?[KMGT](iB)?", value.strip()):
+        return str(size_bytes(value))
     return value.strip()
 
 

@@ -80,8 +80,30 @@ def test_property_strings_normalise_order_booleans_sizes_and_mac_case() -> None:
     b = parse.normalize_props("hwaddr=52:54:00:AA:BB:CC,firewall=yes,bridge=vmbr0,name=eth0")
     assert a == b
     assert parse.normalize_value("16G") == parse.normalize_value("16384M")
-    assert parse.size_bytes("8") == 8 << 30
-    assert parse.size_bytes("nonsense") is None
+    assert parse.normalize_value("1T") == parse.normalize_value("1TiB")
+
+
+@pytest.mark.parametrize(
+    ("text", "nbytes"),
+    [
+        # pve-common JSONSchema.pm parse_size: no unit is bytes; format_size writes a size
+        # that is no KiB multiple without one (a disk imported from an odd-sized image).
+        ("8", 8),
+        ("2361393152", 2361393152),
+        ("4K", 4096),
+        ("512M", 512 << 20),
+        ("32G", 32 << 30),
+        ("1.5G", 3 << 29),
+        ("2TiB", 2 << 40),
+    ],
+)
+def test_size_values_read_as_proxmox_parse_size(text: str, nbytes: int) -> None:
+    assert parse.size_bytes(text) == nbytes
+
+
+@pytest.mark.parametrize("text", ["nonsense", "8GB", "8g", "-1G", ""])
+def test_what_parse_size_refuses_is_no_size(text: str) -> None:
+    assert parse.size_bytes(text) is None
     volume = parse.parse_props("local-lvm:vm-100-disk-0,size=8G", "volume")
     assert volume == {"volume": "local-lvm:vm-100-disk-0", "size": "8G"}
     assert parse.format_props(volume, ("volume",)) == "local-lvm:vm-100-disk-0,size=8G"
