@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from . import exec as guest_exec
-from . import minishell
+from . import minishell, vmguest
 from .result import Result
 
 
@@ -80,8 +80,9 @@ class GuestFs:
             return answer
         if len(argv) >= 3 and Path(argv[0]).name in ("sh", "bash") and argv[1] == "-c":
             return minishell.run(self, vmid, argv[2], argv[3:], stdin)
-        if argv[:3] == ["cloud-init", "status", "--wait"]:
-            return Result(0, "status: done\n")
+        status = vmguest.cloud_init_status(argv)
+        if status is not None:
+            return status
         if argv[:2] == ["mkdir", "-p"]:
             for inner in argv[2:]:
                 self.path(vmid, inner).mkdir(parents=True, exist_ok=True)

@@ -44,7 +44,8 @@ async def download_url(node: Node, storage: str, params: list[tuple[str, str]]) 
     values = dict(params)
     filename, content, url = (values.get(k, "") for k in ("filename", "content", "url"))
     store = node.pve.storages.get(storage) or {}
-    dest = f"{store.get('path', '')}/template/{content}/{filename}"
+    folder = _content_dir(store, storage, content, filename)
+    dest = f"{store.get('path', '')}/{folder}/{filename}"
     head = f"downloading {url} to {dest}\n"
     expected, algorithm = values.get("checksum"), values.get("checksum-algorithm", "")
     if expected and algorithm not in ALGORITHMS:
@@ -52,8 +53,8 @@ async def download_url(node: Node, storage: str, params: list[tuple[str, str]]) 
             "400 Parameter verification failed.\nchecksum-algorithm: value "
             f"'{algorithm}' does not have a value in the enumeration '{', '.join(ALGORITHMS)}'"
         )
-    existing = f"{content}/{filename}" in (store.get("volumes") or {}) or filename in store.get(
-        "files", ()
+    existing = f"{content}/{filename}" in (store.get("volumes") or {}) or (
+        content == "iso" and filename in store.get("files", ())
     )
     if existing:
         if not expected:
@@ -96,6 +97,40 @@ def joined(params: list[tuple[str, str]]) -> list[tuple[str, str]]:
     lists = {k: ",".join(v for n, v in params if n == k) for k, _ in params if k in LIST_PARAMS}
     out = [(k, v) for k, v in params if k not in lists]
     return out + list(lists.items())
+
+
+#: pve-storage src/PVE/Storage.pm: $ISO_EXT_RE_0, and $SAFE_CHAR_CLASS_RE with
+#: $UPLOAD_IMPORT_EXT_RE_1 (what download_url takes as `import` content).
+ISO_NAME = re.compile(r"[^/]+\.(?:iso|img)", re.IGNORECASE)
+IMPORT_NAME = re.compile(r"[a-zA-Z0-9\-.+=_]+\.(?:ova|qcow2|raw|vmdk)")
+VZTMPL_NAME = re.compile(r"[^/]+\.tar(?:\.(?:gz|xz|zst|bz2))?", re.IGNORECASE)
+
+
+#: download_url's content types: the file name rule, its error, and the storage directory.
+CONTENT_RULES = {
+    "iso": (ISO_NAME, "wrong file extension", "template/iso"),
+    "vztmpl": (VZTMPL_NAME, "wrong file extension", "template/cache"),
+    "import": (IMPORT_NAME, "invalid filename or wrong extension", "import"),
+}
+
+
+def _content_dir(store: dict[str, Any], storage: str, content: str, filename: str) -> str:
+    """pve-storage src/PVE/API2/Storage/Status.pm download_url, in its order: the content
+    enum (schema), the storage's content ("storage '<id>' is not configured for
+    content-type '<c>'"), the file name of that type ("wrong file extension"; for import
+    "invalid filename or wrong extension", pve-storage >= 8.2.8, which both profiles ship),
+    and its directory (get_iso_dir, get_vztmpl_dir, get_import_dir)."""
+    if content not in CONTENT_RULES:
+        raise CliError(
+            "400 Parameter verification failed.\ncontent: value "
+            f"'{content}' does not have a value in the enumeration 'iso, vztmpl, import'"
+        )
+    if content not in str(store.get("content", "")).split(","):
+        raise CliError(f"storage '{storage}' is not configured for content-type '{content}'")
+    pattern, problem, folder = CONTENT_RULES[content]
+    if not pattern.fullmatch(filename):
+        raise CliError(f"400 Parameter verification failed.\nfilename: {problem}")
+    return folder
 
 
 def _verb(method: str):

@@ -12,8 +12,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-from . import ctsetup, formats, guest_verbs
-from .argv import Args
+from . import ctsetup, formats, guest_verbs, vmguest
+from .argv import FALSE, Args
 from .common import Verb, call, task, vmid_of
 from .node import Node
 from .result import CliError, Result, lines
@@ -31,7 +31,9 @@ def _usage(verb: str, extra: str = "") -> str:
 
 async def create(node: Node, args: Args) -> Result:
     vmid = vmid_of(args.positional[0])
-    imported = _imported(node, _cli_params(args), args.cwd, f"unable to create VM {vmid} - ")
+    imported = _printed(
+        _imported(node, _cli_params(args), args.cwd, f"unable to create VM {vmid} - ")
+    )
     params = [("vmid", str(vmid)), *imported]
     upid = await call(node, "POST", f"/nodes/{node.name}/qemu", params, _usage("create"))
     result = await task(node, upid)
@@ -113,10 +115,27 @@ async def clone(node: Node, args: Args) -> Result:
 async def set_(node: Node, args: Args) -> Result:
     _, path = _vm(node, args)
     vmid, _ = _vm(node, args)
-    params = ctsetup.unique_tags(_imported(node, _cli_params(args), args.cwd, ""))
+    params = ctsetup.unique_tags(_printed(_imported(node, _cli_params(args), args.cwd, "")))
     await call(node, "PUT", f"{path}/config", params, _usage("set"))
     _name_cloudinit_drives(node, vmid, [k for k, v in params if v.endswith(":cloudinit")])
     return Result()
+
+
+def print_drive(value: str) -> str:
+    """A drive as the config stores it: qemu-server src/PVE/API2/Qemu.pm $check_drive_param
+    and resize_vm write it through src/PVE/QemuServer/Drive.pm print_drive, that is pve-common
+    src/PVE/JSONSchema.pm print_property_string: the default key (`file`) bare and first,
+    then the other properties sorted by name (none of a drive's is required)."""
+    parts = [p for p in value.split(",") if p]
+    file = next((p for p in parts if "=" not in p), None)
+    props = {p.split("=", 1)[0]: p for p in parts if "=" in p}
+    if file is None and "file" in props:
+        file = props.pop("file").split("=", 1)[1]
+    return ",".join([*([file] if file else []), *(props[k] for k in sorted(props))])
+
+
+def _printed(params: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    return [(k, print_drive(v) if DISK.match(k) else v) for k, v in params]
 
 
 IMPORT_FROM = re.compile(r"(?:^|,)import-from=([^,]+)")
@@ -147,6 +166,7 @@ def _imported(
                 f"400 Parameter verification failed.\n{key}: 'import-from' requires special "
                 f"syntax - use <storage ID>:0,import-from=<source>\n{_usage('create')}"
             )
+        _check_import_type(key, source)
         try:
             nbytes = _import_size(node, source, cwd)
         except CliError as exc:
@@ -157,8 +177,36 @@ def _imported(
     return out
 
 
-def _import_size(node: Node, source: str, cwd: str) -> int:
+def _check_import_type(key: str, source: str) -> None:
+    """qemu-server src/PVE/API2/Qemu.pm $check_storage_access: a storage volume to import
+    from must be of type `images` or `import`, a parameter error before any task. Both
+    profiles ship qemu-server >= 8.2.7, which says "needs to be 'images' or 'import'"
+    (8.0.0-8.2.6 took `images` only: "<src> has wrong type '<vtype>' - not an image"). An
+    absolute path is root's alone (PVE::Storage::check_volume_access); the simulated CLI is
+    root."""
     if source.startswith("/"):
+        return
+    volname = source.partition(":")[2]
+    vtype = volname.split("/")[0]
+    if vtype in ("import", "images") or vtype.isdigit() or DISK_VOLUME.match(volname):
+        return
+    raise CliError(
+        f"400 Parameter verification failed.\n{key}: {source} has wrong type '{vtype}' - "
+        f"needs to be 'images' or 'import'\n{_usage('create')}"
+    )
+
+
+#: A disk volume on a block storage (lvm, zfs, rbd): pve-storage parse_volname gives `images`.
+DISK_VOLUME = re.compile(r"^(?:vm|base)-\d+-disk-\d+")
+
+
+def _import_size(node: Node, source: str, cwd: str) -> int:
+    """The size of what `import-from` names: a volume of a storage, or a file by absolute
+    path, which may be a storage's own file (a downloaded image under template/iso/)."""
+    if source.startswith("/"):
+        stored = _file_volume(node, source)
+        if stored is not None:
+            return int(stored.get("size") or UNITS["G"])
         host = Path(cwd, source)
         if not host.is_file():
             raise CliError(f"could not get file size of {source}")
@@ -168,9 +216,28 @@ def _import_size(node: Node, source: str, cwd: str) -> int:
     if store is None:
         raise CliError(f"storage '{sid}' does not exist")
     volume = node.pve._volumes(sid).get(volname)
-    if volume is None or volname.split("/")[0] not in ("iso", "images", "import"):
+    if volume is None:
         raise CliError(f"cannot import from '{source}' - could not get size of {source}")
     return int(volume.get("size") or UNITS["G"])
+
+
+#: Where a directory storage keeps files of a content type (pve-storage Plugin.pm
+#: $vtype_subdirs).
+FILE_DIRS = {"template/iso": "iso", "import": "import"}
+
+
+def _file_volume(node: Node, path: str) -> dict[str, Any] | None:
+    """The volume a storage's file path is (`<path>/template/iso/<f>` is `iso/<f>`)."""
+    for sid, store in node.pve.storages.items():
+        base = str(store.get("path") or "").rstrip("/")
+        for folder, vtype in FILE_DIRS.items() if base else ():
+            prefix = f"{base}/{folder}/"
+            if path.startswith(prefix) and "/" not in path[len(prefix) :]:
+                volume: dict[str, Any] | None = node.pve._volumes(sid).get(
+                    f"{vtype}/{path[len(prefix) :]}"
+                )
+                return volume
+    return None
 
 
 async def status(node: Node, args: Args) -> Result:
@@ -258,25 +325,35 @@ def _size_text(size: int) -> str:
 
 
 async def resize(node: Node, args: Args) -> Result:
-    """fakepve's qemu resize is generic, so the size= of the drive is changed here."""
+    """qemu-server src/PVE/API2/Qemu.pm resize_vm (the same in 8.0.2, 8.3.13, 9.2.6): the size
+    checks run inside a worker task ("disk '<disk>' does not exist", "shrinking disks is not
+    supported"), and src/PVE/CLI/qm.pm's `disk resize` has no $upid_exit: a failed resize
+    prints its error and exits 0. The current size is the volume's (volume_size_info), and
+    the drive is written back with `size=` as pve-common JSONSchema.pm format_size prints it.
+    fakepve's qemu resize is generic, so the size= of the drive is changed here."""
     vmid, _ = _vm(node, args)
     disk, size = args.positional[1], args.positional[2]
+    grow = _bytes(size[1:]) if size.startswith("+") else _bytes(size)
     vm = node.guest(vmid)
     value = str(vm.config.get(disk) or "")
     if not value or not DISK.match(disk):
-        raise CliError(f"disk '{disk}' does not exist")
-    current = re.search(r"(?:^|,)size=([^,]+)", value)
-    old = _bytes(current.group(1)) if current else 0
-    new = old + _bytes(size[1:]) if size.startswith("+") else _bytes(size)
-    if new < old:
-        raise CliError("shrinking disks is not supported")
+        return Result(0, "", f"disk '{disk}' does not exist\n")
     parts = [p for p in value.split(",") if not p.startswith("size=")]
-    vm.config[disk] = ",".join([*parts, f"size={_size_text(new)}"])
-    # The volume itself grows too, so a clone or a `pvesm list` sees the new size.
     volume = node.pve._qm_volume(parts[0])
+    current = re.search(r"(?:^|,)size=([^,]+)", value)
+    old = int(volume["size"]) if volume and volume.get("size") else _config_size(current)
+    new = old + grow if size.startswith("+") else grow
+    if new < old:
+        return Result(0, "", "shrinking disks is not supported\n")
+    vm.config[disk] = print_drive(",".join([*parts, f"size={_size_text(new)}"]))
+    # The volume itself grows too, so a clone or a `pvesm list` sees the new size.
     if volume is not None:
         volume["size"] = new
     return Result()
+
+
+def _config_size(found: re.Match[str] | None) -> int:
+    return _bytes(found.group(1)) if found else 0
 
 
 async def disk_import(node: Node, args: Args) -> Result:
@@ -484,29 +561,14 @@ def _agent_ready(node: Node, vmid: int) -> Any:
     return vm
 
 
-def _interfaces(vm: Any) -> list[dict[str, object]]:
-    """What qemu-ga's guest-network-get-interfaces reports of a cloud-init configured guest:
-    lo, and eth0 with net0's MAC and ipconfig0's static address (fakepve's sample for dhcp)."""
-    opts = dict(p.split("=", 1) for p in str(vm.config.get("ipconfig0", "")).split(",") if "=" in p)
-    net0 = str(vm.config.get("net0", ""))
-    mac = next((p.split("=", 1)[1] for p in net0.split(",") if p.startswith("virtio=")), "")
-    address, _, prefix = opts.get("ip", "192.0.2.10/24").partition("/")
-    if address == "dhcp":
-        address, prefix = "192.0.2.10", "24"
-    loopback = {"ip-address": "127.0.0.1", "ip-address-type": "ipv4", "prefix": 8}
-    eth0 = {"ip-address": address, "ip-address-type": "ipv4", "prefix": int(prefix or 24)}
-    return [
-        {"name": "lo", "hardware-address": "00:00:00:00:00:00", "ip-addresses": [loopback]},
-        {"name": "eth0", "hardware-address": mac.lower(), "ip-addresses": [eth0]},
-    ]
-
-
 async def guest_cmd(node: Node, args: Args) -> Result:
     vmid, path = _vm(node, args)
     command = args.positional[1]
     vm = _agent_ready(node, vmid)
     if command == "network-get-interfaces":
-        vm.agent["interfaces"] = _interfaces(vm)  # type: ignore[attr-defined]
+        # The guest configured its network from the cloud-init drive it booted with.
+        booted = {**vm.config, **node.cloudinit_applied.get(vmid, {})}
+        vm.agent["interfaces"] = vmguest.interfaces(vmid, booted)  # type: ignore[attr-defined]
     method = "GET" if command.startswith(("get-", "info", "network-get")) else "POST"
     data = await call(node, method, f"{path}/agent/{command}")
     if command == "ping":
@@ -519,13 +581,36 @@ def _json(body: object) -> str:
     return json.dumps(body, indent=3, sort_keys=True, separators=(",", " : ")) + "\n"
 
 
+def _exec_timeout(args: Args) -> int | None:
+    """`--timeout`: an integer >= 0 (qemu-server src/PVE/CLI/qm.pm `exec` parameters); with
+    `--synchronous 0` it is refused (`exec` code: raise_param_exc)."""
+    usage = "qm guest exec <vmid> [<extra-args>] [OPTIONS]"
+    timeout = args.get("timeout")
+    if timeout is not None and not re.fullmatch(r"\d+", timeout):
+        raise CliError(
+            "400 Parameter verification failed.\ntimeout: type check ('integer') failed - "
+            f"got '{timeout}'\n{usage}"
+        )
+    if timeout is not None and (args.get("synchronous") or "1").lower() in FALSE:
+        raise CliError(
+            "400 Parameter verification failed.\nsynchronous: needs to be set for 'timeout'\n"
+            + usage
+        )
+    return None if timeout is None else int(timeout)
+
+
 async def guest_exec(node: Node, args: Args) -> Result:
     """Exit code 0 whatever the guest command did; read `exitcode` (pve-cli.md §2.3).
 
-    qemu-server PVE/CLI/qm.pm `guest exec`: `--pass-stdin` sends the CLI's stdin as the
-    agent's input-data; `--timeout 0` returns `{"pid": N}` at once (the command runs on),
-    whose result `qm guest exec-status <vmid> <pid>` then gives (PVE/API2/Qemu/Agent.pm)."""
+    qemu-server src/PVE/CLI/qm.pm `exec` (the same in 8.0.2, 8.3.13 and 9.2.6): `--pass-stdin`
+    sends the CLI's stdin as the agent's input-data. Synchronous (the default), it polls
+    exec-status until the command exited or `--timeout` seconds (default 30) passed, `0`
+    waiting without limit; past the limit it warns "timeout reached, returning pid" and
+    prints the pid. `--synchronous 0` prints `{"pid": N}` at once, whose result `qm guest
+    exec-status <vmid> <pid>` then gives (src/PVE/API2/Qemu/Agent.pm). The simulated guest
+    answers at once, so a synchronous call returns the result."""
     vmid, _ = _vm(node, args)
+    _exec_timeout(args)
     _agent_ready(node, vmid)
     command = args.rest or args.positional[1:]
     if not command:
@@ -537,8 +622,7 @@ async def guest_exec(node: Node, args: Args) -> Result:
         body["out-data"] = answer.stdout
     if answer.stderr:
         body["err-data"] = answer.stderr
-    timeout = args.get("timeout")
-    if timeout is not None and float(timeout) == 0:
+    if (args.get("synchronous") or "1").lower() in FALSE:
         execs = node.agent_execs.setdefault(vmid, {})
         pid = 1000 + len(execs) + sum(len(v) for v in node.agent_execs.values())
         execs[pid] = body

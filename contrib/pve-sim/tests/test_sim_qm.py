@@ -100,12 +100,27 @@ def test_snapshot_template_clone_destroy(node: SimNode) -> None:
     assert not node.conf(431, "qemu").exists()
 
 
+def test_drives_are_stored_as_print_drive_prints_them(node: SimNode) -> None:
+    """qemu-server $check_drive_param writes a drive through print_drive (pve-common
+    JSONSchema.pm print_property_string): the volume first, the other properties sorted; so
+    does resize_vm, whose size= is format_size's."""
+    _create(node, 435, "--scsi1", "local-lvm:1,ssd=1,discard=on,cache=writeback")
+    node.run(["qm", "set", "435", "--ide2", "media=cdrom,file=none"], check=True)
+    node.run(["qm", "disk", "resize", "435", "scsi1", "+512M"], check=True)
+    config = node.run(["qm", "config", "435"]).stdout.splitlines()
+    assert "scsi1: local-lvm:vm-435-disk-1,cache=writeback,discard=on,size=1536M,ssd=1" in config
+    assert "ide2: none,media=cdrom" in config
+
+
 def test_resize_and_disk_import(node: SimNode, tmp_path) -> None:
     _create(node, 440)
     assert node.run(["qm", "resize", "440", "scsi0", "+2G"]).returncode == 0
     assert "scsi0: local-lvm:vm-440-disk-0,size=34G" in node.run(["qm", "config", "440"]).stdout
+    # resize_vm fails inside its task, and qm's `disk resize` has no $upid_exit: exit 0.
     shrink = node.run(["qm", "resize", "440", "scsi0", "10G"])
-    assert (shrink.returncode, shrink.stderr) == (255, "shrinking disks is not supported\n")
+    assert (shrink.returncode, shrink.stderr) == (0, "shrinking disks is not supported\n")
+    missing = node.run(["qm", "disk", "resize", "440", "scsi5", "+1G"])
+    assert (missing.returncode, missing.stderr) == (0, "disk 'scsi5' does not exist\n")
     image = tmp_path / "disk.img"
     image.write_bytes(b"\0" * 4096)
     proc = node.run(["qm", "disk", "import", "440", str(image), "local-lvm"])

@@ -10,6 +10,7 @@ import hashlib
 import json
 import time
 from pathlib import Path
+from typing import Any
 
 from pve_sim.fixture import SimNode
 
@@ -27,33 +28,51 @@ def test_agent_answers_only_when_configured_and_some_time_after_start(node: SimN
     configured" without `agent: 1`, "VM <id> is not running" when stopped, and "QEMU guest
     agent is not running" until qemu-ga inside the booting guest opens its channel."""
     node.set_agent_delay(0.6)
-    _create(node, 500, "--agent", "1", "--ipconfig0", "ip=10.0.0.50/24,gw=10.0.0.1")
+    net = ["--net0", "virtio=BC:24:11:00:00:50,bridge=vmbr0"]
+    _create(node, 500, "--agent", "1", "--ipconfig0", "ip=10.0.0.50/24,gw=10.0.0.1", *net)
     assert node.run(["qm", "guest", "cmd", "500", "ping"]).stderr == "VM 500 is not running\n"
     assert node.run(["qm", "start", "500"]).returncode == 0
     early = node.run(["qm", "guest", "cmd", "500", "ping"])
     assert (early.returncode, early.stderr) == (255, "QEMU guest agent is not running\n")
     time.sleep(0.7)
     assert node.run(["qm", "guest", "cmd", "500", "ping"]).returncode == 0
-    # qemu-ga guest-network-get-interfaces: eth0 with the cloud-init address.
+    # The agent's network-get-interfaces: eth0 with net0's MAC and the cloud-init address,
+    # then its IPv6 link-local one; with `ip=dhcp` a lease, stable across reads.
     listed = json.loads(node.run(["qm", "guest", "cmd", "500", "network-get-interfaces"]).stdout)
     assert [i["name"] for i in listed] == ["lo", "eth0"]
-    assert listed[1]["ip-addresses"][0]["ip-address"] == "10.0.0.50"
+    assert listed[1]["hardware-address"] == "bc:24:11:00:00:50"
+    assert [a["ip-address"] for a in listed[1]["ip-addresses"]] == [
+        "10.0.0.50",
+        "fe80::be24:11ff:fe00:50",
+    ]
+    node.run(["qm", "set", "500", "--ipconfig0", "ip=dhcp"], check=True)
+    assert "10.0.0.50" in node.run(["qm", "guest", "cmd", "500", "network-get-interfaces"]).stdout
     # A restart boots the guest again: the agent is gone until it has started once more.
-    assert node.run(["qm", "stop", "500"]).returncode == 0
-    assert node.run(["qm", "start", "500"]).returncode == 0
+    node.run(["qm", "stop", "500"], check=True)
+    node.run(["qm", "start", "500"], check=True)
     assert node.run(["qm", "guest", "cmd", "500", "ping"]).returncode == 255
+    time.sleep(0.7)
+    lease = node.run(["qm", "guest", "cmd", "500", "network-get-interfaces"]).stdout
+    assert '"ip-address" : "192.0.2.' in lease
+    assert lease == node.run(["qm", "guest", "cmd", "500", "network-get-interfaces"]).stdout
+    # cloud-init status --long as cloud-init >= 23.4 prints a finished boot (cmd/status.py).
+    long = node.run(["qm", "guest", "exec", "500", "--", "cloud-init", "status", "--long"])
+    assert json.loads(long.stdout)["out-data"].splitlines()[:2] == [
+        "status: done",
+        "extended_status: done",
+    ]
     node.set_agent_delay(0)
 
 
 def test_detached_exec_then_exec_status(node: SimNode) -> None:
-    """qemu-server src/PVE/CLI/qm.pm `guest exec`: `--timeout 0` returns the pid at once;
+    """qemu-server src/PVE/CLI/qm.pm `exec`: `--synchronous 0` returns the pid at once;
     src/PVE/API2/Qemu/Agent.pm exec-status gives exited/exitcode/out-data, and qemu-ga
     (qga/commands.c guest_exec_status) forgets the pid once it reported its exit."""
     node.set_agent_delay(0)
     _create(node, 510, "--agent", "enabled=1")
     assert node.run(["qm", "start", "510"]).returncode == 0
     node.script_exec(510, "feature", rc=3, stdout="step 1\nstep 2 failed\n")
-    started = node.run(["qm", "guest", "exec", "510", "--timeout", "0", "--", "/bin/feature"])
+    started = node.run(["qm", "guest", "exec", "510", "--synchronous", "0", "--", "/bin/feature"])
     assert started.returncode == 0, started.stderr
     pid = json.loads(started.stdout)["pid"]
     status = node.run(["qm", "guest", "exec-status", "510", str(pid)])
@@ -65,6 +84,27 @@ def test_detached_exec_then_exec_status(node: SimNode) -> None:
     }
     again = node.run(["qm", "guest", "exec-status", "510", str(pid)])
     assert (again.returncode, again.stderr) == (255, "Agent error: Invalid parameter 'pid'\n")
+
+
+def test_exec_timeouts_as_qm_takes_them(node: SimNode) -> None:
+    """qemu-server src/PVE/CLI/qm.pm `exec`: `--timeout` is an integer, `0` waits without
+    limit (the result, never a pid), and `--synchronous 0` refuses a `--timeout`."""
+    node.set_agent_delay(0)
+    _create(node, 515, "--agent", "1")
+    assert node.run(["qm", "start", "515"]).returncode == 0
+    node.script_exec(515, "slow", rc=0, stdout="done\n")
+    waited = node.run(["qm", "guest", "exec", "515", "--timeout", "0", "--", "/bin/slow"])
+    assert json.loads(waited.stdout) == {"exitcode": 0, "exited": 1, "out-data": "done\n"}
+    usage = "qm guest exec <vmid> [<extra-args>] [OPTIONS]\n"
+    both = ["qm", "guest", "exec", "515", "--synchronous", "0", "--timeout", "5", "--", "true"]
+    refused = node.run(both)
+    assert (refused.returncode, refused.stderr) == (
+        255,
+        "400 Parameter verification failed.\nsynchronous: needs to be set for 'timeout'\n" + usage,
+    )
+    fraction = node.run(["qm", "guest", "exec", "515", "--timeout", "7.5", "--", "true"])
+    assert fraction.returncode == 255
+    assert "timeout: type check ('integer') failed - got '7.5'" in fraction.stderr
 
 
 def test_pass_stdin_writes_a_file_in_the_guest(node: SimNode) -> None:
@@ -126,26 +166,20 @@ def test_download_url_verifies_the_checksum_and_never_overwrites(pve_node: SimNo
     assert missing.stderr.endswith("https://nowhere.example/x.img' failed: exit code 8\n")
 
 
+def _download(node: SimNode, content: str, filename: str, storage: str = "local") -> Any:
+    path = f"/nodes/localhost/storage/{storage}/download-url"
+    argv = ["pvesh", "create", path, "--content", content, "--url", IMAGE_URL]
+    return node.run([*argv, "--filename", filename])
+
+
 def test_import_from_sizes_the_disk_from_its_source(pve_node: SimNode) -> None:
     """qemu-server src/PVE/API2/Qemu.pm (9.2.6) $check_drive_param and create_disks:
-    `<storage>:0,import-from=<source>` only (size 0), the source a volume or an absolute path
-    whose size is read first; the config keeps no import-from."""
+    `<storage>:0,import-from=<source>` only (size 0), the source an `images` or `import`
+    volume or an absolute path whose size is read first; the config keeps no import-from.
+    $check_storage_access refuses an iso volume (a parameter error, before any task)."""
     node = pve_node
     node.add_remote_file(IMAGE_URL, b"x" * (3 * 1024**2))
-    node.run(
-        [
-            "pvesh",
-            "create",
-            "/nodes/localhost/storage/local/download-url",
-            "--content",
-            "iso",
-            "--url",
-            IMAGE_URL,
-            "--filename",
-            "noble.img",
-        ],
-        check=True,
-    )
+    assert _download(node, "iso", "noble.img").returncode == 0
     wrong = node.run(
         ["qm", "create", "530", "--scsi0", "local-lvm:8,import-from=local:iso/noble.img"]
     )
@@ -154,30 +188,56 @@ def test_import_from_sizes_the_disk_from_its_source(pve_node: SimNode) -> None:
         "400 Parameter verification failed.\nscsi0: 'import-from' requires special syntax - "
         "use <storage ID>:0,import-from=<source>\n"
     )
+    iso = node.run(
+        ["qm", "create", "530", "--scsi0", "local-lvm:0,import-from=local:iso/noble.img"]
+    )
+    assert (iso.returncode, iso.stderr) == (
+        255,
+        "400 Parameter verification failed.\nscsi0: local:iso/noble.img has wrong type 'iso' - "
+        "needs to be 'images' or 'import'\nqm create <vmid> [OPTIONS]\n",
+    )
     gone = node.run(
-        ["qm", "create", "530", "--scsi0", "local-lvm:0,import-from=local:iso/nope.img"]
+        ["qm", "create", "530", "--scsi0", "local-lvm:0,import-from=local:import/nope.qcow2"]
     )
     assert gone.stderr == (
-        "unable to create VM 530 - cannot import from 'local:iso/nope.img' - could not get "
-        "size of local:iso/nope.img\n"
+        "unable to create VM 530 - cannot import from 'local:import/nope.qcow2' - could not "
+        "get size of local:import/nope.qcow2\n"
     )
     path = node.run(["qm", "create", "530", "--scsi0", "local-lvm:0,import-from=/no/such.img"])
     assert path.stderr == "unable to create VM 530 - could not get file size of /no/such.img\n"
+    # An absolute path may be a storage's own file (root only): the iso just downloaded.
+    by_path = "local-lvm:0,import-from=/var/lib/vz/template/iso/noble.img"
+    _create(node, 532, "--scsi0", by_path)
+    assert "scsi0: local-lvm:vm-532-disk-0,size=1G" in node.run(["qm", "config", "532"]).stdout
+    # pve-storage src/PVE/API2/Storage/Status.pm download_url: `import` content, a name
+    # $UPLOAD_IMPORT_EXT_RE_1 takes, stored under import/ of a storage that holds it.
+    refused = _download(node, "import", "noble.qcow2")
+    assert refused.stderr == "storage 'local' is not configured for content-type 'import'\n"
+    node.run(["pvesm", "set", "local", "--content", "iso,vztmpl,backup,import"], check=True)
+    named = _download(node, "import", "noble.img")
+    assert named.stderr == (
+        "400 Parameter verification failed.\nfilename: invalid filename or wrong extension\n"
+    )
+    got = _download(node, "import", "noble.qcow2")
+    assert got.stdout.startswith(f"downloading {IMAGE_URL} to /var/lib/vz/import/noble.qcow2\n")
+    assert "local:import/noble.qcow2" in node.run(["pvesm", "list", "local"]).stdout
     _create(
         node,
         530,
         "--scsihw",
         "virtio-scsi-pci",
         "--scsi0",
-        "local-lvm:0,import-from=local:iso/noble.img,discard=on",
+        "local-lvm:0,import-from=local:import/noble.qcow2,discard=on",
     )
     config = node.run(["qm", "config", "530"]).stdout
     assert "scsi0: local-lvm:vm-530-disk-0,discard=on,size=1G" in config
     assert "import-from" not in config
-    # qemu-server PVE/API2/Qemu.pm resize_vm: "shrinking disks is not supported".
+    # qemu-server src/PVE/API2/Qemu.pm resize_vm: "shrinking disks is not supported", inside
+    # the task, and src/PVE/CLI/qm.pm `disk resize` has no $upid_exit: exit 0 all the same.
     assert node.run(["qm", "disk", "resize", "530", "scsi0", "8G"]).returncode == 0
     shrink = node.run(["qm", "disk", "resize", "530", "scsi0", "4G"])
-    assert (shrink.returncode, shrink.stderr) == (255, "shrinking disks is not supported\n")
+    assert (shrink.returncode, shrink.stderr) == (0, "shrinking disks is not supported\n")
+    assert "size=8G" in node.run(["qm", "config", "530"]).stdout
     # The volume grew with the drive: a full clone gets the grown size.
     node.run(["qm", "template", "530"], check=True)
     node.run(["qm", "clone", "530", "531", "--full", "1"], check=True)

@@ -15,6 +15,7 @@ from __future__ import annotations
 import base64
 import contextlib
 import json
+import math
 import shlex
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -200,13 +201,16 @@ class AgentShell(Shell):
     """Inside a VM through the QEMU guest agent: ``qm guest exec <id> --timeout N -- ...``.
 
     The CLI exits 0 whatever the command did and prints JSON: the exit code is read from
-    ``exitcode``; a ``pid`` without one means the time limit was reached (pve-cli.md §2.3).
+    ``exitcode``; a ``pid`` without one means the time limit was reached (qemu-server
+    src/PVE/CLI/qm.pm ``exec``: "timeout reached, returning pid"). ``--timeout`` is an integer
+    number of seconds and ``0`` waits without limit, so a limit is rounded up, never to 0.
 
     With ``detached``, a command that changes the guest (not ``readonly``, no stdin) is started
-    with ``--timeout 0``, which answers its pid at once, and polled with ``qm guest
-    exec-status`` until it exits: a feature script may run for an hour, longer than one
-    client call should stay open. Its limit is coreutils ``timeout`` inside the guest, so the
-    command stops there too, and the poll gives up :data:`GRACE` seconds later.
+    with ``--synchronous 0``, which answers its pid at once (and takes no ``--timeout``), and
+    polled with ``qm guest exec-status`` until it exits: a feature script may run for an hour,
+    longer than one client call should stay open. Its limit is coreutils ``timeout`` inside
+    the guest, so the command stops there too, and the poll gives up :data:`GRACE` seconds
+    later, phoenix's own deadline.
     """
 
     #: qm's own default limit, written out so every call states it.
@@ -236,7 +240,7 @@ class AgentShell(Shell):
         if self.detached and not readonly and stdin is None:
             return self._detached(argv, timeout)
         limit = self.DEFAULT_TIMEOUT if timeout is None else timeout
-        outer = ["qm", "guest", "exec", str(self.vmid), "--timeout", f"{limit:g}"]
+        outer = ["qm", "guest", "exec", str(self.vmid), "--timeout", str(_seconds(limit))]
         if stdin is not None:
             outer += ["--pass-stdin", "1"]
         result = _call(
@@ -245,7 +249,8 @@ class AgentShell(Shell):
         return self._parse(result)
 
     def _detached(self, argv: list[str], timeout: float | None) -> ShellResult:
-        outer = ["qm", "guest", "exec", str(self.vmid), "--timeout", "0", "--"]
+        timeout = self.DEFAULT_TIMEOUT if timeout is None else timeout
+        outer = ["qm", "guest", "exec", str(self.vmid), "--synchronous", "0", "--"]
         started = self.host.change([*outer, *_limited(argv, timeout)])
         shown = shlex.join([*outer, *argv])
         if not started.ok:
@@ -253,17 +258,17 @@ class AgentShell(Shell):
         pid = _json_object(started.stdout).get("pid")
         if pid is None:
             return self._parse(started)
-        deadline = None if timeout is None else time.monotonic() + timeout + GRACE
+        deadline = time.monotonic() + timeout + GRACE
         delay = self.POLL[0]
         while True:
             status = self.host.query(["qm", "guest", "exec-status", str(self.vmid), str(pid)])
             answer = _json_object(status.stdout) if status.ok else {}
             if not status.ok or answer.get("exited"):
                 parsed = self._parse(status)
-                timed_out = parsed.exit_code == TIMEOUT_EXIT and timeout is not None
+                timed_out = parsed.exit_code == TIMEOUT_EXIT
                 code = None if timed_out else parsed.exit_code
                 return ShellResult(shown, code, parsed.stdout, parsed.stderr, timed_out)
-            if deadline is not None and time.monotonic() >= deadline:
+            if time.monotonic() >= deadline:
                 note = f"still running as pid {pid} (qm guest exec-status)"
                 return ShellResult(shown, None, "", note, timed_out=True)
             self.sleep(delay)
@@ -303,6 +308,11 @@ class AgentShell(Shell):
                     f"pushing {path} into {self.where} failed: `{shlex.join(argv)}` "
                     f"exited {result.exit_code}: {result.detail}"
                 )
+
+
+def _seconds(limit: float) -> int:
+    """``qm guest exec --timeout`` takes whole seconds, and 0 would mean no limit at all."""
+    return max(1, math.ceil(limit))
 
 
 def _json_object(text: str) -> dict[str, object]:

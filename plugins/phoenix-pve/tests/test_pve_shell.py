@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import json
+import time
 
 import pytest
 
@@ -169,7 +170,9 @@ def test_agent_output_lines_reach_the_callback() -> None:
     assert lines == ["a", "b"]
 
 
-def test_detached_agent_shell_starts_with_timeout_0_and_polls_exec_status() -> None:
+def test_detached_agent_shell_starts_with_synchronous_0_and_polls_exec_status() -> None:
+    """qemu-server src/PVE/CLI/qm.pm `exec`: `--synchronous 0` answers the pid at once and
+    takes no `--timeout` (`--timeout 0` would wait for the command without limit)."""
     from phoenix_core.testing import Reply
 
     host = (
@@ -187,7 +190,7 @@ def test_detached_agent_shell_starts_with_timeout_0_and_polls_exec_status() -> N
     shell = AgentShell(host, 9000, detached=True, sleep=slept.append)
     result = shell.run(["/bin/bash", "/run/x.sh"], timeout=60)
     assert _argvs(host) == [
-        ("qm", "guest", "exec", "9000", "--timeout", "0", "--", "timeout", "60", "/bin/bash", "/run/x.sh"),
+        ("qm", "guest", "exec", "9000", "--synchronous", "0", "--", "timeout", "60", "/bin/bash", "/run/x.sh"),
         ("qm", "guest", "exec-status", "9000", "77"),
         ("qm", "guest", "exec-status", "9000", "77"),
     ]  # fmt: skip
@@ -197,6 +200,30 @@ def test_detached_agent_shell_starts_with_timeout_0_and_polls_exec_status() -> N
     # A read stays synchronous (qm's own limit, no poll).
     shell.run(["cat", "/x"], readonly=True)
     assert _argvs(host)[-1] == ("qm", "guest", "exec", "9000", "--timeout", "30", "--", "cat", "/x")
+
+
+@pytest.mark.parametrize(("timeout", "shown"), [(0.2, "1"), (7.5, "8"), (0, "1"), (30, "30")])
+def test_agent_shell_limits_are_whole_seconds_never_0(timeout: float, shown: str) -> None:
+    """`--timeout` is an integer (qm.pm `exec`), and 0 would mean no limit."""
+    host = RecordingHost().on(AGENT_EXEC, stdout=_agent_json(exitcode=0, exited=1))
+    AgentShell(host, 9000).run(["true"], timeout=timeout)
+    assert _argvs(host)[0][4:6] == ("--timeout", shown)
+
+
+def test_detached_agent_shell_gives_up_at_its_own_deadline(monkeypatch: pytest.MonkeyPatch) -> None:
+    from phoenix_core.testing import Reply
+    from phoenix_pve import shell as shell_module
+
+    monkeypatch.setattr(shell_module, "GRACE", 0.0)
+    host = (
+        RecordingHost()
+        .on(AGENT_EXEC, stdout=_agent_json(pid=9))
+        .on(["qm", "guest", "exec-status"], Reply(stdout=_agent_json(exited=0)))
+    )
+    shell = AgentShell(host, 9000, detached=True, sleep=lambda _: time.sleep(0.02))
+    result = shell.run(["sleep", "99"], timeout=0.05)
+    assert result.timed_out and result.stderr == "still running as pid 9 (qm guest exec-status)"
+    assert _argvs(host)[0][4:6] == ("--synchronous", "0") and "--timeout" not in _argvs(host)[0]
 
 
 def test_detached_agent_shell_reports_a_guest_side_timeout() -> None:

@@ -22,7 +22,9 @@ from phoenix_core.errors import PhoenixError
 from phoenix_core.steps import Change, Step
 from phoenix_pve import errors, options
 from phoenix_pve.live import Live
+from phoenix_pve.parse import parse_props
 from phoenix_pve.shell import private_file
+from phoenix_vm import storages
 from phoenix_vm.model import VmSpec
 
 COMPARISON = options.Comparison(
@@ -65,14 +67,28 @@ def ssh_keys(spec: VmSpec) -> str:
     return "".join(f"{k}\n" for k in keys if k)
 
 
-def vendor_volume(spec: VmSpec) -> str:
-    return f"{spec.snippets_storage}:snippets/{VENDOR_FILE}"
+def current_vendor_storage(live: Live) -> str | None:
+    """The storage the VM's vendor data is on already (phoenix's snippet on any storage)."""
+    vendor = parse_props(live.config().get("cicustom") or "").get("vendor", "")
+    storage, _, volname = vendor.partition(":")
+    return storage if volname == f"snippets/{VENDOR_FILE}" else None
 
 
-def desired(spec: VmSpec) -> dict[str, str]:
-    """The cloud-init keys (``""``: absent) as ``qm config`` prints them."""
+def vendor_storage(spec: VmSpec, live: Live) -> str:
+    """``snippets_storage`` when set; else the storage the VM's vendor data is on (so an
+    in-sync VM costs no storage read); else the node's first storage holding snippets."""
+    return (
+        spec.snippets_storage
+        or current_vendor_storage(live)
+        or storages.snippets_home(live, None)[0]
+    )
+
+
+def desired(spec: VmSpec, vendor_storage: str) -> dict[str, str]:
+    """The cloud-init keys (``""``: absent) as ``qm config`` prints them, the vendor data on
+    ``vendor_storage``."""
     net = spec.network_config
-    custom = f"vendor={vendor_volume(spec)}"
+    custom = f"vendor={vendor_storage}:snippets/{VENDOR_FILE}"
     if spec.user_data:
         # The user's own user data replaces Proxmox's generated one (user, keys) entirely.
         custom = f"user={spec.user_data},{custom}"
@@ -130,7 +146,8 @@ def step(spec: VmSpec, live: Live, *, skip_pending: bool) -> Step:
 
     def check() -> list[Change]:
         have = live.config().options
-        changes = options.drift(desired(spec), have, COMPARISON) + _keys_drift(spec, live)
+        want = desired(spec, vendor_storage(spec, live))
+        changes = options.drift(want, have, COMPARISON) + _keys_drift(spec, live)
         if not changes and live.exists and not skip_pending and not live.is_template:
             stale = pending_regeneration(live)
             if stale:

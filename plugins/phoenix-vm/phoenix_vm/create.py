@@ -10,7 +10,6 @@ template and only on the source's storage).
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 
 import attrs
@@ -20,11 +19,10 @@ from phoenix_core.errors import PhoenixError
 from phoenix_core.logs import logger
 from phoenix_core.manager import Holding, Resource
 from phoenix_core.steps import Change, Step
-from phoenix_pve import errors
 from phoenix_pve.live import Live
 from phoenix_pve.options import option_args
 from phoenix_pve.parse import format_props, parse_props, size_bytes
-from phoenix_vm import cloudinit, image, options
+from phoenix_vm import cloudinit, image, options, storages
 from phoenix_vm.model import VmSpec
 
 #: The boot disk phoenix creates and grows.
@@ -34,12 +32,12 @@ GIB = 1 << 30
 
 @attrs.frozen
 class Download:
-    image: image.Image
+    placed: image.Placement
 
 
 @attrs.frozen
 class Create:
-    image: image.Image
+    placed: image.Placement
 
 
 @attrs.frozen
@@ -53,20 +51,21 @@ def _pool(spec: VmSpec, vmid: int) -> str:
     return spec.storage_pool
 
 
-def create_argv(spec: VmSpec, vmid: int, source: image.Image) -> list[str]:
-    """``qm create`` with the imported disk and every option and cloud-init key."""
+def create_argv(spec: VmSpec, vmid: int, placed: image.Placement, vendor: str) -> list[str]:
+    """``qm create`` with the imported disk and every option and cloud-init key (the vendor
+    data on storage ``vendor``)."""
     pool = _pool(spec, vmid)
     argv = [
         "qm", "create", str(vmid),
         "--ostype", "l26",
         "--scsihw", "virtio-scsi-pci",
-        "--scsi0", f"{pool}:0,import-from={source.volid},discard=on",
+        "--scsi0", f"{pool}:0,import-from={placed.source},discard=on",
         "--ide2", f"{pool}:cloudinit",
         "--serial0", "socket",
         "--vga", "serial0",
         "--boot", f"order={BOOT_DISK}",
     ]  # fmt: skip
-    want = {**options.desired(spec), **cloudinit.desired(spec)}
+    want = {**options.desired(spec), **cloudinit.desired(spec, vendor)}
     net = options.net0(spec)
     if "virtio" not in net:
         want["net0"] = "virtio," + format_props(net, options.NET_ORDER)
@@ -90,35 +89,21 @@ def clone_argv(spec: VmSpec, vmid: int, source_id: int, source_is_template: bool
     return argv
 
 
-def _snippets_dir(live: Live, storage: str) -> str:
-    """The storage's ``snippets/`` directory; it must be a file storage with snippets content."""
-    data = errors.check(
-        live.query(["pvesh", "get", f"/storage/{storage}", "--output-format", "json"])
-    )
-    conf = json.loads(data.stdout or "{}")
-    if "snippets" not in str(conf.get("content", "")).split(",") or not conf.get("path"):
-        raise PhoenixError(
-            f"{live.name}: storage {storage!r} holds no snippets (content: "
-            f"{conf.get('content', 'none')}); cloud-init vendor data needs one: enable it with "
-            f"`pvesm set {storage} --content {conf.get('content', '')},snippets` or set "
-            f"snippets_storage"
-        )
-    return f"{str(conf['path']).rstrip('/')}/snippets"
-
-
-def write_vendor_data(live: Live, spec: VmSpec) -> None:
-    """The vendor snippet every VM boots with (installs the guest agent); rewritten only when
-    its content differs."""
-    folder = _snippets_dir(live, spec.snippets_storage)
+def write_vendor_data(live: Live, spec: VmSpec) -> str:
+    """The vendor snippet every VM boots with (installs the guest agent), rewritten only when
+    its content differs; returns the storage it is on."""
+    chosen = spec.snippets_storage or cloudinit.current_vendor_storage(live)
+    storage, folder = storages.snippets_home(live, chosen)
     path = f"{folder}/{cloudinit.VENDOR_FILE}"
     data = cloudinit.VENDOR_DATA.encode()
     try:
         if live.host.read_file(path) == data:
-            return
+            return storage
     except FileNotFoundError:
         pass
     live.host.change(["mkdir", "-p", "--", folder]).check()
     live.host.write_file(path, data, mode=0o644)
+    return storage
 
 
 def brief_resources(spec: VmSpec, config: Config) -> set[Resource]:
@@ -156,27 +141,28 @@ def step(
                     data=Clone(int(spec.clone_from_vmid)),
                 )
             ]
-        source = image.of(spec, config)
+        placed = image.place(live, image.of(spec, config))
         changes = []
-        if not image.present(live, source):
-            checked = " (checksum verified)" if source.checksum else ""
-            what = f"download {source.file} to {source.storage}{checked}"
-            changes.append(Change("image", None, what, data=Download(source)))
+        if not image.present(live, placed):
+            checked = " (checksum verified)" if placed.image.checksum else ""
+            what = f"download {placed.volid}{checked}"
+            changes.append(Change("image", None, what, data=Download(placed)))
         changes.append(
-            Change("virtual machine", None, f"create from {source.volid}", data=Create(source))
+            Change("virtual machine", None, f"create from {placed.volid}", data=Create(placed))
         )
         return changes
 
     def apply(changes: Sequence[Change]) -> None:
-        write_vendor_data(live, spec)
+        vendor = write_vendor_data(live, spec)
         for change in changes:
             match change.data:
-                case Download(source):
-                    with holding(Resource.storage(spec.node, source.storage)):
-                        image.download(live, source)
-                case Create(source):
+                case Download(placed):
+                    with holding(Resource.storage(spec.node, placed.image.storage)):
+                        image.download(live, placed)
+                case Create(placed):
                     with holding(Resource.storage(spec.node, _pool(spec, live.vmid))):
-                        live.change(create_argv(spec, live.vmid, source), timeout=3600)
+                        argv = create_argv(spec, live.vmid, placed, vendor)
+                        live.change(argv, timeout=3600)
                 case Clone(source_id):
                     source_live = live.sibling(source_id)
                     if not source_live.exists:
@@ -201,7 +187,7 @@ def disk_step(spec: VmSpec, live: Live) -> Step:
             return [Change("disk scsi0", None, f"{spec.disk_size_gb}G")]
         if value is None:
             raise PhoenixError(f"{live.name} has no {BOOT_DISK} disk to size")
-        have = size_bytes(parse_props(value, "volume").get("size", "0")) or 0
+        have = _boot_disk_bytes(live)
         want = spec.disk_size_gb * GIB
         if have >= want:
             if have > want:
@@ -213,6 +199,23 @@ def disk_step(spec: VmSpec, live: Live) -> Step:
         return [Change("disk scsi0", f"{round(have / GIB, 1):g}G", f"{spec.disk_size_gb}G")]
 
     def apply(_: Sequence[Change]) -> None:
-        live.change(["qm", "disk", "resize", str(live.vmid), BOOT_DISK, f"{spec.disk_size_gb}G"])
+        size = spec.disk_size_gb
+        assert size is not None
+        result = live.change(["qm", "disk", "resize", str(live.vmid), BOOT_DISK, f"{size}G"])
+        # qemu-server: the resize runs in a task and `qm disk resize` has no $upid_exit
+        # (src/PVE/CLI/qm.pm), so a failed resize exits 0 too: the config tells.
+        have = _boot_disk_bytes(live)
+        if have < size * GIB:
+            detail = (result.stderr.strip() or "no error printed").splitlines()[-1]
+            raise PhoenixError(
+                f"{live.name}: `{result.command}` left {BOOT_DISK} at "
+                f"{round(have / GIB, 1):g}G: {detail}"
+            )
 
     return Step("disk", check, apply)
+
+
+def _boot_disk_bytes(live: Live) -> int:
+    """The boot disk's ``size=`` in bytes (0 when the config has none)."""
+    value = live.config().get(BOOT_DISK) or ""
+    return size_bytes(parse_props(value, "volume").get("size", "0")) or 0

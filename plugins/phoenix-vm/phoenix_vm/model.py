@@ -184,8 +184,12 @@ class VmSpec:
             "file storage for the image (default proxmox_storage_ids.fastData_shared_iso)"
         ),
     )
-    snippets_storage: Annotated[str, formats.storage_id()] = attrs.field(
-        default="local", metadata=doc("storage with snippets content for cloud-init vendor data")
+    snippets_storage: Annotated[str, formats.storage_id()] | None = attrs.field(
+        default=None,
+        metadata=doc(
+            "storage with snippets content for cloud-init vendor data (default: the first "
+            "storage, by id, that holds snippets)"
+        ),
     )
     user_data: Annotated[str, Check(_snippet_problem)] | None = attrs.field(
         default=None,

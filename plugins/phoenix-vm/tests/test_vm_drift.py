@@ -184,3 +184,19 @@ def test_every_wait_is_bounded_and_named(cli: Cli, built: Path) -> None:
     failed = cli.subprocess("--config-dir", str(built), "restart", "1001")
     assert failed.returncode == 1
     assert "VM 1001: `cloud-init status --wait` exited 1: status: error" in failed.stdout
+
+
+def test_a_resize_failing_in_its_task_is_caught_from_the_config(cli: Cli, built: Path) -> None:
+    """`qm disk resize` exits 0 when its task fails (qemu-server src/PVE/CLI/qm.pm: no
+    $upid_exit): here the volume is larger than the config's `size=` says, so growing the
+    config's size is a shrink of the volume. phoenix reads the config back and fails."""
+    node = cli.node
+    volume = node.run(["qm", "config", "1001"]).stdout.split("scsi0: ")[1].split(",")[0]
+    node.run(["qm", "disk", "resize", "1001", "scsi0", "60G"], check=True)
+    node.run(["qm", "set", "1001", "--scsi0", f"{volume},size=10G"], check=True)
+    result = cli("--config-dir", str(built), "converge", "1001")
+    assert result.exit_code == 1
+    assert (
+        "VM 1001: `qm disk resize 1001 scsi0 32G` left scsi0 at 10G: "
+        "shrinking disks is not supported"
+    ) in result.output

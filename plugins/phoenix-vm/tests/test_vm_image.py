@@ -57,7 +57,7 @@ def test_download_verified_then_reused_and_a_linked_clone(cli: Cli, original: Pa
     mark = node.mark()
     plan = cli("--config-dir", str(original), "plan", "9100")
     assert (
-        "download jammy-server-cloudimg-amd64.img to fastData-shared-iso (checksum verified)"
+        "download fastData-shared-iso:iso/jammy-server-cloudimg-amd64.img (checksum verified)"
         in plan.output
     )
     assert mutations(node.since(mark)) == []
@@ -110,3 +110,82 @@ def test_a_checksum_mismatch_fails_the_template_and_keeps_no_file(cli: Cli, orig
     assert "the node could not download" in result.stdout and "checksum mismatch" in result.stdout
     assert "jammy" not in node.run(["pvesm", "list", "fastData-shared-iso"]).stdout
     assert node.run(["qm", "status", "9100"]).returncode != 0
+
+
+def test_an_import_storage_gets_an_import_volume(cli: Cli, original: Path) -> None:
+    """qemu-server refuses `import-from` an iso volume ($check_storage_access); where the
+    storage holds `import` content the image is downloaded as one, named `.qcow2`
+    (pve-storage $UPLOAD_IMPORT_EXT_RE_1), and imported from it."""
+    node = cli.node
+    node.add_remote_file(URL, IMAGE)
+    node.run(["pvesm", "set", "fastData-shared-iso", "--content", "iso,vztmpl,import"], check=True)
+    write_vms(original, [template("sha256:" + hashlib.sha256(IMAGE).hexdigest())])
+    mark = node.mark()
+    result = cli("--config-dir", str(original), "converge", "9100")
+    assert result.exit_code == 0, result.output
+    changed = mutations(node.since(mark))
+    download = next(a for a in changed if a[:2] == ["pvesh", "create"])
+    assert download[3:7] == [
+        "--content",
+        "import",
+        "--filename",
+        "jammy-server-cloudimg-amd64.qcow2",
+    ]
+    create = next(a for a in changed if a[:2] == ["qm", "create"])
+    volid = "fastData-shared-iso:import/jammy-server-cloudimg-amd64.qcow2"
+    assert f"quickOS-vm-disks:0,import-from={volid},discard=on" in create
+    assert volid in node.run(["pvesm", "list", "fastData-shared-iso"]).stdout
+
+
+def test_an_iso_storage_is_imported_by_absolute_path(cli: Cli, original: Path) -> None:
+    """A storage without `import` (every PVE 8 as installed): an iso download, imported by
+    its absolute path under the storage's template/iso/, which root may name."""
+    node = cli.node
+    node.add_remote_file(URL, IMAGE)
+    write_vms(original, [template("sha256:" + hashlib.sha256(IMAGE).hexdigest())])
+    mark = node.mark()
+    assert cli("--config-dir", str(original), "converge", "9100").exit_code == 0
+    create = next(a for a in mutations(node.since(mark)) if a[:2] == ["qm", "create"])
+    path = "/fastData/shared-iso/template/iso/jammy-server-cloudimg-amd64.img"
+    assert f"quickOS-vm-disks:0,import-from={path},discard=on" in create
+
+
+def failed_converge(cli: Cli, original: Path, vmid: int) -> str:
+    """``converge vmid``, which must fail having changed nothing: its output, one line."""
+    mark = cli.node.mark()
+    result = cli.subprocess("--config-dir", str(original), "converge", str(vmid))
+    assert result.returncode == 1
+    assert mutations(cli.node.since(mark)) == []
+    return " ".join(result.stdout.split())
+
+
+def test_a_storage_without_import_or_iso_names_the_fix(cli: Cli, original: Path) -> None:
+    vm = {**template("sha256:" + "0" * 64), "image_storage": "fastData-shared-backups"}
+    write_vms(original, [vm])
+    assert (
+        "VM 9100: storage 'fastData-shared-backups' cannot hold the cloud image "
+        "jammy-server-cloudimg-amd64.img (content: backup; a directory storage with import or "
+        "iso content is needed): enable import with `pvesm set fastData-shared-backups "
+        "--content backup,import` (Proxmox VE 8.3 or later) or set image_storage"
+    ) in failed_converge(cli, original, 9100)
+
+
+def test_no_storage_with_snippets_names_the_fix(cli: Cli, original: Path) -> None:
+    """Proxmox VE installs no storage with snippets content: with none, the vendor data has
+    nowhere to go, and the error says how to enable it; nothing was changed."""
+    node = cli.node
+    node.add_remote_file(URL, IMAGE)
+    node.run(["pvesm", "set", "local", "--content", "iso,vztmpl,backup"], check=True)
+    write_vms(original, [template("sha256:" + hashlib.sha256(IMAGE).hexdigest())])
+    assert (
+        "VM 9100: no storage of this node holds snippets, which the cloud-init vendor data "
+        "needs (Proxmox VE enables none at install): enable them on a directory storage, e.g. "
+        "`pvesm set local --content iso,vztmpl,backup,snippets`, or set snippets_storage"
+    ) in failed_converge(cli, original, 9100)
+    vm = {**template("sha256:" + "0" * 64), "snippets_storage": "fastData-shared-iso"}
+    write_vms(original, [{**vm, "vmid": 9102, "name": "other"}])
+    assert (
+        "VM 9102: storage 'fastData-shared-iso' holds no snippets (content: iso,vztmpl); "
+        "cloud-init vendor data needs one: enable it with `pvesm set fastData-shared-iso "
+        "--content iso,vztmpl,snippets` or set snippets_storage"
+    ) in failed_converge(cli, original, 9102)
