@@ -105,6 +105,31 @@ def mutating_since(journal: Path, offset: int) -> list[dict]:
     return [entry for entry in map(json.loads, lines) if entry.get("mutating")]
 
 
+#: The longest a synchronous `qm guest exec` may hold its SSH channel (qm's own default).
+SYNC_EXEC_LIMIT = 30
+
+
+def blocking_agent_execs(journal: Path) -> list[list[str]]:
+    """`qm guest exec` calls a node would wait long on or refuse (qemu-server src/PVE/CLI/qm.pm
+    `exec`): `--timeout 0` waits for the command without limit, a longer limit holds the
+    call that long, and `--synchronous 0` refuses `--timeout`."""
+    found = []
+    for entry in map(json.loads, journal.read_text().splitlines()):
+        argv = entry["argv"]
+        if argv[1:3] != ["guest", "exec"]:
+            continue
+        head = argv[: argv.index("--")] if "--" in argv else argv
+        options = dict(zip(head[4::2], head[5::2], strict=False))
+        timeout = options.get("--timeout")
+        if options.get("--synchronous") == "0":
+            bad = timeout is not None
+        else:
+            bad = not (timeout or "").isdigit() or not 1 <= int(timeout) <= SYNC_EXEC_LIMIT
+        if bad:
+            found.append(argv)
+    return found
+
+
 def journal_length(journal: Path) -> int:
     return len(journal.read_text().splitlines()) if journal.exists() else 0
 
@@ -174,6 +199,8 @@ def main() -> None:
             again = "converge"
         changed = mutating_since(journal, mark)
         print(f"\nsecond {again}: {len(changed)} mutating commands on the node")
+        blocking = blocking_agent_execs(journal)
+        print(f"qm guest exec calls a node would block on or refuse: {len(blocking)}")
         run([*phoenix, "status"], env)
         run([*phoenix, "health-check", *containers(etc, GUESTS)], env)
         if changed:
@@ -183,6 +210,8 @@ def main() -> None:
         unlisted = conformance.unlisted(entries, conformance.documented())
         if unlisted:
             sys.exit("demo: command shapes without a source:\n" + "\n".join(unlisted))
+        if blocking:
+            sys.exit(f"demo: `{' '.join(blocking[0])}` would block or be refused on a node")
     finally:
         if not args.keep:
             run([str(BIN / "pve-sim"), "down", "--dir", str(node)], env, check=False)

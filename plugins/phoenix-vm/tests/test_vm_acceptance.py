@@ -75,7 +75,7 @@ def test_the_whole_old_configuration_converges_then_is_in_sync(cli: Cli, origina
     node = cli.node
     first = cli.subprocess("--config-dir", str(original), "converge")
     assert first.returncode == 0, first.stdout + first.stderr
-    assert "15 guests" in first.stdout
+    assert "15 targets" in first.stdout
     mark = node.mark()
     second = cli.subprocess("--config-dir", str(original), "converge")
     assert second.returncode == 0, second.stdout + second.stderr
