@@ -65,13 +65,13 @@ def test_host_tools_take_their_subcommand() -> None:
 
 def test_an_unlisted_option_or_command_names_what_to_add() -> None:
     entries = [
-        entry("qm", "guest", "exec", "9", "--synchronous", "0", "--", "x", verb="guest exec"),
+        entry("qm", "start", "9", "--timeout", "60", verb="start"),
         entry("sudo", "-n", "true"),
         entry("pct", "status", "101", verb="status"),
     ]
     assert conformance.unlisted(entries, TABLE) == [
-        "docs/pve-sim.md conformance table: add `--synchronous` to the options of the row "
-        "| `qm` | `guest exec` |",
+        "docs/pve-sim.md conformance table: add `--timeout` to the options of the row "
+        "| `qm` | `start` |",
         "docs/pve-sim.md conformance table: add the row | `sudo` | `` | `-n` | <repository "
         "`file` function, as read> |",
     ]

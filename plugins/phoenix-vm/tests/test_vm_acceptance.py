@@ -84,7 +84,8 @@ def test_the_whole_old_configuration_converges_then_is_in_sync(cli: Cli, origina
     assert guest_runs(entries) == []
     assert "15 targets: 15 in sync" in second.stdout
     # Every command shape sent is in docs/pve-sim.md's conformance table, citing its source.
-    assert conformance.unlisted(node.journal(), conformance.documented()) == []
+    missing = conformance.unlisted(node.journal(), conformance.documented())
+    assert missing == [], "\n".join(missing)
 
 
 def test_dry_run_of_missing_vms_prints_the_plan_and_only_reads(cli: Cli, original: Path) -> None:
