@@ -81,6 +81,14 @@ def containers(etc: Path, built: list[str]) -> list[str]:
     return [ct for ct in built if not configs[ct].get("is_template")]
 
 
+def running_vms(etc: Path) -> list[str]:
+    """The VMs that run (not templates). Their shipped checks need no scripted answers
+    either: the simulated cloud image answers `cloud-init status --long` and the guest
+    agent's interfaces as a booted one does (docs/pve-sim.md)."""
+    vms = json.loads((etc / "phoenix_vm_configs.json").read_text())["vms"]
+    return [str(vm["vmid"]) for vm in vms if not vm.get("is_template")]
+
+
 def serve_cloud_images(node: Path, etc: Path) -> None:
     """Stand in for the internet: the simulator serves each VM template's cloud image at the
     URL phoenix-vm resolves for it, and the demo's Samba user gets a demo-only password."""
@@ -202,7 +210,8 @@ def main() -> None:
         blocking = blocking_agent_execs(journal)
         print(f"qm guest exec calls a node would block on or refuse: {len(blocking)}")
         run([*phoenix, "status"], env)
-        run([*phoenix, "health-check", *containers(etc, GUESTS)], env)
+        vms = running_vms(etc) if "vm" in kinds else []
+        run([*phoenix, "health-check", *containers(etc, GUESTS), *vms], env)
         if changed:
             sys.exit(f"demo: the second {again} changed something; it must not")
         # Every command shape the demo sent must be in docs/pve-sim.md with its source.
