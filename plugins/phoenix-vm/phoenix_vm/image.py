@@ -89,6 +89,11 @@ def place(live: Live, image: Image) -> Placement:
     if path and "import" in held:
         return Placement(image, "import", import_name(image.file), path)
     if path and "iso" in held:
+        logger.info(
+            "{}: storage {} holds no import content, so {} is an iso file imported by its "
+            "path as root; `{}` makes it an import volume (Proxmox VE 8.3 or later)",
+            live.name, image.storage, image.file, storages.enable_hint(image.storage, conf, "import"),
+        )  # fmt: skip
         return Placement(image, "iso", image.file, path)
     raise PhoenixError(
         f"{live.name}: storage {image.storage!r} cannot hold the cloud image "

@@ -144,7 +144,11 @@ def test_an_iso_storage_is_imported_by_absolute_path(cli: Cli, original: Path) -
     node.add_remote_file(URL, IMAGE)
     write_vms(original, [template("sha256:" + hashlib.sha256(IMAGE).hexdigest())])
     mark = node.mark()
-    assert cli("--config-dir", str(original), "converge", "9100").exit_code == 0
+    result = cli("--config-dir", str(original), "converge", "9100")
+    assert result.exit_code == 0, result.output
+    assert (
+        "`pvesm set fastData-shared-iso --content iso,vztmpl,import` makes it an import volume"
+    ) in " ".join(result.output.split())
     create = next(a for a in mutations(node.since(mark)) if a[:2] == ["qm", "create"])
     path = "/fastData/shared-iso/template/iso/jammy-server-cloudimg-amd64.img"
     assert f"quickOS-vm-disks:0,import-from={path},discard=on" in create
