@@ -132,13 +132,18 @@ def write_conf(
     raw: dict[str, list[tuple[str, str]]],
     snapshots: dict[str, dict[str, Any]],
     pending: tuple[str, dict[str, Any]] | None = None,
+    special: dict[str, dict[str, Any]] | None = None,
 ) -> None:
     """Atomically write a guest's config file: the main section, the pending section when
-    changes wait (``pending`` is its header and keys), then snapshot sections, in the order
-    write_pct_config and write_vm_config write them."""
+    changes wait (``pending`` is its header and keys), the non-empty ``special`` sections
+    (``[special:cloudinit]``), then snapshot sections, in the order write_pct_config and
+    write_vm_config write them."""
     lines = _section_lines(config, raw.get("", []))
     if pending is not None and pending[1]:
         lines += ["", pending[0], *_section_lines(pending[1], [])]
+    for name, keys in sorted((special or {}).items()):
+        if keys:
+            lines += ["", f"[special:{name}]", *_section_lines(keys, [])]
     for name in sorted(snapshots):
         lines += ["", f"[{name}]", *_section_lines(snapshots[name], raw.get(name, []))]
     write_file(path, "\n".join(lines) + "\n")

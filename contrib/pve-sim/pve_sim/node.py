@@ -7,7 +7,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from . import conffile, fwfile, guestos, subid
+from . import cloudinit, conffile, fwfile, guestos, subid
 from .api import Api
 from .faults import Faults
 from .guestfs import GuestFs
@@ -124,7 +124,11 @@ class Node:
             for name, snap in guest.snapshots.items()
         }
         pending = (conffile.PENDING_HEADER[kind], conffile.pending_section(guest.pending))
-        conffile.write_conf(path, config, raw, snapshots, pending)
+        special = {}
+        if kind == "qemu":
+            applied = self.cloudinit_applied.get(vmid, {})
+            special = {"cloudinit": cloudinit.special_section(guest, applied)}
+        conffile.write_conf(path, config, raw, snapshots, pending, special)
 
     def sync_all(self) -> None:
         """Write every guest's conf file (after seeding)."""

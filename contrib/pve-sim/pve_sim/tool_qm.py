@@ -14,6 +14,8 @@ from typing import Any
 
 from . import ctsetup, formats, guest_verbs, vmguest
 from .argv import FALSE, Args
+from .cloudinit import CI_KEY
+from .cloudinit import ci_values as _ci_values
 from .common import Verb, call, task, vmid_of
 from .node import Node
 from .result import CliError, Result, lines
@@ -403,21 +405,6 @@ async def disk_import(node: Node, args: Args) -> Result:
             ]
         ),
     )
-
-
-#: The keys a cloud-init drive is generated from (qemu-server PVE/QemuServer/Cloudinit.pm).
-CI_KEY = re.compile(
-    r"^(ciuser|cipassword|sshkeys|ipconfig\d+|nameserver|searchdomain|citype|cicustom|ciupgrade)$"
-)
-
-
-def _ci_values(vm: Any) -> dict[str, str]:
-    """The cloud-init keys the next generation uses: the config with pending values applied."""
-    merged = {**vm.config, **{k: v for k, v in vm.pending.items() if v is not None}}
-    for key, value in vm.pending.items():
-        if value is None:
-            merged.pop(key, None)
-    return {k: str(v) for k, v in merged.items() if CI_KEY.match(k)}
 
 
 def check_snippets(node: Node, vmid: int) -> None:

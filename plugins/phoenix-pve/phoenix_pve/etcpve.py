@@ -28,7 +28,7 @@ import attrs
 from phoenix_pve.parse import GuestConfigText, Snapshot
 
 _PENDING = re.compile(r"^\[(?:pve:pending|PENDING)\]\s*$", re.IGNORECASE)
-_SPECIAL = re.compile(r"^\[special:[^\]]*\]\s*$", re.IGNORECASE)
+_SPECIAL = re.compile(r"^\[special:([^\]]*)\]\s*$", re.IGNORECASE)
 _SNAPSHOT = re.compile(r"^\[([a-z][a-z0-9_\-]+)\]\s*$", re.IGNORECASE)
 _RAW = re.compile(r"^(lxc\.[a-z0-9_\-.]+)(?::|\s*=)\s*(.*?)\s*$")
 _DESCRIPTION = re.compile(r"^description:\s*(.*\S)\s*$")
@@ -57,6 +57,10 @@ class ConfFile:
     #: Keys whose change waits for a restart: set (``new``) or deleted (``del``) in the
     #: pending section, as ``qm pending``/``pct pending`` mark them.
     pending: tuple[str, ...] = ()
+    #: A VM's cloud-init keys changed since its drive was generated: qemu-server keeps them
+    #: in ``[special:cloudinit]`` until the drive is regenerated (src/PVE/QemuServer/
+    #: Cloudinit.pm has_changes, apply_cloudinit_config), which ``qm cloudinit pending`` reads.
+    cloudinit_changes: bool = False
 
 
 #: pve-common src/PVE/ParseUtils.pm encode_text: all but control and hi-bit characters, ``:``
@@ -79,6 +83,7 @@ def parse_conf(text: str, *, container: bool) -> ConfFile:
     main = _Section()
     pending = _Section()
     snapshots: dict[str, _Section] = {}
+    cloudinit = _Section()
     section: _Section | None = main
     for line in text.splitlines():
         if not line.strip():
@@ -86,8 +91,9 @@ def parse_conf(text: str, *, container: bool) -> ConfFile:
         if _PENDING.match(line):
             section = pending
             continue
-        if _SPECIAL.match(line):
-            section = None
+        special = _SPECIAL.match(line)
+        if special:
+            section = cloudinit if special[1].lower() == "cloudinit" else None
             continue
         head = _SNAPSHOT.match(line)
         if head:
@@ -119,7 +125,10 @@ def parse_conf(text: str, *, container: bool) -> ConfFile:
     deleted = _pending_deletes(pending.options.get("delete", ""))
     waiting = sorted({k for k in pending.options if k != "delete"} | set(deleted))
     return ConfFile(
-        GuestConfigText(current, tuple(main.raw)), _snapshot_tree(snapshots), tuple(waiting)
+        GuestConfigText(current, tuple(main.raw)),
+        _snapshot_tree(snapshots),
+        tuple(waiting),
+        bool(cloudinit.options),
     )
 
 

@@ -195,6 +195,13 @@ class Live:
             return None
         return list(self._conf_file().pending) if self.exists else []
 
+    def cloudinit_changes(self) -> bool | None:
+        """Cloud-init keys changed since the drive was generated (the conf file's
+        ``[special:cloudinit]`` section); None without a snapshot."""
+        if self.node is None:
+            return None
+        return self.exists and self._conf_file().cloudinit_changes
+
     def pvesh_json(self, path: str) -> Any:
         def read() -> Any:
             if not self.exists:

@@ -150,6 +150,33 @@ def test_one_list_call_per_kind_for_all_guests_and_a_change_rereads_only_its_gue
     ]
 
 
+def test_the_conf_file_says_when_cloud_init_changes_wait_for_the_drive(node: SimNode) -> None:
+    # qemu-server keeps changed cloud-init keys in [special:cloudinit] until the drive is
+    # generated again: no section, nothing for `qm cloudinit pending` to show.
+    create = ["qm", "create", "131", "--ide2", "local-lvm:cloudinit", "--ciuser", "a"]
+    assert node.run(create).returncode == 0
+    host = _host(node)
+
+    def both() -> tuple[bool | None, bool]:
+        live = Live(
+            host,
+            VIRTUAL_MACHINE,
+            131,
+            str(node.pve_etc),
+            node=NodeSnapshot(host, str(node.pve_etc)),
+        )
+        shown = node.run(["qm", "cloudinit", "pending", "131"]).stdout
+        return live.cloudinit_changes(), any(
+            line.startswith(("new ", "del ")) for line in shown.splitlines()
+        )
+
+    assert both() == (True, True)  # never generated: every key is new
+    assert node.run(["qm", "cloudinit", "update", "131"]).returncode == 0
+    assert both() == (False, False)
+    assert node.run(["qm", "set", "131", "--ciuser", "b"]).returncode == 0
+    assert both() == (True, True)
+
+
 def test_the_applied_record_is_kept_root_only_and_trusted_until_a_restart(
     node: SimNode, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -130,6 +130,8 @@ def pending_regeneration(live: Live) -> list[str]:
     """Cloud-init keys whose value the drive does not hold yet (``new``/``del`` lines)."""
 
     def read() -> list[str]:
+        if live.cloudinit_changes() is False:  # nothing recorded in the conf file
+            return []
         argv = [live.kind.tool, "cloudinit", "pending", str(live.vmid)]
         result = errors.check(live.query(argv))
         return [
