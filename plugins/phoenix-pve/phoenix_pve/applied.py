@@ -22,8 +22,9 @@ import posixpath
 import threading
 from typing import Any
 
-from phoenix_core.errors import HostError
+from phoenix_core.errors import CommandFailed, HostError
 from phoenix_core.hosts.dryrun import DryRunHost
+from phoenix_core.logs import logger
 from phoenix_pve.live import Live
 
 #: The record's place under the node's root (``/`` on a node, the simulator's directory).
@@ -55,10 +56,9 @@ def _started(live: Live) -> float | None:
 
 def _record(live: Live) -> dict[str, Any]:
     assert live.node is not None
-    text = live.node.file(path(live))
     try:
-        data = json.loads(text or "{}")
-    except ValueError:
+        data = json.loads(live.node.file(path(live)) or "{}")
+    except (OSError, HostError, ValueError):  # unreadable: only a copy, the guests say
         return {}
     return data if isinstance(data, dict) and data.get("version") == VERSION else {}
 
@@ -97,8 +97,19 @@ def remember(live: Live, state: dict[str, Any]) -> None:
         data = json.dumps({"version": VERSION, "guests": guests}, indent=1, sort_keys=True)
         target = path(live)
         try:
-            live.host.write_file(target, data.encode(), mode=0o600)
-        except HostError:  # the first record on this node: its directory is made root-only
-            live.host.change(["mkdir", "-p", "-m", "0700", "--", posixpath.dirname(target)]).check()
-            live.host.write_file(target, data.encode(), mode=0o600)
+            _write(live, target, data)
+        except (HostError, CommandFailed) as exc:
+            # Only a copy: without it the next run reads each guest's own record again.
+            logger.warning(
+                "{}: the node's copy of what was applied is not kept: {}", live.name, exc
+            )
+            return
         node.put(target, data)
+
+
+def _write(live: Live, target: str, data: str) -> None:
+    try:
+        live.host.write_file(target, data.encode(), mode=0o600)
+    except HostError:  # the first record on this node: its directory is made root-only
+        live.host.change(["mkdir", "-p", "-m", "0700", "--", posixpath.dirname(target)]).check()
+        live.host.write_file(target, data.encode(), mode=0o600)
