@@ -1,8 +1,9 @@
 """The README's main job: phoenix building the old tool's homelab on a simulated node.
 
-With phoenix-hypervisor installed, the simulated node is bare (three blank disks, a GPU, no
-pools or storages): the demo runs ``phoenix setup --allow-destructive`` once (the operator's
-consent to make pools of the blank disks the configuration names), then ``phoenix LetsGo``,
+With phoenix-hypervisor installed, the simulated node is bare (three blank disks, two GPUs, no
+pools or storages): the demo runs ``phoenix setup --allow-destructive --allow-reboot`` once
+(the operator's consent to make pools of the blank disks the configuration names, and to the
+reboot that loads the NVIDIA driver the containers' GPUs need), then ``phoenix LetsGo``,
 which confirms the host, builds all 15 guests on the storages setup made and starts them in
 boot order; a second ``LetsGo`` changes nothing. Without it, the node is seeded with the
 storages and templates the configuration names. With phoenix-lxc alone, the containers whose
@@ -11,7 +12,7 @@ dependency chain holds no VM are converged instead.
 The configuration is copied next to the node (``pve_etc`` pointed at it, bind-mount sources
 under the demo directory, stand-ins for the homelab's own scripts, a demo-only Samba password
 file). The simulator reaches no network: the cloud image the VM template is built from is
-served to it as a stand-in. Then status, the containers' health checks, and the node stops.
+served to it as a stand-in. Then status, every target's health checks (nothing scripted), and the node stops.
 """
 
 from __future__ import annotations
@@ -74,19 +75,11 @@ def prepare_config(directory: Path, pve_etc: Path) -> Path:
 
 
 def containers(etc: Path, built: list[str]) -> list[str]:
-    """The built containers that run (not templates). Their shipped checks need no scripted
-    answers: the simulated containers answer ``ip`` and ``getent`` from what Proxmox writes
-    into a container at start (docs/pve-sim.md)."""
+    """The built containers that run, not templates. Their shipped checks need no scripted
+    answers: the simulated containers answer ``ip``, ``getent`` and ``test -c`` from what
+    Proxmox writes into a container at start (docs/pve-sim.md)."""
     configs = json.loads((etc / "phoenix_lxc_configs.json").read_text())["lxc_configs"]
     return [ct for ct in built if not configs[ct].get("is_template")]
-
-
-def running_vms(etc: Path) -> list[str]:
-    """The VMs that run (not templates). Their shipped checks need no scripted answers
-    either: the simulated cloud image answers `cloud-init status --long` and the guest
-    agent's interfaces as a booted one does (docs/pve-sim.md)."""
-    vms = json.loads((etc / "phoenix_vm_configs.json").read_text())["vms"]
-    return [str(vm["vmid"]) for vm in vms if not vm.get("is_template")]
 
 
 def serve_cloud_images(node: Path, etc: Path) -> None:
@@ -192,7 +185,7 @@ def main() -> None:
         journal = node / "journal.jsonl"
         if bare:
             serve_cloud_images(node, etc)
-            run([*phoenix, "setup", "--allow-destructive"], env)
+            run([*phoenix, "setup", "--allow-destructive", "--allow-reboot"], env)
             run([*phoenix, "LetsGo"], env)
             mark = journal_length(journal)
             run([*phoenix, "LetsGo"], env)
@@ -210,8 +203,9 @@ def main() -> None:
         blocking = blocking_agent_execs(journal)
         print(f"qm guest exec calls a node would block on or refuse: {len(blocking)}")
         run([*phoenix, "status"], env)
-        vms = running_vms(etc) if "vm" in kinds else []
-        run([*phoenix, "health-check", *containers(etc, GUESTS), *vms], env)
+        # Every target when the VM manager is installed (`health-check` with no ids), nothing
+        # scripted; else the VM-free chains' containers.
+        run([*phoenix, "health-check", *([] if "vm" in kinds else containers(etc, GUESTS))], env)
         if changed:
             sys.exit(f"demo: the second {again} changed something; it must not")
         # Every command shape the demo sent must be in docs/pve-sim.md with its source.

@@ -1,5 +1,6 @@
-"""Parse a Proxmox CLI argument list the way PVE's CLIHandler does.
+"""Parse the argument list of a tool without a schema here (pveam, pveversion).
 
+pct, qm, pvesm, pveum and pvesh are parsed against Proxmox's API schema instead (getopts.py).
 Positional ids come first; options are `--opt value`, `-opt value` or `--opt=value`; boolean
 options may omit their value and accept 1|0|yes|no|true|false|on|off in any case; everything
 after `--` is passed through untouched (`pct exec <id> -- cmd ...`).
@@ -12,43 +13,9 @@ from dataclasses import dataclass, field
 TRUE = {"1", "yes", "true", "on"}
 FALSE = {"0", "no", "false", "off"}
 
-# Options that PVE declares boolean for the commands the simulator knows; they may stand alone.
-BOOLEAN = {
-    "start",
-    "force",
-    "purge",
-    "full",
-    "unique",
-    "onboot",
-    "unprivileged",
-    "protection",
-    "template",
-    "skiplock",
-    "debug",
-    "current",
-    "destroy-unreferenced-disks",
-    "console",
-    "ignore-unpack-errors",
-    "restore",
-    "overrule-shutdown",
-    "forceStop",
-    "keepActive",
-    "vmstate",
-    "keep-env",
-    "enabled",
-    "synchronous",
-    "pass-stdin",
-    "verbose",
-    "v",
-    "noborder",
-    "noheader",
-    "quiet",
-    "human-readable",
-    "online",
-    "restart",
-    "todisk",
-    "revert-all",
-}
+# The boolean options of the tools still parsed here; pct, qm, pvesm, pveum and pvesh take
+# theirs from the API schema (getopts.py).
+BOOLEAN = {"verbose", "v"}
 
 
 class UsageError(ValueError):

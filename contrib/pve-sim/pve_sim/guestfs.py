@@ -44,6 +44,8 @@ class GuestFs:
         self.scripts: list[Script] = []
         self.history: list[tuple[int, list[str]]] = []
         self.os_tools = os_tools
+        #: Per running container, the device nodes it was given at start (guestos).
+        self.devices: dict[int, set[str]] = {}
 
     def path(self, vmid: int, inner: str) -> Path:
         """Where a path inside the guest lives on the host (never outside the guest dir)."""
@@ -92,9 +94,15 @@ class GuestFs:
             if not target.is_file():
                 return Result(1, "", f"cat: {argv[1]}: No such file or directory\n")
             return Result(0, target.read_text(errors="replace"))
-        if len(argv) == 3 and argv[0] in ("test", "[") and argv[1] in ("-e", "-f", "-d"):
+        if len(argv) == 3 and argv[0] in ("test", "[") and argv[1] in ("-e", "-f", "-d", "-c"):
             target = self.path(vmid, argv[2])
-            check = {"-e": target.exists, "-f": target.is_file, "-d": target.is_dir}[argv[1]]
+            device = argv[2] in self.devices.get(vmid, set())
+            check = {
+                "-e": lambda: device or target.exists(),
+                "-f": lambda: not device and target.is_file(),
+                "-d": target.is_dir,
+                "-c": lambda: device,
+            }[argv[1]]
             return Result(0 if check() else 1)
         if argv[:1] == ["false"]:
             return Result(1)

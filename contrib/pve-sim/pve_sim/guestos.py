@@ -18,6 +18,13 @@ the nameservers of /etc/resolv.conf (glibc nss/getent.c, `hosts: files dns`): a 
 answers when it is the node's own dnsmasq (dnsmasq.service active and its `listen-address`),
 from its `host-record=`/`address=/.../` lines and the node's /etc/hosts (dnsmasq src/option.c);
 the simulator reaches no other DNS server. Nothing found exits 2.
+
+Devices: lxc mounts each `lxc.mount.entry` at start (lxc src/lxc/conf.c
+`mount_entry_on_generic`): `create=file` first makes an empty regular file at the target
+(`mount_entry_create_dir_file`), then the source is bind-mounted on it, and with `optional` a
+missing source leaves only that empty file. pve-container's src/lxc-pve-autodev-hook puts each
+`devN` device in. So a GPU passed through while the node's driver is not loaded is a plain
+empty file in the container, and only a loaded driver makes it a character device.
 """
 
 from __future__ import annotations
@@ -173,6 +180,49 @@ def _ifupdown(nets: list[dict[str, str]]) -> str:
             text += f"\tgateway {net[gateway]}\n" if net.get(gateway) else ""
             text += "\n"
     return text
+
+
+#: NVIDIA's reserved character-device major (open-gpu-kernel-modules nv.h
+#: `NV_MAJOR_DEVICE_NUMBER`); nvidiactl is its minor 255, nvidia<N> minor N.
+NVIDIA_MAJOR = 195
+
+
+def host_devices(node_root: Path, gpus: int) -> set[str]:
+    """The node's device nodes: its `dev/` files (ctsetup.py), and with the NVIDIA driver
+    loaded, `/dev/nvidiactl`, `/dev/nvidia-uvm`, `/dev/nvidia-uvm-tools` and one
+    `/dev/nvidia<N>` per GPU (``gpus``: 0 without a loaded driver)."""
+    dev = node_root / "dev"
+    found = {"/" + str(p.relative_to(node_root)) for p in dev.rglob("*") if p.is_file()}
+    if gpus:
+        found |= {"/dev/nvidiactl", "/dev/nvidia-uvm", "/dev/nvidia-uvm-tools"}
+        found |= {f"/dev/nvidia{index}" for index in range(gpus)}
+    return found
+
+
+def passed_devices(
+    where: Where, raw: list[tuple[str, str]], config: Mapping[str, Any], host: set[str]
+) -> set[str]:
+    """The device nodes a starting container gets (the module notes): its bind mount entries
+    whose source the node has, and its devN paths. Placeholders are created as lxc does."""
+    devices = set()
+    for key, value in raw:
+        words = value.split()
+        if key != "lxc.mount.entry" or len(words) < 4 or "bind" not in words[3].split(","):
+            continue
+        source, target, options = words[0], "/" + words[1].lstrip("/"), words[3].split(",")
+        path = where(target)
+        if "create=dir" in options:
+            path.mkdir(parents=True, exist_ok=True)
+        elif "create=file" in options and not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.touch(mode=0o000)
+        if source in host:
+            devices.add(target)
+    for key in config:
+        if key.startswith("dev") and key[3:].isdigit():
+            device = _props(config[key]).get("path") or str(config[key]).split(",")[0]
+            devices.add(device)
+    return devices
 
 
 def ip_addr(config: Mapping[str, Any], argv: list[str]) -> Result:

@@ -66,10 +66,21 @@ class Node:
         return guestos.tool(where, guest.config, self.sim_dir, dnsmasq, argv)
 
     def container_started(self, vmid: int) -> None:
-        """What pve-container's prestart hook writes into the container (guestos.start)."""
+        """What pve-container's prestart hook writes into the container (guestos.start), and
+        the device nodes it gets (guestos.passed_devices)."""
         guest = self.guest(vmid)
-        if guest is not None and self.kind(guest) == "lxc":
-            guestos.start(partial(self.guestfs.path, vmid), guest.config, self.sim_dir / "etc")
+        if guest is None or self.kind(guest) != "lxc":
+            return
+        where = partial(self.guestfs.path, vmid)
+        guestos.start(where, guest.config, self.sim_dir / "etc")
+        gpus = [
+            d
+            for d in self.host.pci
+            if d.get("vendor") == "10de" and str(d.get("class", "")).startswith("03")
+        ]
+        host = guestos.host_devices(self.sim_dir, len(gpus) if self.host.nvidia_loaded else 0)
+        raw = self.raw_lines(vmid)
+        self.guestfs.devices[vmid] = guestos.passed_devices(where, raw, guest.config, host)
 
     # ------------------------------------------------------------ lookup
 

@@ -8,7 +8,13 @@ dnsmasq src/option.c `host-record`.
 
 from __future__ import annotations
 
+import json
+from collections.abc import Callable
+from pathlib import Path
+
 from pve_sim.fixture import SimNode
+
+DEFAULT_SEED = Path(__file__).resolve().parents[1] / "seeds" / "default.json"
 
 DEBIAN = "local:vztmpl/debian-12-standard_12.7-1_amd64.tar.zst"
 UBUNTU = "local:vztmpl/ubuntu-24.04-standard_24.04-2_amd64.tar.zst"
@@ -116,3 +122,45 @@ def test_pve_ignore_files_are_left_alone_and_reboot_rewrites(node: SimNode) -> N
     assert node.run(["pct", "reboot", "516"]).returncode == 0
     assert node.guest_path(516, "etc/hosts").read_text() == "10.9.9.9 mine\n"
     assert node.guest_path(516, "etc/hostname").read_text() == "renamed\n"
+
+
+def test_gpu_mount_entries_are_devices_only_when_the_node_has_them(node: SimNode) -> None:
+    # lxc conf.c mount_entry_on_generic: create=file makes an empty file first; an optional
+    # bind of a missing source leaves just that file. lxc-pve-autodev-hook passes devN in.
+    _started(node, 517, DEBIAN, "--hostname", "gpu", "--dev0", "/dev/dri/renderD128")
+    assert node.run(["pct", "stop", "517"]).returncode == 0
+    conf = node.conf(517)
+    entries = [
+        "lxc.mount.entry: /dev/nvidia0 dev/nvidia0 none bind,optional,create=file",
+        "lxc.mount.entry: /dev/dri/card0 dev/dri/card0 none bind,optional,create=file",
+    ]
+    conf.write_text(conf.read_text() + "".join(f"{line}\n" for line in entries))
+    assert node.run(["pct", "start", "517"]).returncode == 0
+    # No NVIDIA driver loaded on this node: only the placeholder file is there.
+    assert _in(node, 517, "test", "-e", "/dev/nvidia0")[0] == 0
+    assert _in(node, 517, "test", "-c", "/dev/nvidia0")[0] == 1
+    assert _in(node, 517, "test", "-c", "/dev/dri/card0")[0] == 0
+    assert _in(node, 517, "test", "-f", "/dev/dri/card0")[0] == 1
+    assert _in(node, 517, "test", "-c", "/dev/dri/renderD128")[0] == 0
+
+
+def test_a_loaded_nvidia_driver_gives_each_gpu_its_device(
+    pve_node_factory: Callable[..., SimNode], tmp_path: Path
+) -> None:
+    seed = json.loads(DEFAULT_SEED.read_text())
+    gpu = {"class": "0300", "vendor": "10de", "device": "2204"}
+    seed["host"] = {"pci": [{"slot": "01:00.0", **gpu}], "nvidia": "570.86.15"}
+    (tmp_path / "seed.json").write_text(json.dumps(seed))
+    node = pve_node_factory(seed=tmp_path / "seed.json")
+    _started(node, 518, DEBIAN, "--hostname", "gpu")
+    assert node.run(["pct", "stop", "518"]).returncode == 0
+    entries = [
+        f"/dev/{d} dev/{d} none bind,optional,create=file"
+        for d in ("nvidiactl", "nvidia0", "nvidia1")
+    ]
+    conf = node.conf(518)
+    conf.write_text(conf.read_text() + "".join(f"lxc.mount.entry: {e}\n" for e in entries))
+    assert node.run(["pct", "start", "518"]).returncode == 0
+    assert _in(node, 518, "test", "-c", "/dev/nvidiactl")[0] == 0
+    assert _in(node, 518, "test", "-c", "/dev/nvidia0")[0] == 0
+    assert _in(node, 518, "test", "-c", "/dev/nvidia1")[0] == 1  # one GPU: nvidia0 only

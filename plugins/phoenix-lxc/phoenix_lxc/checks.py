@@ -6,7 +6,7 @@ reported as not run. Then, when the configuration says
 what to expect: ``address`` (the static IPv4 of ``network_config`` is up on its interface,
 ``ip -o -4 addr show dev <if>``), ``dns`` (the container resolves its own name to that address,
 ``getent hosts``, and its resolver is the configured one) and ``gpu`` (each ``/dev/nvidia<N>``
-of ``gpu_assignment`` is in the container). Each attempt is one or two read-only commands;
+of ``gpu_assignment`` is a character device in the container). Each attempt is one or two read-only commands;
 none is retried.
 
 Why ``dns`` asks for the container's own name: at every start pve-container writes
@@ -92,13 +92,17 @@ def dns(shell: Shell, name: str, address: str, nameservers: Sequence[str]) -> Ch
 
 
 def gpu(shell: Shell, indices: Sequence[int], assignment: str) -> Check:
+    """Each device is a character device in the container: `test -c`, not `-e`, because lxc
+    creates the mount target as an empty file before binding the source onto it, and with
+    `optional` a node without the driver loaded leaves just that file (lxc src/lxc/conf.c
+    mount_entry_on_generic, mount_entry_create_dir_file)."""
     devices = ["/dev/nvidiactl", *(f"/dev/nvidia{i}" for i in indices)]
 
     def attempt() -> Attempt:
         absent = [
             d
             for d in devices
-            if not shell.run(["test", "-e", d], readonly=True, timeout=CHECK_TIMEOUT).ok
+            if not shell.run(["test", "-c", d], readonly=True, timeout=CHECK_TIMEOUT).ok
         ]
         if not absent:
             return Attempt(True, " ".join(devices))

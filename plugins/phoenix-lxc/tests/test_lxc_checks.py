@@ -1,6 +1,5 @@
-"""The checks phoenix-lxc ships, one command each, read from a recording host: which ones a
-container gets, and the GPU check's passing and failing cases (the simulator's containers have
-no /dev/nvidia*: a GPU container there needs a driver build)."""
+"""The checks phoenix-lxc ships, read from a recording host: which ones a container gets, the
+dns check's commands, and the GPU check's passing and failing cases."""
 
 from __future__ import annotations
 
@@ -46,9 +45,9 @@ def test_gpu_check_passes_when_every_assigned_device_is_in_the_container() -> No
     assert result.passed
     tested = [c.argv[len(EXEC) :] for c in host.journal]
     assert tested == [
-        ("test", "-e", "/dev/nvidiactl"),
-        ("test", "-e", "/dev/nvidia0"),
-        ("test", "-e", "/dev/nvidia1"),
+        ("test", "-c", "/dev/nvidiactl"),
+        ("test", "-c", "/dev/nvidia0"),
+        ("test", "-c", "/dev/nvidia1"),
     ]
     assert not any(c.mutating for c in host.journal)
 
@@ -70,7 +69,7 @@ def test_dns_resolves_the_containers_own_name_not_the_bare_domain() -> None:
 
 
 def test_gpu_check_names_the_devices_that_are_missing() -> None:
-    host = RecordingHost().on([*EXEC, "test", "-e", "/dev/nvidia1"], returncode=1)
+    host = RecordingHost().on([*EXEC, "test", "-c", "/dev/nvidia1"], returncode=1)
     [result] = run_checks("101", [checks.gpu(ContainerShell(host, 101), [0, 1], "0, 1")])
     assert result.result == "failed"
     assert result.reason == "/dev/nvidia1 not in CT 101 (gpu_assignment '0, 1')"
