@@ -12,7 +12,8 @@ dependency chain holds no VM are converged instead.
 The configuration is copied next to the node (``pve_etc`` pointed at it, bind-mount sources
 under the demo directory, stand-ins for the homelab's own scripts, a demo-only Samba password
 file). The simulator reaches no network: the cloud image the VM template is built from is
-served to it as a stand-in. Then status, every target's health checks (nothing scripted), and the node stops.
+served to it as a stand-in. Then status, every target's health checks (nothing scripted),
+and the node stops.
 """
 
 from __future__ import annotations
