@@ -20,7 +20,7 @@ from fakepve import schema
 
 #: Tools whose first word is a command (a verb table in dispatch.py, or getopt host tools).
 VERB_TOOLS = ("pct", "qm", "pvesm", "pveum", "pveam", "pvesh")
-SUBCOMMAND_TOOLS = ("zpool", "zfs", "systemctl", "apt-get", "getent", "timedatectl")
+SUBCOMMAND_TOOLS = ("zpool", "zfs", "systemctl", "apt-get", "getent", "timedatectl", "pve-firewall")
 #: The NVIDIA runfile is named after its version.
 RUNFILE = re.compile(r"^NVIDIA-Linux-[^/]*\.run$")
 NUMBERED = re.compile(r"^(--?[a-z]+?)\d+$")
