@@ -71,6 +71,9 @@ class HypervisorConfig:
     nodes: dict[str, NodeConfig] = attrs.Factory(dict)
     #: Where the node keeps guest config files (``/etc/pve`` on a real node).
     pve_etc: Annotated[str, absolute_path()] = "/etc/pve"
+    #: The old tool's ``bin`` directory on the node, searched for the scripts the configuration
+    #: names after its own (default ``/usr/local/phoenix_hypervisor/bin`` when it exists).
+    legacy_scripts_dir: Annotated[str, absolute_path()] | None = None
     proxmox_defaults: ProxmoxDefaults = attrs.Factory(ProxmoxDefaults)
     mount_point_base: Annotated[str, absolute_path()] = "/mnt/pve"
     # Sections read by host setup (phoenix-hypervisor) and its scripts, kept as JSON.

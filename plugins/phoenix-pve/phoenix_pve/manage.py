@@ -4,7 +4,6 @@ the scripts ``config validate`` warns about, and file-wide defaults merged under
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from pathlib import Path
 from typing import Any
 
 from phoenix_core.config.convert import known_keys, suggest
@@ -12,7 +11,7 @@ from phoenix_core.config.diagnostics import Diagnostics
 from phoenix_core.config.models import TargetConfig
 from phoenix_core.manager import MISSING, GuestState, RunContext
 from phoenix_core.steps import Step
-from phoenix_pve import built, health, scripts
+from phoenix_pve import built, health, pending, scripts
 from phoenix_pve.live import Live
 from phoenix_pve.shell import Shell
 
@@ -33,6 +32,7 @@ def guest_state(
         name=conf.get(name_key),
         build_complete=built.is_built(conf, live.vmid),
         addresses=addresses() if live.running else (),
+        details=_pending_detail(live),
     )
 
 
@@ -44,14 +44,20 @@ def settled(live: Live) -> bool:
     return untouched and live.exists and built.is_built(live.config(), live.vmid)
 
 
+def _pending_detail(live: Live) -> tuple[tuple[str, str], ...]:
+    """What ``status`` lists under the guest: keys Proxmox holds until a restart."""
+    keys = pending.pending(live)
+    return (("pending", f"{', '.join(keys)} (until a restart)"),) if keys else ()
+
+
 def warn_missing_scripts(
-    guest: TargetConfig, config_dir: Path, kind: str, shipped: Path, diagnostics: Diagnostics
+    guest: TargetConfig, paths: scripts.SearchPath, diagnostics: Diagnostics
 ) -> None:
     """Warn about every script the guest names that is not on its search path: the guest itself
-    fails at ``plan``/``converge``, the others can still be converged."""
+    fails at ``plan``/``converge``, the others can still be converged. A feature the old
+    tool's directory on the node would provide is named with that place."""
     if guest.spec is None:
         return
-    paths = scripts.SearchPath(config_dir, kind, shipped)
     for key, problem in scripts.missing(guest.spec, paths) + health.missing(guest.spec, paths):
         diagnostics.warn(guest.file, f"{guest.path}.{key}", problem)
 

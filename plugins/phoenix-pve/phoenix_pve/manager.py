@@ -38,6 +38,7 @@ from phoenix_pve import (
     inventory,
     manage,
     node,
+    pending,
     power,
     scripts,
     snapshots,
@@ -125,8 +126,20 @@ class GuestManager(BaseManager):
     def before_start(
         self, spec: Any, ctx: RunContext, live: Live, shell: Shell, build: Build
     ) -> list[Step]:
-        """Steps after the firewall, before the guest is started (pending changes)."""
-        return []
+        """Steps after the firewall, before the guest is started: changes pending a restart,
+        applied by one when ``--restart-if-needed`` allows it."""
+        return [
+            pending.step(
+                live,
+                restart=ctx.options.restart_if_needed,
+                dry_run=ctx.dry_run,
+                probe=self.probe(live),
+                ready_timeout=spec.ready_timeout,
+                shutdown_timeout=ctx.options.timeout or power.DEFAULT_SHUTDOWN_TIMEOUT,
+                settle=self.settle(live, shell, spec),
+                skip=build.stays_stopped,
+            )
+        ]
 
     def while_running(
         self, spec: Any, live: Live, shell: Shell, runner: scripts.Runner, build: Build
@@ -163,12 +176,13 @@ class GuestManager(BaseManager):
         return Live.of(ctx, self.guest, guest.id, lock_timeout=ctx.options.lock_timeout)
 
     def paths(self, config: Config) -> scripts.SearchPath:
-        return scripts.SearchPath(Path(config.directory), self.script_kind, self.shipped)
+        legacy = config.hypervisor.legacy_scripts_dir or scripts.LEGACY_DIR
+        return scripts.SearchPath(
+            Path(config.directory), self.script_kind, self.shipped, legacy.rstrip("/")
+        )
 
     def validate(self, guest: TargetConfig, config: Config, diagnostics: Diagnostics) -> None:
-        manage.warn_missing_scripts(
-            guest, Path(config.directory), self.script_kind, self.shipped, diagnostics
-        )
+        manage.warn_missing_scripts(guest, self.paths(config), diagnostics)
 
     def node_facts(self, guest: TargetConfig, ctx: RunContext) -> NodeFacts | None:
         """The name and memory of the guest's node (``status``'s NODE, the memory check)."""
@@ -241,12 +255,13 @@ class GuestManager(BaseManager):
         """Every converge step in order, the build-complete mark last. Scripts are resolved
         first: a missing one fails here, before anything changes."""
         paths = self.paths(ctx.config)
-        found = scripts.resolve_all(spec, paths)
+        found = scripts.resolve_all(spec, paths, live.host)
         checks = health.resolve(spec, paths)
         build = Build(live, spec, found.any_inside() or self.runs_inside(spec))
         env = {self.id_env: str(live.vmid), "PHOENIX_GUEST_CONFIG": f"{scripts.RUN_DIR}/guest.json"}
         payload = scripts.guest_payload(guest, self.id_key)
-        runner = scripts.Runner(live, shell, payload, env, self.private_env(spec))
+        legacy_args = [str(live.vmid), getattr(spec, "bootstrap_ca_url", None) or ""]
+        runner = scripts.Runner(live, shell, payload, env, self.private_env(spec), legacy_args)
         steps = self.configure_steps(spec, guest, ctx, live, build)
         if spec.firewall is not None:
             steps.append(firewall.step(spec.firewall, live))

@@ -29,6 +29,7 @@ import attrs
 
 from phoenix_core.config.models import TargetConfig
 from phoenix_core.errors import PhoenixError
+from phoenix_core.hosts.base import Host
 from phoenix_core.logs import logger
 from phoenix_core.steps import Change, Step
 from phoenix_pve import applied
@@ -46,6 +47,9 @@ ENV_FILE = f"{RUN_DIR}/env"
 _WITH_ENV_FILE = '. "$0" && exec /bin/bash "$@"'
 #: The record's format: 2 hashes scripts alone and names the guest (1 hashed the guest JSON too).
 STATE_VERSION = 2
+#: The old tool's directory on the node, searched when ``legacy_scripts_dir`` is not set (a
+#: node without it has nothing there to find).
+LEGACY_DIR = "/usr/local/phoenix_hypervisor/bin"
 #: The longest a feature or application script may run (driver builds take a while).
 SCRIPT_TIMEOUT = 7200.0
 
@@ -72,8 +76,18 @@ class SearchPath:
     config_dir: Path
     #: The ``features/<kind>/`` subdirectory: ``lxc`` or ``vm``.
     kind: str
-    #: The scripts the manager ships, looked in last for features (None: it ships none).
+    #: The scripts the manager ships, looked in after the configuration's (None: none).
     shipped: Path | None = None
+    #: The old tool's directory on the node (``legacy_scripts_dir``), looked in last for
+    #: features: :func:`legacy_feature`. None: not searched.
+    legacy: str | None = None
+
+    def legacy_feature(self, name: str) -> str | None:
+        """Where the old tool kept feature ``name`` on the node (containers only: its VM
+        features ran inside the VM from an NFS share)."""
+        if self.legacy is None or self.kind != "lxc":
+            return None
+        return f"{self.legacy}/lxc_setup/phoenix_hypervisor_feature_install_{name}.sh"
 
     def features(self, name: str) -> list[Path]:
         places = [
@@ -98,14 +112,23 @@ class SearchPath:
 
 @attrs.frozen
 class Script:
-    """A resolved script: its name in the config and the file found for it."""
+    """A resolved script: its name in the config and the file found for it.
+
+    ``node_data`` is set for a script found in the old tool's directory on the node (``path``
+    is then that node path): it runs there, as the old tool ran it (:meth:`Runner.run_on_node`).
+    """
 
     name: str
     path: Path
+    node_data: bytes | None = attrs.field(default=None, repr=False)
+
+    @property
+    def on_node(self) -> bool:
+        return self.node_data is not None
 
     @property
     def data(self) -> bytes:
-        return self.path.read_bytes()
+        return self.node_data if self.node_data is not None else self.path.read_bytes()
 
 
 @attrs.frozen
@@ -124,9 +147,27 @@ def find(what: str, name: str, places: list[Path]) -> Script:
     raise PhoenixError(f"{what} {name!r} not found; looked in: {', '.join(map(str, places))}")
 
 
-def resolve_all(spec: ScriptSpec, paths: SearchPath) -> Found:
-    """Find every script the guest names; raise on the first that is missing."""
-    features = tuple(find("feature script", f, paths.features(f)) for f in spec.features)
+def find_feature(name: str, paths: SearchPath, node: Host | None) -> Script:
+    """A feature from the configuration's search path, else from the old tool's directory on
+    ``node`` (read there: the file lives on the node)."""
+    places = paths.features(name)
+    try:
+        return find("feature script", name, places)
+    except PhoenixError:
+        legacy = paths.legacy_feature(name)
+        if legacy is None or node is None:
+            raise
+    try:
+        return Script(name, Path(legacy), node_data=node.read_file(legacy))
+    except (FileNotFoundError, IsADirectoryError):
+        where = ", ".join([*map(str, places), f"{legacy} on {node.name}"])
+        raise PhoenixError(f"feature script {name!r} not found; looked in: {where}") from None
+
+
+def resolve_all(spec: ScriptSpec, paths: SearchPath, node: Host | None = None) -> Found:
+    """Find every script the guest names; raise on the first that is missing. ``node`` is
+    where the old tool's directory is read (None: not searched)."""
+    features = tuple(find_feature(f, paths, node) for f in spec.features)
     app = None
     if spec.application_script:
         app = find(
@@ -150,7 +191,16 @@ def missing(spec: ScriptSpec, paths: SearchPath) -> list[tuple[str, str]]:
         try:
             find(what, name, places)
         except PhoenixError as exc:
-            problems.append((key, str(exc)))
+            legacy = paths.legacy_feature(name) if what == "feature script" else None
+            problem = str(exc)
+            if legacy is not None:
+                problem = (
+                    f"{what} {name!r} is not in the configuration's search path "
+                    f"({', '.join(map(str, places))}); converge takes it from the old tool's "
+                    f"directory on the node, {legacy}, and runs it there with the container id "
+                    "and the bootstrap CA URL"
+                )
+            problems.append((key, problem))
     return problems
 
 
@@ -215,12 +265,15 @@ class Runner:
         payload: bytes,
         env: Mapping[str, str],
         private_env: Mapping[str, str] | None = None,
+        legacy_args: Sequence[str] = (),
     ) -> None:
         self.live = live
         self.shell = shell
         self.payload = payload
         self.env = dict(env)
         self.private_env = dict(private_env or {})
+        #: What a script of the old tool's directory gets: the guest id, the CA URL.
+        self.legacy_args = list(legacy_args)
         self._prepared = False
 
     def push(self, data: bytes, inner: str, mode: int) -> None:
@@ -275,6 +328,22 @@ class Runner:
         if self.private_env:
             argv = ["/bin/bash", "-c", _WITH_ENV_FILE, ENV_FILE, *argv[1:]]
         self.exec(argv, f"script {script.name}", env)
+
+    def run_on_node(self, script: Script) -> None:
+        """A script of the old tool's directory, run on the node as the old tool ran it:
+        ``<script> <id> <bootstrap CA URL or "">`` (read by bash: the old checkout kept
+        its scripts mode 0644)."""
+        argv = ["/bin/bash", str(script.path), *self.legacy_args]
+        try:
+            result = self.live.host.change(argv, timeout=SCRIPT_TIMEOUT)
+        finally:
+            self.live.invalidate()
+        if not result.ok:
+            tail = "\n".join((result.stderr or result.stdout).strip().splitlines()[-5:])
+            raise PhoenixError(
+                f"script {script.name} failed on {self.live.host.name}: `{result.command}` "
+                f"exited {result.returncode}" + (f":\n{tail}" if tail else "")
+            )
 
     def save_state(self, state: dict[str, Any]) -> None:
         record = {**state, "version": STATE_VERSION, "guest": self.live.vmid}
@@ -342,7 +411,10 @@ def steps(
                 logger.info(
                     "{}: running {} {} ({})", live.name, _LABELS[kind], script.name, script.path
                 )
-                runner.run_script(script, args)
+                if script.on_node:
+                    runner.run_on_node(script)
+                else:
+                    runner.run_script(script, args)
                 # Saved after each script, so a later failure does not rerun this one.
                 state = recorded(state, kind, script)
                 runner.save_state(state)

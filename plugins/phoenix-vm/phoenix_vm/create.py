@@ -141,6 +141,11 @@ def step(
                     data=Clone(int(spec.clone_from_vmid)),
                 )
             ]
+        if spec.template_image is None:
+            raise PhoenixError(
+                f"VM {live.vmid} does not exist and its entry names no template_image or "
+                "clone_from_vmid to create it from"
+            )
         placed = image.place(live, image.of(spec, config))
         changes = []
         if not image.present(live, placed):

@@ -12,6 +12,7 @@ that never boots unless it has scripts or volumes.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from phoenix_core import checks as core
 from phoenix_core.config.diagnostics import Diagnostics
@@ -24,7 +25,7 @@ from phoenix_pve.live import Live
 from phoenix_pve.manager import Build, GuestManager
 from phoenix_pve.shell import AgentShell
 from phoenix_vm import checks as vm_checks
-from phoenix_vm import cloudinit, create, image, options, pending, readiness, volumes
+from phoenix_vm import cloudinit, create, describe, image, options, readiness, volumes
 from phoenix_vm.model import VmSpec, parse_spec
 
 #: The feature scripts this plugin ships (base_setup, docker).
@@ -72,8 +73,14 @@ class VmManager(GuestManager):
     def probe(self, live: Live) -> power.Probe:
         return readiness.agent_probe(live)
 
-    def settle(self, live: Live, shell: AgentShell, spec: VmSpec) -> power.Settle:
+    def settle(self, live: Live, shell: AgentShell, spec: VmSpec) -> power.Settle | None:
+        if not spec.cloud_init:
+            return None
         return readiness.cloud_init_settle(live, shell, spec.ready_timeout, spec.cloud_init_timeout)
+
+    def entry(self, live: Live) -> dict[str, Any]:
+        """The ``phoenix_vm_configs.json`` entry of an existing VM (``import``)."""
+        return describe.entry(live)
 
     def addresses(self, live: Live) -> tuple[str, ...]:
         return readiness.addresses(live)
@@ -94,23 +101,11 @@ class VmManager(GuestManager):
             create.step(spec, live, ctx.config, ctx.holding),
             create.disk_step(spec, live),
             options.step(spec, live),
-            cloudinit.step(spec, live, skip_pending=spec.is_template),
-        ]
-
-    def before_start(
-        self, spec: VmSpec, ctx: RunContext, live: Live, shell: AgentShell, build: Build
-    ) -> list[Step]:
-        """Pending changes, applied by a restart when ``--restart-if-needed`` allows it."""
-        return [
-            pending.step(
-                live,
-                restart=ctx.options.restart_if_needed,
-                probe=readiness.agent_probe(live),
-                ready_timeout=spec.ready_timeout,
-                shutdown_timeout=ctx.options.timeout or power.DEFAULT_SHUTDOWN_TIMEOUT,
-                settle=self.settle(live, shell, spec),
-                skip=build.stays_stopped,
-            )
+            *(
+                [cloudinit.step(spec, live, skip_pending=spec.is_template)]
+                if spec.cloud_init
+                else []
+            ),
         ]
 
     def while_running(

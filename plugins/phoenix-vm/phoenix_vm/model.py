@@ -214,6 +214,13 @@ class VmSpec:
     network_config: NetworkConfig | None = None
     user_config: UserConfig | None = None
     agent: bool = attrs.field(default=True, metadata=doc("QEMU guest agent (agent: 1)"))
+    cloud_init: bool = attrs.field(
+        default=True,
+        metadata=doc(
+            "phoenix manages cloud-init (ipconfig0, user, keys, vendor data); false for a VM "
+            "imported without it"
+        ),
+    )
     hostpci: list[str] = attrs.field(
         factory=list, metadata=doc("hostpciN values (GPU passthrough)")
     )
@@ -338,8 +345,11 @@ def parse_spec(guest: TargetConfig, diagnostics: Diagnostics) -> VmSpec | None:
         return None
     path = guest.path
     if spec.clone_from_vmid is None and spec.template_image is None:
-        diagnostics.error(
-            guest.file, path, "needs a template_image or a clone_from_vmid to be created from"
+        # An imported VM has neither: it is converged while it exists.
+        diagnostics.warn(
+            guest.file,
+            path,
+            "has no template_image or clone_from_vmid: it can be converged but not created",
         )
     if spec.clone_from_vmid is not None and spec.template_image is not None:
         diagnostics.error(

@@ -80,6 +80,13 @@ def test_changes_pending_a_reboot_are_reported_then_applied_on_request(
     result = cli("--config-dir", str(built), "converge", "1001")
     assert result.exit_code == 0, result.output
     assert "cores wait(s) for a reboot; converge --restart-if-needed applies them" in result.output
+    # A pending value is a change: plan shows it and --detailed-exitcode says so; status too.
+    plan = cli("--config-dir", str(built), "plan", "1001", "--detailed-exitcode")
+    assert plan.exit_code == 3, plan.output
+    assert "pending reboot: cores -> applied at the restart" in plan.output
+    status = cli("--config-dir", str(built), "status", "1001", "-o", "json")
+    row = json.loads(status.stdout[status.stdout.index("{") :])["targets"][0]
+    assert row["details"] == {"pending": "cores (until a restart)"}
     mark = node.mark()
     restart = cli("--config-dir", str(built), "converge", "--restart-if-needed", "1001")
     assert restart.exit_code == 0, restart.output

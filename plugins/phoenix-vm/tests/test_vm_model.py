@@ -58,11 +58,6 @@ CASES: list[tuple[str, Callable[[dict[str, Any]], None], str]] = [
         lambda d: d["vms"][1]["volumes"][0].update(type="cifs"),
         "vms[1].volumes[0].type",
     ),
-    (
-        "no-source",
-        lambda d: d["vms"][2].pop("clone_from_vmid"),
-        "vms[2]: needs a template_image or a clone_from_vmid",
-    ),
     ("snapshot-name", vm(1, snapshots={"pre-features": "1bad"}), "vms[1].snapshots.pre-features"),
     ("feature-name", vm(1, features=["../x"]), "vms[1].features[0]"),
     ("no-agent", vm(1, agent=False), "vms[1].agent: phoenix needs the guest agent"),
