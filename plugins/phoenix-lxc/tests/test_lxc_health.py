@@ -244,7 +244,7 @@ def test_each_shipped_check_fails_with_a_clear_reason(
 def test_a_check_whose_script_is_missing_is_reported_and_fails(cli: Cli, homelab: Path) -> None:
     (homelab / "health_checks" / "check_web.sh").unlink()
     validate = cli.subprocess("--config-dir", str(homelab), "config", "validate")
-    assert "health_checks[0]: health-check script 'check_web.sh' not found" in validate.stderr
+    assert "health_checks[0]: health-check script 'check_web.sh' not found" in validate.stdout
     proc = cli.subprocess("--config-dir", str(homelab), "health-check", "101", "-o", "json")
     assert proc.returncode == 1
     row = _rows(_document(proc, "health"))[(101, "web")]

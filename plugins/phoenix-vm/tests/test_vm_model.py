@@ -120,8 +120,8 @@ def test_keys_for_other_tools_load_with_a_warning_naming_them(tmp_path: Path) ->
         f"{VM}: vms[2]: docker_stacks, portainer_role, portainer_environment_name, "
         "portainer_agent_hostname, traefik_service, dns_records, trigger_sync_on_completion: "
         "kept for scripts (in the guest JSON), not acted on by phoenix-vm"
-    ) in result.stderr
-    assert f"{VM}: vm_defaults.template: not used for VMs" in result.stderr
+    ) in result.stdout  # config validate lists every warning with its result
+    assert f"{VM}: vm_defaults.template: not used for VMs" in result.stdout
 
 
 def test_a_missing_check_or_test_script_of_a_vm_is_a_warning_naming_its_path(
@@ -143,5 +143,5 @@ def test_a_missing_check_or_test_script_of_a_vm_is_a_warning_naming_its_path(
         build(plugins), ["--config-dir", str(etc), "config", "validate"], obj=plugins
     )
     assert result.exit_code == 0, result.output
-    assert f"{VM}: vms[1].health_checks[0]: " in result.stderr
-    assert f"{VM}: vms[1].tests.smoke[0]: " in result.stderr
+    assert f"{VM}: vms[1].health_checks[0]: " in result.stdout
+    assert f"{VM}: vms[1].tests.smoke[0]: " in result.stdout
