@@ -24,12 +24,12 @@ def measure(
     ids: Sequence[str],
     rounds: int,
     seed: Callable[[Path], Path],
-    prepare: Callable[[Path, Path], Path],
+    prepare: Callable[[Path], Path],
     setup: Callable[[Any], None] = lambda _node: None,
 ) -> int:
     """Print one line per guest: commands, mutating commands, median milliseconds.
 
-    ``seed(tmp)`` is the node's seed file, ``prepare(tmp, pve_etc)`` the configuration
+    ``seed(tmp)`` is the node's seed file, ``prepare(tmp)`` the configuration
     directory, ``setup(node)`` tunes the started node."""
     executed: list[tuple[str, ...]] = []
     original = LocalHost._execute
@@ -43,12 +43,12 @@ def measure(
         node = SimNode.start(Path(tmp) / "node", seed=seed(Path(tmp)))
         try:
             setup(node)
-            os.environ["PATH"] = node.env["PATH"]
             # Guests only: host setup (phoenix-hypervisor) is measured on its own.
             os.environ["PHOENIX_DISABLE_PLUGINS"] = "hypervisor"
-            etc = prepare(Path(tmp), node.pve_etc)
+            etc = prepare(Path(tmp))
             plugins = Plugins().discover()
             base = ["--config-dir", str(etc), "--log-dir", str(Path(tmp) / "logs"), "-q"]
+            base += ["--host", node.host]
 
             def phoenix(*argv: str) -> int:
                 return CliRunner().invoke(build(plugins), [*base, *argv], obj=plugins).exit_code

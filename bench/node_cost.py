@@ -28,6 +28,7 @@ exists) to compare with instead of installing the baseline commit.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import subprocess
 import sys
@@ -178,13 +179,22 @@ def build(node: Node, *verbs: list[str]) -> None:
             raise SystemExit(f"phoenix {' '.join(verb)} failed:\n{run.stdout}\n{run.stderr}")
 
 
+def reachable(sim: SimNode, etc: Path) -> dict[str, str]:
+    """The environment that points phoenix at the node: ``PHOENIX_HOST=sim:DIR`` for this
+    checkout; an older one knows only the node's tools on PATH and ``pve_etc``, which this
+    checkout still accepts (and which keeps the older one off this machine's /etc)."""
+    path = etc / "phoenix_hypervisor_config.json"
+    path.write_text(json.dumps({**json.loads(path.read_text()), "pve_etc": str(sim.pve_etc)}))
+    return {**sim.env, "PHOENIX_LOCK_DIR": str(sim.dir), "PHOENIX_HOST": sim.host}
+
+
 def homelab(work: Path) -> tuple[SimNode, Node]:
     """The old homelab on a bare node, built as ``make demo`` builds it."""
     sim = SimNode.start(work / "node", seed=with_local_snippets(demo.BARE, work))
     sim.set_agent_delay(float(demo.AGENT_DELAY))
-    etc = demo.prepare_config(work, sim.pve_etc)
+    etc = demo.prepare_config(work)
     demo.serve_cloud_images(sim.dir, etc)
-    env = {**sim.env, "PHOENIX_LOCK_DIR": str(sim.dir)}
+    env = reachable(sim, etc)
     options = ("--config-dir", str(etc), "--log-dir", str(work / "logs"))
     node = Node("homelab", sim.dir, env, options)
     build(node, ["setup", "--allow-destructive"], ["LetsGo"])
@@ -198,8 +208,8 @@ def containers(work: Path) -> tuple[SimNode, Node]:
         str(i): base_ct(f"ct{i}", f"10.0.8.{i - 250}/24", f"52:54:00:00:08:{i - 250:02x}")
         for i in CONTAINERS
     }
-    etc = write_lxc(work / "etc25", configs, sim.pve_etc)
-    env = {**sim.env, "PHOENIX_LOCK_DIR": str(sim.dir), "PHOENIX_DISABLE_PLUGINS": "hypervisor"}
+    etc = write_lxc(work / "etc25", configs)
+    env = {**reachable(sim, etc), "PHOENIX_DISABLE_PLUGINS": "hypervisor"}
     node = Node(
         "25 containers", sim.dir, env, ("--config-dir", str(etc), "--log-dir", str(work / "logs25"))
     )

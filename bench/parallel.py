@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import heapq
 import json
+import os
 import subprocess
 import sys
 import tempfile
@@ -59,11 +60,12 @@ def guests() -> dict[str, Any]:
 
 def converge(node: SimNode, etc: Path, logs: Path, jobs: int) -> tuple[float, dict[str, Any]]:
     argv = [str(PHOENIX), "-q", "--log-dir", str(logs), "--config-dir", str(etc)]
+    argv += ["--host", node.host]
     started = time.monotonic()
     run = subprocess.run(
         [*argv, "converge", "--jobs", str(jobs), "-o", "json"],
         # Containers only: host setup (phoenix-hypervisor) is measured on its own.
-        env={**node.env, "PHOENIX_DISABLE_PLUGINS": "hypervisor"},
+        env={**os.environ, "PHOENIX_DISABLE_PLUGINS": "hypervisor"},
         capture_output=True,
         text=True,
         check=False,
@@ -137,7 +139,7 @@ def main() -> int:
         for jobs in args.jobs:
             node = SimNode.start(Path(tmp) / f"node{jobs}", seed=SEED)
             try:
-                etc = write_lxc(Path(tmp) / f"etc{jobs}", guests(), node.pve_etc)
+                etc = write_lxc(Path(tmp) / f"etc{jobs}", guests())
                 node.set_latency(args.latency)
                 elapsed, document = converge(node, etc, Path(tmp) / "logs", jobs)
                 records = node.journal()

@@ -162,7 +162,7 @@ class App:
         pool = HostPool(default, nodes, options)
         for node, host in self._preset.items():
             pool.preset(node, host)
-        if not pool.default.is_local and None not in self._preset:
+        if pool.default.is_ssh and None not in self._preset:
             require_ssh()  # before anything runs: exit 2, not one failed guest after another
         return pool
 

@@ -249,8 +249,10 @@ class PhoenixGroup(click.Group):
 )
 @click.option(
     "--host",
-    metavar="[USER@]NODE[:PORT]",
-    help="Proxmox node to run on over SSH [default: this machine].",
+    metavar="[USER@]NODE[:PORT]|sim:DIR",
+    envvar="PHOENIX_HOST",
+    help="Proxmox node to run on over SSH, or sim:DIR, the simulated node in DIR "
+    "[env PHOENIX_HOST; default: this machine].",
 )
 @click.option(
     "--accept-new-host-keys",

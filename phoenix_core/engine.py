@@ -198,7 +198,12 @@ class Engine:
 
     # -- running ---------------------------------------------------------------------------
     def host_for(self, guest: TargetConfig) -> Host:
+        """The host ``guest`` lives on, confirmed (once per run) to be a machine its manager
+        changes: nothing runs on a host that fails its manager's node probe."""
         host = self.hosts.for_node(guest.common.node)
+        registered = self.plugins.by_kind.get(guest.kind)
+        if registered is not None and registered.spec.node_probe is not None:
+            self.hosts.confirm(host, registered.spec.node_probe)
         if not self.dry_run:
             return host
         return self._dry_hosts.setdefault(id(host), DryRunHost(host))
@@ -248,8 +253,10 @@ class Engine:
         if verb_named(verb).order == "build" and not self.options.with_host:
             ordered, checked = self.host_checks(ordered, targets)
         result.plan = self.plan(verb, ordered, targets, dry_run=result.dry_run, checked=checked)
-        with self.run_lock(result), interrupt.handling():
-            result.outcomes += self.execute(result.plan, result.dry_run)
+        with interrupt.handling():
+            self.ready(result.plan)
+            with self.run_lock(result):
+                result.outcomes += self.execute(result.plan, result.dry_run)
             result.signal = interrupt.received()
         return result
 
@@ -271,6 +278,16 @@ class Engine:
         }
         kept = [i for i in ordered if not isinstance(i, str) or i in applied or i in direct]
         return kept, {i for i in kept if isinstance(i, str) and i not in applied}
+
+    def ready(self, plan: Plan) -> None:
+        """Open and confirm every host the plan acts on, before any action starts: a host
+        that is not a node, or cannot be reached, ends the run here with nothing run on any
+        node. A signal meanwhile leaves the rest to the executor, which then starts nothing."""
+        try:
+            for action in plan.actions:
+                self.host_for(action.target)
+        except interrupt.Interrupted:
+            return
 
     def run_lock(self, result: RunResult) -> contextlib.AbstractContextManager[None]:
         """The run lock of every node the plan changes (none for a dry run)."""
@@ -411,8 +428,10 @@ class Engine:
         last = {a.id: a.key for a in result.plan.actions}
         delays = {g.id: g.common.boot_delay for g in guests} if self.boot_delay else {}
         gate = BootGate(groups, delays, self.graph.edges)
-        with self.run_lock(result), interrupt.handling():
-            result.outcomes += self.execute(result.plan, result.dry_run, gate, last)
+        with interrupt.handling():
+            self.ready(result.plan)
+            with self.run_lock(result):
+                result.outcomes += self.execute(result.plan, result.dry_run, gate, last)
             result.signal = interrupt.received()
         return result
 
@@ -448,22 +467,29 @@ class Engine:
                 return contextlib.nullcontext()
             return gate.turn(guest.id, building=not verb_named(action.verb).boots)
 
-        ctx = self.context(guest, lease, starting)
+        # Built inside the attempt: opening the node's connection can fail like any command.
+        context = functools.partial(self.context, guest, lease, starting)
         # LetsGo's starts start what its converges just built (in a dry run, not at all).
         must_exist = run_verb in VERBS and VERBS[run_verb].must_exist
         with logger.contextualize(manager=registered.spec.name, prefix=f"{guest.id} "):
-            outcome = self._attempt(action, ctx, dry_run, must_exist=must_exist)
+            outcome = self._attempt(action, context, dry_run, must_exist=must_exist)
         outcome.duration = time.perf_counter() - started
         self._notify("phoenix_action_finished", verb=action.verb, target=guest, outcome=outcome)
         return outcome
 
     def _attempt(
-        self, action: Action, ctx: RunContext, dry_run: bool, *, must_exist: bool
+        self,
+        action: Action,
+        context: Callable[[], RunContext],
+        dry_run: bool,
+        *,
+        must_exist: bool,
     ) -> Outcome:
         verb, guest = verb_named(action.verb), action.target
         manager = self.manager_of(guest)
         outcome = Outcome(guest.id, guest.kind, guest.name, verb.name, "ok")
         try:
+            ctx = context()
             if verb.starts and guest.is_template:
                 outcome.status, outcome.note = "skipped", "a template is never started"
                 return outcome

@@ -199,7 +199,10 @@ class Executor:
 
     # -- in the worker -------------------------------------------------------------------------
     def _work(self, action: Action) -> None:
-        outcome = self.perform(action, Lease(self, action.key))
+        try:
+            outcome = self.perform(action, Lease(self, action.key))
+        except BaseException as exc:  # a dead worker would leave the run waiting forever
+            outcome = escaped(action, exc)
         with self._cond:
             for resource in self._held.pop(action.key):
                 self._holds.give_back(resource)
@@ -215,6 +218,18 @@ class Executor:
                 self._broken.add(action.key)
                 self._first_failure = self._first_failure or action.key
             self._cond.notify_all()
+
+
+def escaped(action: Action, exc: BaseException) -> Outcome:
+    """The failed outcome of an action whose ``perform`` raised instead of answering: the
+    run still ends, and its summary says what went wrong (``perform`` normally turns its
+    errors into outcomes itself; this is the guarantee when it does not)."""
+    from phoenix_core.logs import logger, scrub
+
+    logger.opt(exception=exc).debug("traceback")
+    detail = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+    target = action.target
+    return Outcome(target.id, target.kind, target.name, action.verb, "failed", error=scrub(detail))
 
 
 class Lease:

@@ -19,6 +19,8 @@ from phoenix_core.errors import PhoenixError
 
 SIGNALS = (signal.SIGINT, signal.SIGTERM)
 _received: int | None = None
+#: Set by the first signal: wakes every :func:`pause` at once.
+_woken = threading.Event()
 
 
 class Interrupted(PhoenixError):
@@ -40,6 +42,12 @@ def check(what: str) -> None:
         raise Interrupted(f"{describe(_received)} before `{what}` (not started)")
 
 
+def pause(seconds: float) -> None:
+    """Sleep between retries, but wake at once when the run is interrupted: the retry's
+    next command then refuses to start, so a 30 s backoff does not hold up the summary."""
+    _woken.wait(seconds)
+
+
 def _note(signum: int, _frame: FrameType | None) -> None:
     global _received
     if _received is not None:  # asked twice: stop now
@@ -47,6 +55,7 @@ def _note(signum: int, _frame: FrameType | None) -> None:
         os.kill(os.getpid(), signum)
         return
     _received = signum
+    _woken.set()
     from phoenix_core.logs import logger
 
     logger.warning(
@@ -61,6 +70,7 @@ def handling() -> Iterator[None]:
     handlers; elsewhere, as when phoenix is embedded, signals keep their usual effect)."""
     global _received
     _received = None
+    _woken.clear()
     if threading.current_thread() is not threading.main_thread():
         yield
         return

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, Protocol, TypeVar, runtime_checkable
 
 import attrs
 
+from phoenix_core.hosts.probe import NodeProbe
 from phoenix_core.layout import GuestFile, HostTargets
 from phoenix_core.names import DEFAULT_NODE
 from phoenix_core.verbs import StepVerb
@@ -89,7 +90,9 @@ class ManagerSpec:
     says where they are configured: a :class:`GuestFile` layout, or :class:`HostTargets`.
     ``factory`` builds the manager lazily, so registering costs nothing at ``phoenix --help``.
     ``api_version`` is the manager API the plugin was written for: required, compared with
-    :data:`SUPPORTED_API_VERSIONS`.
+    :data:`SUPPORTED_API_VERSIONS`. ``node_probe`` says what a host must be for the manager to
+    change it (phoenix-pve's: a Proxmox VE node); the engine confirms it once per host and run
+    before the first command there, and refuses the run (exit 2) on a host that is not.
     """
 
     name: str
@@ -98,6 +101,7 @@ class ManagerSpec:
     api_version: int
     config: GuestFile | HostTargets
     description: str = ""
+    node_probe: NodeProbe | None = None
 
 
 @attrs.frozen

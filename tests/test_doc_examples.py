@@ -7,8 +7,9 @@ directory ``work`` (empty), on a fresh simulated node seeded as the old homelab'
 (``original-etc``), with:
 
 - ``PATH``: the node's Proxmox tools first, then this environment's ``phoenix`` and ``pve-sim``;
-- ``PHOENIX_CONFIG_DIR``: the shipped example configuration, pointed at the node (as the
-  demo prepares it: ``contrib/demo/demo.py``); ``PHOENIX_LOG_DIR`` in the test's directory;
+- ``PHOENIX_HOST``: the node, ``sim:DIR`` (every ``phoenix`` runs on it, as ``--host``);
+- ``PHOENIX_CONFIG_DIR``: the shipped example configuration (as the demo prepares it:
+  ``contrib/demo/demo.py``); ``PHOENIX_LOG_DIR`` in the test's directory;
 - the VM templates' cloud images served by the node (the demo's stand-in for the internet);
 - what an HTML comment right above the fence sets, ``<!-- example: NAME=VALUE ... -->``
   (``PHOENIX_DISABLE_PLUGINS=vm,hypervisor`` plays an install of ``phoenix-lxc`` alone).
@@ -97,13 +98,15 @@ def test_every_runnable_block_is_found() -> None:
 def test_the_example_runs(example: Example, pve_node_factory, tmp_path: Path) -> None:
     node = pve_node_factory(seed=SEED)
     demo = _demo()
-    etc = demo.prepare_config(tmp_path, node.pve_etc)
+    etc = demo.prepare_config(tmp_path)
     demo.serve_cloud_images(node.dir, etc)  # the node's stand-in for the internet
     work = tmp_path / "work"
     work.mkdir()
     env = {
         **node.env,
         "PATH": f"{node.bin_dir}{os.pathsep}{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
+        # Every phoenix of the example runs against the simulated node, as --host sim:DIR.
+        "PHOENIX_HOST": node.host,
         "PHOENIX_CONFIG_DIR": str(etc),
         "PHOENIX_LOG_DIR": str(tmp_path / "logs"),
         **example.env,

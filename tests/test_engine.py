@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from phoenix_core.engine import Engine
-from phoenix_core.errors import UsageError
+from phoenix_core.errors import HostError, UsageError
 from phoenix_core.hookspecs import hookimpl
 from phoenix_core.manager import VerbOptions
 from phoenix_core.outcome import PARTIAL
@@ -145,6 +145,48 @@ def test_lost_connection_is_a_failed_action_not_a_crash(
     result = make_engine(chain).run("converge", ["900"])
     assert result.outcomes[0].status == "failed"
     assert "connection to fake lost" in result.outcomes[0].error
+
+
+VERBS = ["create", "converge", "plan", "start", "stop", "restart", "delete"]
+
+
+@pytest.mark.parametrize("verb", VERBS)
+def test_a_node_that_cannot_be_reached_ends_the_run_before_anything_runs(
+    make_engine: Callable[..., Engine], chain: Path, verb: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every host of the plan is opened before the first action (it used to be opened inside
+    a worker, outside its error handling: the worker died and the run waited forever)."""
+
+    def unreachable(_address: Any) -> Any:
+        raise HostError("cannot connect to root@127.0.0.1:9: connection refused")
+
+    engine = make_engine(chain, options=VerbOptions(force=True))
+    engine.hosts._open.clear()
+    monkeypatch.setattr(engine.hosts, "_connect", unreachable)
+    with pytest.raises(HostError, match="connection refused"):
+        engine.run(verb, ["901"])
+
+
+@pytest.mark.parametrize("raised", [HostError("connection to fake lost"), RuntimeError("bug")])
+@pytest.mark.parametrize("verb", VERBS)
+def test_a_host_that_raises_fails_the_action_and_the_run_ends(
+    make_engine: Callable[..., Engine],
+    node: FakeNode,
+    chain: Path,
+    verb: str,
+    raised: Exception,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    node.guests = {900: {"status": "stopped", "template": 1}, 901: {"status": "running"}}
+
+    def query(*_args: Any, **_kwargs: Any) -> Any:
+        raise raised
+
+    monkeypatch.setattr(node, "query", query)
+    result = make_engine(chain, options=VerbOptions(force=True)).run(verb, ["901"])
+    failed = [o for o in result.outcomes if o.status == "failed"]
+    assert failed and str(raised) in failed[0].error
+    assert result.exit_code == 1
 
 
 def test_unknown_and_malformed_ids_are_usage_errors(

@@ -175,6 +175,28 @@ def test_a_dry_run_goes_on_past_a_failure_and_says_what_waits_on_it() -> None:
     ]
 
 
+def test_an_action_that_raises_is_its_own_failed_outcome_and_the_run_ends() -> None:
+    """A worker that dies must not leave the scheduler waiting for it forever."""
+
+    def perform(act: Action, lease: Lease) -> Outcome:
+        if act.id == 1:
+            raise RuntimeError("cannot reach the node")
+        return Outcome(act.id, "lxc", act.target.name, act.verb, "changed")
+
+    done: list[list[Outcome]] = []
+    executor = Executor(perform, Recorder().skip, jobs=2, keep_going=True)
+    plan = Plan("converge", (action(1), action(2, 1), action(3)))
+    worker = threading.Thread(target=lambda: done.append(executor.run(plan)), daemon=True)
+    worker.start()
+    worker.join(10)
+    assert done, "the run never ended"
+    assert [(o.id, o.status, o.error or o.note) for o in done[0]] == [
+        (1, "failed", "RuntimeError: cannot reach the node"),
+        (2, "skipped", "dependency 1 failed"),
+        (3, "changed", None),
+    ]
+
+
 def test_a_worker_is_kept_for_an_action_waiting_on_a_resource() -> None:
     """Clones of one source form a chain; independent work must not take every worker."""
     rec = Recorder(0.05)

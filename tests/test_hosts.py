@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import sys
 from pathlib import Path
 
@@ -9,7 +10,10 @@ import pytest
 
 from phoenix_core.errors import CommandFailed, HostError
 from phoenix_core.hosts import DryRunHost, LocalHost
+from phoenix_core.hosts.base import node_path
+from phoenix_core.hosts.nodedir import NodeDirHost
 from phoenix_core.hosts.pool import HostPool, NodeAddress, parse_address
+from phoenix_core.hosts.probe import Mount, NodeProbe, NotANode, confirm
 
 PY = sys.executable
 
@@ -138,3 +142,91 @@ def test_guests_reach_their_node_from_the_nodes_map(
     assert reached == [
         NodeAddress("10.0.0.14", "admin", 2222, True)
     ]  # --host names a configured node
+
+
+def node_dir(tmp_path: Path) -> Path:
+    """A node directory as ``pve-sim up`` leaves one: its own tools in bin/."""
+    (tmp_path / "bin").mkdir()
+    tool = tmp_path / "bin" / "pvetool"
+    tool.write_text(f"#!{PY}\nimport sys\nprint('node', *sys.argv[1:])\n")
+    tool.chmod(0o755)
+    return tmp_path
+
+
+def test_a_node_directory_runs_its_own_tools_and_keeps_files_inside(tmp_path: Path) -> None:
+    root = node_dir(tmp_path)
+    host = HostPool(parse_address(f"sim:{root}")).for_node(None)
+    assert isinstance(host, NodeDirHost) and host.name == f"sim:{root}"
+    assert host.query(["pvetool", "--", "x"]).stdout == "node -- x\n"
+    (root / "etc").mkdir()
+    host.write_file("/etc/hostname", b"pve1\n", mode=0o600)
+    assert (root / "etc" / "hostname").read_bytes() == b"pve1\n"
+    assert host.read_file("/etc/hostname") == b"pve1\n"
+    # A path a manager already mapped (node_path, or an old pve_etc) is not mapped twice.
+    assert host.read_file(node_path(host, "/etc/hostname")) == b"pve1\n"
+    assert node_path(host, "/etc/pve") == f"{root}/etc/pve"
+    assert node_path(DryRunHost(host), "/etc/pve") == f"{root}/etc/pve"
+    assert node_path(LocalHost(), "/etc/pve") == "/etc/pve"
+    # Only the node's tools, file utilities and a shell: nothing else of this machine runs,
+    # not even from a script.
+    host.change(["mkdir", "-p", node_path(host, "/srv/a")]).check()
+    assert (root / "srv" / "a").is_dir()
+    for program in ("apt-get", "systemctl", PY, "/usr/sbin/apt-get", "/etc/pve"):
+        with pytest.raises(HostError, match="command not found on sim:"):
+            host.query([program, "--version"])
+    script = host.query(["/bin/sh", "-c", "pvetool a; apt-get update"])
+    assert script.stdout == "node a\n" and script.returncode == 127
+
+
+def test_a_missing_node_directory_is_a_usage_error(tmp_path: Path) -> None:
+    from phoenix_core.errors import UsageError
+
+    with pytest.raises(UsageError, match="no simulated node there"):
+        HostPool(parse_address(f"sim:{tmp_path}/none")).for_node(None)
+    with pytest.raises(UsageError, match="directory is missing"):
+        parse_address("sim:")
+
+
+PROBE = NodeProbe("a test node", (Mount("/etc/pve", "fuse", "pmxcfs"),), ("pvetool",))
+FUSE = "/dev/fuse /etc/pve fuse rw,nosuid,nodev 0 0\n"
+
+
+@pytest.mark.parametrize(
+    ("mounts", "tool", "problem"),
+    [
+        (None, True, "pmxcfs is not mounted at /etc/pve"),
+        ("tmpfs /etc/pve tmpfs rw 0 0\n", True, "/etc/pve is a tmpfs mount, not pmxcfs"),
+        (FUSE, False, "`pvetool` is not installed"),
+        (FUSE, True, None),
+        ("/dev/fuse /etc/pve fuse.pmxcfs rw 0 0\n", True, None),
+    ],
+)
+def test_the_node_probe_names_what_is_missing(
+    tmp_path: Path, mounts: str | None, tool: bool, problem: str | None
+) -> None:
+    root = node_dir(tmp_path)
+    if not tool:
+        (root / "bin" / "pvetool").unlink()
+    if mounts is not None:
+        (root / "proc").mkdir()
+        (root / "proc" / "mounts").write_text(mounts)
+    host = NodeDirHost(str(root))
+    if problem is None:
+        confirm(host, PROBE)
+        return
+    with pytest.raises(NotANode, match=re.escape(problem)) as caught:
+        confirm(host, PROBE)
+    assert caught.value.exit_code == 2 and f"sim:{root} is not a test node" in str(caught.value)
+    if mounts is None:
+        assert host.queries == 0  # refused before any command ran
+
+
+def test_the_pool_probes_each_host_once(tmp_path: Path) -> None:
+    root = node_dir(tmp_path)
+    (root / "proc").mkdir()
+    (root / "proc" / "mounts").write_text(FUSE)
+    pool = HostPool(parse_address(f"sim:{root}"))
+    host = pool.for_node(None)
+    for _ in range(3):
+        pool.confirm(host, PROBE)
+    assert host.queries == 1

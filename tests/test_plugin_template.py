@@ -90,13 +90,9 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return pip_install_target(copy_template(root), root / "site")
 
 
-def phoenix(
-    site: Path, etc: Path, *args: str, path: str | None = None
-) -> subprocess.CompletedProcess[str]:
+def phoenix(site: Path, etc: Path, *args: str) -> subprocess.CompletedProcess[str]:
     """``phoenix --config-dir ETC ARGS`` in a subprocess that sees the installed template."""
     env = clean_env(PYTHONPATH=str(site), PHOENIX_DISABLE_PLUGINS=",".join(OTHERS))
-    if path is not None:
-        env["PATH"] = path
     logs = str(etc.parent / "logs")
     return subprocess.run(
         [
@@ -177,7 +173,6 @@ def test_a_hello_guest_is_ordered_after_the_container_it_depends_on(
     site: Path, tmp_path: Path, pve_node: Any
 ) -> None:
     hypervisor = json.loads(EXAMPLE_HYPERVISOR.read_text())
-    hypervisor["pve_etc"] = str(pve_node.pve_etc)
     hypervisor["core_paths"] = {"lxc_config_file": "phoenix_lxc_configs.json"}
     container = {
         "name": "web",
@@ -204,7 +199,7 @@ def test_a_hello_guest_is_ordered_after_the_container_it_depends_on(
         phoenix_lxc_configs={"lxc_configs": {"800": container}},
     )
 
-    plan = phoenix(site, etc, "plan", "120", "-o", "json", path=pve_node.env["PATH"])
+    plan = phoenix(site, etc, "--host", pve_node.host, "plan", "120", "-o", "json")
     assert plan.returncode == 0, plan.stderr
     outcomes = json.loads(plan.stdout)["outcomes"]
     assert [(o["kind"], o["id"], o["status"]) for o in outcomes] == [

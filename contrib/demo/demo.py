@@ -9,11 +9,13 @@ boot order; a second ``LetsGo`` changes nothing. Without it, the node is seeded 
 storages and templates the configuration names. With phoenix-lxc alone, the containers whose
 dependency chain holds no VM are converged instead.
 
-The configuration is copied next to the node (``pve_etc`` pointed at it, bind-mount sources
-under the demo directory, stand-ins for the homelab's own scripts, a demo-only Samba password
-file). The simulator reaches no network: the cloud image the VM template is built from is
-served to it as a stand-in. Then status, every target's health checks (nothing scripted),
-and the node stops.
+phoenix reaches the simulated node as ``--host sim:DIR``: its commands run the node's tools
+and its files land in the node directory, so nothing here touches this machine's ``/etc``.
+The configuration is copied next to the node, unchanged but for stand-ins for the homelab's
+own scripts and a demo-only Samba password file (its bind-mount sources are the node's, so
+they are in the node directory). The simulator reaches no network: the cloud image the VM
+template is built from is served to it as a stand-in. Then status, every target's health
+checks (nothing scripted), and the node stops.
 """
 
 from __future__ import annotations
@@ -50,27 +52,17 @@ def run(
     return result
 
 
-def prepare_config(directory: Path, pve_etc: Path) -> Path:
+def prepare_config(directory: Path) -> Path:
     etc = directory / "etc"
     shutil.rmtree(etc, ignore_errors=True)
     shutil.copytree(EXAMPLE, etc)
     hypervisor = etc / "phoenix_hypervisor_config.json"
     data = json.loads(hypervisor.read_text())
-    data["pve_etc"] = str(pve_etc)
     # The example's core_paths point at /usr/local/...; a moved directory names its files relatively.
     data["core_paths"].update(
         lxc_config_file="phoenix_lxc_configs.json", vm_config_file="phoenix_vm_configs.json"
     )
     hypervisor.write_text(json.dumps(data, indent=4))
-    # Bind-mount sources live on the node; on this machine they go under the demo directory.
-    lxc = etc / "phoenix_lxc_configs.json"
-    lxc.write_text(
-        lxc.read_text().replace("/mnt/pve/quickOS/lxc-persistent-data", str(directory / "persist"))
-    )
-    vm = etc / "phoenix_vm_configs.json"
-    vm.write_text(
-        vm.read_text().replace("/quickOS/vm-persistent-data", str(directory / "vm-persist"))
-    )
     shutil.copytree(STAND_INS, etc, dirs_exist_ok=True)
     return etc
 
@@ -155,13 +147,8 @@ def main() -> None:
     args = parser.parse_args()
     directory = args.dir.resolve()
     node = directory / "node"
-    env = {
-        **os.environ,
-        "PATH": f"{node / 'bin'}{os.pathsep}{BIN}{os.pathsep}{os.environ['PATH']}",
-        # The simulated node's run lock lives with it (a real node's is in /run/lock).
-        "PHOENIX_LOCK_DIR": str(node),
-    }
-    phoenix = [str(BIN / "phoenix"), "--log-dir", str(directory / "logs")]
+    env = dict(os.environ)
+    phoenix = [str(BIN / "phoenix"), "--log-dir", str(directory / "logs"), "--host", f"sim:{node}"]
     kinds = managers(phoenix, env)
     bare = "hypervisor" in kinds and "vm" in kinds and "lxc" in kinds
 
@@ -176,7 +163,7 @@ def main() -> None:
     try:
         sim_fault = [str(BIN / "pve-sim"), "fault", "--dir", str(node)]
         run([*sim_fault, "--agent-delay", AGENT_DELAY], env)
-        etc = prepare_config(directory, node / "etc" / "pve")
+        etc = prepare_config(directory)
         phoenix += ["--config-dir", str(etc)]
         run([*phoenix, "config", "validate"], env)
         if "lxc" not in kinds:

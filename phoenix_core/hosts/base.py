@@ -7,6 +7,7 @@ is what makes ``plan`` and ``--dry-run`` safe by construction rather than by car
 
 from __future__ import annotations
 
+import posixpath
 import shlex
 import time
 from abc import ABC, abstractmethod
@@ -45,6 +46,20 @@ class CommandResult:
             return self
         detail = (self.stderr.strip() or self.stdout.strip() or "no output").splitlines()[-1]
         raise CommandFailed(self, f"`{self.command}` exited {self.returncode}: {detail}")
+
+
+def node_path(host: Host, path: str) -> str:
+    """Where the node's absolute ``path`` is, for a command run on ``host`` to name it.
+
+    The path itself on a real node. A node that lives in a directory of this machine (the
+    simulator, ``--host sim:DIR``) has its ``/`` there and says so in ``root``: its files are
+    reached through :meth:`Host.read_file`/:meth:`Host.write_file` by their node path, and a
+    command argument naming one goes through this function.
+    """
+    root = getattr(host, "root", "/")
+    if root == "/" or path == root or path.startswith(root.rstrip("/") + "/"):
+        return path
+    return posixpath.join(root, path.lstrip("/"))
 
 
 @runtime_checkable

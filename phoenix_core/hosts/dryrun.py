@@ -24,6 +24,8 @@ class DryRunHost:
     def __init__(self, inner: Host) -> None:
         self.inner = inner
         self.name = inner.name
+        #: The node's ``/`` as commands name it (see :func:`~phoenix_core.hosts.base.node_path`).
+        self.root: str = getattr(inner, "root", "/")
         self.planned: list[PlannedCommand] = []
 
     def query(

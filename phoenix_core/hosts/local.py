@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import contextlib
 import os
+import secrets
 import subprocess
-import tempfile
 from collections.abc import Sequence
 
 from phoenix_core.errors import CommandFailed, HostError
@@ -89,14 +89,18 @@ class LocalHost(BaseHost):
             return fh.read()
 
     def write_file(self, path: str, data: bytes, *, mode: int = 0o644) -> None:
+        """A new temporary file beside ``path``, created with ``mode`` by the ``open`` itself
+        (never chmodded afterwards: a secret is not readable for a moment, and pmxcfs refuses
+        chmod), then renamed over ``path``."""
         self.changes += 1
         directory = os.path.dirname(path) or "."
         try:
-            fd, tmp = tempfile.mkstemp(dir=directory, prefix=".phoenix-")
+            tmp = os.path.join(directory, f".phoenix-{secrets.token_hex(6)}.tmp")
+            flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
+            fd = os.open(tmp, flags, mode)
             try:
                 with os.fdopen(fd, "wb") as fh:
                     fh.write(data)
-                os.chmod(tmp, mode)
                 os.replace(tmp, path)
             except BaseException:
                 os.unlink(tmp)

@@ -6,13 +6,17 @@ map, or by a guest's ``node`` key. The default, when nothing names one, is this 
 
 from __future__ import annotations
 
+import os
 import re
+import threading
 from typing import TYPE_CHECKING
 
 import attrs
 
 from phoenix_core.errors import UsageError
 from phoenix_core.hosts.base import DEFAULT_TIMEOUT, Host
+from phoenix_core.hosts.nodedir import SCHEME, NodeDirHost
+from phoenix_core.hosts.probe import NodeProbe, confirm
 
 if TYPE_CHECKING:
     from phoenix_core.hosts.ssh import SSHHost
@@ -34,13 +38,23 @@ class NodeAddress:
     def is_local(self) -> bool:
         return self.host in LOCAL_NAMES
 
+    @property
+    def is_ssh(self) -> bool:
+        return not (self.is_local or self.host.startswith(SCHEME))
+
     def __str__(self) -> str:
         text = f"{self.user}@{self.host}" if self.user else self.host
         return f"{text}:{self.port}" if self.port else text
 
 
 def parse_address(text: str) -> NodeAddress:
-    """Parse ``[user@]host[:port]`` (IPv6 in brackets); raise UsageError naming the text."""
+    """Parse ``[user@]host[:port]`` (IPv6 in brackets), or ``sim:DIR`` (a simulated node in
+    DIR, made absolute); raise UsageError naming the text."""
+    if text.startswith(SCHEME):
+        directory = text.removeprefix(SCHEME)
+        if not directory:
+            raise UsageError("--host sim:DIR: the simulated node's directory is missing")
+        return NodeAddress(SCHEME + os.path.abspath(directory))
     match = _ADDRESS.match(text.strip())
     if not match:
         raise UsageError(f"--host: expected [user@]node[:port], got {text!r}")
@@ -92,6 +106,10 @@ class HostPool:
         self.nodes = dict(nodes or {})
         self.options = options or HostOptions()
         self._open: dict[NodeAddress, Host] = {}
+        #: (host, probe) pairs already confirmed this run: each probe runs once per host
+        #: (probe None: a preset host, taken as it is).
+        self._confirmed: set[tuple[int, NodeProbe | None]] = set()
+        self._confirming = threading.Lock()
 
     def address_for(self, node: str | None) -> NodeAddress:
         if node is None:
@@ -102,9 +120,12 @@ class HostPool:
         """Answer ``node`` (None: the default) with ``host`` instead of connecting to it.
 
         For embedding phoenix and for tests (``phoenix_core.testing`` injects its fake host
-        this way); the pool closes ``host`` at the end of the run like any other.
+        this way); the pool closes ``host`` at the end of the run like any other. No node
+        probe runs on it: the caller that built it vouches for what it is.
         """
         self._open[self.address_for(node)] = host
+        # Whoever hands a host in vouches for it: node probes are not run on it.
+        self._confirmed.add((id(host), None))
 
     def for_node(self, node: str | None) -> Host:
         """The host for ``node`` (``None``: the default), connecting on first use."""
@@ -113,11 +134,21 @@ class HostPool:
             self._open[address] = self._connect(address)
         return self._open[address]
 
+    def confirm(self, host: Host, probe: NodeProbe) -> None:
+        """Run ``probe`` on ``host`` unless it passed already this run (raise NotANode)."""
+        with self._confirming:
+            if {(id(host), probe), (id(host), None)} & self._confirmed:
+                return
+            confirm(host, probe)
+            self._confirmed.add((id(host), probe))
+
     def _connect(self, address: NodeAddress) -> Host:
         if address.is_local:
             from phoenix_core.hosts.local import LocalHost
 
             return LocalHost(timeout=self.options.timeout)
+        if address.host.startswith(SCHEME):
+            return NodeDirHost(address.host.removeprefix(SCHEME), timeout=self.options.timeout)
         return require_ssh()(
             address.host,
             user=address.user,

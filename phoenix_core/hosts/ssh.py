@@ -27,6 +27,7 @@ from collections.abc import Sequence
 
 import attrs
 import paramiko
+from paramiko.sftp import CMD_HANDLE, CMD_OPEN, SFTP_FLAG_CREATE, SFTP_FLAG_EXCL, SFTP_FLAG_WRITE
 
 from phoenix_core.errors import CommandFailed, HostError
 from phoenix_core.hosts.base import DEFAULT_TIMEOUT, BaseHost, CommandResult
@@ -324,11 +325,9 @@ class SSHHost(BaseHost):
             self._write_with_sudo(sftp, path, tmp, data, mode)
             return
         try:
-            with sftp.open(tmp, "wb") as fh:
-                fh.chmod(0o600)
+            with _create(sftp, tmp, mode) as fh:
                 fh.set_pipelined(True)
                 fh.write(data)
-            sftp.chmod(tmp, mode)
             sftp.posix_rename(tmp, path)
         except (OSError, EOFError, paramiko.SSHException) as exc:
             error = self._file_error("write", path, exc)
@@ -342,9 +341,8 @@ class SSHHost(BaseHost):
     ) -> None:
         staging = f"/tmp/.phoenix-upload-{secrets.token_hex(6)}"
         try:
-            # "x": O_EXCL, so even a guessed name cannot be a planted file or symlink.
-            with sftp.open(staging, "wxb") as fh:
-                fh.chmod(0o600)
+            # O_EXCL, so even a guessed name cannot be a planted file or symlink; 0600 at open.
+            with _create(sftp, staging, 0o600) as fh:
                 fh.write(data)
             steps = (
                 ["install", "-m", f"{mode:04o}", "--", staging, tmp],
@@ -371,6 +369,20 @@ class SSHHost(BaseHost):
         for client in reversed(self._clients):
             client.close()
         self._clients.clear()
+
+
+def _create(sftp: paramiko.SFTPClient, path: str, mode: int) -> paramiko.SFTPFile:
+    """A new file (``O_CREAT | O_EXCL``) whose mode travels in the SFTP OPEN request itself, so
+    sftp-server creates it with that mode (under its umask) rather than a chmod following
+    the open: a secret is never readable by others in between, and no chmod reaches pmxcfs.
+    ``SFTPClient.open`` sends no attributes, hence the request built here as it builds it."""
+    attributes = paramiko.SFTPAttributes()
+    attributes.st_mode = mode
+    flags = SFTP_FLAG_WRITE | SFTP_FLAG_CREATE | SFTP_FLAG_EXCL
+    kind, message = sftp._request(CMD_OPEN, path, flags, attributes)
+    if kind != CMD_HANDLE:
+        raise paramiko.SFTPError("Expected handle")
+    return paramiko.SFTPFile(sftp, message.get_binary(), "wb")
 
 
 class _HeldChannel:

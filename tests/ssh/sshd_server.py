@@ -81,8 +81,11 @@ class SSHServer:
         *,
         path_dirs: tuple[str, ...] = (),
         host_key_types: tuple[str, ...] = ("ed25519",),
+        proc: Path | None = None,
     ) -> None:
         self.dir = directory
+        #: A directory sshd and its sessions see as /proc (a node's mount table), or None.
+        self.fake_proc = proc
         self.dir.mkdir(parents=True, exist_ok=True)
         self.port = free_port()
         self.user = getpass.getuser()
@@ -145,8 +148,14 @@ class SSHServer:
         # sshd refuses to start without its privilege separation directory.
         Path("/run/sshd").mkdir(mode=0o755, exist_ok=True)
         log = self.log.open("ab")
+        argv = [SSHD, "-D", "-e", "-f", str(self.config)]
+        if self.fake_proc is not None:
+            # Its own mount namespace, where /proc is the fake: the host is untouched.
+            script = 'mount --bind "$0" /proc && exec "$@"'
+            mount = ["unshare", "--mount", "--propagation", "private", "sh", "-c", script]
+            argv = [*mount, str(self.fake_proc), *argv]
         self.proc = subprocess.Popen(
-            [SSHD, "-D", "-e", "-f", str(self.config)],
+            argv,
             stdin=subprocess.DEVNULL,
             stdout=log,
             stderr=log,

@@ -2,7 +2,10 @@
 
 A real sshd on 127.0.0.1 whose PATH holds the Proxmox node simulator's tools stands in for the
 node; phoenix reaches it with ``--host`` and the user's own ``~/.ssh`` (a temporary HOME with a
-config naming the key, and a known_hosts file), exactly as a workstation user would.
+config naming the key, and a known_hosts file), exactly as a workstation user would. The sshd
+runs in a mount namespace of its own whose /proc shows the simulated node's mount table
+(pmxcfs at /etc/pve), so phoenix's node probe sees a node; that needs root (else skipped).
+The same sshd without it is this machine, which phoenix refuses as not a node.
 """
 
 from __future__ import annotations
@@ -56,9 +59,20 @@ def sim(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     node.stop()
 
 
+def node_server(sim: Any, directory: Path) -> SSHServer:
+    """A started sshd whose sessions see the simulated node's tools and mount table."""
+    if os.geteuid() != 0 or shutil.which("unshare") is None:
+        pytest.skip("a node's /proc for sshd needs root and unshare(1)")
+    proc = directory / "proc"
+    proc.mkdir(parents=True)
+    shutil.copy(sim.dir / "proc" / "mounts", proc / "mounts")
+    (proc / "self").symlink_to(proc)
+    return SSHServer(directory / "sshd", path_dirs=(str(sim.bin_dir),), proc=proc).start()
+
+
 @pytest.fixture(scope="module")
 def server(sim: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[SSHServer]:
-    sshd = SSHServer(tmp_path_factory.mktemp("sshd"), path_dirs=(str(sim.bin_dir),)).start()
+    sshd = node_server(sim, tmp_path_factory.mktemp("sshd"))
     yield sshd
     sshd.stop()
 
@@ -82,7 +96,7 @@ def etc(sim: Any, tmp_path_factory: pytest.TempPathFactory) -> Path:
     etc = tmp_path_factory.mktemp("etc")
     hypervisor = json.loads(HYPERVISOR.read_text())
     hypervisor["core_paths"] = {"lxc_config_file": "phoenix_lxc_configs.json"}
-    hypervisor["pve_etc"] = str(sim.pve_etc)
+    hypervisor["pve_etc"] = str(sim.pve_etc)  # over SSH, the simulator's files are real paths
     (etc / "phoenix_hypervisor_config.json").write_text(json.dumps(hypervisor))
     guests = {
         "970": container("ssh-tpl", 70, template=TEMPLATE, is_template=True),
@@ -103,6 +117,7 @@ def invocation(
         "HOME": str(home),
         "SSH_AUTH_SOCK": "",
         "PHOENIX_DISABLE_PLUGINS": "hypervisor",
+        "PHOENIX_LOCK_DIR": str(home / "run-lock"),
     }
     argv = [
         str(Path(sys.executable).with_name("phoenix")),
@@ -172,6 +187,30 @@ def test_drift_is_repaired_over_ssh(sim: Any, server: SSHServer, home: Path, etc
     ]
 
 
+def test_this_machine_over_ssh_is_refused_as_not_a_node(
+    sim: Any, etc: Path, tmp_path: Path
+) -> None:
+    """The same sshd without the node's mount table is this machine: not a node, exit 2,
+    nothing run (the journal of the simulator, whose tools are on its PATH, stays empty)."""
+    server = SSHServer(tmp_path / "sshd", path_dirs=(str(sim.bin_dir),)).start()
+    try:
+        home = tmp_path / "home"
+        (home / ".ssh").mkdir(parents=True, mode=0o700)
+        (home / ".ssh" / "config").write_text(
+            f"Host 127.0.0.1\n  IdentityFile {server.client_key}\n"
+        )
+        (home / ".ssh" / "known_hosts").write_text(server.known_hosts_line + "\n")
+        mark = sim.mark()
+        for verb in (["plan"], ["converge"], ["converge", "--dry-run"]):
+            refused = phoenix(server, home, etc, *verb)
+            assert refused.returncode == 2, refused.stdout + refused.stderr
+            assert "127.0.0.1 is not a Proxmox VE node: pmxcfs" in refused.stderr
+            assert "Traceback" not in refused.stderr
+        assert sim.since(mark) == []
+    finally:
+        server.stop()
+
+
 def test_an_unknown_host_key_is_refused_and_nothing_runs(
     sim: Any, server: SSHServer, home: Path, etc: Path, tmp_path: Path
 ) -> None:
@@ -192,7 +231,7 @@ def test_an_unknown_host_key_is_refused_and_nothing_runs(
 def test_sshd_killed_mid_converge_then_a_rerun_converges(
     sim: Any, home: Path, etc: Path, tmp_path: Path
 ) -> None:
-    server = SSHServer(tmp_path / "sshd", path_dirs=(str(sim.bin_dir),)).start()
+    server = node_server(sim, tmp_path)
     own_home = tmp_path / "home"
     shutil.copytree(home, own_home)
     (own_home / ".ssh" / "config").write_text(

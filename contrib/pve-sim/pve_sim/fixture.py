@@ -21,6 +21,8 @@ class SimNode:
         self.pve_etc = self.dir / "etc" / "pve"
         self.node = state["node"]
         self.api_url = state["api_url"]
+        #: phoenix's ``--host`` for this node: commands and files both land in its directory.
+        self.host = f"sim:{self.dir}"
         # Each simulated node keeps phoenix's run lock (phoenix_core.runlock) in its directory.
         self.env = dict(
             os.environ,

@@ -7,7 +7,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from . import cloudinit, conffile, fwfile, guestos, subid
+from . import cloudinit, conffile, fwfile, guestos, pmxcfs, subid
 from .api import Api
 from .faults import Faults
 from .guestfs import GuestFs
@@ -51,6 +51,7 @@ class Node:
         self.guestfs = GuestFs(self.sim_dir / "guests", self._container_tool)
         self.pve_etc = self.sim_dir / "etc" / "pve"
         conffile.prepare_tree(self.pve_etc, self.name)
+        pmxcfs.write_mounts(self.sim_dir)
         subid.seed(self.sim_dir / "etc")
 
     # ------------------------------------------------------------ guest OS

@@ -20,6 +20,24 @@ from .result import CliError
 
 MODE = 0o640
 PRIVATE_MODE = 0o600
+#: The node's mount table (DIR/proc/mounts), what phoenix's node probe reads. pmxcfs is mounted
+#: at /etc/pve by pve-cluster src/pmxcfs/pmxcfs.c `main` (`fuse_mount(CFSDIR, ...)` with
+#: `-odefault_permissions -oallow_other`); the `fuse` type with source `/dev/fuse` is libfuse
+#: 2's for a mount without a subtype, as PVE 8 and 9 nodes show it (field reports).
+MOUNTS = (
+    "/dev/mapper/pve-root / ext4 rw,relatime,errors=remount-ro 0 0\n"
+    "proc /proc proc rw,relatime 0 0\n"
+    "sysfs /sys sysfs rw,nosuid,nodev,noexec,relatime 0 0\n"
+    "/dev/fuse /etc/pve fuse rw,nosuid,nodev,relatime,user_id=0,group_id=0,"
+    "default_permissions,allow_other 0 0\n"
+)
+
+
+def write_mounts(sim_dir: Path) -> None:
+    """DIR/proc/mounts as on a node whose pmxcfs runs."""
+    path = sim_dir / "proc" / "mounts"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(MOUNTS)
 
 
 def expected_mode(pve_etc: Path, path: Path) -> int:

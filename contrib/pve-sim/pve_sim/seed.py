@@ -107,13 +107,13 @@ def _add_guest(pve: Any, guest: dict[str, Any]) -> None:
 
 
 def with_local_snippets(seed: Path, directory: Path) -> Path:
-    """A copy of ``seed`` (written into ``directory``) whose ``local`` storage lives under
-    ``directory`` and holds snippets, so files phoenix writes there (cloud-init vendor data)
-    land somewhere writable, as on a node where snippets are enabled."""
+    """A copy of ``seed`` (written into ``directory``) whose ``local`` storage holds snippets,
+    as on a node where snippets are enabled. Its files (cloud-init vendor data) are under the
+    storage's path on the node, ``/var/lib/vz``: in the node directory, as phoenix reaches
+    them through ``--host sim:DIR``."""
     data = for_release(json.loads(Path(seed).read_text()), PROFILES[DEFAULT])
     for storage in data["storages"]:
         if storage["id"] == "local":
-            storage["path"] = str(Path(directory) / "vz")
             storage["content"] += ",snippets"
     path = Path(directory) / "seed.json"
     path.write_text(json.dumps(data, indent=2))

@@ -419,7 +419,7 @@ def check_snippets(node: Node, vmid: int) -> None:
         if not volname.startswith("snippets/"):
             raise CliError(f"{volid} is not in the snippets directory")
         path = Path(str((node.pve.storages.get(sid) or {}).get("path", "")), volname)
-        if not path.is_file():
+        if not node.host.path(str(path)).is_file():  # the node's path, in the node directory
             raise CliError(f"can't open '{path}' - No such file or directory")
 
 

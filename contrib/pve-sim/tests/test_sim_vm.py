@@ -292,11 +292,12 @@ def test_cicustom_snippets_must_exist_when_the_drive_is_generated(
     node.set_agent_delay(0)
     snippet = "local:snippets/vendor.yaml"
     _create(node, 560, "--ide2", "local-lvm:cloudinit", "--cicustom", f"vendor={snippet}")
-    path = tmp_path / "vz" / "snippets" / "vendor.yaml"
+    # The storage's path is the node's: in the node directory.
+    path = node.dir / "var" / "lib" / "vz" / "snippets" / "vendor.yaml"
     start = node.run(["qm", "start", "560"])
     assert (start.returncode, start.stderr) == (
         255,
-        f"can't open '{path}' - No such file or directory\n",
+        "can't open '/var/lib/vz/snippets/vendor.yaml' - No such file or directory\n",
     )
     path.parent.mkdir(parents=True)
     path.write_text("#cloud-config\n")

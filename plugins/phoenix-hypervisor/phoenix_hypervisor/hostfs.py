@@ -1,8 +1,10 @@
-"""Files on the node: where its ``/`` is, phoenix-owned files, and marked blocks in others'.
+"""Files on the node: paths by their place on the node, phoenix-owned files, and marked
+blocks in others'.
 
-The node's root is the parent of the ``/etc`` that holds ``pve_etc`` (``/`` on a real node,
-where ``pve_etc`` is ``/etc/pve``), so every host path goes through the Host and the same
-configuration key that already points phoenix at the node's ``/etc/pve``.
+Paths are the node's (``/etc/exports.d/phoenix.exports``): the Host decides where they land
+(``/`` on a real node, the node directory for ``--host sim:DIR``), and a command argument
+naming one goes through :meth:`NodeFiles.path` (``node_path``), never through a configuration
+key (``pve_etc`` no longer moves the node's root).
 
 A file phoenix owns (``/etc/exports.d/phoenix.exports``) is written whole. A file it does not
 own (``/etc/samba/smb.conf``) is edited only between the two marker lines, everything outside
@@ -11,19 +13,12 @@ kept byte for byte.
 
 from __future__ import annotations
 
-import posixpath
-
 from phoenix_core.errors import HostError
-from phoenix_core.hosts.base import Host
+from phoenix_core.hosts.base import Host, node_path
 
 HEADER = "# Managed by phoenix setup: changes here are overwritten.\n"
 BEGIN = "# BEGIN phoenix (managed block: edits inside are overwritten)"
 END = "# END phoenix"
-
-
-def node_root(pve_etc: str) -> str:
-    """``/`` for ``/etc/pve``; the simulator's directory for ``<dir>/etc/pve``."""
-    return posixpath.dirname(posixpath.dirname(pve_etc.rstrip("/"))) or "/"
 
 
 def read_text(host: Host, path: str) -> str | None:
@@ -55,15 +50,15 @@ def with_block(text: str | None, block: str) -> str:
 class NodeFiles:
     """The node's files, addressed by their path on the node."""
 
-    def __init__(self, host: Host, root: str) -> None:
+    def __init__(self, host: Host) -> None:
         self.host = host
-        self.root = root
 
     def path(self, absolute: str) -> str:
-        return posixpath.join(self.root, absolute.lstrip("/"))
+        """``absolute`` as a command on the node names it."""
+        return node_path(self.host, absolute)
 
     def read(self, absolute: str) -> str | None:
-        return read_text(self.host, self.path(absolute))
+        return read_text(self.host, absolute)
 
     def write(self, absolute: str, text: str, *, mode: int = 0o644) -> None:
-        self.host.write_file(self.path(absolute), text.encode(), mode=mode)
+        self.host.write_file(absolute, text.encode(), mode=mode)

@@ -45,7 +45,7 @@ from phoenix_hypervisor.features import (
     vfio,
     zfs,
 )
-from phoenix_hypervisor.hostfs import NodeFiles, node_root
+from phoenix_hypervisor.hostfs import NodeFiles
 from phoenix_hypervisor.model import HostSpec, parse_spec
 from phoenix_pve import health
 from phoenix_pve.scripts import SearchPath
@@ -103,10 +103,9 @@ class HypervisorManager(BaseManager):
         )
 
     def context(self, target: TargetConfig, ctx: RunContext) -> HostContext:
-        root = node_root(ctx.config.hypervisor.pve_etc)
         return HostContext(
             host=ctx.host,
-            files=NodeFiles(ctx.host, root),
+            files=NodeFiles(ctx.host),
             spec=target.spec,
             config=ctx.config,
             flags=ctx.options.flags,

@@ -14,6 +14,7 @@ from phoenix_core.hookspecs import hookimpl
 from phoenix_core.layout import HostTargets
 from phoenix_core.manager import Manager, ManagerSpec
 from phoenix_hypervisor.order import NEEDS
+from phoenix_pve.nodeprobe import PROXMOX_NODE
 
 
 def _factory() -> Manager:
@@ -36,6 +37,7 @@ def phoenix_register_managers(register: Callable[[ManagerSpec], None]) -> None:
             api_version=2,
             config=HostTargets(parts=NEEDS, apply_hint="phoenix setup {parts}"),
             description="the Proxmox node itself: phoenix setup",
+            node_probe=PROXMOX_NODE,
         )
     )
 

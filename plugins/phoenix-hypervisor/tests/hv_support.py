@@ -1,5 +1,5 @@
-"""Helpers for the hypervisor plugin's tests: the old configuration pointed at a simulated
-node, and phoenix run as a subprocess the way users run it.
+"""Helpers for the hypervisor plugin's tests: the old configuration, and phoenix run as a
+subprocess against a simulated node (``--host sim:DIR``) the way users run it.
 
 Imported by the test modules (no conftest.py: module names must stay unique across the repo).
 """
@@ -45,15 +45,11 @@ def bare(tmp_path: Path) -> Iterator[SimNode]:
     node.stop()
 
 
-def configure(tmp_path: Path, node: SimNode, password: bool = True) -> Path:
-    """The old configuration directory, unchanged but for ``pve_etc`` (the simulator's), with
-    the Samba password in its secret file (0600)."""
+def configure(tmp_path: Path, password: bool = True) -> Path:
+    """The old configuration directory, unchanged, with the Samba password in its secret
+    file (0600)."""
     target = tmp_path / "etc"
     shutil.copytree(EXAMPLE_ETC, target)
-    path = target / "phoenix_hypervisor_config.json"
-    data = json.loads(path.read_text())
-    data["pve_etc"] = str(node.pve_etc)
-    path.write_text(json.dumps(data, indent=2))
     if password:
         secret = target / "phoenix_samba_password.conf"
         secret.write_text(SAMBA_PASSWORD + "\n")
@@ -62,13 +58,12 @@ def configure(tmp_path: Path, node: SimNode, password: bool = True) -> Path:
 
 
 def phoenix(node: SimNode, etc: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    """``phoenix --config-dir ETC ARGS`` as a subprocess with the simulator first on PATH."""
+    """``phoenix --host sim:DIR --config-dir ETC ARGS`` as a subprocess."""
     return subprocess.run(
-        [sys.executable, "-m", "phoenix_core.cli", "--config-dir", str(etc), "--log-dir",
-         str(etc.parent / "logs"), *args],
+        [sys.executable, "-m", "phoenix_core.cli", "--host", node.host, "--config-dir", str(etc),
+         "--log-dir", str(etc.parent / "logs"), *args],
         capture_output=True,
         text=True,
-        env=node.env,
         check=False,
     )  # fmt: skip
 

@@ -62,7 +62,7 @@ def test_feature_order_is_one_list() -> None:
 
 
 def test_dry_run_lists_every_feature_and_changes_nothing(node: SimNode, tmp_path: Path) -> None:
-    etc = configure(tmp_path, node)
+    etc = configure(tmp_path)
     mark = node.mark()
     result = phoenix(node, etc, "setup", "--dry-run", "-o", "json")
     assert result.returncode == 0, result.stderr
@@ -77,7 +77,7 @@ def test_dry_run_lists_every_feature_and_changes_nothing(node: SimNode, tmp_path
 def test_setup_converges_reports_reboot_and_second_run_changes_nothing(
     node: SimNode, tmp_path: Path
 ) -> None:
-    etc = configure(tmp_path, node)
+    etc = configure(tmp_path)
     first = phoenix(node, etc, "setup", "--allow-destructive")
     assert first.returncode == 0, first.stderr
     assert "reboot required (nvidia: driver 580.76.05 installed" in first.stderr
@@ -101,7 +101,7 @@ def test_setup_converges_reports_reboot_and_second_run_changes_nothing(
 
 
 def test_allow_reboot_reboots_once(node: SimNode, tmp_path: Path) -> None:
-    etc = configure(tmp_path, node)
+    etc = configure(tmp_path)
     result = phoenix(node, etc, "setup", "--allow-destructive", "--allow-reboot")
     assert result.returncode == 0, result.stderr
     reboots = [e for e in node.journal() if e["argv"][:2] == ["systemctl", "reboot"]]
@@ -114,7 +114,7 @@ def test_allow_reboot_reboots_once(node: SimNode, tmp_path: Path) -> None:
 def test_pool_needs_allow_destructive_other_features_still_run(
     node: SimNode, tmp_path: Path
 ) -> None:
-    etc = configure(tmp_path, node)
+    etc = configure(tmp_path)
     result = phoenix(node, etc, "setup")
     assert result.returncode == 1
     assert "pool quickOS needs a new pool on" in result.stdout
@@ -128,7 +128,7 @@ def test_pool_needs_allow_destructive_other_features_still_run(
 def test_disk_with_a_signature_is_never_touched(tmp_path: Path) -> None:
     sim = start(tmp_path, {"disks": {DISKS[0]: None, DISKS[1]: "ext4", DISKS[2]: None}})
     try:
-        etc = configure(tmp_path, sim)
+        etc = configure(tmp_path)
         result = phoenix(sim, etc, "setup", "--allow-destructive", "zfs")
         assert result.returncode == 1
         assert f"{DISKS[1]} holds ext4" in result.stdout
@@ -141,7 +141,7 @@ def test_disk_with_a_signature_is_never_touched(tmp_path: Path) -> None:
 
 
 def test_missing_samba_password_fails_that_feature_only(node: SimNode, tmp_path: Path) -> None:
-    etc = configure(tmp_path, node, password=False)
+    etc = configure(tmp_path, password=False)
     result = phoenix(node, etc, "setup", "--allow-destructive")
     assert result.returncode == 1
     assert "samba user heads: no password; put it in" in result.stdout
@@ -150,7 +150,7 @@ def test_missing_samba_password_fails_that_feature_only(node: SimNode, tmp_path:
 
 
 def test_samba_password_never_on_argv_logs_or_terminal(node: SimNode, tmp_path: Path) -> None:
-    etc = configure(tmp_path, node)
+    etc = configure(tmp_path)
     result = phoenix(node, etc, "-vv", "setup", "--allow-destructive")
     assert result.returncode == 0, result.stderr
     assert node.run(["pdbedit", "-L"]).stdout.startswith("heads:")
@@ -161,7 +161,7 @@ def test_samba_password_never_on_argv_logs_or_terminal(node: SimNode, tmp_path: 
 
 
 def test_bad_configuration_is_exit_2_and_runs_nothing(node: SimNode, tmp_path: Path) -> None:
-    etc = configure(tmp_path, node)
+    etc = configure(tmp_path)
     path = etc / "phoenix_hypervisor_config.json"
     data = json.loads(path.read_text())
     data["zfs"]["datasets"][1]["properties"] = "recordsize=16K,compresion=lz4"
@@ -183,7 +183,7 @@ def test_a_guest_needs_only_its_features_and_checks_them(node: SimNode, tmp_path
     """101 and what it requires live on a storage setup makes: plan checks that feature alone
     (not zfs, which only that feature needs), fails naming what applies it, and changes
     nothing."""
-    etc = configure(tmp_path, node)
+    etc = configure(tmp_path)
     mark = node.mark()
     result = phoenix(node, etc, "plan", "101", "-o", "json")
     outcomes = json.loads(result.stdout)["outcomes"]
@@ -200,7 +200,7 @@ def test_converge_sets_up_the_host_then_builds_a_guest_on_its_storage(
     container on a fresh node refuses (nothing changed), and with --with-host sets up the
     features it needs (zfs, storage) and nothing else, then builds the container on the
     storage setup made; a second converge, which only checks them, changes nothing."""
-    etc = configure(tmp_path, node)
+    etc = configure(tmp_path)
     path = etc / "phoenix_hypervisor_config.json"
     data = json.loads(path.read_text())
     data["zfs"]["settings"] = {"allow_destructive_operations": True}
@@ -227,7 +227,7 @@ KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIJ0e8Qf3xq1u4mFJ2b9c9 admin@workstati
 
 
 def test_authorized_key_and_renewal_cron(node: SimNode, tmp_path: Path) -> None:
-    etc = configure(tmp_path, node)
+    etc = configure(tmp_path)
     path = etc / "phoenix_hypervisor_config.json"
     data = json.loads(path.read_text())
     data["users"]["ssh_public_key"] = KEY

@@ -27,7 +27,7 @@ SOURCES = {
 def test_apt_and_sudo_on_a_fresh_node(tmp_path: Path, release: int) -> None:
     node = start(tmp_path, pve=release)
     try:
-        etc = configure(tmp_path, node)
+        etc = configure(tmp_path)
         assert node.run(["apt-get", "update"]).returncode == 100
         assert node.run(["dpkg-query", "-W", "sudo"]).returncode == 1
         result = phoenix(node, etc, "setup", "apt", "packages", "users")
@@ -51,7 +51,7 @@ def test_admin_check_names_missing_sudo(tmp_path: Path) -> None:
     names the feature that installs it (not a bare `visudo` exit 127)."""
     node = start(tmp_path)
     try:
-        etc = configure(tmp_path, node)
+        etc = configure(tmp_path)
         node.run(["useradd", "-m", "-s", "/bin/bash", "phoenix_admin"], check=True)
         sudoers = node.dir / "etc" / "sudoers.d" / "phoenix-phoenix_admin"
         sudoers.write_text("phoenix_admin ALL=(ALL:ALL) ALL\n")
@@ -72,7 +72,7 @@ def test_apparmor_loads_through_lxc_containers(tmp_path: Path) -> None:
     profile parsed alone fails on @{PROC}, through lxc-containers it loads."""
     node = start(tmp_path)
     try:
-        etc = configure(tmp_path, node)
+        etc = configure(tmp_path)
         result = phoenix(node, etc, "setup", "apparmor")
         assert result.returncode == 0, result.stdout + result.stderr
         loads = [e["argv"] for e in node.journal() if e["argv"][0] == "apparmor_parser"]
@@ -95,7 +95,7 @@ def test_nfs_storage_needs_its_export_and_exports_check_reads_like_exportfs(
     way exportfs -v prints them: `*` as <world>, a host name as its canonical name."""
     node = start(tmp_path)
     try:
-        etc = configure(tmp_path, node)
+        etc = configure(tmp_path)
         path = etc / "phoenix_hypervisor_config.json"
         data = json.loads(path.read_text())
         data["nfs"]["exports"][0]["clients"] = ["10.0.0.111"]
@@ -127,7 +127,7 @@ def test_arc_limit_checked_against_memory_and_read_back(tmp_path: Path) -> None:
     arcstats c_max."""
     node = start(tmp_path, host={"memory": 128 * 1024**3})
     try:
-        etc = configure(tmp_path, node)
+        etc = configure(tmp_path)
         path = etc / "phoenix_hypervisor_config.json"
         data = json.loads(path.read_text())
         data["zfs"]["arc_max_gb"] = 200

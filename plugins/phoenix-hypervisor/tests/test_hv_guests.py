@@ -42,7 +42,7 @@ def test_converge_of_one_container_runs_only_guest_commands(node: SimNode, tmp_p
     as the installer left them, and a second converge issues no mutating command."""
     etc = tmp_path / "etc"
     etc.mkdir()
-    (etc / HYPERVISOR_FILE).write_text(json.dumps({"pve_etc": str(node.pve_etc)}))
+    (etc / HYPERVISOR_FILE).write_text(json.dumps({}))
     (etc / "phoenix_lxc_configs.json").write_text(json.dumps({"lxc_configs": {"101": CONTAINER}}))
     apt = node.dir / "etc" / "apt"
     sources = files_under(apt)

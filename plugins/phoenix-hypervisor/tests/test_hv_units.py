@@ -13,18 +13,13 @@ from phoenix_hypervisor.features import (
     firewall,
 )
 from phoenix_hypervisor.features.zfs import zfs_bytes
-from phoenix_hypervisor.hostfs import BEGIN, END, NodeFiles, node_root, with_block
+from phoenix_hypervisor.hostfs import BEGIN, END, NodeFiles, with_block
 from phoenix_hypervisor.model import HostSpec
 
 from phoenix_core.config.models import Config, HypervisorConfig
 from phoenix_core.testing.host import RecordingHost
 from phoenix_pve.model import Firewall, FirewallRule
 from pve_sim.tool_zfs import nicestrtonum
-
-
-def test_node_root_follows_pve_etc() -> None:
-    assert node_root("/etc/pve") == "/"
-    assert node_root("/tmp/sim/etc/pve/") == "/tmp/sim"
 
 
 def test_marked_block_keeps_everything_else() -> None:
@@ -48,7 +43,7 @@ def context(host: RecordingHost, *flags: str) -> HostContext:
     rule = FirewallRule(type="in", action="ACCEPT", proto="tcp", port="443")
     spec = HostSpec(firewall=Firewall(enabled=True, policy_in="DROP", rules=[rule]))
     config = Config(Path("/nonexistent"), HypervisorConfig(), {}, {})
-    return HostContext(host, NodeFiles(host, "/"), spec, config, frozenset(flags), remote=True)
+    return HostContext(host, NodeFiles(host), spec, config, frozenset(flags), remote=True)
 
 
 def fake_node() -> RecordingHost:

@@ -13,7 +13,7 @@ from pve_sim.fixture import SimNode
 
 
 def with_vfio(tmp_path: Path, node: SimNode, ids: list[str]) -> Path:
-    etc = configure(tmp_path, node)
+    etc = configure(tmp_path)
     path = etc / "phoenix_hypervisor_config.json"
     data = json.loads(path.read_text())
     data["vfio"] = {"pci_ids": ids}

@@ -13,6 +13,7 @@ from collections.abc import Callable, Sequence
 import attrs
 
 from phoenix_core.errors import PhoenixError
+from phoenix_core.hosts.base import node_path
 from phoenix_core.logs import logger
 from phoenix_core.steps import Change, Step
 from phoenix_lxc.model import LxcSpec
@@ -115,13 +116,18 @@ def _owner_changes(spec: LxcSpec, live: Live, missing_dirs: set[str]) -> list[Ch
     owned = [m for m in spec.mount_points if m.owner_uid is not None or m.owner_gid is not None]
     if not owned:
         return []
-    present = [m.host_path for m in owned if m.host_path not in missing_dirs]
+    # The node's paths, as its commands name them (inside DIR on the simulated node).
+    present = {
+        node_path(live.host, m.host_path): m.host_path
+        for m in owned
+        if m.host_path not in missing_dirs
+    }
     stats: dict[str, str] = {}
     if present:
         result = live.query(["stat", "-c", "%u:%g %n", *present])
         for line in result.stdout.splitlines():
             ids, _, path = line.partition(" ")
-            stats[path] = ids
+            stats[present.get(path, path)] = ids
     changes = []
     for m in owned:
         have = stats.get(m.host_path, "")
@@ -152,7 +158,8 @@ def step(spec: LxcSpec, live: Live, *, skip: Callable[[], bool]) -> Step:
         missing_dirs: set[str] = set()
         for want in wanted(spec):
             if want.path not in have:
-                if want.bind and not live.query(["test", "-d", want.volume]).ok:
+                on_node = node_path(live.host, want.volume)
+                if want.bind and not live.query(["test", "-d", on_node]).ok:
                     missing_dirs.add(want.volume)
                     changes.append(
                         Change(
@@ -215,7 +222,7 @@ def step(spec: LxcSpec, live: Live, *, skip: Callable[[], bool]) -> Step:
         for change in changes:
             match change.data:
                 case MakeDir(path):
-                    live.change(["mkdir", "-p", path])
+                    live.change(["mkdir", "-p", node_path(live.host, path)])
                 case Attach(want, slot):
                     slot = slot or _free(used)
                     used.add(slot)
@@ -223,7 +230,7 @@ def step(spec: LxcSpec, live: Live, *, skip: Callable[[], bool]) -> Step:
                 case Grow(slot, size_gb):
                     live.change(["pct", "resize", vmid, slot, f"{size_gb}G"])
                 case Own(path, ids):
-                    live.change(["chown", ids, path])
+                    live.change(["chown", ids, node_path(live.host, path)])
 
     return Step("mounts", check, apply)
 

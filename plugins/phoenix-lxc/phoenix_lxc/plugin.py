@@ -11,6 +11,7 @@ from collections.abc import Callable
 from phoenix_core.hookspecs import hookimpl
 from phoenix_core.layout import GuestFile
 from phoenix_core.manager import Manager, ManagerSpec
+from phoenix_pve.nodeprobe import PROXMOX_NODE
 
 #: The old tool's layout: ``lxc_configs`` keyed by CTID; every other top-level key is a
 #: default for all containers; ``core_paths.lxc_config_file`` may move the file.
@@ -42,5 +43,6 @@ def phoenix_register_managers(register: Callable[[ManagerSpec], None]) -> None:
             api_version=2,
             config=LAYOUT,
             description="Proxmox LXC containers through pct",
+            node_probe=PROXMOX_NODE,
         )
     )

@@ -1,5 +1,6 @@
-"""Helpers for the LXC plugin's tests: configuration copies pointed at a simulated node, and
-the phoenix CLI run the way users run it (CliRunner in-process, or a subprocess).
+"""Helpers for the LXC plugin's tests: configuration copies, and the phoenix CLI run against a
+simulated node (``--host sim:DIR``) the way users run it (CliRunner in-process, or a
+subprocess).
 
 Imported by the test modules (no conftest.py: module names must stay unique across the repo).
 """
@@ -24,7 +25,6 @@ from phoenix_core.plugins import Plugins
 REPO = Path(__file__).resolve().parents[3]
 EXAMPLE_ETC = REPO / "contrib" / "examples" / "original-etc"
 SEED = REPO / "contrib" / "pve-sim" / "seeds" / "original-etc.json"
-OLD_PERSIST = "/mnt/pve/quickOS/lxc-persistent-data"
 #: Scripts the old config names that phoenix does not ship: tests provide stand-ins.
 STAND_IN_FEATURES = ("step_ca", "traefik", "trusted_ca", "step_cli")
 STAND_IN_APPS = (
@@ -39,23 +39,12 @@ ACCEPTANCE_IDS = ["900", "103", "101", "102"]
 NO_HOST_SETUP = ("PHOENIX_DISABLE_PLUGINS", "hypervisor")
 
 
-def point_at(directory: Path, pve_etc: Path) -> None:
-    """Make a config directory's hypervisor file use the simulated node's /etc/pve."""
-    path = directory / "phoenix_hypervisor_config.json"
-    data = json.loads(path.read_text())
-    data["pve_etc"] = str(pve_etc)
-    path.write_text(json.dumps(data, indent=2))
-
-
-def copy_original(tmp_path: Path, pve_etc: Path) -> Path:
-    """The old configuration, unchanged except: ``pve_etc`` points at the simulator, the
-    persistent-data bind mounts live under tmp_path (not /mnt/pve of the test machine), and
-    stand-in scripts for what phoenix does not ship sit on the config's search path."""
+def copy_original(tmp_path: Path) -> Path:
+    """The old configuration, unchanged except for stand-in scripts for what phoenix does
+    not ship on the config's search path. Its bind-mount sources (/mnt/pve/...) are the
+    node's: the simulated node keeps them in its directory."""
     target = tmp_path / "etc"
     shutil.copytree(EXAMPLE_ETC, target)
-    point_at(target, pve_etc)
-    lxc = target / "phoenix_lxc_configs.json"
-    lxc.write_text(lxc.read_text().replace(OLD_PERSIST, str(tmp_path / "persist")))
     (target / "features" / "lxc").mkdir(parents=True)
     (target / "scripts").mkdir()
     for name in STAND_IN_FEATURES:
@@ -68,14 +57,13 @@ def copy_original(tmp_path: Path, pve_etc: Path) -> Path:
     return target
 
 
-def write_lxc(directory: Path, configs: dict[str, Any], pve_etc: Path, **root: Any) -> Path:
+def write_lxc(directory: Path, configs: dict[str, Any], **root: Any) -> Path:
     """A minimal config directory: the original hypervisor file and the given containers."""
     directory.mkdir(parents=True, exist_ok=True)
     shutil.copy(EXAMPLE_ETC / "phoenix_hypervisor_config.json", directory)
     hyp = directory / "phoenix_hypervisor_config.json"
     data = json.loads(hyp.read_text())
     data["core_paths"] = {"lxc_config_file": str(directory / "phoenix_lxc_configs.json")}
-    data["pve_etc"] = str(pve_etc)
     hyp.write_text(json.dumps(data, indent=2))
     (directory / "phoenix_lxc_configs.json").write_text(
         json.dumps({**root, "lxc_configs": configs}, indent=2)
@@ -106,7 +94,8 @@ def _first_host(cidr: str) -> str:
 
 
 class Cli:
-    """Runs ``phoenix`` in-process through click's CliRunner with the simulator first on PATH."""
+    """Runs ``phoenix --host sim:DIR`` against the simulated node: in-process through click's
+    CliRunner, or as a subprocess."""
 
     def __init__(self, node: Any, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
         self.node = node
@@ -114,17 +103,18 @@ class Cli:
         # (phoenix-hypervisor, when installed) is tested in its own distribution.
         # The host manager is left out, and whatever else the test already blocked.
         blocked = {NO_HOST_SETUP[1], *filter(None, os.environ.get(NO_HOST_SETUP[0], "").split(","))}
-        self.env = {**node.env, NO_HOST_SETUP[0]: ",".join(sorted(blocked))}
+        self.env = {**os.environ, NO_HOST_SETUP[0]: ",".join(sorted(blocked))}
         monkeypatch.setenv(NO_HOST_SETUP[0], self.env[NO_HOST_SETUP[0]])
-        monkeypatch.setenv("PATH", node.env["PATH"])
         self.log_dir = tmp_path / "logs"
         self.plugins = Plugins().discover()
 
+    def args(self, *args: str) -> list[str]:
+        """The global options every run gets: its log directory and the simulated node."""
+        return ["--log-dir", str(self.log_dir), "--host", self.node.host, *args]
+
     def __call__(self, *args: str) -> Result:
         runner = CliRunner()
-        return runner.invoke(
-            build(self.plugins), ["--log-dir", str(self.log_dir), *args], obj=self.plugins
-        )
+        return runner.invoke(build(self.plugins), self.args(*args), obj=self.plugins)
 
     def json(self, *args: str) -> dict[str, Any]:
         """The ``-o json`` document of a verb that acts on guests (``phoenix/run/v1``)."""
@@ -137,7 +127,7 @@ class Cli:
         """``phoenix`` started in the background (to signal it, or to run two at once)."""
         exe = Path(sys.executable).with_name("phoenix")
         return subprocess.Popen(
-            [str(exe), "--log-dir", str(self.log_dir), *args],
+            [str(exe), *self.args(*args)],
             env=self.env,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
@@ -147,7 +137,7 @@ class Cli:
     def subprocess(self, *args: str) -> subprocess.CompletedProcess[str]:
         exe = Path(sys.executable).with_name("phoenix")
         return subprocess.run(
-            [str(exe), "--log-dir", str(self.log_dir), *args],
+            [str(exe), *self.args(*args)],
             env=self.env,
             capture_output=True,
             text=True,
@@ -166,5 +156,5 @@ def cli(pve_node: Any, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Cli:
 
 
 @pytest.fixture
-def original(tmp_path: Path, pve_node: Any) -> Path:
-    return copy_original(tmp_path, pve_node.pve_etc)
+def original(tmp_path: Path) -> Path:
+    return copy_original(tmp_path)

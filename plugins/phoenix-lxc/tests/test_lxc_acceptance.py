@@ -111,7 +111,7 @@ def test_lxc_only_chain_created_in_order_then_confirmed(cli: Cli, tmp_path: Path
     for ct in configs.values():
         if "clone_from_ctid" in ct:
             del ct["template"]
-    etc = write_lxc(tmp_path / "chain", configs, node.pve_etc)
+    etc = write_lxc(tmp_path / "chain", configs)
     result = cli("--config-dir", str(etc), "create", "952")
     assert result.exit_code == 0, result.output
     made = [argv[:4] for argv in mutations(node.journal()) if argv[1] in ("create", "clone")]
@@ -195,7 +195,7 @@ def test_clone_of_a_running_source_without_snapshot_is_explained(cli: Cli, tmp_p
     }
     for ct in ("956", "957"):
         del configs[ct]["template"]
-    etc = write_lxc(tmp_path / "running", configs, node.pve_etc)
+    etc = write_lxc(tmp_path / "running", configs)
     result = cli("--config-dir", str(etc), "create", "957")
     assert result.exit_code == 1
     assert (

@@ -338,7 +338,7 @@ CASES: list[tuple[str, Mutate, list[str]]] = [
 
 @pytest.fixture
 def original_on_session_node(tmp_path: Path, pve_node_session: Any) -> Path:
-    return copy_original(tmp_path, pve_node_session.pve_etc)
+    return copy_original(tmp_path)
 
 
 @pytest.mark.parametrize(("mutate", "expected"), [c[1:] for c in CASES], ids=[c[0] for c in CASES])

@@ -16,7 +16,7 @@ pytestmark = pytest.mark.pve_sim(seed=str(SEED))
 
 def _etc(cli: Cli, tmp_path: Path, **extra: Any) -> Path:
     ct = base_ct("drift", "10.0.8.1/24", "52:54:00:00:08:01", **extra)
-    return write_lxc(tmp_path / "etc", {"800": ct}, cli.node.pve_etc)
+    return write_lxc(tmp_path / "etc", {"800": ct})
 
 
 def _converge(cli: Cli, etc: Path, *args: str) -> list[list[str]]:
@@ -123,14 +123,16 @@ def test_disk_grows_and_refuses_to_shrink(cli: Cli, tmp_path: Path) -> None:
 def test_mounts_matched_by_path_allocated_once_and_owned_through_the_id_map(
     cli: Cli, tmp_path: Path
 ) -> None:
-    data = tmp_path / "host" / "logs"
+    # A bind-mount source is the node's path; the simulated node keeps it in its directory.
+    source = "/srv/host/logs"
+    data = cli.node.dir / source.lstrip("/")
     etc = _etc(
         cli,
         tmp_path,
         id_maps=[{"type": "gid", "host_id": 33, "container_id": 33, "size": 1}],
         mount_points=[
             {
-                "host_path": str(data),
+                "host_path": source,
                 "container_path": "/var/log/app",
                 "owner_uid": 33,
                 "owner_gid": 33,
@@ -145,7 +147,7 @@ def test_mounts_matched_by_path_allocated_once_and_owned_through_the_id_map(
     assert (data.stat().st_uid, data.stat().st_gid) == (100033, 33)
     sets = [a for a in changed if a[:2] == ["pct", "set"] and a[3].startswith("--mp")]
     assert sets == [
-        ["pct", "set", "800", "--mp0", f"{data},mp=/var/log/app"],
+        ["pct", "set", "800", "--mp0", f"{source},mp=/var/log/app"],
         ["pct", "set", "800", "--mp1", "quickOS-lxc-disks:4,mp=/models"],
     ]
     assert _converge(cli, etc) == []
@@ -161,14 +163,15 @@ def test_mounts_matched_by_path_allocated_once_and_owned_through_the_id_map(
 def test_mount_owner_changes_only_the_configured_id(
     cli: Cli, tmp_path: Path, owner: dict[str, int], expected: tuple[int, int]
 ) -> None:
-    data = tmp_path / "host" / "data"
+    source = "/srv/host/data"
+    data = cli.node.dir / source.lstrip("/")
     data.mkdir(parents=True)
     os.chown(data, 0, 0)
-    mount = {"host_path": str(data), "container_path": "/data", **owner}
+    mount = {"host_path": source, "container_path": "/data", **owner}
     etc = _etc(cli, tmp_path, mount_points=[mount])
     plan = cli("--config-dir", str(etc), "plan", "800")
     wanted = "100033" if "owner_uid" in owner else ":100033"
-    assert f"owner {data}: 0:0 -> {wanted}" in plan.output
+    assert f"owner {source}: 0:0 -> {wanted}" in plan.output
     _converge(cli, etc)
     assert (data.stat().st_uid, data.stat().st_gid) == expected
     assert f"chown {wanted} {data} [" in (cli.log_dir / "phoenix_cli.log").read_text()
@@ -245,7 +248,7 @@ def test_delete_refuses_while_a_dependent_exists(cli: Cli, tmp_path: Path) -> No
         },
     }
     del configs["801"]["template"]
-    etc = write_lxc(tmp_path / "etc", configs, cli.node.pve_etc)
+    etc = write_lxc(tmp_path / "etc", configs)
     assert cli("--config-dir", str(etc), "converge", "801").exit_code == 0
     mark = cli.node.mark()
     result = cli("--config-dir", str(etc), "delete", "--yes", "800")
@@ -261,7 +264,7 @@ def test_id_maps_get_their_subgid_entries_before_start(cli: Cli, tmp_path: Path)
     subgid.write_text("root:100000:65536\nbackup:200000:65536\n")
     etc = _etc(cli, tmp_path, id_maps=[{"type": "gid", "host_id": 33, "container_id": 33}])
     plan = cli("--config-dir", str(etc), "plan", "800")
-    assert f"{subgid} root:33:1: (none) -> added" in plan.output
+    assert "/etc/subgid root:33:1: (none) -> added" in plan.output
     _converge(cli, etc)
     assert subgid.read_text() == "root:100000:65536\nbackup:200000:65536\nroot:33:1\n"
     assert (cli.node.dir / "etc" / "subuid").read_text() == "root:100000:65536\n"

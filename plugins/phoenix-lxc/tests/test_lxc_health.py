@@ -66,7 +66,7 @@ def homelab(cli: Cli, tmp_path: Path) -> Path:
             },
         },
     }
-    etc = write_lxc(tmp_path / "etc", configs, cli.node.pve_etc)
+    etc = write_lxc(tmp_path / "etc", configs)
     _script(etc / "health_checks" / "check_web.sh", 'echo "web of CT $1 answers"\n')
     _script(etc / "tests" / "smoke" / "answers.sh", 'echo "CT $1 answers"\n')
     _script(etc / "tests" / "smoke" / "inside.sh", "true\n")
@@ -337,7 +337,7 @@ def test_a_bad_test_entry_is_a_configuration_error_naming_its_path(
     cli: Cli, tmp_path: Path, case: dict[str, Any], problem: str
 ) -> None:
     ct = {**base_ct("web", "10.0.9.11/24", "52:54:00:00:09:11"), "tests": {"smoke": [case]}}
-    etc = write_lxc(tmp_path / "etc", {"101": ct}, cli.node.pve_etc)
+    etc = write_lxc(tmp_path / "etc", {"101": ct})
     mark = cli.node.mark()
     result = cli("--config-dir", str(etc), "test", "101")
     assert result.exit_code == 2

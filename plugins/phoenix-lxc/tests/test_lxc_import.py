@@ -35,7 +35,7 @@ def _by_hand(cli: Cli, media: Path) -> None:
 @pytest.fixture
 def etc(cli: Cli, tmp_path: Path) -> Path:
     other = base_ct("other", "10.0.8.2/24", "52:54:00:00:08:02")
-    return write_lxc(tmp_path / "etc", {"871": other}, cli.node.pve_etc)
+    return write_lxc(tmp_path / "etc", {"871": other})
 
 
 def test_status_all_lists_a_guest_no_file_describes(cli: Cli, etc: Path) -> None:

@@ -35,7 +35,7 @@ def test_clones_of_one_source_never_overlap_and_a_guest_never_has_two_changes_at
             for i in range(240, 244)
         },
     }
-    etc = write_lxc(tmp_path / "etc", guests, cli.node.pve_etc)
+    etc = write_lxc(tmp_path / "etc", guests)
     cli.node.set_latency(0.3)
     run = cli.subprocess("--config-dir", str(etc), "converge", "--jobs", "8")
     assert run.returncode == 0, run.stdout + run.stderr
@@ -65,7 +65,7 @@ def test_letsgo_starts_in_boot_order_with_the_delays_also_while_provisioning(
         "953": base_ct("db", "10.0.5.53/24", "52:54:00:00:05:53", boot_order=5),
     }
     guests["951"]["dependencies"] = [953]
-    etc = write_lxc(tmp_path / "etc", guests, cli.node.pve_etc)
+    etc = write_lxc(tmp_path / "etc", guests)
     (etc / "features" / "lxc").mkdir(parents=True)
     (etc / "features" / "lxc" / "demo_feature.sh").write_text("#!/bin/bash\necho feature\n")
     run = cli.subprocess("--config-dir", str(etc), "LetsGo", "--jobs", "4")
@@ -86,11 +86,10 @@ def test_a_second_run_against_the_node_refuses_or_waits_and_never_interleaves(
         str(i): base_ct(f"ct{i}", f"10.0.5.{i - 700}/24", f"52:54:00:00:05:{i - 700:02x}")
         for i in range(760, 763)
     }
-    etc = write_lxc(tmp_path / "etc", guests, cli.node.pve_etc)
+    etc = write_lxc(tmp_path / "etc", guests)
     other = write_lxc(
         tmp_path / "other",
         {"770": base_ct("ct770", "10.0.5.70/24", "52:54:00:00:05:70")},
-        cli.node.pve_etc,
     )
     cli.node.set_latency(0.5)
     first = cli.popen("--config-dir", str(etc), "converge", "--jobs", "1")
@@ -100,7 +99,7 @@ def test_a_second_run_against_the_node_refuses_or_waits_and_never_interleaves(
         time.sleep(0.05)
     refused = cli.subprocess("--config-dir", str(other), "converge")
     assert refused.returncode == 2, refused.stderr
-    assert "node local is busy: phoenix converge (run " in refused.stderr
+    assert f"node {cli.node.host} is busy: phoenix converge (run " in refused.stderr
     assert "wait for it with --wait-lock SECONDS" in refused.stderr
     waited = cli.subprocess("--config-dir", str(other), "converge", "--wait-lock", "120")
     out, err = first.communicate(timeout=120)

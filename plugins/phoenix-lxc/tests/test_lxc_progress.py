@@ -30,7 +30,7 @@ def _guests(cli: Cli, tmp_path: Path) -> Path:
         "820": base_ct("first", "10.0.9.20/24", "52:54:00:00:09:20"),
         "821": base_ct("second", "10.0.9.21/24", "52:54:00:00:09:21"),
     }
-    return write_lxc(tmp_path / "etc", guests, cli.node.pve_etc)
+    return write_lxc(tmp_path / "etc", guests)
 
 
 def _on_a_terminal(cli: Cli, etc: Path, **env: str) -> tuple[int, str]:
@@ -39,7 +39,7 @@ def _on_a_terminal(cli: Cli, etc: Path, **env: str) -> tuple[int, str]:
     primary, secondary = pty.openpty()
     fcntl.ioctl(secondary, termios.TIOCSWINSZ, struct.pack("HHHH", 40, 120, 0, 0))
     run = subprocess.Popen(
-        [str(phoenix), "--log-dir", str(cli.log_dir), "--config-dir", str(etc), "converge"],
+        [str(phoenix), *cli.args("--config-dir", str(etc), "converge")],
         env={**cli.env, "TERM": "xterm", **env},
         stdin=subprocess.DEVNULL,
         stdout=secondary,

@@ -22,7 +22,7 @@ def test_bootstrap_ca_url_credentials_travel_in_a_0600_file(
 ) -> None:
     monkeypatch.setattr(logs, "_secrets", set())
     ct = base_ct("ca-user", "10.0.8.2/24", "52:54:00:00:08:02", features=["ca_client"])
-    etc = write_lxc(tmp_path / "etc", {"802": {**ct, "bootstrap_ca_url": URL}}, cli.node.pve_etc)
+    etc = write_lxc(tmp_path / "etc", {"802": {**ct, "bootstrap_ca_url": URL}})
     (etc / "features" / "lxc").mkdir(parents=True)
     (etc / "features" / "lxc" / "ca_client.sh").write_text('curl "$PHOENIX_BOOTSTRAP_CA_URL"\n')
     result = cli("--config-dir", str(etc), "-vv", "converge", "802")

@@ -39,7 +39,7 @@ def _settings(tmp_path: Path) -> dict[str, Any]:
 def _etc(cli: Cli, tmp_path: Path, **extra: Any) -> Path:
     ct = base_ct("media", "10.0.9.1/24", "52:54:00:00:09:01", **extra)
     ct["network_config"].update(ip6="fd00:9::1/64", gw6="fd00:9::fffe", searchdomain="lan.example")
-    return write_lxc(tmp_path / "etc", {"809": ct}, cli.node.pve_etc)
+    return write_lxc(tmp_path / "etc", {"809": ct})
 
 
 def _converge(cli: Cli, etc: Path) -> list[list[str]]:

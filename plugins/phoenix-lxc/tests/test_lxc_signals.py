@@ -32,7 +32,7 @@ def test_a_signal_lets_the_running_command_finish_then_prints_the_summary(
         "810": base_ct("first", "10.0.8.10/24", "52:54:00:00:08:10"),
         "811": base_ct("second", "10.0.8.11/24", "52:54:00:00:08:11"),
     }
-    etc = write_lxc(tmp_path / "etc", guests, cli.node.pve_etc)
+    etc = write_lxc(tmp_path / "etc", guests)
     cli.node.set_latency(LATENCY)
     run = cli.popen("--config-dir", str(etc), "converge", "-j1")
     # Logged just before `pct create 810` starts its slow task: signal in the middle of it.
@@ -64,7 +64,7 @@ def test_sigint_in_a_parallel_run_lets_running_commands_finish_and_a_rerun_conve
         str(i): base_ct(f"par{i}", f"10.0.8.{i - 800}/24", f"52:54:00:00:08:{i - 800:02d}")
         for i in range(820, 826)
     }
-    etc = write_lxc(tmp_path / "etc", guests, cli.node.pve_etc)
+    etc = write_lxc(tmp_path / "etc", guests)
     cli.node.set_latency(LATENCY)
     run = cli.popen("--config-dir", str(etc), "converge", "--jobs", "3")
     _wait_for("-> create from", cli.log_dir / "phoenix_cli.log")

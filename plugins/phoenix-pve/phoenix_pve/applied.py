@@ -23,28 +23,20 @@ import threading
 from typing import Any
 
 from phoenix_core.errors import CommandFailed, HostError
+from phoenix_core.hosts.base import node_path
 from phoenix_core.hosts.dryrun import DryRunHost
 from phoenix_core.logs import logger
 from phoenix_pve.live import Live
 
-#: The record's place under the node's root (``/`` on a node, the simulator's directory).
-DIRECTORY = "var/lib/phoenix"
-FILE = "applied.json"
+#: The record's place on the node (the host decides where that is: ``/`` on a node, the
+#: node directory for ``--host sim:DIR``).
+RECORD = "/var/lib/phoenix/applied.json"
 VERSION = 1
 #: Seconds two readings of one start time may differ (uptime is whole seconds, the readings
 #: are taken at different moments of different runs).
 START_SLACK = 5.0
 
 _lock = threading.Lock()
-
-
-def node_root(pve_etc: str) -> str:
-    """``/`` for ``/etc/pve``; the simulator's directory for ``<dir>/etc/pve``."""
-    return posixpath.dirname(posixpath.dirname(pve_etc.rstrip("/"))) or "/"
-
-
-def path(live: Live) -> str:
-    return posixpath.join(node_root(live.pve_etc), DIRECTORY, FILE)
 
 
 def _started(live: Live) -> float | None:
@@ -57,7 +49,7 @@ def _started(live: Live) -> float | None:
 def _record(live: Live) -> dict[str, Any]:
     assert live.node is not None
     try:
-        data = json.loads(live.node.file(path(live)) or "{}")
+        data = json.loads(live.node.file(RECORD) or "{}")
     except (OSError, HostError, ValueError):  # unreadable: only a copy, the guests say
         return {}
     return data if isinstance(data, dict) and data.get("version") == VERSION else {}
@@ -95,7 +87,7 @@ def remember(live: Live, state: dict[str, Any]) -> None:
             return
         guests[str(live.vmid)] = entry
         data = json.dumps({"version": VERSION, "guests": guests}, indent=1, sort_keys=True)
-        target = path(live)
+        target = RECORD
         try:
             _write(live, target, data)
         except (HostError, CommandFailed) as exc:
@@ -111,5 +103,6 @@ def _write(live: Live, target: str, data: str) -> None:
     try:
         live.host.write_file(target, data.encode(), mode=0o600)
     except HostError:  # the first record on this node: its directory is made root-only
-        live.host.change(["mkdir", "-p", "-m", "0700", "--", posixpath.dirname(target)]).check()
+        directory = node_path(live.host, posixpath.dirname(target))  # in DIR on sim:DIR
+        live.host.change(["mkdir", "-p", "-m", "0700", "--", directory]).check()
         live.host.write_file(target, data.encode(), mode=0o600)

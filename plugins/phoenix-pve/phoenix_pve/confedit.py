@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import hashlib
 
-from phoenix_core.hosts.base import Host
+from phoenix_core.hosts.base import Host, node_path
 from phoenix_pve import errors
 from phoenix_pve.guest import GuestKind
 
@@ -65,8 +65,8 @@ def replace(
         "-c",
         SCRIPT,
         "phoenix-conf-edit",
-        path,
-        kind.lock_path(vmid),
+        node_path(host, path),
+        node_path(host, kind.lock_path(vmid)),
         digest(old),
         str(LOCK_WAIT),
     ]

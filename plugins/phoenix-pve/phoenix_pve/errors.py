@@ -13,6 +13,7 @@ import time
 from collections.abc import Callable, Sequence
 from enum import Enum
 
+from phoenix_core import interrupt
 from phoenix_core.errors import CommandFailed
 from phoenix_core.hosts.base import CommandResult, Host
 from phoenix_core.logs import logger
@@ -177,7 +178,7 @@ def change_retrying(
     timeout: float | None = None,
     input: str | None = None,
     lock_timeout: float | None = None,
-    sleep: Callable[[float], None] = time.sleep,
+    sleep: Callable[[float], None] = interrupt.pause,
     clock: Callable[[], float] = time.monotonic,
 ) -> CommandResult:
     """Run a mutating command, retrying while it fails on a lock, for up to ``lock_timeout``

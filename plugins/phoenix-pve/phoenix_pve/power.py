@@ -12,6 +12,7 @@ import time
 from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager, nullcontext
 
+from phoenix_core import interrupt
 from phoenix_core.errors import PhoenixError
 from phoenix_core.hosts.base import CommandResult
 from phoenix_core.logs import logger
@@ -32,7 +33,7 @@ def start(
     live: Live,
     probe: Probe,
     ready_timeout: float,
-    sleep: Callable[[float], None] = time.sleep,
+    sleep: Callable[[float], None] = interrupt.pause,
     settle: Settle | None = None,
 ) -> None:
     """``start`` (an "already running" answer is fine), wait until ``probe`` succeeds, then
@@ -48,7 +49,7 @@ def start(
 
 
 def wait_ready(
-    live: Live, probe: Probe, timeout: float, sleep: Callable[[float], None] = time.sleep
+    live: Live, probe: Probe, timeout: float, sleep: Callable[[float], None] = interrupt.pause
 ) -> None:
     """Retry ``probe`` with a doubling delay (capped at 2 s) until it succeeds or time is up."""
     deadline = time.monotonic() + timeout

@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from phoenix_core.hosts.local import LocalHost
+from phoenix_core.hosts.base import node_path
+from phoenix_core.hosts.nodedir import NodeDirHost
 from phoenix_pve import applied, etcpve
 from phoenix_pve.guest import CONTAINER, VIRTUAL_MACHINE
 from phoenix_pve.live import Live
@@ -84,8 +85,8 @@ def node(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SimNode]:
     sim.stop()
 
 
-def _host(sim: SimNode) -> LocalHost:
-    return LocalHost(env=sim.env)
+def _host(sim: SimNode) -> NodeDirHost:
+    return NodeDirHost(str(sim.dir))
 
 
 def _tools(sim: SimNode, mark: int) -> list[list[str]]:
@@ -185,7 +186,7 @@ def test_the_applied_record_is_kept_root_only_and_trusted_until_a_restart(
     live = Live(host, CONTAINER, 120, etc, node=NodeSnapshot(host, etc))
     assert applied.trusted(live) is None
     applied.remember(live, {"features": {"a": "1"}})
-    record = Path(applied.path(live))
+    record = Path(node_path(host, applied.RECORD))
     assert (record.stat().st_mode & 0o777, record.parent.stat().st_mode & 0o777) == (0o600, 0o700)
     assert str(record).startswith(str(node.dir))
     fresh = Live(host, CONTAINER, 120, etc, node=NodeSnapshot(host, etc))

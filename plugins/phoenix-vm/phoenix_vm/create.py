@@ -16,6 +16,7 @@ import attrs
 
 from phoenix_core.config.models import Config
 from phoenix_core.errors import PhoenixError
+from phoenix_core.hosts.base import node_path
 from phoenix_core.logs import logger
 from phoenix_core.manager import Holding, Resource
 from phoenix_core.steps import Change, Step
@@ -101,7 +102,7 @@ def write_vendor_data(live: Live, spec: VmSpec) -> str:
             return storage
     except FileNotFoundError:
         pass
-    live.host.change(["mkdir", "-p", "--", folder]).check()
+    live.host.change(["mkdir", "-p", "--", node_path(live.host, folder)]).check()
     live.host.write_file(path, data, mode=0o644)
     return storage
 

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from phoenix_core.hookspecs import hookimpl
 from phoenix_core.layout import GuestFile
 from phoenix_core.manager import Manager, ManagerSpec
+from phoenix_pve.nodeprobe import PROXMOX_NODE
 
 #: The old tool's layout: a ``vms`` list, each VM holding its ``vmid``; ``vm_defaults`` apply
 #: under every VM; ``core_paths.vm_config_file`` may move the file.
@@ -43,5 +44,6 @@ def phoenix_register_managers(register: Callable[[ManagerSpec], None]) -> None:
             api_version=2,
             config=LAYOUT,
             description="Proxmox virtual machines through qm, the guest agent and cloud-init",
+            node_probe=PROXMOX_NODE,
         )
     )

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 
 from phoenix_core.errors import PhoenixError
+from phoenix_core.hosts.base import node_path
 from phoenix_core.steps import Change, Step
 from phoenix_pve import scripts
 from phoenix_pve.live import Live
@@ -52,11 +53,12 @@ def step(
         state = scripts.read_state(live, shell)
         for change in changes:
             volume: NfsVolume = change.data
-            live.host.change(["mkdir", "-p", "--", volume.path]).check()
+            on_node = node_path(live.host, volume.path)  # inside DIR on the simulated node
+            live.host.change(["mkdir", "-p", "--", on_node]).check()
             if volume.mode:
-                live.host.change(["chmod", volume.mode, "--", volume.path]).check()
+                live.host.change(["chmod", volume.mode, "--", on_node]).check()
             if volume.owner:
-                live.host.change(["chown", volume.owner, "--", volume.path]).check()
+                live.host.change(["chown", volume.owner, "--", on_node]).check()
             current = shell.run(["cat", FSTAB], readonly=True)
             fstab = current.stdout if current.ok else ""
             runner.push(with_line(fstab, volume).encode(), FSTAB, 0o644)

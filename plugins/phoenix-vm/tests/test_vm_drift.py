@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 from vm_support import (  # noqa: F401 - fixtures
+    PERSIST,
     Cli,
     cli,
     edit_vm,
@@ -99,21 +100,20 @@ def test_changes_pending_a_reboot_are_reported_then_applied_on_request(
     assert again.exit_code == 0 and mutations(node.since(mark)) == []
 
 
-def test_nfs_volumes_fstab_line_once_mounted_and_host_directory(
-    cli: Cli, built: Path, tmp_path: Path
-) -> None:
+def test_nfs_volumes_fstab_line_once_mounted_and_host_directory(cli: Cli, built: Path) -> None:
     node = cli.node
     fstab = node.guest_path(1001, "/etc/fstab").read_text().splitlines()
     lines = [ln for ln in fstab if " nfs " in ln]
-    assert len(lines) == 2 and lines[0].startswith(f"10.0.0.13:{tmp_path}/vm-persist/1001 ")
-    assert (tmp_path / "vm-persist" / "1001" / ".step-ca").is_dir()
+    assert len(lines) == 2 and lines[0].startswith(f"10.0.0.13:{PERSIST}/1001 ")
+    # The host directory is the node's: in the simulated node's directory.
+    assert (node.dir / PERSIST.lstrip("/") / "1001" / ".step-ca").is_dir()
     edit_vm(
         built,
         1001,
         volumes=[
             {
                 "type": "nfs",
-                "path": str(tmp_path / "vm-persist" / "1001"),
+                "path": f"{PERSIST}/1001",
                 "mount_point": "/persistent-storage",
                 "server": "10.0.0.13",
                 "options": "defaults,nofail",
@@ -125,9 +125,7 @@ def test_nfs_volumes_fstab_line_once_mounted_and_host_directory(
     assert result.exit_code == 0, result.output
     fstab = node.guest_path(1001, "/etc/fstab").read_text().splitlines()
     mine = [ln for ln in fstab if ln.split()[1:2] == ["/persistent-storage"]]
-    assert mine == [
-        f"10.0.0.13:{tmp_path}/vm-persist/1001 /persistent-storage nfs defaults,nofail 0 0"
-    ]
+    assert mine == [f"10.0.0.13:{PERSIST}/1001 /persistent-storage nfs defaults,nofail 0 0"]
     assert any(
         "mountpoint" in a and "/persistent-storage" in a
         for a in guest_runs(node.since(mark)) + [e["argv"] for e in node.since(mark)]

@@ -51,7 +51,7 @@ def test_download_verified_then_reused_and_a_linked_clone(cli: Cli, original: Pa
     }
     write_vms(original, [template(f"sha256:{digest}"), clone])
     # The user's own user data is theirs to put on the snippets storage.
-    snippets = Path(node.dir.parent) / "vz" / "snippets"
+    snippets = node.dir / "var" / "lib" / "vz" / "snippets"
     snippets.mkdir(parents=True)
     (snippets / "users.yaml").write_text("#cloud-config\nusers: [default]\n")
     mark = node.mark()
@@ -86,7 +86,7 @@ def test_download_verified_then_reused_and_a_linked_clone(cli: Cli, original: Pa
     assert "size=10G" in config
     # The template never booted: a template only boots to run scripts.
     assert not [a for a in node.since(mark) if a["argv"][:3] == ["qm", "start", "9100"]]
-    vendor = Path(node.dir.parent) / "vz" / "snippets" / "phoenix-vm-vendor.yaml"
+    vendor = node.dir / "var" / "lib" / "vz" / "snippets" / "phoenix-vm-vendor.yaml"
     assert "qemu-guest-agent" in vendor.read_text()
     clone_argv = ["qm", "clone", "9100", "9101", "--name", "jammy-linked", "--full", "0"]
     assert clone_argv in mutations(node.since(mark))

@@ -79,7 +79,7 @@ def test_a_bad_value_exits_2_naming_file_and_path(
     from phoenix_core.cli import build
     from phoenix_core.plugins import Plugins
 
-    etc = copy_original(tmp_path, tmp_path / "pve")
+    etc = copy_original(tmp_path)
     data = json.loads((etc / VM).read_text())
     mutate(data)
     (etc / VM).write_text(json.dumps(data, indent=2))
@@ -104,7 +104,7 @@ def test_a_bad_value_runs_nothing_on_the_node(cli: Cli, original: Path) -> None:
 
 
 def test_keys_for_other_tools_load_with_a_warning_naming_them(tmp_path: Path) -> None:
-    etc = copy_original(tmp_path, tmp_path / "pve")
+    etc = copy_original(tmp_path)
     import subprocess
     import sys
 
@@ -132,7 +132,7 @@ def test_a_missing_check_or_test_script_of_a_vm_is_a_warning_naming_its_path(
     from phoenix_core.cli import build
     from phoenix_core.plugins import Plugins
 
-    etc = copy_original(tmp_path, tmp_path / "pve")
+    etc = copy_original(tmp_path)
     data = json.loads((etc / VM).read_text())
     vm(1, health_checks=[{"script": "nowhere.sh"}], tests={"smoke": [{"path": "smoke/no.sh"}]})(
         data

@@ -24,7 +24,8 @@ sys.path.insert(0, str(REPO / "plugins" / "phoenix-lxc" / "tests"))
 import lxc_support  # noqa: E402
 
 SEED = lxc_support.SEED
-OLD_VM_PERSIST = "/quickOS/vm-persistent-data"
+#: The VMs' persistent data on the node (in the simulated node's directory).
+PERSIST = "/quickOS/vm-persistent-data"
 #: The demo's stand-ins for every script of the old configuration that phoenix does not ship.
 STAND_INS = REPO / "contrib" / "demo" / "stand-ins"
 VM_IDS = ["9000", "1001", "1002"]
@@ -38,13 +39,10 @@ def node_seed(tmp_path: Path) -> Path:
     return with_local_snippets(SEED, tmp_path)
 
 
-def copy_original(tmp_path: Path, pve_etc: Path) -> Path:
-    """The LXC tests' copy of the old configuration (``pve_etc`` on the simulator, persistent
-    data under tmp_path, stand-ins for the homelab's own scripts), plus the VM file's
-    persistent paths under tmp_path and the demo's stand-ins for every other script."""
-    target = lxc_support.copy_original(tmp_path, pve_etc)
-    vm = target / "phoenix_vm_configs.json"
-    vm.write_text(vm.read_text().replace(OLD_VM_PERSIST, str(tmp_path / "vm-persist")))
+def copy_original(tmp_path: Path) -> Path:
+    """The LXC tests' copy of the old configuration (stand-ins for the homelab's own
+    scripts), plus the demo's stand-ins for every other script."""
+    target = lxc_support.copy_original(tmp_path)
     shutil.copytree(STAND_INS, target, dirs_exist_ok=True)
     return target
 
@@ -83,5 +81,5 @@ def cli(vm_node: Any, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Cli:
 
 
 @pytest.fixture
-def original(tmp_path: Path, vm_node: Any) -> Path:
-    return copy_original(tmp_path, vm_node.pve_etc)
+def original(tmp_path: Path) -> Path:
+    return copy_original(tmp_path)
