@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import os
 import re
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -230,3 +232,73 @@ def test_the_pool_probes_each_host_once(tmp_path: Path) -> None:
     for _ in range(3):
         pool.confirm(host, PROBE)
     assert host.queries == 1
+
+
+def test_uploads_get_their_mode_at_open_and_are_never_chmodded(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """pmxcfs refuses chmod, and a secret must not be readable between a create and a chmod."""
+
+    def refused(*_args: object, **_kwargs: object) -> None:
+        raise PermissionError("chmod after the open")
+
+    monkeypatch.setattr("os.chmod", refused)
+    monkeypatch.setattr("os.fchmod", refused)
+    secret = tmp_path / "secret"
+    LocalHost().write_file(str(secret), b"s3cret\n", mode=0o600)
+    assert (secret.read_bytes(), secret.stat().st_mode & 0o777) == (b"s3cret\n", 0o600)
+
+
+def run_locked(host: NodeDirHost) -> None:
+    from phoenix_core import runlock
+
+    with runlock.holding([host], verb="converge", run_id="t1", wait=0):
+        pass
+
+
+@pytest.fixture
+def lock_node(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> NodeDirHost:
+    monkeypatch.setenv("PHOENIX_LOCK_DIR", "/run/phoenix")
+    return NodeDirHost(str(node_dir(tmp_path)))
+
+
+def test_the_run_lock_directory_is_created_private(lock_node: NodeDirHost) -> None:
+    run_locked(lock_node)
+    directory = Path(lock_node.root, "run", "phoenix")
+    assert directory.stat().st_mode & 0o777 == 0o700
+    assert (directory / "phoenix-run.owner").stat().st_mode & 0o777 == 0o600
+
+
+@pytest.mark.parametrize(
+    ("prepare", "problem"),
+    [
+        (lambda d: (d.mkdir(parents=True), d.chmod(0o777)), "its mode 0777 lets others write"),
+        (lambda d: (d.mkdir(parents=True), d.chmod(0o720)), "its mode 0720 lets others write"),
+        (
+            lambda d: (d.parent.mkdir(parents=True), d.symlink_to("/tmp")),
+            "it is a symbolic link, not a directory",
+        ),
+    ],
+    ids=["world-writable", "group-writable", "symlink"],
+)
+def test_an_unsafe_run_lock_directory_is_refused(
+    lock_node: NodeDirHost, prepare: Any, problem: str
+) -> None:
+    from phoenix_core.runlock import UnsafeLockDir
+
+    prepare(Path(lock_node.root, "run", "phoenix"))
+    with pytest.raises(UnsafeLockDir, match=problem) as refused:
+        run_locked(lock_node)
+    assert refused.value.exit_code == 2 and "/run/phoenix" in str(refused.value)
+
+
+def test_a_run_lock_directory_another_user_made_is_refused(lock_node: NodeDirHost) -> None:
+    from phoenix_core.runlock import UnsafeLockDir
+
+    if os.geteuid() != 0:
+        pytest.skip("making a directory owned by another user needs root")
+    directory = Path(lock_node.root, "run", "phoenix")
+    directory.mkdir(parents=True, mode=0o700)
+    os.chown(directory, 65534, 65534)
+    with pytest.raises(UnsafeLockDir, match="owned by uid 65534, not by uid 0"):
+        run_locked(lock_node)
