@@ -29,17 +29,21 @@ def _old_tool(root: Path, record: Path) -> Path:
     return root / "bin"
 
 
+#: Where the old tool lived on the node (the simulated node keeps it in its directory).
+OLD_TOOL = "/usr/local/phoenix_hypervisor"
+
+
 @pytest.fixture
 def etc(cli: Cli, tmp_path: Path) -> Path:
     record = tmp_path / "calls.log"
-    old = _old_tool(tmp_path / "phoenix_hypervisor", record)
+    _old_tool(cli.node.dir / OLD_TOOL.lstrip("/"), record)
     ct = base_ct(
         "ca", "10.0.8.80/24", "52:54:00:00:08:80", features=list(FEATURES), bootstrap_ca_url=CA_URL
     )
-    etc = write_lxc(tmp_path / "etc", {"880": ct}, cli.node.pve_etc)
+    etc = write_lxc(tmp_path / "etc", {"880": ct})
     hypervisor = etc / "phoenix_hypervisor_config.json"
     data = json.loads(hypervisor.read_text())
-    data["legacy_scripts_dir"] = str(old)
+    data["legacy_scripts_dir"] = f"{OLD_TOOL}/bin"
     hypervisor.write_text(json.dumps(data, indent=2))
     return etc
 
@@ -67,7 +71,8 @@ def test_a_failing_old_script_fails_the_container_with_its_output(
     cli: Cli, etc: Path, tmp_path: Path
 ) -> None:
     script = Path(
-        json.loads((etc / "phoenix_hypervisor_config.json").read_text())["legacy_scripts_dir"],
+        cli.node.dir / OLD_TOOL.lstrip("/"),
+        "bin",
         "lxc_setup",
         "phoenix_hypervisor_feature_install_traefik.sh",
     )

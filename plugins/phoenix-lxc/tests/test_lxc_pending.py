@@ -16,11 +16,11 @@ pytestmark = pytest.mark.pve_sim(seed=str(SEED))
 
 def test_pending_changes_are_changes(cli: Cli, tmp_path: Path) -> None:
     ct = base_ct("zone", "10.0.7.1/24", "52:54:00:00:07:01", timezone="UTC")
-    etc = write_lxc(tmp_path / "etc", {"807": ct}, cli.node.pve_etc)
+    etc = write_lxc(tmp_path / "etc", {"807": ct})
     assert cli("--config-dir", str(etc), "converge", "807").exit_code == 0
     assert cli.node.run(["pct", "status", "807"]).stdout == "status: running\n"
     ct["timezone"] = "Europe/Berlin"
-    write_lxc(tmp_path / "etc", {"807": ct}, cli.node.pve_etc)
+    write_lxc(tmp_path / "etc", {"807": ct})
     changed = cli("--config-dir", str(etc), "converge", "807")
     assert changed.exit_code == 0, changed.output
     assert "timezone wait(s) for a reboot" in changed.output

@@ -29,7 +29,7 @@ import attrs
 
 from phoenix_core.config.models import TargetConfig
 from phoenix_core.errors import PhoenixError
-from phoenix_core.hosts.base import Host
+from phoenix_core.hosts.base import Host, node_path
 from phoenix_core.logs import logger
 from phoenix_core.steps import Change, Step
 from phoenix_pve import applied
@@ -333,7 +333,7 @@ class Runner:
         """A script of the old tool's directory, run on the node as the old tool ran it:
         ``<script> <id> <bootstrap CA URL or "">`` (read by bash: the old checkout kept
         its scripts mode 0644)."""
-        argv = ["/bin/bash", str(script.path), *self.legacy_args]
+        argv = ["/bin/bash", node_path(self.live.host, str(script.path)), *self.legacy_args]
         try:
             result = self.live.host.change(argv, timeout=SCRIPT_TIMEOUT)
         finally:

@@ -4,6 +4,7 @@ the changed guest."""
 
 from __future__ import annotations
 
+import shutil
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -198,18 +199,15 @@ def test_the_applied_record_is_kept_root_only_and_trusted_until_a_restart(
     assert applied.trusted(Live(host, CONTAINER, 120, etc, node=NodeSnapshot(host, etc))) is None
 
 
-def test_a_node_copy_that_cannot_be_written_is_only_a_warning(
-    node: SimNode, tmp_path: Path
-) -> None:
+def test_a_node_copy_that_cannot_be_written_is_only_a_warning(node: SimNode) -> None:
     # A node where phoenix may not write /var/lib/phoenix: the run goes on, reading the
     # guests' own records next time.
-    root = tmp_path / "root"
-    (root / "etc").mkdir(parents=True)
-    (root / "etc" / "pve").symlink_to(node.pve_etc)
-    (root / "var").write_text("not a directory")
+    kept = node.dir / "var" / "lib" / "phoenix"
+    shutil.rmtree(kept, ignore_errors=True)
+    kept.parent.mkdir(parents=True, exist_ok=True)
+    kept.write_text("not a directory")
     host = _host(node)
-    live = Live(
-        host, CONTAINER, 120, str(root / "etc" / "pve"), node=NodeSnapshot(host, str(node.pve_etc))
-    )
+    etc = str(node.pve_etc)
+    live = Live(host, CONTAINER, 120, etc, node=NodeSnapshot(host, etc))
     applied.remember(live, {"features": {}})
     assert applied.trusted(live) is None
