@@ -82,7 +82,9 @@ class HypervisorConfig:
     nfs: dict[str, JSON] | None = None
     samba: dict[str, JSON] | None = None
     zfs: dict[str, JSON] | None = None
-    proxmox_storage_ids: dict[str, str] = attrs.Factory(dict)
+    #: Storage ids reach command lines (``pveam list <id>``): never option-like; their full
+    #: format is the managers' to check.
+    proxmox_storage_ids: dict[str, Annotated[str, not_option()]] = attrs.Factory(dict)
     tests: dict[str, JSON] | None = None
     nvidia_driver: dict[str, JSON] | None = None
     behavior: dict[str, JSON] | None = None

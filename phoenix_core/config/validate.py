@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
+import shlex
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -58,6 +59,11 @@ def problems(value: Any, checks: Iterable[Check]) -> str | None:
 def range_problem(value: int, low: int, high: int = MAX_EXACT_INT) -> str | None:
     if low <= value <= high:
         return None
+    if high == MAX_EXACT_INT and value > high:  # the bound no field of its own names
+        return (
+            f"must be at most {high} (2^53 - 1, the largest integer JSON parsers agree on), "
+            f"got {_short(value)}"
+        )
     if high == MAX_EXACT_INT:
         return f"must be at least {low}, got {_short(value)}"
     return f"must be between {low} and {high}, got {_short(value)}"
@@ -76,6 +82,37 @@ def _short(value: int) -> str:
 
 
 _CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
+
+
+#: Linux's limits for a path (PATH_MAX, with its NUL) and each of its names (NAME_MAX), in
+#: bytes (include/uapi/linux/limits.h): longer ones fail every file call with ENAMETOOLONG.
+PATH_MAX = 4095
+NAME_MAX = 255
+
+
+def length_problem(value: str) -> str | None:
+    """A path or name longer than Linux can look up."""
+    size = len(value.encode())
+    if size > PATH_MAX:
+        return f"is {size} bytes long; a path is at most {PATH_MAX} bytes"
+    longest = max((len(part.encode()) for part in value.split("/")), default=0)
+    if longest > NAME_MAX:
+        return f"has a name of {longest} bytes; a file name is at most {NAME_MAX} bytes"
+    return None
+
+
+def words_problem(value: str) -> str | None:
+    """A string phoenix splits into argv words as a shell would (quotes, backslashes)."""
+    try:
+        shlex.split(value)
+    except ValueError as exc:
+        return f"cannot be split into words as a shell would ({exc}): {value!r}"
+    return None
+
+
+def shell_words() -> Check:
+    """For a field that is a string split like a shell would, or already a list."""
+    return Check(lambda v: words_problem(v) if isinstance(v, str) else None)
 
 
 def control_problem(value: str) -> str | None:
@@ -157,6 +194,33 @@ def ip_problem(value: str) -> str | None:
     return None
 
 
+def ip_address() -> Check:
+    return Check(ip_problem)
+
+
+def network_client_problem(value: str) -> str | None:
+    """Who may use a service, as exports(5) names NFS clients: an IP address or network
+    (``10.0.0.0/24``), a host name with ``*``/``?`` wildcards, ``*``, or ``@netgroup``."""
+    try:
+        ipaddress.ip_network(value, strict=False)
+        return None
+    except ValueError:
+        pass
+    name = value[1:] if value.startswith("@") else value
+    if name and all(
+        re.fullmatch(r"[A-Za-z0-9*?]([A-Za-z0-9*?_-]*[A-Za-z0-9*?])?", p) for p in name.split(".")
+    ):
+        return None
+    return (
+        "not a host, network or netgroup (an IP address or network like 10.0.0.0/24, a host "
+        f"name with * or ? wildcards, or @netgroup): {value!r}"
+    )
+
+
+def network_client() -> Check:
+    return Check(network_client_problem)
+
+
 def ipv4_cidr_problem(value: str, min_prefix: int = 0) -> str | None:
     """``address/prefix`` with a host address (``10.0.0.5/24``), prefix ``min_prefix``-32."""
     address, slash, prefix = value.partition("/")
@@ -200,7 +264,7 @@ def absolute_path_problem(value: str) -> str | None:
         return f"must be an absolute path (starting with /): {value!r}"
     if any(part in (".", "..") for part in value.split("/")):
         return f"must not contain '.' or '..' components: {value!r}"
-    return control_problem(value)
+    return control_problem(value) or length_problem(value)
 
 
 def absolute_path() -> Check:
@@ -215,7 +279,7 @@ def contained_name_problem(value: str) -> str | None:
         return f"must be a name on the search path, not an absolute path: {value!r}"
     if any(part in ("", ".", "..") for part in value.split("/")):
         return f"must not contain empty, '.' or '..' components (it must stay on the search path): {value!r}"
-    return control_problem(value) or option_problem(value)
+    return control_problem(value) or option_problem(value) or length_problem(value)
 
 
 def contained_name() -> Check:

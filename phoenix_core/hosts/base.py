@@ -93,6 +93,16 @@ class Host(Protocol):
         ...
 
 
+@runtime_checkable
+class Reconnecting(Protocol):
+    """A host reached over a connection, which can prove the node still accepts new ones."""
+
+    def check_new_connection(self) -> None:
+        """Open a new connection to the node, run one command on it, close it; raise
+        :class:`~phoenix_core.errors.HostError` when the node does not accept it."""
+        ...
+
+
 class Held(Protocol):
     """A command started by :meth:`Holding.hold` and kept running."""
 

@@ -15,6 +15,7 @@ changed keys always are), and commands are built with ``shlex.join`` only.
 from __future__ import annotations
 
 import contextlib
+import functools
 import itertools
 import os
 import re
@@ -83,6 +84,22 @@ class SSHHost(BaseHost):
         look_for_keys: bool = True,
     ) -> None:
         super().__init__(timeout=timeout)
+        #: The same node again, on a connection of its own (:meth:`check_new_connection`);
+        #: its key is known by then, so no new key is ever accepted on the way.
+        self._again = functools.partial(
+            SSHHost,
+            host,
+            user=user,
+            port=port,
+            sudo=sudo,
+            timeout=timeout,
+            connect_timeout=connect_timeout,
+            ssh_config=ssh_config,
+            known_hosts=known_hosts,
+            identity_files=identity_files,
+            allow_agent=allow_agent,
+            look_for_keys=look_for_keys,
+        )
         self.name = host
         self.connect_timeout = connect_timeout
         self.target = resolve(host, user=user, port=port, ssh_config=ssh_config)
@@ -220,6 +237,16 @@ class SSHHost(BaseHost):
             raise self._lost(f"`{shown}`") from None
         finally:
             channel.close()
+
+    def check_new_connection(self) -> None:
+        """A new TCP connection, key exchange and login to the node (through the same jumps),
+        and ``true`` run on it: what a firewall that lets established connections through
+        but drops new ones fails."""
+        fresh = self._again()
+        try:
+            fresh.query(["true"]).check()
+        finally:
+            fresh.close()
 
     def hold(self, argv: Sequence[str], *, probe: str) -> _HeldChannel:
         shown = shlex.join(argv)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
+import signal
 import threading
 import time
 
@@ -11,6 +14,7 @@ from hypothesis import strategies as st
 
 from phoenix_core.errors import HostError
 from phoenix_core.hosts.ssh import remote_command
+from tests.ssh.sshd_server import _children
 
 # Prints each argument it received followed by a NUL: NUL is the one byte no argument holds.
 PRINT_ARGV = ["sh", "-c", 'printf "%s\\0" "$@"', "sh"]
@@ -109,3 +113,24 @@ def test_killing_sshd_mid_command_is_a_host_error(private_sshd, connect):
     # The node comes back: a new connection (a rerun) works again.
     private_sshd.start()
     assert connect(private_sshd).query(["echo", "back"]).stdout == "back\n"
+
+
+def test_a_new_connection_is_proven_not_assumed(private_sshd, connect):
+    """What a firewall that drops new connections breaks while established ones live on
+    (conntrack): here sshd's listener is gone, its sessions are not."""
+    host = connect(private_sshd)
+    before = private_sshd.accepted_logins()
+    host.check_new_connection()
+    assert private_sshd.accepted_logins() - before == 1
+    sessions = _children(private_sshd.proc.pid)
+    private_sshd.proc.terminate()
+    private_sshd.proc.wait()
+    private_sshd.proc = None
+    try:
+        assert host.query(["echo", "still here"]).stdout == "still here\n"
+        with pytest.raises(HostError, match=r"cannot connect to .*connection refused"):
+            host.check_new_connection()
+    finally:
+        for pid in sessions:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)

@@ -15,7 +15,15 @@ import attrs
 
 from phoenix_core.config.diagnostics import Diagnostics
 from phoenix_core.config.models import TargetConfig, Users
-from phoenix_core.config.validate import Check, absolute_path, hostname, not_option
+from phoenix_core.config.validate import (
+    Check,
+    absolute_path,
+    absolute_path_problem,
+    hostname,
+    ip_address,
+    network_client,
+)
+from phoenix_pve.formats import storage_id_problem
 from phoenix_pve.model import Firewall, SuiteCase
 
 #: The ZFS properties setup reconciles, with the values zfs(8) accepts (zfsprops(7)).
@@ -110,7 +118,7 @@ class Export:
     """``nfs.exports[]``: a path, the clients allowed and the export options."""
 
     path: Annotated[str, absolute_path()]
-    clients: list[Annotated[str, _pattern(re.compile(r"^[A-Za-z0-9.:/*_-]+$"), "NFS client")]]
+    clients: list[Annotated[str, network_client()]]
     options: list[
         Annotated[str, _pattern(re.compile(r"^[a-z_]+(=[A-Za-z0-9_:.,/-]+)?$"), "option")]
     ]
@@ -121,13 +129,18 @@ class Nfs:
     exports: list[Export] = attrs.Factory(list)
 
 
+def _share_path_problem(value: str) -> str | None:
+    """The old file's relative form (``quickOS/...``) or an absolute path; never ``..``."""
+    return absolute_path_problem("/" + value.lstrip("/"))
+
+
 @attrs.frozen
 class Share:
     """``samba.shares[]``. ``path`` is relative to ``/`` (the old file's form) or absolute;
     ``options`` is a space-separated list of smb.conf ``key=value`` pairs."""
 
     name: Annotated[str, _pattern(_SHARE, "share name")]
-    path: str
+    path: Annotated[str, Check(_share_path_problem)]
     options: str = ""
     valid_users: list[Account] = attrs.Factory(list)
 
@@ -168,7 +181,7 @@ class NvidiaDriver:
 @attrs.frozen
 class DnsServer:
     enabled: bool = False
-    upstream_servers: list[Annotated[str, not_option()]] = attrs.Factory(list)
+    upstream_servers: list[Annotated[str, ip_address()]] = attrs.Factory(list)
     authoritative_zones: list[str] = attrs.Factory(list)
 
 
@@ -283,6 +296,12 @@ def parse_spec(target: TargetConfig, diagnostics: Diagnostics) -> HostSpec | Non
     for index, pool in enumerate(zfs.pools):
         if pool.raid_level == "mirror" and len(pool.disks) < 2:
             diagnostics.error(file, f"zfs.pools[{index}].disks", "a mirror needs two disks")
+    storage_ids = raw.get("proxmox_storage_ids") or {}
+    for name, value in storage_ids.items() if isinstance(storage_ids, dict) else ():
+        # Not a string, or option-like: the core reports it already (HypervisorConfig).
+        problem = storage_id_problem(value) if isinstance(value, str) else None
+        if problem and not value.startswith("-"):
+            diagnostics.error(file, f"proxmox_storage_ids.{name}", problem)
     timezone = raw.get("timezone")
     if timezone is not None and not (isinstance(timezone, str) and _TIMEZONE.match(timezone)):
         diagnostics.error(file, "timezone", f"not a time zone name: {timezone!r}")

@@ -12,11 +12,14 @@ from phoenix_hypervisor.features import (
     HostContext,
     firewall,
 )
+from phoenix_hypervisor.features.firewall import CLUSTER_FW
 from phoenix_hypervisor.features.zfs import zfs_bytes
 from phoenix_hypervisor.hostfs import BEGIN, END, NodeFiles, with_block
 from phoenix_hypervisor.model import HostSpec
 
 from phoenix_core.config.models import Config, HypervisorConfig
+from phoenix_core.errors import HostError
+from phoenix_core.runlock import lock_dir
 from phoenix_core.testing.host import RecordingHost
 from phoenix_pve.model import Firewall, FirewallRule
 from pve_sim.tool_zfs import nicestrtonum
@@ -46,15 +49,24 @@ def context(host: RecordingHost, *flags: str) -> HostContext:
     return HostContext(host, NodeFiles(host), spec, config, frozenset(flags), remote=True)
 
 
-def fake_node() -> RecordingHost:
-    host = RecordingHost()
-    host.on(["pvesh", "get", "/cluster/firewall/options"], stdout="{}")
-    host.on(["pvesh", "get", "/cluster/firewall/rules"], stdout="[]")
-    return host
+class Node(RecordingHost):
+    """The recording host of an SSH node: it answers whether a new connection is accepted."""
+
+    def __init__(self, accepts: bool = True) -> None:
+        super().__init__()
+        self.accepts = accepts
+        self.new_connections = 0
+        self.on(["pvesh", "get", "/cluster/firewall/options"], stdout="{}")
+        self.on(["pvesh", "get", "/cluster/firewall/rules"], stdout="[]")
+
+    def check_new_connection(self) -> None:
+        self.new_connections += 1
+        if not self.accepts:
+            raise HostError("cannot connect to root@pve1:22: timed out")
 
 
 def test_firewall_change_over_ssh_is_refused_without_the_flag() -> None:
-    host = fake_node()
+    host = Node()
     (step,) = firewall.steps(context(host))
     changes = step.check()
     assert changes
@@ -63,16 +75,42 @@ def test_firewall_change_over_ssh_is_refused_without_the_flag() -> None:
     assert host.mutations == []
 
 
-def test_firewall_change_over_ssh_runs_under_a_timed_revert() -> None:
-    host = fake_node()
+def test_firewall_change_over_ssh_runs_under_a_timed_revert_of_the_whole_file() -> None:
+    """Rules, options, aliases and IP sets all live in cluster.fw: the revert puts the file
+    back as it was; the timer is stopped only once a new SSH connection got in."""
+    host = Node()
+    before = "[OPTIONS]\n\nenable: 1\n\n[RULES]\n\nIN SSH(ACCEPT)\n"
+    host.files[CLUSTER_FW] = before.encode()
     (step,) = firewall.steps(context(host, ALLOW_NETWORK_CHANGE))
     step.apply(step.check())
+    saved = f"{lock_dir()}/cluster.fw.before"
+    assert host.files[saved] == before.encode()
+    writes = [c for c in host.journal if c.argv == ("write", saved)]
+    assert writes and host.modes[saved] == 0o600
     mutations = host.mutations
-    assert mutations[0] == (
-        "systemd-run", "--unit=phoenix-firewall-revert", "--on-active=120", "--",
-        "pvesh", "set", "/cluster/firewall/options",
-        "--enable", "0", "--delete", "policy_in", "--delete", "policy_out",
+    revert = mutations.index(
+        ("systemd-run", "--unit=phoenix-firewall-revert", "--on-active=120", "--",
+         "cp", "--", saved, CLUSTER_FW)
     )  # fmt: skip
-    assert mutations[1][:3] == ("pvesh", "set", "/cluster/firewall/options")
+    changes = [m for m in mutations if m[:2] == ("pvesh", "set") or m[:2] == ("pvesh", "create")]
+    assert changes and mutations.index(changes[0]) > revert
+    assert host.new_connections == 1
     assert mutations[-1] == ("systemctl", "stop", "phoenix-firewall-revert.timer")
-    assert ("true",) in host.queries
+
+
+def test_without_a_firewall_file_the_revert_removes_the_new_one() -> None:
+    host = Node()
+    (step,) = firewall.steps(context(host, ALLOW_NETWORK_CHANGE))
+    step.apply(step.check())
+    assert host.mutations[0] == (
+        "systemd-run", "--unit=phoenix-firewall-revert", "--on-active=120", "--",
+        "rm", "-f", "--", CLUSTER_FW,
+    )  # fmt: skip
+
+
+def test_a_node_refusing_new_connections_keeps_the_revert_armed() -> None:
+    host = Node(accepts=False)
+    (step,) = firewall.steps(context(host, ALLOW_NETWORK_CHANGE))
+    with pytest.raises(FeatureFailed, match=r"refused a new SSH connection .* undone within 120 s"):
+        step.apply(step.check())
+    assert ("systemctl", "stop", "phoenix-firewall-revert.timer") not in host.mutations

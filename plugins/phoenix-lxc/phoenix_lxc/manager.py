@@ -60,6 +60,18 @@ class LxcManager(GuestManager):
     def parse(self, guest: TargetConfig, diagnostics: Diagnostics) -> LxcSpec | None:
         return parse_spec(guest, diagnostics)
 
+    def validate(self, guest: TargetConfig, config: Config, diagnostics: Diagnostics) -> None:
+        super().validate(guest, config, diagnostics)
+        spec = guest.spec and with_host_defaults(guest.spec, guest, config.hypervisor)
+        creatable = spec is not None and (spec.template or spec.clone_from_ctid) is not None
+        if creatable and spec.storage_pool is None:  # pct create and clone both need one
+            diagnostics.error(
+                guest.file,
+                f"{guest.path}.storage_pool",
+                "not set, neither here nor as a default (in this file or in the hypervisor "
+                "file's proxmox_defaults.lxc): the container cannot be created",
+            )
+
     def entry(self, live: Live) -> dict[str, Any]:
         """The ``phoenix_lxc_configs.json`` entry of an existing container (``import``)."""
         return describe.entry(live)

@@ -10,7 +10,7 @@ from typing import Annotated, Any, Literal
 
 import attrs
 
-from phoenix_core.config.validate import contained_name, in_range
+from phoenix_core.config.validate import contained_name, in_range, shell_words
 from phoenix_pve import formats
 
 JSON = Any
@@ -82,7 +82,9 @@ class Firewall:
 class LegacyHealthCheck:
     """``health_check`` (the old singular form): one command with retries."""
 
-    command: str = attrs.field(metadata=doc("split like a shell would, run without one"))
+    command: Annotated[str, shell_words()] = attrs.field(
+        metadata=doc("split like a shell would, run without one")
+    )
     retries: Annotated[int, in_range(0)] = 3
     interval: Annotated[int, in_range(0)] = 5
     where: Where = attrs.field(default="host", metadata=WHERE_DOC)
@@ -95,7 +97,7 @@ class HealthCheck:
     name: str | None = None
     command: list[str] | None = None
     script: Annotated[str, contained_name()] | None = None
-    args: JSON = attrs.field(
+    args: Annotated[JSON, shell_words()] = attrs.field(
         default=None, metadata=doc("a list of strings, or one string split like a shell would")
     )
     retries: Annotated[int, in_range(0)] = 3
@@ -112,7 +114,7 @@ class SuiteCase:
     )
     name: str | None = None
     type: Literal["script"] = "script"
-    args: JSON = attrs.field(
+    args: Annotated[JSON, shell_words()] = attrs.field(
         default=None, metadata=doc("a list of strings, or one string split like a shell would")
     )
     where: Where = attrs.field(

@@ -22,6 +22,7 @@ from phoenix_core.config.validate import (
     contained_name,
     gateway_problem,
     hostname,
+    ifname_problem,
     in_range,
     ipv4_problem,
     mac_problem,
@@ -99,7 +100,7 @@ class NetworkConfig:
     gw6: Annotated[str, formats.ipv6()] | None = attrs.field(
         default=None, metadata=doc("IPv6 gateway (static ip6)")
     )
-    bridge: Annotated[str, formats.net_name()] | None = attrs.field(
+    bridge: Annotated[str, formats.net_name(), Check(ifname_problem)] | None = attrs.field(
         default=None, metadata=doc("host bridge (default vm_defaults.network_bridge, vmbr0)")
     )
     mac_address: Annotated[str, Check(mac_problem)] | None = None
@@ -160,7 +161,7 @@ class VmSpec:
         default=None, metadata=doc("boot disk size; grown, never shrunk")
     )
     storage_pool: Annotated[str, formats.storage_id()] | None = None
-    network_bridge: Annotated[str, formats.net_name()] = "vmbr0"
+    network_bridge: Annotated[str, formats.net_name(), Check(ifname_problem)] = "vmbr0"
     template: str | None = attrs.field(
         default=None, metadata=doc("not used for VMs (an LXC template name in the old file)")
     )
@@ -350,6 +351,12 @@ def parse_spec(guest: TargetConfig, diagnostics: Diagnostics) -> VmSpec | None:
             guest.file,
             path,
             "has no template_image or clone_from_vmid: it can be converged but not created",
+        )
+    if spec.template_image is not None and spec.storage_pool is None:
+        diagnostics.error(  # qm create needs a storage for its disks (a clone does not)
+            guest.file,
+            f"{path}.storage_pool",
+            "not set, neither here nor in vm_defaults: the VM cannot be created",
         )
     if spec.clone_from_vmid is not None and spec.template_image is not None:
         diagnostics.error(

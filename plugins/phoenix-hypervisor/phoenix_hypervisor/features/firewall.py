@@ -12,7 +12,9 @@ import json
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from phoenix_core.hosts.base import CommandResult
+from phoenix_core import runlock
+from phoenix_core.errors import PhoenixError
+from phoenix_core.hosts.base import CommandResult, Host, Reconnecting
 from phoenix_core.steps import Change, Step
 from phoenix_hypervisor.features import (
     ALLOW_NETWORK_CHANGE,
@@ -23,7 +25,11 @@ from phoenix_hypervisor.features import (
 from phoenix_pve import errors, etcpve, firewall
 
 REVERT_UNIT = "phoenix-firewall-revert"
-OPTIONS = "/cluster/firewall/options"
+#: The datacenter firewall: options, aliases, IP sets, rules, groups (pve-firewall
+#: ``src/PVE/Firewall.pm`` ``$clusterfw_conf_filename``).
+CLUSTER_FW = "/etc/pve/firewall/cluster.fw"
+#: The file's copy for the revert, in the run lock's directory (phoenix's own, 0700).
+SAVED = "cluster.fw.before"
 #: pve-firewall src/PVE/Firewall.pm $clusterfw_conf_filename.
 CLUSTER_FW = "/etc/pve/firewall/cluster.fw"
 
@@ -58,9 +64,15 @@ def guarded(
     ctx: HostContext, apply: Callable[[Sequence[Change]], None]
 ) -> Callable[[Sequence[Change]], None]:
     """Over SSH, a firewall change can cut phoenix and the operator off the node: refused
-    unless ``--allow-network-change``, and then made under a dead man's switch. A transient
-    systemd timer on the node puts the previous options back after
-    :data:`NETWORK_REVERT_AFTER` seconds; phoenix cancels it once the node still answers."""
+    unless ``--allow-network-change``, and then made under a dead man's switch.
+
+    The whole datacenter firewall file (options, aliases, IP sets, rules and groups: pve-
+    firewall ``src/PVE/Firewall.pm`` ``save_clusterfw_conf`` writes them all to
+    ``/etc/pve/firewall/cluster.fw``, and unlinks it when empty) is saved on the node first, and a
+    transient systemd timer puts it back (or removes it) after :data:`NETWORK_REVERT_AFTER`
+    seconds. phoenix disarms the timer only once the node accepts a **new** SSH connection:
+    the one already open survives a firewall that drops new ones (conntrack keeps it
+    ESTABLISHED), so it proves nothing."""
 
     def apply_guarded(changes: Sequence[Change]) -> None:
         if not ctx.remote:
@@ -70,21 +82,41 @@ def guarded(
             raise FeatureFailed(
                 "the datacenter firewall decides who reaches this node, and phoenix reaches it "
                 "over SSH: refused. Run setup on the node, or pass --allow-network-change "
-                f"(the change is undone after {NETWORK_REVERT_AFTER} s unless the node still answers)"
+                f"(the change is undone after {NETWORK_REVERT_AFTER} s unless the node still "
+                "accepts new SSH connections)"
             )
-        previous = Datacenter(ctx).pvesh_json(OPTIONS) or {}
-        restore = ["--enable", str(previous.get("enable", 0))]
-        for name in ("policy_in", "policy_out"):
-            restore += [f"--{name}", previous[name]] if name in previous else ["--delete", name]
+        before = ctx.files.read(CLUSTER_FW)
+        if before is None:
+            restore = ["rm", "-f", "--", ctx.files.path(CLUSTER_FW)]
+        else:
+            saved = f"{runlock.lock_dir()}/{SAVED}"
+            ctx.files.write(saved, before, mode=0o600)
+            restore = ["cp", "--", ctx.files.path(saved), ctx.files.path(CLUSTER_FW)]
         ctx.change(
             ["systemd-run", f"--unit={REVERT_UNIT}", f"--on-active={NETWORK_REVERT_AFTER}",
-             "--", "pvesh", "set", OPTIONS, *restore]
+             "--", *restore]
         )  # fmt: skip
         apply(changes)
-        ctx.query(["true"]).check()
+        try:
+            new_connection(ctx.host)
+        except PhoenixError as exc:
+            raise FeatureFailed(
+                f"after the firewall change the node refused a new SSH connection ({exc}); "
+                f"the change is undone within {NETWORK_REVERT_AFTER} s by {REVERT_UNIT}"
+            ) from None
         ctx.change(["systemctl", "stop", f"{REVERT_UNIT}.timer"])
 
     return apply_guarded
+
+
+def new_connection(host: Host) -> None:
+    """Prove the node accepts a new connection: a host that can open one does (SSH), any
+    other answers one command."""
+    inner = getattr(host, "inner", host)
+    if isinstance(inner, Reconnecting):
+        inner.check_new_connection()
+    else:
+        host.query(["true"]).check()
 
 
 def steps(ctx: HostContext) -> list[Step]:
