@@ -8,7 +8,6 @@ to the managers as much as to the core), on a recording host: not one command is
 
 from __future__ import annotations
 
-import json
 import shutil
 from collections.abc import Callable
 from pathlib import Path
@@ -18,40 +17,14 @@ import pytest
 
 from phoenix_core.plugins import Plugins
 from phoenix_core.testing import CliResult, RecordingHost, invoke
+from tests.test_config_corpus import HV, LXC, VM, ct, edit, vm
 
 pytest.importorskip("phoenix_hypervisor", reason="phoenix-hypervisor is not installed")
 pytest.importorskip("phoenix_lxc", reason="phoenix-lxc is not installed")
 pytest.importorskip("phoenix_vm", reason="phoenix-vm is not installed")
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "contrib" / "examples" / "original-etc"
-HV, LXC, VM = (
-    "phoenix_hypervisor_config.json",
-    "phoenix_lxc_configs.json",
-    "phoenix_vm_configs.json",
-)
 LONG = "x" * 5000
-
-
-def edit(file: str, change: Callable[[Any], Any]) -> Callable[[Path], None]:
-    def apply(directory: Path) -> None:
-        path = directory / file
-        data = json.loads(path.read_text())
-        change(data)
-        path.write_text(json.dumps(data, indent=2))
-
-    return apply
-
-
-def hv(**values: Any) -> Callable[[Path], None]:
-    return edit(HV, lambda d: d.update(values))
-
-
-def ct(ident: str, **values: Any) -> Callable[[Path], None]:
-    return edit(LXC, lambda d: d["lxc_configs"][ident].update(values))
-
-
-def vm(index: int, **values: Any) -> Callable[[Path], None]:
-    return edit(VM, lambda d: d["vms"][index].update(values))
 
 
 def without_storage_pool(data: dict[str, Any]) -> None:
