@@ -252,11 +252,24 @@ class Engine:
         checked: set[TargetId] = set()
         if verb_named(verb).order == "build" and not self.options.with_host:
             ordered, checked = self.host_checks(ordered, targets)
-        result.plan = self.plan(verb, ordered, targets, dry_run=result.dry_run, checked=checked)
+        gate, last, groups = None, None, None
+        if verb_named(verb).boots:
+            # Starts follow boot order whatever the number of workers, as LetsGo's do.
+            guests = [self.config.target(i) for i in ordered]
+            groups = boot_groups(guests)
+            # Listed (and, one worker, run) by boot group, ties in dependency order.
+            ordered = sorted(ordered, key=groups.__getitem__)
+            delays = {g.id: g.common.boot_delay for g in guests} if self.boot_delay else {}
+            gate = BootGate(groups, delays, self.graph.edges)
+        result.plan = self.plan(
+            verb, ordered, targets, dry_run=result.dry_run, checked=checked, boot_groups=groups
+        )
+        if gate is not None:
+            last = {a.id: a.key for a in result.plan.actions}
         with interrupt.handling():
             self.ready(result.plan)
             with self.run_lock(result):
-                result.outcomes += self.execute(result.plan, result.dry_run)
+                result.outcomes += self.execute(result.plan, result.dry_run, gate, last)
             result.signal = interrupt.received()
         return result
 
@@ -418,9 +431,8 @@ class Engine:
         groups = boot_groups(guests)
         converge = self.plan("converge", ordered, dry_run=result.dry_run, boot_groups=groups)
         # Listed (and, one worker, run) by boot group, ties in dependency order.
-        booted = sorted(
-            (g.id for g in guests if not (g.is_template or g.is_host)), key=groups.__getitem__
-        )
+        # Power follows the configuration: only guests desired running are started.
+        booted = sorted((g.id for g in guests if g.starts_at_boot), key=groups.__getitem__)
         start = self.plan("start", booted, dry_run=result.dry_run, boot_groups=groups)
         # Each start comes after its own guest's build (and its runtime dependencies' starts).
         starts = tuple(attrs.evolve(a, after=(("converge", a.id), *a.after)) for a in start.actions)

@@ -157,6 +157,13 @@ class TargetConfig:
         return self.common.is_template or bool(getattr(self.spec, "is_template", False))
 
     @property
+    def starts_at_boot(self) -> bool:
+        """Desired running: ``start_at_boot`` (as the manager's spec has it, file-wide
+        defaults included), never a template."""
+        wanted = getattr(self.spec, "start_at_boot", self.common.start_at_boot)
+        return bool(wanted) and not self.is_template and not self.is_host
+
+    @property
     def requires(self) -> list[TargetId]:
         """What must be built first: the host targets it needs, its clone source, then
         ``dependencies``."""

@@ -72,8 +72,10 @@ def write_lxc(directory: Path, configs: dict[str, Any], **root: Any) -> Path:
 
 
 def base_ct(name: str, ip: str, mac: str, **extra: Any) -> dict[str, Any]:
-    """A small container from the seeded Ubuntu template."""
+    """A small container from the seeded Ubuntu template, desired running (``start_at_boot``:
+    converge starts it)."""
     return {
+        "start_at_boot": True,
         "name": name,
         "memory_mb": 1024,
         "cores": 1,

@@ -27,8 +27,10 @@ def test_converge_then_second_converge_runs_no_mutating_command(cli: Cli, origin
     first = cli("--config-dir", str(original), "converge", *ACCEPTANCE_IDS)
     assert first.exit_code == 0, first.output
     assert "4 changed" in first.output
+    # Copy-Base (start_at_boot: false) ran for its build only; the others are desired running.
     for ctid in ACCEPTANCE_IDS:
-        assert node.run(["pct", "status", ctid]).stdout == "status: running\n"
+        wanted = "stopped" if ctid == "900" else "running"
+        assert node.run(["pct", "status", ctid]).stdout == f"status: {wanted}\n"
     mark = node.mark()
     second = cli("--config-dir", str(original), "converge", *ACCEPTANCE_IDS)
     assert second.exit_code == 0, second.output
@@ -172,7 +174,7 @@ def test_cli_as_a_subprocess_status_and_plan(cli: Cli, original: Path) -> None:
     assert proc.returncode == 0, proc.stderr
     document = json.loads(proc.stdout[proc.stdout.index("{") :])
     rows = {str(r["id"]): r for r in document["targets"]}
-    assert rows["900"]["exists"] is True and rows["900"]["status"] == "running"
+    assert rows["900"]["exists"] is True and rows["900"]["status"] == "stopped"
     assert rows["103"]["exists"] is False
     mark = node.mark()
     proc = cli.subprocess("--config-dir", str(original), "plan", "900")

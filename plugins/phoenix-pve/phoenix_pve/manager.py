@@ -29,7 +29,7 @@ from phoenix_core.manager import (
     RunContext,
     StepVerb,
 )
-from phoenix_core.steps import Step
+from phoenix_core.steps import Change, Step
 from phoenix_pve import (
     built,
     describe,
@@ -53,16 +53,23 @@ DEFAULT_MEMORY_MB = 512
 
 
 class Build:
-    """What the steps of one converge share about the guest being built.
+    """What the steps of one converge share about the guest being built, and its power
+    policy (DESIGN §6).
 
     ``inside``: the guest has work to do while running (features, an application script,
-    anything the kind adds); a template without it is never started.
+    anything the kind adds); a template without it is never started. ``desired``: the
+    guest should run (``start_at_boot``, not a template), so converge starts it when it is
+    stopped. Any other guest runs only while its own build needs it (work inside, build not
+    complete): this converge starts it (``started``) and stops it again once built; one an
+    operator started is left running, one stopped and built is left stopped.
     """
 
-    def __init__(self, live: Live, spec: Any, inside: bool) -> None:
+    def __init__(self, live: Live, spec: Any, inside: bool, desired: bool) -> None:
         self.live = live
         self.spec = spec
         self.inside = inside
+        self.desired = desired
+        self.started = False
 
     def frozen(self) -> bool:
         """A guest already converted to a template: its insides are final."""
@@ -70,6 +77,44 @@ class Build:
 
     def stays_stopped(self) -> bool:
         return self.frozen() or (bool(self.spec.is_template) and not self.inside)
+
+    def needs_running(self) -> bool:
+        """Should the converge have the guest running (start it when stopped)?"""
+        if self.stays_stopped():
+            return False
+        if self.desired:
+            return True
+        complete = self.live.exists and built.is_built(self.live.config(), self.live.vmid)
+        return self.inside and not complete
+
+    def idle(self) -> bool:
+        """Nothing can run inside the guest: a template, or stopped and not started (nor,
+        in a dry run, planned to start) by this converge."""
+        return self.frozen() or not (self.live.running or self.started)
+
+    def power_step(self, running: Step) -> Step:
+        """``running`` (a start when stopped), taken only when :meth:`needs_running`."""
+
+        def check() -> Sequence[Change]:
+            if not self.needs_running():
+                return []
+            changes = running.check()
+            self.started = self.started or bool(changes)
+            return changes
+
+        return Step(running.name, check, running.apply)
+
+    def rest_step(self, timeout: int, dry_run: bool) -> Step:
+        """Stop a guest this converge started only for its build (a template is stopped by
+        its conversion)."""
+        live = self.live
+
+        def check() -> list[Change]:
+            if not self.started or self.desired or self.spec.is_template:
+                return []
+            return [Change("power", "running", "stopped")] if dry_run or live.running else []
+
+        return Step("power: after build", check, lambda _: power.shutdown(live, timeout))
 
 
 class GuestManager(BaseManager):
@@ -257,7 +302,10 @@ class GuestManager(BaseManager):
         paths = self.paths(ctx.config)
         found = scripts.resolve_all(spec, paths, live.host)
         checks = health.resolve(spec, paths)
-        build = Build(live, spec, found.any_inside() or self.runs_inside(spec))
+        build = Build(
+            live, spec, found.any_inside() or self.runs_inside(spec), self.desired(guest, spec)
+        )
+        timeout = ctx.options.timeout or power.DEFAULT_SHUTDOWN_TIMEOUT
         env = {self.id_env: str(live.vmid), "PHOENIX_GUEST_CONFIG": f"{scripts.RUN_DIR}/guest.json"}
         payload = scripts.guest_payload(guest, self.id_key)
         legacy_args = [str(live.vmid), getattr(spec, "bootstrap_ca_url", None) or ""]
@@ -266,16 +314,15 @@ class GuestManager(BaseManager):
         if spec.firewall is not None:
             steps.append(firewall.step(spec.firewall, live))
         steps += self.before_start(spec, ctx, live, shell, build)
-        steps.append(
-            power.running_step(
-                live,
-                self.probe(live),
-                spec.ready_timeout,
-                skip=build.stays_stopped,
-                settle=self.settle(live, shell, spec),
-                starting=ctx.starting,
-            )
+        running = power.running_step(
+            live,
+            self.probe(live),
+            spec.ready_timeout,
+            skip=build.stays_stopped,
+            settle=self.settle(live, shell, spec),
+            starting=ctx.starting,
         )
+        steps.append(build.power_step(running))
         steps += self.while_running(spec, live, shell, runner, build)
         steps += snapshots.before_scripts(
             live,
@@ -285,7 +332,7 @@ class GuestManager(BaseManager):
             unsupported=lambda: self.snapshot_blocker(spec, live),
         )
         steps += self.named_snapshot(spec, live, build, "pre-features")
-        steps += manage.inside_steps(live, shell, found, checks, runner, skip=build.frozen, ctx=ctx)
+        steps += manage.inside_steps(live, shell, found, checks, runner, skip=build.idle, ctx=ctx)
         steps += self.named_snapshot(spec, live, build, "post-features")
         steps += snapshots.final(
             live,
@@ -296,14 +343,19 @@ class GuestManager(BaseManager):
             unsupported=lambda: self.snapshot_blocker(spec, live),
         )
         if spec.is_template:
-            timeout = ctx.options.timeout or power.DEFAULT_SHUTDOWN_TIMEOUT
             steps.append(template.step(live, timeout))
         steps.append(built.step(live))
+        steps.append(build.rest_step(timeout, ctx.dry_run))
         return steps
 
+    def desired(self, guest: TargetConfig, spec: Any) -> bool:
+        """Should the guest run? ``start_at_boot`` (with file-wide defaults), never a template."""
+        wanted = getattr(spec, "start_at_boot", guest.common.start_at_boot)
+        return bool(wanted) and not spec.is_template
+
     def verify(self, verb: StepVerb, guest: TargetConfig, ctx: RunContext) -> Sequence[Step]:
-        """After a converge, the configured health checks (never on a template: it does not
-        run)."""
+        """After a converge, the configured health checks: not on a template (it does not
+        run), nor on a guest that runs only for its build and is stopped again."""
         if verb != "converge":
             return []
         spec = self.spec_for(guest, ctx)
@@ -313,7 +365,11 @@ class GuestManager(BaseManager):
             live,
             self.shell(live, steps=True),
             checks,
-            skip=lambda: live.is_template or manage.settled(live),
+            skip=lambda: (
+                live.is_template
+                or manage.settled(live)
+                or not (live.running or self.desired(guest, spec))
+            ),
         )
 
     # -- guests no file describes: status --all and import (GuestDiscovery) -------------------

@@ -111,7 +111,7 @@ class VmManager(GuestManager):
     def while_running(
         self, spec: VmSpec, live: Live, shell: AgentShell, runner: scripts.Runner, build: Build
     ) -> list[Step]:
-        return [volumes.step(spec, live, shell, runner, skip=build.frozen)]
+        return [volumes.step(spec, live, shell, runner, skip=build.idle)]
 
     def runs_inside(self, spec: VmSpec) -> bool:
         """A template boots to mount its volumes, too; its clones boot to run cloud-init."""
