@@ -7,6 +7,7 @@ Imported by the test modules (no conftest.py: module names must stay unique acro
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -57,13 +58,17 @@ def configure(tmp_path: Path, password: bool = True) -> Path:
     return target
 
 
-def phoenix(node: SimNode, etc: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    """``phoenix --host sim:DIR --config-dir ETC ARGS`` as a subprocess."""
+def phoenix(
+    node: SimNode, etc: Path, *args: str, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    """``phoenix --host sim:DIR --config-dir ETC ARGS`` as a subprocess (``env``: variables
+    added to this process's)."""
     return subprocess.run(
         [sys.executable, "-m", "phoenix_core.cli", "--host", node.host, "--config-dir", str(etc),
          "--log-dir", str(etc.parent / "logs"), *args],
         capture_output=True,
         text=True,
+        env=None if env is None else {**os.environ, **env},
         check=False,
     )  # fmt: skip
 

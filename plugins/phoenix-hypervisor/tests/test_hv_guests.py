@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from hv_support import phoenix
+from hv_support import configure, mutating, phoenix, start
 
 from phoenix_core.names import HYPERVISOR_FILE
 from pve_sim.fixture import SimNode
@@ -58,3 +58,23 @@ def test_converge_of_one_container_runs_only_guest_commands(node: SimNode, tmp_p
     second = phoenix(node, etc, "converge", "101")
     assert second.returncode == 0, second.stdout + second.stderr
     assert [e["argv"] for e in node.since(mark) if e["mutating"]] == []
+
+
+def test_dns_records_follow_the_configuration_not_the_installed_managers(tmp_path: Path) -> None:
+    """The VMs' records are written by a phoenix without phoenix-vm too (issue 17): the same
+    file either way, so installing or removing a manager never rewrites it."""
+    sim = start(tmp_path)
+    try:
+        etc = configure(tmp_path, sim)
+        without_vm = {"PHOENIX_DISABLE_PLUGINS": "vm"}
+        first = phoenix(sim, etc, "setup", "apt", "packages", "dns", env=without_vm)
+        assert first.returncode == 0, first.stdout + first.stderr
+        conf = (sim.dir / "etc" / "dnsmasq.d" / "phoenix.conf").read_text().splitlines()
+        assert "host-record=portainer.internal.thinkheads.ai,10.0.0.111" in conf
+        assert "host-record=drphoenix.internal.thinkheads.ai,10.0.0.102" in conf
+        mark = sim.mark()
+        again = phoenix(sim, etc, "setup", "dns")
+        assert again.returncode == 0, again.stdout + again.stderr
+        assert mutating(sim, mark) == []
+    finally:
+        sim.stop()

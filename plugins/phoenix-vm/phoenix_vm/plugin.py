@@ -1,7 +1,8 @@
 """Entry point of the ``phoenix.managers`` group: registers the VM manager.
 
-Imports only the standard library and ``phoenix_core`` at import time; the manager itself is
-imported when the core first needs it, so ``phoenix --help`` stays fast.
+Imports only the standard library, ``phoenix_core`` and the layouts of
+:mod:`phoenix_pve.guestfiles` (which the host manager reads too) at import time; the manager
+itself is imported when the core first needs it, so ``phoenix --help`` stays fast.
 """
 
 from __future__ import annotations
@@ -9,20 +10,9 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from phoenix_core.hookspecs import hookimpl
-from phoenix_core.layout import GuestFile
 from phoenix_core.manager import Manager, ManagerSpec
+from phoenix_pve.guestfiles import VIRTUAL_MACHINES
 from phoenix_pve.nodeprobe import PROXMOX_NODE
-
-#: The old tool's layout: a ``vms`` list, each VM holding its ``vmid``; ``vm_defaults`` apply
-#: under every VM; ``core_paths.vm_config_file`` may move the file.
-LAYOUT = GuestFile(
-    file="phoenix_vm_configs.json",
-    key="vms",
-    path_key="vm_config_file",
-    id_key="vmid",
-    defaults_key="vm_defaults",
-    clone_key="clone_from_vmid",
-)
 
 
 def _factory() -> Manager:
@@ -42,7 +32,7 @@ def phoenix_register_managers(register: Callable[[ManagerSpec], None]) -> None:
             # The manager API this plugin was written for: a literal, never core's constant,
             # so a core speaking another version refuses it instead of running it.
             api_version=2,
-            config=LAYOUT,
+            config=VIRTUAL_MACHINES,
             description="Proxmox virtual machines through qm, the guest agent and cloud-init",
             node_probe=PROXMOX_NODE,
         )

@@ -1,5 +1,7 @@
 """``dns``: dnsmasq answering for the configuration's own domain (``domain_name``), with a
-record for every guest that has a static address, and the configured upstream servers.
+record for every guest that has a static address, and the configured upstream servers. The
+guests are those the configuration describes, whether or not their managers are installed
+(:func:`phoenix_pve.guestfiles.described`).
 
 One phoenix-owned file, ``/etc/dnsmasq.d/phoenix.conf``; dnsmasq's own configuration is left
 alone. The old tool hard-coded its domain, deleted everything in ``/etc/dnsmasq.d`` and
@@ -14,6 +16,7 @@ from phoenix_core.config.checks import static_ip
 from phoenix_core.steps import Change, Step
 from phoenix_hypervisor.features import HostContext
 from phoenix_hypervisor.hostfs import HEADER
+from phoenix_pve.guestfiles import described
 
 CONF = "/etc/dnsmasq.d/phoenix.conf"
 
@@ -32,7 +35,7 @@ def conf_text(ctx: HostContext) -> str:
     lines += [f"server={server}" for server in ctx.spec.dns.upstream_servers]
     records = sorted(
         (guest.name.lower(), ip)
-        for guest in ctx.config.guests.values()
+        for guest in described(ctx.config)
         if (ip := static_ip(guest)) is not None
     )
     lines += [f"host-record={name}.{domain},{ip}" for name, ip in records]
