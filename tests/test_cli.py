@@ -176,13 +176,15 @@ def test_letsgo_builds_everything_and_starts_by_boot_group(
     assert result.exit_code == 0, result.stderr
     outcomes = json.loads(result.stdout)["outcomes"]
     assert {o["status"] for o in outcomes} == {"changed"}
-    assert [o["verb"] for o in outcomes] == ["converge"] * 15 + ["start"] * 14
-    starts = [int(argv[2]) for argv in node.mutations if argv[1] == "start"]
     config = load_config(etc, fake_plugins("lxc", "vm"))
+    booted = {i for i, guest in config.guests.items() if guest.starts_at_boot}
+    assert [o["verb"] for o in outcomes] == ["converge"] * 15 + ["start"] * len(booted)
+    starts = [int(argv[2]) for argv in node.mutations if argv[1] == "start"]
     groups = boot_groups([config.guests[i] for i in sorted(config.guests)])
     assert [groups[i] for i in starts] == sorted(groups[i] for i in starts)
-    # The VM template is never started; every other guest is, once.
-    assert 9000 not in starts and sorted(starts) == sorted(set(config.guests) - {9000})
+    # Only the guests desired running (start_at_boot) are started, each once; never the
+    # VM template nor the Copy-* clone sources.
+    assert 9000 not in starts and 900 not in starts and sorted(starts) == sorted(booted)
 
 
 def test_config_dir_from_environment(cli: Any, etc: Path, monkeypatch: pytest.MonkeyPatch) -> None:

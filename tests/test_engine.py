@@ -18,8 +18,20 @@ from tests.support.fakenode import FakeNode
 
 CHAIN = {
     "900": {"name": "base", "is_template": True, "memory_mb": 1024},
-    "901": {"name": "clone", "clone_from_ctid": "900", "boot_order": 2, "boot_delay": 5},
-    "902": {"name": "clone2", "clone_from_ctid": "901", "boot_order": 1, "boot_delay": 3},
+    "901": {
+        "name": "clone",
+        "clone_from_ctid": "900",
+        "boot_order": 2,
+        "boot_delay": 5,
+        "start_at_boot": True,
+    },
+    "902": {
+        "name": "clone2",
+        "clone_from_ctid": "901",
+        "boot_order": 1,
+        "boot_delay": 3,
+        "start_at_boot": True,
+    },
 }
 
 
@@ -342,13 +354,13 @@ def test_boot_order_a2_uses_boot_order_and_ties_in_dependency_order(
     make_engine: Callable[..., Engine], node: FakeNode, tmp_path: Path, jobs: int
 ) -> None:
     guests = {
-        "9980": {"name": "a", "boot_order": 2},
-        "9981": {"name": "b", "boot_order": 1},
-        "9982": {"name": "c", "boot_order": 3, "dependencies": ["9984"]},
-        "9983": {"name": "d"},
-        "9984": {"name": "e", "boot_order": 7},
+        "9980": {"name": "a", "boot_order": 2, "start_at_boot": True},
+        "9981": {"name": "b", "boot_order": 1, "start_at_boot": True},
+        "9982": {"name": "c", "boot_order": 3, "dependencies": ["9984"], "start_at_boot": True},
+        "9983": {"name": "d", "start_at_boot": True},
+        "9984": {"name": "e", "boot_order": 7, "start_at_boot": True},
     }
-    vms = [{"vmid": 9001, "name": "vm", "boot_order": 1}]
+    vms = [{"vmid": 9001, "name": "vm", "boot_order": 1, "start_at_boot": True}]
     result = make_engine(write_guests(tmp_path / "etc", guests, vms), jobs=jobs).letsgo()
     listed = [o.id for o in result.outcomes if o.verb == "start"]
     # VMs honour boot_order too; 9984 is needed by 9982 so boots with it; no order goes last.
