@@ -1,8 +1,9 @@
 """Entry point of the ``phoenix.managers`` group: registers the LXC manager.
 
-Imports only the standard library, ``phoenix_core`` and the layouts of
-:mod:`phoenix_pve.guestfiles` (which the host manager reads too) at import time; the manager
-itself is imported when the core first needs it, so ``phoenix --help`` stays fast.
+Imports only the standard library, ``phoenix_core`` and two small phoenix_pve modules at
+import time (the layouts of :mod:`phoenix_pve.guestfiles`, which the host manager reads too,
+and the node probe); the manager itself is imported when the core first needs it, so
+``phoenix --help`` stays fast.
 """
 
 from __future__ import annotations

@@ -33,7 +33,7 @@ def etc(cli: Cli, tmp_path: Path) -> Path:
     del clone["template"]
     clone.update(clone_from_ctid=960, start_at_boot=True)
     source["start_at_boot"] = False
-    directory = write_lxc(tmp_path / "etc", {"960": source, "961": clone}, cli.node.pve_etc)
+    directory = write_lxc(tmp_path / "etc", {"960": source, "961": clone})
     (directory / "features" / "lxc").mkdir(parents=True)
     (directory / "features" / "lxc" / "demo_feature.sh").write_text("#!/bin/bash\necho ok\n")
     return directory
