@@ -158,7 +158,10 @@ def main() -> None:
     # the previous node.
     shutil.rmtree(node, ignore_errors=True)
     directory.mkdir(parents=True, exist_ok=True)
-    seed = with_local_snippets(BARE if bare else SEED, directory)
+    # The bare node is a fresh install, untouched: no storage holds snippets until setup
+    # makes the homelab's NFS storage, which phoenix-vm then uses for the vendor data. The
+    # seeded homelab (no phoenix-hypervisor) has no NFS storage: there `local` holds them.
+    seed = BARE if bare else with_local_snippets(SEED, directory)
     run([str(BIN / "pve-sim"), "up", "--dir", str(node), "--seed", str(seed)], env)
     try:
         sim_fault = [str(BIN / "pve-sim"), "fault", "--dir", str(node)]
