@@ -15,10 +15,12 @@ from __future__ import annotations
 
 import copy
 import functools
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
 from fakepve import schema
+from fakepve.schema import MAX_INDEX
 
 from .result import CliError
 
@@ -96,12 +98,24 @@ class Command:
 @dataclass(frozen=True)
 class Spec:
     """What a command line is parsed against: its cmddef row, its option schema and the usage
-    line's prefix (`pct set`); `path_params` are what a pvesh path fixes (`vmid`, `node`)."""
+    line's prefix (`pct set`). One per command, built once (the schemas are large)."""
 
     command: Command
     properties: Props
     prefix: str
-    path_params: dict[str, str] = field(default_factory=dict)
+
+    @functools.cached_property
+    def option_names(self) -> dict[str, str]:
+        """Getopt's names (lower case) to the schema's, fixed parameters left out: `net[n]`
+        is net0, net1, ... up to the highest index fakepve records (schema.MAX_INDEX)."""
+        names = {}
+        for key in self.properties:
+            if key in self.command.fixed:
+                continue
+            base = key[:-3] if key.endswith("[n]") else None
+            for name in [f"{base}{i}" for i in range(MAX_INDEX.get(base, 10))] if base else [key]:
+                names[name.lower()] = name
+        return names
 
 
 def api_properties(method: str, path: str) -> Props:
@@ -214,12 +228,19 @@ def spec(tool: str, verb: str, argv: list[str]) -> Spec | None:
 
     `pvesh <verb> <path>` takes the path's method (pvesh.pm extract_path_info, which answers
     "No '<verb>' handler defined for '<path>'" and exits 1 when it has none)."""
-    name = f"{tool} {verb}"
     if tool == "pvesh" and verb in PVESH_METHODS:
-        return _pvesh(verb, argv[0]) if argv else None
-    command = COMMANDS.get(name)
-    if command is None:
-        return None
+        if not argv:
+            return None
+        match = schema.load().match(argv[0].strip("/"))
+        if match is None or PVESH_METHODS[verb] not in match.methods:
+            raise CliError(f"No '{verb}' handler defined for '{argv[0]}'", rc=1)
+        return _pvesh(verb, match.template)
+    return _command(f"{tool} {verb}") if f"{tool} {verb}" in COMMANDS else None
+
+
+@functools.cache
+def _command(name: str) -> Spec:
+    command = COMMANDS[name]
     props = (
         copy.deepcopy(LOCAL[name])
         if name in LOCAL
@@ -228,17 +249,15 @@ def spec(tool: str, verb: str, argv: list[str]) -> Spec | None:
     return Spec(command, {**props, **(OUTPUT_OPTIONS if command.formatted else {})}, name)
 
 
-def _pvesh(verb: str, path: str) -> Spec:
-    parts = path.strip("/").split("/")
-    match = schema.load().match("/".join(parts))
+@functools.cache
+def _pvesh(verb: str, template: str) -> Spec:
+    """The path's method less the parameters the path itself fixes (`{node}`, `{vmid}`)."""
     method = PVESH_METHODS[verb]
-    if match is None or method not in match.methods:
-        raise CliError(f"No '{verb}' handler defined for '{path}'", rc=1)
-    props = api_properties(method, match.template)
-    for name in match.params:
+    props = api_properties(method, template)
+    for name in re.findall(r"\{(\w+)\}", template):
         props.pop(name, None)
-    command = Command(("api_path",), method, match.template, fixed={})
-    return Spec(command, {**props, **PVESH_OWN, **OUTPUT_OPTIONS}, f"pvesh {verb}", match.params)
+    command = Command(("api_path",), method, template, fixed={})
+    return Spec(command, {**props, **PVESH_OWN, **OUTPUT_OPTIONS}, f"pvesh {verb}")
 
 
 #: Perl's regular expression flags as the API description prints them, in Python's spelling.

@@ -26,23 +26,6 @@ from .argv import FALSE, TRUE, Args
 from .cmddef import Props, Spec
 from .result import CliError
 
-#: Highest index (exclusive) of each numbered option (net0..net31): qemu-server and
-#: pve-container's MAX_* constants as fakepve records them.
-MAX_INDEX = schema.MAX_INDEX
-
-
-def _option_names(props: Props) -> dict[str, str]:
-    """Getopt's names (lower case) to the schema's: `net[n]` is net0, net1, ..."""
-    names = {}
-    for key in props:
-        if key.endswith("[n]"):
-            base = key[:-3]
-            for index in range(MAX_INDEX.get(base, 10)):
-                names[f"{base}{index}".lower()] = f"{base}{index}"
-        else:
-            names[key.lower()] = key
-    return names
-
 
 def _schema_of(props: Props, name: str) -> dict[str, Any]:
     if name in props:
@@ -81,8 +64,8 @@ def _find(names: dict[str, str], given: str, warnings: list[str]) -> str | None:
 
 def _getopt(spec: Spec, argv: list[str]) -> tuple[dict[str, list[str]], list[str]]:
     """Options (every value given, in order) and the non-option words."""
-    props = {k: v for k, v in spec.properties.items() if k not in spec.command.fixed}
-    names = _option_names(props)
+    props = spec.properties
+    names = spec.option_names
     opts: dict[str, list[str]] = {}
     words: list[str] = []
     warnings: list[str] = []
