@@ -35,8 +35,9 @@ DEPENDENCIES = "dependencies"
 def targets(
     engine: Engine, ids: Sequence[str], selector: Selector | None = None
 ) -> list[TargetConfig]:
-    """The targets asked for (every non-template one an installed manager handles when no ids)
-    that the selectors match, dependencies before dependents."""
+    """The targets asked for (when no ids: the host targets and every guest desired running,
+    ``start_at_boot``, that an installed manager handles; a build-only clone source is
+    stopped by design) that the selectors match, dependencies before dependents."""
     if ids:
         wanted = engine.resolve(ids)
         engine.require_managers(wanted, wanted)
@@ -45,7 +46,7 @@ def targets(
             i
             for i in engine.all_ids()
             if engine.plugins.manager(engine.config.target(i).kind) is not None
-            and not engine.config.target(i).is_template
+            and (engine.config.target(i).is_host or engine.config.target(i).starts_at_boot)
         ]
     if selector is not None and selector.narrows:
         wanted = select(engine.config, wanted, wanted, selector)
