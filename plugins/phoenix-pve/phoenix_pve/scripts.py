@@ -195,10 +195,8 @@ def missing(spec: ScriptSpec, paths: SearchPath) -> list[tuple[str, str]]:
             problem = str(exc)
             if legacy is not None:
                 problem = (
-                    f"{what} {name!r} is not in the configuration's search path "
-                    f"({', '.join(map(str, places))}); converge takes it from the old tool's "
-                    f"directory on the node, {legacy}, and runs it there with the container id "
-                    "and the bootstrap CA URL"
+                    f"{problem}; converge takes it from the old tool's directory on the node, "
+                    f"{legacy}, and runs it there with the container id and the bootstrap CA URL"
                 )
             problems.append((key, problem))
     return problems

@@ -40,10 +40,12 @@ def test_converge_vms_then_second_converge_runs_no_mutating_command(
     mark = node.mark()
     plan = cli.json("--config-dir", str(original), "plan", "1001")
     changes = [(o["id"], c) for o in plan["outcomes"] for c in o["changes"]]
-    assert len(changes) == 1, changes
-    ident, change = changes[0]
-    assert ident == 1001
-    assert (change["what"], change["from"], change["to"]) == ("memory", "4096", "8192")
+    # On the running VM the hand-set memory is pending (qemu-server: no memory hotplug by
+    # default), which plan shows too; converge's one qm set puts it back and clears it.
+    assert [(i, c["what"], c["from"], c["to"]) for i, c in changes] == [
+        (1001, "memory", "4096", "8192"),
+        (1001, "pending reboot", "memory", "applied at the restart"),
+    ]
     assert mutations(node.since(mark)) == []
     mark = node.mark()
     repair = cli("--config-dir", str(original), "converge", "1001")
