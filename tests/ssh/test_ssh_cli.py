@@ -34,7 +34,9 @@ TEMPLATE = "/fastData/shared-iso/template/cache/ubuntu-24.04-standard_24.04-2_am
 
 
 def container(name: str, last: int, **extra: Any) -> dict[str, Any]:
+    """A small container desired running (``start_at_boot``: converge starts it)."""
     return {
+        "start_at_boot": True,
         "name": name,
         "memory_mb": 1024,
         "cores": 1,
