@@ -46,13 +46,20 @@ def targets(
             i
             for i in engine.all_ids()
             if engine.plugins.manager(engine.config.target(i).kind) is not None
-            and (engine.config.target(i).is_host or engine.config.target(i).starts_at_boot)
+            and _checked_unnamed(engine.config.target(i))
         ]
     if selector is not None and selector.narrows:
         wanted = select(engine.config, wanted, wanted, selector)
     chosen = set(wanted)
     ordered = [i for i in engine.graph.order(wanted) if i in chosen]
     return [engine.config.target(i) for i in ordered]
+
+
+def _checked_unnamed(target: TargetConfig) -> bool:
+    """Is ``target`` checked when no ids are given? Hosts, guests desired running, and targets
+    of a kind whose spec has no power setting (``start_at_boot``): only a guest stopped by
+    design is left out."""
+    return target.is_host or target.starts_at_boot or not hasattr(target.spec, "start_at_boot")
 
 
 def _dependencies_check(engine: Engine, target: TargetConfig) -> Check | None:

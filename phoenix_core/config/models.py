@@ -82,7 +82,7 @@ class HypervisorConfig:
     nfs: dict[str, JSON] | None = None
     samba: dict[str, JSON] | None = None
     zfs: dict[str, JSON] | None = None
-    #: Storage ids reach command lines (``pveam list <id>``): never option-like; their full
+    #: Storage ids reach command lines (a template listing of the storage): never option-like; their full
     #: format is the managers' to check.
     proxmox_storage_ids: dict[str, Annotated[str, not_option()]] = attrs.Factory(dict)
     tests: dict[str, JSON] | None = None
