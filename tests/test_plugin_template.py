@@ -92,7 +92,12 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def phoenix(site: Path, etc: Path, *args: str) -> subprocess.CompletedProcess[str]:
     """``phoenix --config-dir ETC ARGS`` in a subprocess that sees the installed template."""
-    env = clean_env(PYTHONPATH=str(site), PHOENIX_DISABLE_PLUGINS=",".join(OTHERS))
+    # The run lock in the test's own directory, never this machine's /run/phoenix.
+    env = clean_env(
+        PYTHONPATH=str(site),
+        PHOENIX_DISABLE_PLUGINS=",".join(OTHERS),
+        PHOENIX_LOCK_DIR=str(etc.parent / "run-lock"),
+    )
     logs = str(etc.parent / "logs")
     return subprocess.run(
         [
