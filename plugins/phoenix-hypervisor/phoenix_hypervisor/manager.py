@@ -30,6 +30,7 @@ from phoenix_hypervisor import checks as host_checks
 from phoenix_hypervisor.features import (
     Feature,
     HostContext,
+    PackageLists,
     apparmor,
     cron,
     dns,
@@ -111,6 +112,7 @@ class HypervisorManager(BaseManager):
             flags=ctx.options.flags,
             remote=not isinstance(getattr(ctx.host, "inner", ctx.host), LocalHost),
             reboot=ctx.reboot,
+            lists=ctx.scope.get(("phoenix_hypervisor.lists", target.common.node), PackageLists),
         )
 
     def features(self, target: TargetConfig) -> Sequence[Feature]:

@@ -82,12 +82,16 @@ def test_setup_converges_reports_reboot_and_second_run_changes_nothing(
     assert first.returncode == 0, first.stderr
     assert "reboot required (nvidia: driver 580.76.05 installed" in first.stderr
     assert not any(e["argv"][:2] == ["systemctl", "reboot"] for e in node.journal())
+    # apt and packages are targets of their own: the run refreshes the lists once between them.
+    apt = [e["argv"][:2] for e in node.journal() if e["argv"][0] == "apt-get"]
+    assert apt == [["apt-get", "update"], ["apt-get", "install"]]
     storages = json.loads(node.run(["pvesh", "get", "/storage", "--output-format", "json"]).stdout)
     assert "quickOS-lxc-disks" in {s["storage"] for s in storages}
     mark = node.mark()
     second = phoenix(node, etc, "setup", "-o", "json")
     assert second.returncode == 0, second.stderr
     assert mutating(node, mark) == []
+    assert not any(e["argv"][0] == "apt-get" for e in node.since(mark))
     assert host_outcome(second)["changes"] == []
     # Every command shape sent is in docs/pve-sim.md's conformance table, citing its source.
     assert conformance.unlisted(node.journal(), conformance.documented()) == []

@@ -9,6 +9,7 @@ the host target fails at the end, naming each failed feature.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Sequence
 
 import attrs
@@ -33,6 +34,31 @@ class FeatureFailed(PhoenixError):
 
 
 @attrs.define
+class PackageLists:
+    """The node's apt package lists during one run: refreshed (``apt-get update``) by the
+    first step that needs them fresh, and not again unless a source changes. ``apt`` and
+    ``packages`` are targets of their own, so this lives in the run's scope, one per node
+    (see :meth:`~phoenix_hypervisor.manager.HypervisorManager.context`), not in a target's
+    context."""
+
+    _fresh: bool = False
+    _lock: threading.Lock = attrs.field(factory=threading.Lock)
+
+    def sources_changed(self) -> None:
+        """A repository was added or changed: the next :meth:`refresh` reads the lists."""
+        with self._lock:
+            self._fresh = False
+
+    def refresh(self, change: Callable[[Sequence[str]], object]) -> None:
+        """Run ``apt-get update`` through ``change`` unless this run already did since the
+        last source change."""
+        with self._lock:
+            if not self._fresh:
+                change(["apt-get", "update"])
+                self._fresh = True
+
+
+@attrs.define
 class HostContext:
     """What a feature's steps share: the node, its files, the spec and the verb's switches.
 
@@ -50,8 +76,8 @@ class HostContext:
     #: how the node is reached could cut phoenix (and the operator) off.
     remote: bool = False
     reboot: dict[str, str] = attrs.Factory(dict)
-    #: ``apt-get update`` ran in this run (a second one would only repeat it).
-    apt_updated: bool = False
+    #: The node's package lists, shared by every feature of the run on this node.
+    lists: PackageLists = attrs.Factory(PackageLists)
     _reads: dict[tuple[str, ...], CommandResult] = attrs.Factory(dict)
 
     def allowed(self, flag: str) -> bool:

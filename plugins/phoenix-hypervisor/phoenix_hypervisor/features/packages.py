@@ -106,8 +106,8 @@ def apt_steps(ctx: HostContext) -> list[Step]:
 
     def apply_repo(changes: Sequence[Change]) -> None:
         ctx.files.write(SOURCES, changes[0].data)
-        ctx.change(["apt-get", "update"])
-        ctx.apt_updated = True
+        ctx.lists.sources_changed()
+        ctx.lists.refresh(ctx.change)
 
     def check_enterprise() -> list[Change]:
         changes = []
@@ -122,6 +122,7 @@ def apt_steps(ctx: HostContext) -> list[Step]:
         # step runs it once every source is right.
         for change in changes:
             ctx.files.write(*change.data)
+        ctx.lists.sources_changed()
 
     # Enterprise sources first: an `apt-get update` with one of them enabled exits 100.
     return [
@@ -169,9 +170,7 @@ def package_steps(ctx: HostContext) -> list[Step]:
         ]
 
     def apply(changes: Sequence[Change]) -> None:
-        if not ctx.apt_updated:
-            ctx.change(["apt-get", "update"])
-            ctx.apt_updated = True
+        ctx.lists.refresh(ctx.change)
         ctx.change(
             ["apt-get", "install", "-y", "--no-install-recommends", *(c.data for c in changes)]
         )
