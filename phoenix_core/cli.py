@@ -339,6 +339,7 @@ STRICT = click.option(
 def _check_memory(engine: Engine, targets: Sequence[TargetId], strict: bool) -> None:
     """Say when the guests that would run do not fit in their node's memory; refuse with
     ``--strict``, before anything runs."""
+    from phoenix_core import interrupt
     from phoenix_core.capacity import overcommitted
     from phoenix_core.logs import logger
 
@@ -347,7 +348,11 @@ def _check_memory(engine: Engine, targets: Sequence[TargetId], strict: bool) -> 
             i for i in engine.all_ids() if engine.plugins.manager(engine.config.target(i).kind)
         ]
     guests = [engine.config.target(i) for i in targets]
-    for problem in overcommitted(engine, guests):
+    try:
+        problems = overcommitted(engine, guests)
+    except interrupt.Interrupted:
+        return  # a signal while the node was read: the run then starts nothing, and says so
+    for problem in problems:
         if strict:
             raise UsageError(f"{problem} (--strict; lower memory_mb, or leave guests out)")
         logger.warning("{} (--strict refuses to run so)", problem)
@@ -365,12 +370,15 @@ def _run(
     strict: bool | None = None,
 ) -> None:
     """Run ``verb`` over the selected targets; ``strict`` not None: check memory first."""
+    from phoenix_core import interrupt
     from phoenix_core.select import chosen
 
     app: App = click.get_current_context().obj
     # An operator in an incident can stop and start guests while another guest's entry is bad.
     app.lenient = verb in ("start", "stop", "restart")
-    with app.progress() as progress:
+    # Signals are noted from here: one during the reads before the run (the node probe, the
+    # memory check) also ends it with the summary.
+    with interrupt.handling(), app.progress() as progress:
         engine = app.engine(
             dry_run=dry_run, keep_going=keep_going, options=options, progress=progress
         )
@@ -581,8 +589,10 @@ def letsgo(
     after the previous one's boot_delay, also when provisioning needs a guest running.
     Refuses up front when guests need managers that are not installed.
     """
+    from phoenix_core import interrupt
+
     app: App = click.get_current_context().obj
-    with app.progress() as progress:
+    with interrupt.handling(), app.progress() as progress:
         engine = app.engine(
             dry_run=dry_run,
             keep_going=keep_going,

@@ -12,7 +12,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
 import attrs
@@ -302,17 +302,31 @@ class Engine:
         except interrupt.Interrupted:
             return
 
-    def run_lock(self, result: RunResult) -> contextlib.AbstractContextManager[None]:
-        """The run lock of every node the plan changes (none for a dry run)."""
+    @contextlib.contextmanager
+    def run_lock(self, result: RunResult) -> Iterator[None]:
+        """The run lock of every node the plan changes (none for a dry run). A signal while
+        it is taken (a ``--wait-lock`` wait) leaves the rest to the executor, which then
+        starts nothing: the run ends at once with its summary."""
         if result.dry_run or result.plan is None:
-            return contextlib.nullcontext()
+            yield
+            return
         hosts: dict[int, Host] = {}
         for action in result.plan.actions:
             host = self.hosts.for_node(action.target.common.node)
             hosts.setdefault(id(host), host)
-        return runlock.holding(
-            list(hosts.values()), verb=result.verb, run_id=self.run_id, wait=self.wait_lock
-        )
+        with contextlib.ExitStack() as held:
+            try:
+                held.enter_context(
+                    runlock.holding(
+                        list(hosts.values()),
+                        verb=result.verb,
+                        run_id=self.run_id,
+                        wait=self.wait_lock,
+                    )
+                )
+            except interrupt.Interrupted as exc:
+                logger.debug("{}", exc)
+            yield
 
     def plan(
         self,

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import select
 import signal
 import threading
 from collections.abc import Iterator
@@ -19,8 +20,14 @@ from phoenix_core.errors import PhoenixError
 
 SIGNALS = (signal.SIGINT, signal.SIGTERM)
 _received: int | None = None
+#: The handlers are installed: a nested :func:`handling` (the engine's run inside the CLI's
+#: verb) keeps them and what they noted.
+_active = False
 #: Set by the first signal: wakes every :func:`pause` at once.
 _woken = threading.Event()
+#: A pipe the first signal writes a byte to: wakes a :func:`readable` blocked in select(2)
+#: (a file descriptor cannot wait on an Event). Made by the first :func:`handling`.
+_wakeup: tuple[int, int] | None = None
 
 
 class Interrupted(PhoenixError):
@@ -48,6 +55,21 @@ def pause(seconds: float) -> None:
     _woken.wait(seconds)
 
 
+def readable(fileno: int, what: str) -> None:
+    """Wait until ``fileno`` has something to read (another run's lock came free), but raise
+    :class:`Interrupted` at once when the run is interrupted first: a wait with no command
+    of ours running on the node has nothing to let finish."""
+    watched = [fileno] if _wakeup is None else [fileno, _wakeup[0]]
+    while True:
+        if _received is not None:
+            raise Interrupted(f"{describe(_received)} while {what}")
+        # A signal between the test above and select() still wakes it: its byte stays in the
+        # pipe until the next run. select() resumes by itself after the handler (PEP 475).
+        ready, _, _ = select.select(watched, [], [])
+        if fileno in ready:
+            return
+
+
 def _note(signum: int, _frame: FrameType | None) -> None:
     global _received
     if _received is not None:  # asked twice: stop now
@@ -56,6 +78,9 @@ def _note(signum: int, _frame: FrameType | None) -> None:
         return
     _received = signum
     _woken.set()
+    if _wakeup is not None:
+        with contextlib.suppress(BlockingIOError):
+            os.write(_wakeup[1], b"\0")
     from phoenix_core.logs import logger
 
     logger.warning(
@@ -67,16 +92,29 @@ def _note(signum: int, _frame: FrameType | None) -> None:
 @contextlib.contextmanager
 def handling() -> Iterator[None]:
     """Note SIGINT/SIGTERM for the duration of a run (only the main thread can install
-    handlers; elsewhere, as when phoenix is embedded, signals keep their usual effect)."""
-    global _received
+    handlers; elsewhere, as when phoenix is embedded, signals keep their usual effect).
+    Inside another ``handling()`` it changes nothing: the outer one's run goes on."""
+    global _received, _active, _wakeup
+    if _active:
+        yield
+        return
     _received = None
     _woken.clear()
     if threading.current_thread() is not threading.main_thread():
         yield
         return
+    if _wakeup is None:
+        _wakeup = os.pipe()
+        for end in _wakeup:
+            os.set_blocking(end, False)
+    with contextlib.suppress(BlockingIOError):
+        while os.read(_wakeup[0], 64):  # what an earlier run's signal left
+            pass
     previous = {signum: signal.signal(signum, _note) for signum in SIGNALS}
+    _active = True
     try:
         yield
     finally:
+        _active = False
         for signum, handler in previous.items():
             signal.signal(signum, handler)

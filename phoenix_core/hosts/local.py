@@ -5,9 +5,11 @@ from __future__ import annotations
 import contextlib
 import os
 import secrets
+import shlex
 import subprocess
 from collections.abc import Sequence
 
+from phoenix_core import interrupt
 from phoenix_core.errors import CommandFailed, HostError
 from phoenix_core.hosts.base import DEFAULT_TIMEOUT, BaseHost, CommandResult
 
@@ -73,6 +75,12 @@ class LocalHost(BaseHost):
         line = (probe + "\n").encode()
         with contextlib.suppress(BrokenPipeError):  # it ended already: its exit code says why
             os.write(proc.stdin.fileno(), line)
+        try:
+            interrupt.readable(proc.stdout.fileno(), f"waiting for `{shlex.join(argv)}`")
+        except interrupt.Interrupted:
+            proc.kill()  # still waiting: it holds nothing, and must not take the lock later
+            _HeldProcess(proc).release()
+            raise
         if proc.stdout.readline() == line:
             return _HeldProcess(proc)
         proc.stdin.close()

@@ -30,6 +30,7 @@ import attrs
 import paramiko
 from paramiko.sftp import CMD_HANDLE, CMD_OPEN, SFTP_FLAG_CREATE, SFTP_FLAG_EXCL, SFTP_FLAG_WRITE
 
+from phoenix_core import interrupt
 from phoenix_core.errors import CommandFailed, HostError
 from phoenix_core.hosts.base import DEFAULT_TIMEOUT, BaseHost, CommandResult
 from phoenix_core.hosts.known_hosts import KnownHosts, preferred_algorithms
@@ -255,6 +256,13 @@ class SSHHost(BaseHost):
             channel.exec_command(remote_command(argv, sudo=self.sudo))
             line = (probe + "\n").encode()
             channel.sendall(line)
+            try:
+                interrupt.readable(channel.fileno(), f"waiting for `{shown}`")
+            except interrupt.Interrupted:
+                # Its stdin closes with the channel: should it take the lock yet, `cat`
+                # reads end of file at once and the lock is let go.
+                channel.close()
+                raise
             if channel.makefile("rb").readline() == line:
                 return _HeldChannel(channel)
             rc = channel.recv_exit_status()

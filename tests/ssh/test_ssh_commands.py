@@ -12,6 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from phoenix_core import interrupt
 from phoenix_core.errors import HostError
 from phoenix_core.hosts.ssh import remote_command
 from tests.ssh.sshd_server import _children
@@ -134,3 +135,21 @@ def test_a_new_connection_is_proven_not_assumed(private_sshd, connect):
         for pid in sessions:
             with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGKILL)
+
+
+def test_a_wait_for_a_lock_held_on_the_node_ends_at_once_on_a_signal(sshd, connect, tmp_path):
+    """``--wait-lock`` over SSH: the run waiting in ``flock -w`` for another run's lock ends
+    when SIGTERM comes, not when the lock comes free; its flock lets the lock go later."""
+    holder, waiter = connect(sshd), connect(sshd)
+    lock = str(tmp_path / "run.lock")
+    held = holder.hold(["flock", "--", lock, "cat"], probe="first")
+    with interrupt.handling():
+        threading.Timer(0.5, os.kill, (os.getpid(), signal.SIGTERM)).start()
+        started = time.monotonic()
+        with pytest.raises(interrupt.Interrupted, match="interrupted by SIGTERM while waiting"):
+            waiter.hold(["flock", "-w", "60", "--", lock, "cat"], probe="second")
+        assert time.monotonic() - started < 5
+    held.release()
+    # The interrupted wait does not keep the lock once it gets it: a next run takes it.
+    with interrupt.handling():
+        holder.hold(["flock", "-w", "10", "--", lock, "cat"], probe="third").release()
