@@ -191,18 +191,19 @@ def test_a_missing_node_directory_is_a_usage_error(tmp_path: Path) -> None:
 
 PROBE = NodeProbe("a test node", (Mount("/etc/pve", "fuse", "pmxcfs"),), ("pvetool",))
 FUSE = "/dev/fuse /etc/pve fuse rw,nosuid,nodev 0 0\n"
+#: (mount table or None for none, whether the tool is installed, the problem named or None):
+#: the node probe's cases, on this machine's hosts and over SSH (tests/ssh/test_ssh_probe.py).
+PROBE_CASES = [
+    (None, True, "pmxcfs is not mounted at /etc/pve"),
+    ("tmpfs /etc/pve tmpfs rw 0 0\n", True, "/etc/pve is a tmpfs mount, not pmxcfs"),
+    (FUSE + "tmpfs /etc/pve tmpfs rw 0 0\n", True, "/etc/pve is a tmpfs mount, not pmxcfs"),
+    (FUSE, False, "`pvetool` is not installed"),
+    (FUSE, True, None),
+    ("/dev/fuse /etc/pve fuse.pmxcfs rw 0 0\n", True, None),
+]
 
 
-@pytest.mark.parametrize(
-    ("mounts", "tool", "problem"),
-    [
-        (None, True, "pmxcfs is not mounted at /etc/pve"),
-        ("tmpfs /etc/pve tmpfs rw 0 0\n", True, "/etc/pve is a tmpfs mount, not pmxcfs"),
-        (FUSE, False, "`pvetool` is not installed"),
-        (FUSE, True, None),
-        ("/dev/fuse /etc/pve fuse.pmxcfs rw 0 0\n", True, None),
-    ],
-)
+@pytest.mark.parametrize(("mounts", "tool", "problem"), PROBE_CASES)
 def test_the_node_probe_names_what_is_missing(
     tmp_path: Path, mounts: str | None, tool: bool, problem: str | None
 ) -> None:
