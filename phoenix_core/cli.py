@@ -614,14 +614,20 @@ def letsgo(
     is_flag=True,
     help="Also list the guests on the node that no configuration file describes.",
 )
+@click.option(
+    "--addresses",
+    is_flag=True,
+    help="Also ask each running guest for its IP addresses (a VM: one guest-agent call each).",
+)
 @OUTPUT
-def status(ids: tuple[str, ...], everything: bool, output: str) -> None:
+def status(ids: tuple[str, ...], everything: bool, addresses: bool, output: str) -> None:
     """Show id, kind, name, node, existence, power state and build complete (all when no ids)."""
     app: App = click.get_current_context().obj
     from phoenix_core.commands.status import node_names, show_status
+    from phoenix_core.manager import ADDRESSES, VerbOptions
     from phoenix_core.select import chosen
 
-    engine = app.engine()
+    engine = app.engine(options=VerbOptions(flags=frozenset({ADDRESSES} if addresses else ())))
     rows = engine.status(chosen(engine, ids, app.selector))
     nodes = node_names(engine, [t for t, _ in rows])
     show_status(rows, output, engine.unmanaged() if everything else (), nodes)

@@ -651,12 +651,12 @@ class Engine:
     def unmanaged(self) -> list[tuple[str, FoundGuest]]:
         """(kind, guest) for every guest on the node that no configuration file describes,
         as the managers that can list their guests find them (``inventory``), by id."""
-        host = self.hosts.for_node(None)
+        ctx = RunContext(self.hosts.for_node(None), self.config, scope=self.scope)
         rows = [
             (kind, found)
             for kind, manager in self.guest_managers()
             if hasattr(manager, "inventory")
-            for found in manager.inventory(host, self.config)
+            for found in manager.inventory(ctx)
             if found.id not in self.config.guests
         ]
         return sorted(rows, key=lambda row: row[1].id)

@@ -143,6 +143,10 @@ class FoundGuest:
 
 #: The ``--rerun-features`` value that means every feature and application script.
 ALL_FEATURES = "all"
+#: ``status --addresses`` (in :attr:`VerbOptions.flags`): read the addresses each running
+#: guest reports, which may cost a call per guest (a VM's guest agent); without it a status
+#: reads the node in a constant number of calls and lists no addresses.
+ADDRESSES = "addresses"
 
 
 @attrs.frozen
@@ -340,8 +344,9 @@ class GuestDiscovery(Protocol):
     """Optional methods of a guest manager: the guests of its kind on the node, described by a
     file or not (``status --all``), and the entry describing one (``import``)."""
 
-    def inventory(self, host: Host, config: Config) -> Sequence[FoundGuest]:
-        """Every guest of the manager's kind on the node, with queries only."""
+    def inventory(self, ctx: RunContext) -> Sequence[FoundGuest]:
+        """Every guest of the manager's kind on the node ``ctx.host``, with queries only
+        (``ctx.scope`` is the run's: what the status rows read of the node is shared)."""
         ...
 
     def describe(self, vmid: int, ctx: RunContext) -> dict[str, Any] | None:

@@ -63,7 +63,7 @@ def _file_of(engine: Engine, layout: GuestFile) -> Path:
 
 def describe(engine: Engine, ident: int) -> Imported:
     """Ask every guest manager that can describe guests which one ``ident`` is."""
-    ctx = RunContext(engine.hosts.for_node(None), engine.config)
+    ctx = RunContext(engine.hosts.for_node(None), engine.config, scope=engine.scope)
     for kind, manager in engine.guest_managers():
         entry = manager.describe(ident, ctx) if hasattr(manager, "describe") else None
         if entry is None:
@@ -85,7 +85,7 @@ def _manager(engine: Engine, kind: str) -> Manager:
 def run_import(engine: Engine, values: Sequence[str], write: bool, output: str) -> None:
     found = [describe(engine, ident) for ident in _ids(values, engine)]
     if write:
-        ctx = RunContext(engine.hosts.for_node(None), engine.config)
+        ctx = RunContext(engine.hosts.for_node(None), engine.config, scope=engine.scope)
         for item in found:
             append_entry(item.file, item.key, item.entry, item.member)
             adopt = getattr(_manager(engine, item.kind), "adopt", None)

@@ -8,6 +8,7 @@ import re
 import time
 
 from . import (
+    clusterfiles,
     cmddef,
     conffile,
     fwfile,
@@ -163,6 +164,7 @@ async def run(node: Node, argv: list[str], cwd: str, stdin: str | None = None) -
                 node.sync(vmid)
             if argv[0] == "pvesh" and CLUSTER_FIREWALL.match(args.positional[0]):
                 fwfile.write_cluster(node.pve_etc, node.pve.firewall_config("cluster"))
+            clusterfiles.write_all(node)
     except UsageError as exc:
         result = Result(255, "", str(exc))
     except CliError as exc:

@@ -20,7 +20,7 @@ from typing import Any
 from fakepve import FakePve
 from fakepve.certs import make_cert
 
-from . import dispatch, protocol, seed, shim, usercfg
+from . import clusterfiles, dispatch, protocol, seed, shim, usercfg
 from .api import Api
 from .faults import MutationFault
 from .guestfs import Script
@@ -57,10 +57,12 @@ class Owner:
                 answer: dict[str, Any] = {"error": "bad token"}
             else:
                 answer = await self.answer(message)
+            framed = bool(message.get("frame")) and "rc" in answer
         except Exception as exc:
             log.exception("control message failed")
             answer = {"error": repr(exc)}
-        writer.write(json.dumps(answer).encode())
+            framed = False
+        writer.write(protocol.frame(answer) if framed else json.dumps(answer).encode())
         try:
             await writer.drain()
         finally:
@@ -168,6 +170,7 @@ async def serve(
     node.host = HostState.from_seed(sim_dir, seeded.get("host", {}), release)
     usercfg.write(node)
     node.sync_all()
+    clusterfiles.write_all(node)
     token = secrets.token_hex(16)
     owner = Owner(node, token)
     server = await asyncio.start_server(owner.handle, "127.0.0.1", 0)

@@ -40,8 +40,17 @@ def write_mounts(sim_dir: Path) -> None:
     path.write_text(MOUNTS)
 
 
+#: Files pmxcfs answers from its own state, read-only: pmxcfs.c pmxcfs_plug_init creates
+#: them with ``cfs_plug_func_new(name, 0440, ...)`` (clusterfiles.py writes them).
+PLUGS = (".vmlist", ".members")
+PLUG_MODE = 0o440
+
+
 def expected_mode(pve_etc: Path, path: Path) -> int:
-    return PRIVATE_MODE if path.relative_to(pve_etc).parts[0] == "priv" else MODE
+    relative = path.relative_to(pve_etc).parts
+    if relative in ((name,) for name in PLUGS):
+        return PLUG_MODE
+    return PRIVATE_MODE if relative[0] == "priv" else MODE
 
 
 def refused_chmods(pve_etc: Path) -> list[tuple[Path, int]]:

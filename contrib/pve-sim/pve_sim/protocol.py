@@ -1,8 +1,10 @@
 """The control channel between shims, the `pve-sim` CLI, the pytest fixture and the owner.
 
-One JSON object per connection each way, newline-terminated, over loopback TCP. A random token
-in DIR/state.json keeps stray local clients from driving the node by accident. Standard library
-only, because the pytest fixture and the CLI import this module.
+One JSON object per connection each way, newline-terminated, over loopback TCP; a shim's
+command (``"frame": 1``) is answered with a frame instead (:func:`frame`), which the shim reads
+without a JSON decoder. A random token in DIR/state.json keeps stray local clients from driving
+the node by accident. Standard library only, because the pytest fixture and the CLI import
+this module.
 """
 
 from __future__ import annotations
@@ -17,6 +19,14 @@ STATE_FILE = "state.json"
 
 class NodeDown(RuntimeError):
     """The owner process of a node directory is not reachable."""
+
+
+def frame(answer: dict[str, Any]) -> bytes:
+    """A command's result as the shims read it: ``<rc> <len stdout> <len stderr>\\n``, then
+    the output bytes (text the tools print, undecodable bytes kept by ``surrogateescape``)."""
+    out = str(answer["stdout"]).encode(errors="surrogateescape")
+    err = str(answer["stderr"]).encode(errors="surrogateescape")
+    return b"%d %d %d\n" % (int(answer["rc"]), len(out), len(err)) + out + err
 
 
 def read_state(sim_dir: Path) -> dict[str, Any]:

@@ -29,7 +29,8 @@ def test_status_names_the_node_as_proxmox_does(cli: Cli, original: Path) -> None
 def test_plan_says_when_the_guests_would_not_fit_and_strict_refuses(
     cli: Cli, original: Path
 ) -> None:
-    """The old homelab's containers commit far more than the simulated node's 8 GiB."""
+    """The old homelab's containers commit far more than the simulated node's 64 GiB (its
+    /proc/meminfo, which a node's pvestatd reports as the node's memory)."""
     before = len(cli.node.journal())
     plan = cli("--config-dir", str(original), "plan", "101")
     assert plan.exit_code == 0, plan.output
@@ -37,7 +38,7 @@ def test_plan_says_when_the_guests_would_not_fit_and_strict_refuses(
     assert "the 2 guests that would run on pve1 commit" not in plan.stderr
     everything = cli("--config-dir", str(original), "plan")
     assert "guests that would run on pve1 commit" in everything.stderr
-    assert "the node has 8.0 GiB" in everything.stderr
+    assert "the node has 64.0 GiB" in everything.stderr
     strict = cli("--config-dir", str(original), "plan", "--strict")
     assert strict.exit_code == 2 and strict.stdout == ""
     assert "--strict" in strict.stderr

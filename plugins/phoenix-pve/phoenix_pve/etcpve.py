@@ -14,11 +14,14 @@ parses them:
 - ``user.cfg`` as pve-access-control src/PVE/AccessControl.pm parse_user_config reads its
   ``user:`` and ``acl:`` lines (what ``pveum user list`` and ``pveum acl list`` answer);
 - the firewall file as pve-firewall src/PVE/Firewall.pm generic_fw_config_parser,
-  parse_vmfw_option and parse_fw_rule read it (what the API's options and rules answer).
+  parse_vmfw_option and parse_fw_rule read it (what the API's options and rules answer);
+- pmxcfs's ``.vmlist`` (every guest of the cluster, its node and type) and ``.members`` (the
+  node's own name), and ``storage.cfg`` (what ``pvesh get /storage`` lists).
 """
 
 from __future__ import annotations
 
+import json
 import re
 import urllib.parse
 from typing import Any
@@ -57,10 +60,12 @@ class ConfFile:
     #: Keys whose change waits for a restart: set (``new``) or deleted (``del``) in the
     #: pending section, as ``qm pending``/``pct pending`` mark them.
     pending: tuple[str, ...] = ()
-    #: A VM's cloud-init keys changed since its drive was generated: qemu-server keeps them
-    #: in ``[special:cloudinit]`` until the drive is regenerated (src/PVE/QemuServer/
-    #: Cloudinit.pm has_changes, apply_cloudinit_config), which ``qm cloudinit pending`` reads.
-    cloudinit_changes: bool = False
+    #: A VM's cloud-init keys changed since its drive was generated, sorted: qemu-server
+    #: keeps them in ``[special:cloudinit]`` until the drive is regenerated (src/PVE/
+    #: QemuServer.pm vmconfig_hotplug_pending ``$cloudinit_record_changed``: a changed or
+    #: removed key with its old value, new keys listed in ``added``; src/PVE/QemuServer/
+    #: Cloudinit.pm has_changes: the drive is stale while the section holds anything).
+    cloudinit_stale: tuple[str, ...] = ()
 
 
 #: pve-common src/PVE/ParseUtils.pm encode_text: all but control and hi-bit characters, ``:``
@@ -128,8 +133,15 @@ def parse_conf(text: str, *, container: bool) -> ConfFile:
         GuestConfigText(current, tuple(main.raw)),
         _snapshot_tree(snapshots),
         tuple(waiting),
-        bool(cloudinit.options),
+        _cloudinit_keys(cloudinit.options),
     )
+
+
+def _cloudinit_keys(section: dict[str, str]) -> tuple[str, ...]:
+    """The keys ``[special:cloudinit]`` records: its own keys, and those ``added`` lists
+    (pve-common src/PVE/ParseUtils.pm split_list: separated by ``,``, ``;`` or spaces)."""
+    added = re.split(r"[,;\s]+", section.get("added", "").strip())
+    return tuple(sorted({k for k in section if k != "added"} | {k for k in added if k}))
 
 
 def _pending_deletes(value: str) -> list[str]:
@@ -259,3 +271,89 @@ def parse_user_cfg(text: str) -> UserConfig:
             _, _propagate, path, members, roles = fields[:5]
             acl |= {(path, m, r) for m in members.split(",") if m for r in roles.split(",") if r}
     return UserConfig(frozenset(users), frozenset(acl))
+
+
+# -- pmxcfs's status files and storage.cfg ---------------------------------------------------
+
+
+@attrs.frozen
+class ListedGuest:
+    """One entry of ``.vmlist``: the node the guest is on and its type (``lxc``/``qemu``)."""
+
+    node: str
+    type: str
+
+
+def parse_vmlist(text: str) -> dict[int, ListedGuest]:
+    """``/etc/pve/.vmlist``: pve-cluster src/pmxcfs/status.c cfs_create_vmlist_msg writes
+    ``{"version": N, "ids": {"<vmid>": {"node": ..., "type": ..., "version": N}}}`` (JSON, as
+    PVE/Cluster.pm get_vmlist decodes the same message); raises :class:`FileFormatError`."""
+    try:
+        data = json.loads(text)
+        return {
+            int(vmid): ListedGuest(str(entry["node"]), str(entry["type"]))
+            for vmid, entry in (data.get("ids") or {}).items()
+        }
+    except (ValueError, TypeError, KeyError, AttributeError) as exc:
+        raise FileFormatError(f"unreadable .vmlist: {exc}") from exc
+
+
+def parse_members(text: str) -> str:
+    """The node's own name from ``/etc/pve/.members`` (status.c cfs_create_memberlist_msg:
+    ``"nodename"`` on every node, clustered or not); raises :class:`FileFormatError`."""
+    try:
+        name = json.loads(text)["nodename"]
+    except (ValueError, TypeError, KeyError) as exc:
+        raise FileFormatError(f"unreadable .members: {exc}") from exc
+    if not isinstance(name, str) or not name:
+        raise FileFormatError(".members names no node")
+    return name
+
+
+_SECTION_HEAD = re.compile(r"^(\S+):\s*(\S+)\s*$")
+_SECTION_LINE = re.compile(r"^\s+(\S+)(?:\s+(.*\S))?\s*$")
+#: pve-storage src/PVE/Storage/Plugin.pm @SHARED_STORAGE: parse_config sets ``shared``.
+_SHARED = frozenset({"iscsi", "nfs", "cifs", "rbd", "cephfs", "iscsidirect", "zfs", "drbd", "pbs"})
+#: Plugin.pm parse_config: the ``local`` storage every node has, when the file lacks it.
+_LOCAL = {
+    "type": "dir",
+    "path": "/var/lib/vz",
+    "prune-backups": "keep-all=1",
+    "content": "backup,images,iso,rootdir,snippets,vztmpl",
+}
+
+
+def parse_storage_cfg(text: str) -> list[dict[str, Any]] | None:
+    """``/etc/pve/storage.cfg`` as ``pvesh get /storage`` lists it: one dict per storage with
+    ``storage``, ``type`` and its options. Read as pve-common src/PVE/SectionConfig.pm
+    parse_config reads it (``<type>: <id>`` heads a section, indented ``key value`` lines
+    follow, a blank line ends it, ``#`` lines are skipped; a key without a value is a set
+    flag), then pve-storage src/PVE/Storage/Plugin.pm parse_config's additions (the
+    ``local`` dir storage, ``shared`` for network types). None when a storage has no
+    ``content`` line (its type's default content is the plugin's, which only the API knows)."""
+    storages: dict[str, dict[str, Any]] = {}
+    current: dict[str, Any] | None = None
+    for line in text.splitlines():
+        if line.lstrip().startswith("#"):
+            continue
+        if not line.strip():
+            current = None
+            continue
+        head = _SECTION_HEAD.match(line) if current is None else None
+        if head:
+            current = storages.setdefault(head[2], {"storage": head[2], "type": head[1]})
+            continue
+        pair = _SECTION_LINE.match(line) if current is not None else None
+        if pair:
+            current[pair[1]] = pair[2] if pair[2] is not None else 1  # type: ignore[index]
+    local = storages.get("local")
+    if local is None or local["type"] != "dir" or local.get("path", "/var/lib/vz") != "/var/lib/vz":
+        storages["local"] = {"storage": "local", **_LOCAL}
+    storages["local"].setdefault("path", "/var/lib/vz")
+    storages["local"].pop("nodes", None)
+    for store in storages.values():
+        if store["type"] in _SHARED:
+            store["shared"] = 1
+        if "content" not in store:
+            return None
+    return list(storages.values())

@@ -195,12 +195,12 @@ class Live:
             return None
         return list(self._conf_file().pending) if self.exists else []
 
-    def cloudinit_changes(self) -> bool | None:
+    def cloudinit_stale(self) -> list[str] | None:
         """Cloud-init keys changed since the drive was generated (the conf file's
         ``[special:cloudinit]`` section); None without a snapshot."""
         if self.node is None:
             return None
-        return self.exists and self._conf_file().cloudinit_changes
+        return list(self._conf_file().cloudinit_stale) if self.exists else []
 
     def pvesh_json(self, path: str) -> Any:
         def read() -> Any:

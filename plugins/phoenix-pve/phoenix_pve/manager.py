@@ -20,8 +20,8 @@ from phoenix_core.capacity import NodeFacts
 from phoenix_core.config.diagnostics import Diagnostics
 from phoenix_core.config.models import Config, TargetConfig
 from phoenix_core.errors import PhoenixError
-from phoenix_core.hosts.base import Host
 from phoenix_core.manager import (
+    ADDRESSES,
     BaseManager,
     FoundGuest,
     GuestState,
@@ -41,6 +41,7 @@ from phoenix_pve import (
     pending,
     power,
     scripts,
+    snapshot,
     snapshots,
     template,
 )
@@ -230,8 +231,10 @@ class GuestManager(BaseManager):
         manage.warn_missing_scripts(guest, self.paths(config), diagnostics)
 
     def node_facts(self, guest: TargetConfig, ctx: RunContext) -> NodeFacts | None:
-        """The name and memory of the guest's node (``status``'s NODE, the memory check)."""
-        return node.facts(ctx.host, guest.common.node)
+        """The name and memory of the guest's node (``status``'s NODE, the memory check),
+        asked as a run begins: the run's snapshot starts reading the node lists meanwhile."""
+        snapshot.of(ctx).read_ahead()
+        return node.facts(ctx.host, guest.common.node, ctx.config.hypervisor.pve_etc)
 
     def memory(self, guest: TargetConfig) -> int | None:
         """Bytes the guest commits while it runs: its ``memory_mb``, else Proxmox's default
@@ -242,7 +245,11 @@ class GuestManager(BaseManager):
         return (memory_mb or DEFAULT_MEMORY_MB) * 1024**2
 
     def observe(self, guest: TargetConfig, ctx: RunContext) -> GuestState:
+        """The guest as the snapshot shows it; its addresses only for ``status --addresses``
+        (reading them may cost a call per guest, which a plain status never pays)."""
         live = self.live(guest, ctx)
+        if ADDRESSES not in ctx.options.flags:
+            return manage.guest_state(live, self.name_key)
         return manage.guest_state(live, self.name_key, lambda: self.addresses(live))
 
     def resources(self, verb: StepVerb, guest: TargetConfig, config: Config) -> set[Resource]:
@@ -373,14 +380,24 @@ class GuestManager(BaseManager):
         )
 
     # -- guests no file describes: status --all and import (GuestDiscovery) -------------------
-    def inventory(self, host: Host, config: Config) -> list[FoundGuest]:
-        """Every guest of this kind on the node."""
-        return inventory.guests(host, self.guest)
+    def inventory(self, ctx: RunContext) -> list[FoundGuest]:
+        """Every guest of this kind on the node, from the run's snapshot: ``.vmlist`` names
+        them, their conf files and the node lists say the rest (no call per guest)."""
+        snap = snapshot.of(ctx)
+        listed = snap.guests()
+        if listed is None:
+            return inventory.guests(ctx.host, self.guest)
+        return [
+            FoundGuest(vmid, snap.name or "", manage.guest_state(live, self.name_key))
+            for vmid in sorted(listed)
+            if listed[vmid].type == self.guest.api
+            for live in [Live.of(ctx, self.guest, vmid)]
+        ]
 
     def describe(self, vmid: int, ctx: RunContext) -> dict[str, Any] | None:
         """The entry of guest ``vmid`` (:meth:`entry`), None when it is no guest of this kind."""
-        live = Live(ctx.host, self.guest, vmid, ctx.config.hypervisor.pve_etc)
+        live = Live.of(ctx, self.guest, vmid)
         return self.entry(live) if live.exists else None
 
     def adopt(self, vmid: int, ctx: RunContext) -> None:
-        describe.adopt(Live(ctx.host, self.guest, vmid, ctx.config.hypervisor.pve_etc))
+        describe.adopt(Live.of(ctx, self.guest, vmid))

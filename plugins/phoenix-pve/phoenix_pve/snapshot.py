@@ -11,6 +11,12 @@ action of a run (kept in the run's :class:`~phoenix_core.manager.RunScope`) and 
   the config). Not ``/cluster/resources``: pve-manager PVE/API2/Cluster.pm fills its
   ``status`` from PVE/API2Tools.pm extract_vm_stats, i.e. the RRD data pvestatd refreshes every
   few seconds, which can still say ``stopped`` for a guest started a moment ago;
+- which guests exist, from pmxcfs's ``/etc/pve/.vmlist`` (every guest of the cluster with its
+  node and type: pve-cluster src/pmxcfs/status.c cfs_create_vmlist_msg) and the node's own
+  name from ``/etc/pve/.members`` (cfs_create_memberlist_msg): a guest the list does not
+  place on this node does not exist here, and the node lists are not read for it (a run that
+  creates every guest, ``import`` of a guest of another kind). Without those files (pmxcfs
+  not answering) the node lists decide, as before;
 - each guest's conf and firewall files under ``/etc/pve`` (file reads over the host's file
   channel, no tool), when a step first asks, parsed by :mod:`phoenix_pve.etcpve`.
 
@@ -20,6 +26,7 @@ status comes from its own ``pct status``/``qm status`` for the rest of the run.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import threading
 import time
@@ -28,9 +35,11 @@ from typing import Any
 
 from phoenix_core.hosts.base import Host
 from phoenix_core.manager import RunContext
-from phoenix_pve import errors
+from phoenix_pve import errors, etcpve
 from phoenix_pve.guest import CONTAINER, VIRTUAL_MACHINE, GuestKind
 
+#: Not read yet (None is "read, and pmxcfs's files cannot tell").
+MISSING = object()
 #: The node lists read as the run begins: ``/nodes/localhost/lxc`` and ``.../qemu``.
 KINDS = (CONTAINER.api, VIRTUAL_MACHINE.api)
 
@@ -47,19 +56,89 @@ class NodeSnapshot:
         self._files: dict[str, str | None] = {}
         self._changed: set[int] = set()
         self._starts: dict[int, float | None] = {}
+        self._vmlist: Any = MISSING
+        #: Held while the node lists are read (by a guest, or by :meth:`read_ahead`'s thread).
+        self._lists_lock = threading.Lock()
+        self._ahead: threading.Thread | None = None
+
+    def listed(self, kind: GuestKind, vmid: int) -> bool | None:
+        """Is the guest on this node as pmxcfs lists it? None when its files cannot tell."""
+        guests = self.guests()
+        if guests is None:
+            return None
+        entry = guests.get(vmid)
+        return entry is not None and entry.type == kind.api
+
+    def guests(self) -> dict[int, etcpve.ListedGuest] | None:
+        """Every guest on this node by id, from ``.vmlist`` and ``.members`` (read once per
+        run); None when those files are missing or unreadable."""
+        placed = self._placed()
+        return None if placed is None else placed[1]
+
+    @property
+    def name(self) -> str | None:
+        """The node's own name (``.members``); None when pmxcfs's files cannot tell."""
+        placed = self._placed()
+        return None if placed is None else placed[0]
+
+    def _placed(self) -> tuple[str, dict[int, etcpve.ListedGuest]] | None:
+        with self._lock:
+            read = self._vmlist is MISSING
+        if read:
+            placed = self._read_vmlist()
+            with self._lock:
+                self._vmlist = placed
+        return self._vmlist  # type: ignore[no-any-return]
+
+    def _read_vmlist(self) -> tuple[str, dict[int, etcpve.ListedGuest]] | None:
+        members = self.file(f"{self.pve_etc}/.members")
+        vmlist = self.file(f"{self.pve_etc}/.vmlist")
+        if members is None or vmlist is None:
+            return None
+        try:
+            name = etcpve.parse_members(members)
+            listed = etcpve.parse_vmlist(vmlist)
+        except etcpve.FileFormatError:
+            return None
+        return name, {vmid: entry for vmid, entry in listed.items() if entry.node == name}
 
     def runtime(self, kind: GuestKind, vmid: int) -> dict[str, Any] | None:
-        """The guest's entry in its kind's node list (None: not on this node). The first call
-        reads the lists of both kinds at once (two calls side by side: one start-up's wait)."""
+        """The guest's entry in its kind's node list (None: not on this node). A guest that
+        ``.vmlist`` does not place here is not looked for; otherwise the first call reads the
+        lists of both kinds at once (two calls side by side: one start-up's wait), or waits
+        for the read :meth:`read_ahead` started."""
+        if self.listed(kind, vmid) is False:
+            return None
+        self._load_lists()
+        return self._lists[kind.api].get(vmid)
+
+    def read_ahead(self) -> None:
+        """Start reading the node lists on a worker thread, as the run begins (``LetsGo`` and
+        ``plan`` ask the node's memory first), so that host setup's checks run meanwhile and
+        the guests find them read. Nothing is started when ``.vmlist`` lists no guest here."""
+        if self.guests() == {}:
+            return
         with self._lock:
-            if not self._lists:
-                with ThreadPoolExecutor(len(KINDS)) as pool:
-                    listed = dict(zip(KINDS, pool.map(self._list, KINDS), strict=True))
-                now = time.time()
-                for api, entries in listed.items():
-                    self._lists[api] = {int(e["vmid"]): e for e in entries}
-                    self._listed_at[api] = now
-            return self._lists[kind.api].get(vmid)
+            if self._ahead is not None:
+                return
+            self._ahead = threading.Thread(target=self._ahead_read, daemon=True)
+        self._ahead.start()
+
+    def _ahead_read(self) -> None:
+        # A failure here is met again, and raised, by the first guest that needs the lists.
+        with contextlib.suppress(Exception):
+            self._load_lists()
+
+    def _load_lists(self) -> None:
+        with self._lists_lock:
+            if self._lists:
+                return
+            with ThreadPoolExecutor(len(KINDS)) as pool:
+                listed = dict(zip(KINDS, pool.map(self._list, KINDS), strict=True))
+            now = time.time()
+            for api, entries in listed.items():
+                self._listed_at[api] = now
+                self._lists[api] = {int(e["vmid"]): e for e in entries}
 
     def _list(self, api: str) -> list[dict[str, Any]]:
         argv = ["pvesh", "get", f"/nodes/localhost/{api}", "--output-format", "json"]

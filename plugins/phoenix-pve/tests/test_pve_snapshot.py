@@ -159,7 +159,7 @@ def test_the_conf_file_says_when_cloud_init_changes_wait_for_the_drive(node: Sim
     assert node.run(create).returncode == 0
     host = _host(node)
 
-    def both() -> tuple[bool | None, bool]:
+    def both() -> tuple[list[str] | None, list[str]]:
         live = Live(
             host,
             VIRTUAL_MACHINE,
@@ -168,15 +168,24 @@ def test_the_conf_file_says_when_cloud_init_changes_wait_for_the_drive(node: Sim
             node=NodeSnapshot(host, str(node.pve_etc)),
         )
         shown = node.run(["qm", "cloudinit", "pending", "131"]).stdout
-        return live.cloudinit_changes(), any(
-            line.startswith(("new ", "del ")) for line in shown.splitlines()
-        )
+        return live.cloudinit_stale(), [
+            line.split(":", 1)[0].split(" ", 1)[1]
+            for line in shown.splitlines()
+            if line.startswith(("new ", "del "))
+        ]
 
-    assert both() == (True, True)  # never generated: every key is new
+    assert both() == (["ciuser"], ["ciuser"])  # never generated: every key is new
     assert node.run(["qm", "cloudinit", "update", "131"]).returncode == 0
-    assert both() == (False, False)
-    assert node.run(["qm", "set", "131", "--ciuser", "b"]).returncode == 0
-    assert both() == (True, True)
+    assert both() == ([], [])
+    assert (
+        node.run(["qm", "set", "131", "--ciuser", "b", "--nameserver", "1.1.1.1"]).returncode == 0
+    )
+    assert both() == (["ciuser", "nameserver"], ["ciuser", "nameserver"])
+    parsed = etcpve.parse_conf(
+        "ciuser: b\n[special:cloudinit]\nadded: nameserver;sshkeys\nciuser: a\n",
+        container=False,
+    )
+    assert parsed.cloudinit_stale == ("ciuser", "nameserver", "sshkeys")
 
 
 def test_the_applied_record_is_kept_root_only_and_trusted_until_a_restart(
@@ -211,3 +220,76 @@ def test_a_node_copy_that_cannot_be_written_is_only_a_warning(node: SimNode) -> 
     live = Live(host, CONTAINER, 120, etc, node=NodeSnapshot(host, etc))
     applied.remember(live, {"features": {}})
     assert applied.trusted(live) is None
+
+
+def test_pmxcfs_files_list_what_the_api_lists(node: SimNode) -> None:
+    """.vmlist/.members and storage.cfg, read as files, say what pvesh answers."""
+    import json
+
+    resources = json.loads(
+        node.run(
+            ["pvesh", "get", "/cluster/resources", "--type", "vm", "--output-format", "json"]
+        ).stdout
+    )
+    vmlist = etcpve.parse_vmlist((node.pve_etc / ".vmlist").read_text())
+    assert vmlist == {int(r["vmid"]): etcpve.ListedGuest(r["node"], r["type"]) for r in resources}
+    assert etcpve.parse_members((node.pve_etc / ".members").read_text()) == node.node
+    listed = json.loads(node.run(["pvesh", "get", "/storage", "--output-format", "json"]).stdout)
+    parsed = etcpve.parse_storage_cfg((node.pve_etc / "storage.cfg").read_text())
+    assert parsed is not None
+
+    def comparable(storages: list[dict]) -> dict[str, dict]:
+        return {
+            s["storage"]: {
+                **{k: str(v) for k, v in s.items() if k not in ("digest", "content")},
+                "content": set(str(s["content"]).split(",")),
+            }
+            for s in storages
+        }
+
+    assert comparable(parsed) == comparable(listed)
+
+
+def test_storage_cfg_reads_as_section_config_parses_it() -> None:
+    text = (
+        "# a comment\n"
+        "dir: local\n\tpath /var/lib/vz\n\tcontent iso,vztmpl\n\n"
+        "nfs: share\n\texport /srv\n\tpath /mnt/pve/share\n\tserver 10.0.0.2\n"
+        "\tcontent images\n\tdisable\nnot an option line\n\n"
+    )
+    parsed = {s["storage"]: s for s in etcpve.parse_storage_cfg(text) or []}
+    assert parsed["share"] == {
+        "storage": "share",
+        "type": "nfs",
+        "export": "/srv",
+        "path": "/mnt/pve/share",
+        "server": "10.0.0.2",
+        "content": "images",
+        "disable": 1,
+        "shared": 1,
+    }
+    # Plugin.pm parse_config: a node always has its `local` dir storage.
+    assert etcpve.parse_storage_cfg("zfspool: z\n\tpool rpool\n\tcontent images\n") == [
+        {"storage": "z", "type": "zfspool", "pool": "rpool", "content": "images"},
+        {
+            "storage": "local",
+            "type": "dir",
+            "path": "/var/lib/vz",
+            "prune-backups": "keep-all=1",
+            "content": "backup,images,iso,rootdir,snippets,vztmpl",
+        },
+    ]
+    # Without a content line the plugin's default applies, which only the API knows.
+    assert etcpve.parse_storage_cfg("zfspool: z\n\tpool rpool\n") is None
+
+
+def test_a_guest_vmlist_does_not_place_on_the_node_costs_no_tool(node: SimNode) -> None:
+    host = _host(node)
+    snap = NodeSnapshot(host, str(node.pve_etc))
+    mark = node.mark()
+    assert not Live(host, CONTAINER, 199, str(node.pve_etc), node=snap).exists
+    # 130 is a VM: as a container it does not exist, and nothing was asked.
+    assert not Live(host, CONTAINER, 130, str(node.pve_etc), node=snap).exists
+    assert _tools(node, mark) == []
+    assert Live(host, VIRTUAL_MACHINE, 130, str(node.pve_etc), node=snap).exists
+    assert len(_tools(node, mark)) == 2  # the node lists, for the status of a listed guest

@@ -127,11 +127,15 @@ def _keys_drift(spec: VmSpec, live: Live) -> list[Change]:
 
 
 def pending_regeneration(live: Live) -> list[str]:
-    """Cloud-init keys whose value the drive does not hold yet (``new``/``del`` lines)."""
+    """Cloud-init keys whose value the drive does not hold yet: from the conf file's
+    ``[special:cloudinit]`` section in the run's snapshot, which is all ``qm cloudinit
+    pending`` reads (qemu-server src/PVE/API2/Qemu.pm cloudinit_pending); its ``new``/``del``
+    lines without a snapshot."""
 
     def read() -> list[str]:
-        if live.cloudinit_changes() is False:  # nothing recorded in the conf file
-            return []
+        recorded = live.cloudinit_stale()
+        if recorded is not None:
+            return recorded
         argv = [live.kind.tool, "cloudinit", "pending", str(live.vmid)]
         result = errors.check(live.query(argv))
         return [

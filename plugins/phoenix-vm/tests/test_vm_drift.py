@@ -144,10 +144,19 @@ def test_power_verbs_and_delete(cli: Cli, built: Path) -> None:
     # Ready means the agent answered, then cloud-init finished inside.
     ping = started.index(["qm", "guest", "cmd", "1001", "ping"])
     assert any("cloud-init" in a for a in started[ping:])
-    status = cli("--config-dir", str(built), "status", "1001", "9000")
+    asked = node.mark()
+    status = cli("--config-dir", str(built), "status", "--addresses", "1001", "9000")
     assert "ADDRESSES" in status.output and "10.0.0.111" in status.output
-    record = json.loads(cli("--config-dir", str(built), "status", "1001", "-o", "json").stdout)
+    agent = ["qm", "guest", "cmd", "1001", "network-get-interfaces"]
+    assert [e["argv"] for e in node.since(asked)].count(agent) == 1
+    argv = ["--config-dir", str(built), "status", "--addresses", "1001", "-o", "json"]
+    record = json.loads(cli(*argv).stdout)
     assert record["targets"][0]["addresses"] == ["10.0.0.111"]
+    # Without --addresses no guest agent is asked: a status costs the same for any number of VMs.
+    asked = node.mark()
+    plain = json.loads(cli("--config-dir", str(built), "status", "1001", "-o", "json").stdout)
+    assert plain["targets"][0]["addresses"] == [] and plain["targets"][0]["status"] == "running"
+    assert not [e for e in node.since(asked) if e["argv"][:3] == ["qm", "guest", "cmd"]]
     template = cli("--config-dir", str(built), "start", "9000")
     assert (
         template.exit_code == 0 and node.run(["qm", "status", "9000"]).stdout == "status: stopped\n"

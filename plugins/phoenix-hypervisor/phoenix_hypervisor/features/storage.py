@@ -23,7 +23,10 @@ import attrs
 
 from phoenix_core.steps import Change, Step
 from phoenix_hypervisor.features import FeatureFailed, HostContext
+from phoenix_pve import etcpve
 
+#: pve-storage src/PVE/Storage/Plugin.pm: cfs_register_file('storage.cfg', ...).
+STORAGE_CFG = "/etc/pve/storage.cfg"
 #: Options that identify where a storage is; pvesm refuses to change them (fixed).
 FIXED = ("pool", "path", "server", "export")
 
@@ -49,8 +52,15 @@ class WantedStorage:
 
 
 def live_storages(ctx: HostContext) -> dict[str, dict[str, object]]:
-    result = ctx.read_once(["pvesh", "get", "/storage", "--output-format", "json"]).check()
-    return {s["storage"]: s for s in json.loads(result.stdout or "[]")}
+    """The node's storages, from ``/etc/pve/storage.cfg`` (a file read, no Perl start-up);
+    from ``pvesh get /storage`` when the file is missing or leaves a storage's content to
+    its plugin's default."""
+    text = ctx.files.read(STORAGE_CFG)
+    parsed = etcpve.parse_storage_cfg(text) if text is not None else None
+    if parsed is None:
+        result = ctx.read_once(["pvesh", "get", "/storage", "--output-format", "json"]).check()
+        parsed = json.loads(result.stdout or "[]")
+    return {s["storage"]: s for s in parsed}
 
 
 def _contents(text: object) -> set[str]:
