@@ -113,6 +113,7 @@ class HypervisorManager(BaseManager):
             remote=not isinstance(getattr(ctx.host, "inner", ctx.host), LocalHost),
             reboot=ctx.reboot,
             lists=ctx.scope.get(("phoenix_hypervisor.lists", target.common.node), PackageLists),
+            reads=ctx.scope.get(("phoenix_hypervisor.reads", target.common.node), dict),
         )
 
     def features(self, target: TargetConfig) -> Sequence[Feature]:

@@ -152,6 +152,22 @@ def mutations(entries: list[dict[str, Any]]) -> list[list[str]]:
     return [e["argv"] for e in entries if e["mutating"]]
 
 
+def proxmox_tools(entries: list[dict[str, Any]]) -> list[list[str]]:
+    """The Proxmox tool command lines among the journal's entries (each a Perl start-up)."""
+    from pve_sim.faults import PROXMOX_TOOLS
+
+    return [e["argv"] for e in entries if e["argv"][0] in PROXMOX_TOOLS]
+
+
+#: What a run reads of the node whatever the number of guests: the node probe, then both
+#: node lists (the rest comes from files under /etc/pve).
+NODE_READS = [
+    ["pvesh", "get", "/nodes/localhost/lxc", "--output-format", "json"],
+    ["pvesh", "get", "/nodes/localhost/qemu", "--output-format", "json"],
+    ["pveversion"],
+]
+
+
 @pytest.fixture
 def cli(pve_node: Any, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Cli:
     return Cli(pve_node, monkeypatch, tmp_path)

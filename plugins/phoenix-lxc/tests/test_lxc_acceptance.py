@@ -10,12 +10,14 @@ from typing import Any
 import pytest
 from lxc_support import (  # noqa: F401 - fixtures
     ACCEPTANCE_IDS,
+    NODE_READS,
     SEED,
     Cli,
     base_ct,
     cli,
     mutations,
     original,
+    proxmox_tools,
     write_lxc,
 )
 
@@ -38,6 +40,8 @@ def test_converge_then_second_converge_runs_no_mutating_command(cli: Cli, origin
     assert mutations(entries) == []
     assert entries, "the second converge must still read the node"
     assert "4 in sync" in second.output
+    # The node read once for all four: no Proxmox tool call per in-sync guest.
+    assert sorted(proxmox_tools(entries)) == NODE_READS
 
     # A manual change is the one drift plan shows, and converge repairs it with one pct set.
     # (101 is configured with 4096 MiB, so the manual change sets another value.)
@@ -54,6 +58,10 @@ def test_converge_then_second_converge_runs_no_mutating_command(cli: Cli, origin
     repair = cli("--config-dir", str(original), "converge", "101")
     assert repair.exit_code == 0, repair.output
     assert mutations(node.since(mark)) == [["pct", "set", "101", "--memory", "4096"]]
+    # The repair: the node reads, the change, and one status read of the changed guest.
+    assert sorted(proxmox_tools(node.since(mark))) == sorted(
+        [*NODE_READS, ["pct", "set", "101", "--memory", "4096"], ["pct", "status", "101"]]
+    )
 
 
 def test_dry_run_of_a_missing_guest_prints_the_plan_and_only_reads(

@@ -9,16 +9,18 @@ import json
 from pathlib import Path
 
 import pytest
-from lxc_support import SEED, Cli, base_ct, cli, mutations, write_lxc  # noqa: F401
-
-from pve_sim.faults import PROXMOX_TOOLS
+from lxc_support import (  # noqa: F401
+    NODE_READS,
+    SEED,
+    Cli,
+    base_ct,
+    cli,
+    mutations,
+    proxmox_tools,
+    write_lxc,
+)
 
 pytestmark = pytest.mark.pve_sim(seed=str(SEED))
-
-
-def tools(records: list[dict]) -> list[list[str]]:
-    """The Proxmox tool command lines among the journal's records."""
-    return [r["argv"] for r in records if r["argv"][0] in PROXMOX_TOOLS]
 
 
 TEMPLATE = "fastData-shared-iso:vztmpl/ubuntu-24.04-standard_24.04-2_amd64.tar.zst"
@@ -52,11 +54,7 @@ def test_status_all_lists_a_guest_no_file_describes(cli: Cli, etc: Path) -> None
     listed = cli.subprocess("--config-dir", str(etc), "status", "--all", "-o", "json")
     assert listed.returncode == 0, listed.stderr
     # The node read once (the probe, then both node lists), not once per guest found.
-    assert sorted(tools(cli.node.since(mark))) == [
-        ["pvesh", "get", "/nodes/localhost/lxc", "--output-format", "json"],
-        ["pvesh", "get", "/nodes/localhost/qemu", "--output-format", "json"],
-        ["pveversion"],
-    ]
+    assert sorted(proxmox_tools(cli.node.since(mark))) == NODE_READS
     rows = {row["id"]: row for row in json.loads(listed.stdout)["targets"]}
     assert rows[870]["managed"] is False and rows[870]["name"] == "jellyfin"
     assert rows[870]["status"] == "running" and rows[870]["node"] == "pve1"
@@ -75,7 +73,7 @@ def test_import_write_then_plan_is_empty(cli: Cli, etc: Path) -> None:
     printed = cli.subprocess("--config-dir", str(etc), "import", "870")
     assert printed.returncode == 0, printed.stderr
     # Its kind from .vmlist, its entry from its files, its state from the two node lists.
-    assert len(tools(cli.node.since(mark))) == 2
+    assert len(proxmox_tools(cli.node.since(mark))) == 2
     assert '"870": {' in printed.stdout and '"/dev/dri/renderD128"' in printed.stdout
     assert lxc_file.read_text() == before and mutations(cli.node.since(mark)) == []
 

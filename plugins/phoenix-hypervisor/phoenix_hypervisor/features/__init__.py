@@ -87,8 +87,9 @@ class HostContext:
         return self.host.query(list(argv))
 
     def read_once(self, argv: Sequence[str]) -> CommandResult:
-        """A read the features share (``pvesh get /storage``): run once until the next
-        change, so each tool is read once per run, not once per feature or item (every
+        """A read the features share (``zpool list``, ``lspci``, ``pvesh get /storage``):
+        run once until the next change, so each tool is read once per run, not once per
+        feature or item (the reads live in the run's scope, one set per node; every
         Proxmox tool call is a Perl start-up on the node)."""
         key = tuple(argv)
         if key not in self._reads:

@@ -35,7 +35,7 @@ RUNFILE_FLAGS = ("--silent", "--dkms", "--no-x-check", "--no-nouveau-check", "--
 
 def gpus(ctx: HostContext) -> list[str]:
     """NVIDIA display controllers (PCI class 03xx, vendor 10de) from ``lspci -n -mm``."""
-    result = ctx.query(["lspci", "-n", "-mm"]).check()
+    result = ctx.read_once(["lspci", "-n", "-mm"]).check()
     found = []
     for line in result.stdout.splitlines():
         fields = line.split('"')

@@ -55,7 +55,7 @@ def normalized(prop: str, value: str) -> str:
 
 
 def pools(ctx: HostContext) -> set[str]:
-    return set(ctx.query(["zpool", "list", "-H", "-o", "name"]).check().stdout.split())
+    return set(ctx.read_once(["zpool", "list", "-H", "-o", "name"]).check().stdout.split())
 
 
 def signature(ctx: HostContext, disk: str) -> str | None:
