@@ -82,10 +82,14 @@ class SSHServer:
         path_dirs: tuple[str, ...] = (),
         host_key_types: tuple[str, ...] = ("ed25519",),
         proc: Path | None = None,
+        pve_etc: Path | None = None,
     ) -> None:
         self.dir = directory
         #: A directory sshd and its sessions see as /proc (a node's mount table), or None.
         self.fake_proc = proc
+        #: With ``proc``: a directory they see as /etc/pve (a simulated node's), on an overlay
+        #: of /etc whose changes land in this server's directory, never in this machine's /etc.
+        self.pve_etc = pve_etc
         self.dir.mkdir(parents=True, exist_ok=True)
         self.port = free_port()
         self.user = getpass.getuser()
@@ -152,8 +156,19 @@ class SSHServer:
         if self.fake_proc is not None:
             # Its own mount namespace, where /proc is the fake: the host is untouched.
             script = 'mount --bind "$0" /proc && exec "$@"'
-            mount = ["unshare", "--mount", "--propagation", "private", "sh", "-c", script]
-            argv = [*mount, str(self.fake_proc), *argv]
+            mounts = [str(self.fake_proc)]
+            if self.pve_etc is not None:
+                script = (
+                    'mount --bind "$0" /proc && mount -t overlay overlay '
+                    '-o "lowerdir=/etc,upperdir=$1,workdir=$2" /etc && mkdir -p /etc/pve && '
+                    'mount --bind "$3" /etc/pve && shift 3 && exec "$@"'
+                )
+                layers = [self.dir / "etc-upper", self.dir / "etc-work"]
+                for layer in layers:
+                    layer.mkdir(exist_ok=True)
+                mounts += [*map(str, layers), str(self.pve_etc)]
+            unshare = ["unshare", "--mount", "--propagation", "private", "sh", "-c", script]
+            argv = [*unshare, *mounts, *argv]
         self.proc = subprocess.Popen(
             argv,
             stdin=subprocess.DEVNULL,

@@ -61,15 +61,21 @@ def sim(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     node.stop()
 
 
-def node_server(sim: Any, directory: Path) -> SSHServer:
-    """A started sshd whose sessions see the simulated node's tools and mount table."""
+def node_server(sim: Any, directory: Path, *, pve_etc: bool = False) -> SSHServer:
+    """A started sshd whose sessions see the simulated node's tools and mount table (and with
+    ``pve_etc``, its /etc/pve at /etc/pve)."""
     if os.geteuid() != 0 or shutil.which("unshare") is None:
         pytest.skip("a node's /proc for sshd needs root and unshare(1)")
     proc = directory / "proc"
     proc.mkdir(parents=True)
     shutil.copy(sim.dir / "proc" / "mounts", proc / "mounts")
     (proc / "self").symlink_to(proc)
-    return SSHServer(directory / "sshd", path_dirs=(str(sim.bin_dir),), proc=proc).start()
+    return SSHServer(
+        directory / "sshd",
+        path_dirs=(str(sim.bin_dir),),
+        proc=proc,
+        pve_etc=sim.pve_etc if pve_etc else None,
+    ).start()
 
 
 @pytest.fixture(scope="module")

@@ -46,6 +46,7 @@ TOOLS: dict[str, dict[str, Verb]] = {
     "apt-get": tool_host.APT_GET,
     "dpkg-query": tool_host.DPKG_QUERY,
     "systemctl": tool_host.SYSTEMCTL,
+    "systemd-run": tool_host.SYSTEMD_RUN,
     "exportfs": tool_host.EXPORTFS,
     "getent": tool_host.GETENT,
     "useradd": tool_host.USERADD,

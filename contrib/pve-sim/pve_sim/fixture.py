@@ -132,6 +132,11 @@ class SimNode:
         """Every Proxmox tool invocation (pct, qm, pvesh ...) waits this long before it runs."""
         self._ctl(op="tool_cost", seconds=seconds)
 
+    def elapse_timers(self) -> list[str]:
+        """Time passes: every armed transient timer (`systemd-run --on-active`) elapses now
+        and runs its command; the names of those that did."""
+        return list(self._ctl(op="elapse_timers")["elapsed"])
+
     def clear_faults(self) -> None:
         self._ctl(op="clear_faults")
 

@@ -85,3 +85,49 @@ def write_to(target: Path, conf: dict[str, Any]) -> None:
 
 def remove(pve_etc: Path, vmid: int) -> None:
     path(pve_etc, vmid).unlink(missing_ok=True)
+
+
+def parse_rule(line: str) -> dict[str, Any]:
+    """One rule line as :func:`rule_line` writes it, back into the API's fields."""
+    head, _, comment = line.partition(" # ")
+    rule: dict[str, Any] = {"enable": 0 if head.startswith("|") else 1}
+    words = head.lstrip("|").split()
+    rule["type"] = words[0].lower()
+    macro, _, action = words[1].rstrip(")").rpartition("(")
+    rule.update({"macro": macro, "action": action} if macro else {"action": words[1]})
+    flags = {flag: key for key, flag in RULE_FLAGS} | {"-i": "iface"}
+    for flag, value in zip(words[2::2], words[3::2], strict=True):
+        rule[flags[flag]] = value
+    if comment:
+        rule["comment"] = comment
+    return rule
+
+
+def read_cluster(target: Path, conf: dict[str, Any]) -> None:
+    """Read ``cluster.fw`` (what :func:`text` writes) back into ``conf``: its options, rules
+    and groups. On a node the file is the state: pve-firewall src/PVE/Firewall.pm
+    ``load_clusterfw_conf`` parses it (``generic_fw_config_parser``, each rule by
+    ``parse_fw_rule``) whenever the API or the firewall reads the datacenter firewall. The
+    aliases and IP sets, which :func:`text` does not write, stay as they are."""
+    raw = target.read_text() if target.exists() else ""
+    conf.update(options={}, rules=[], groups={}, group_comments={})
+    rules: list[dict[str, Any]] = []
+    section = ""
+    for line in raw.splitlines():
+        if not line.strip():
+            continue
+        if line.startswith("["):
+            name, _, comment = line.partition(" # ")
+            section = name.strip("[]")
+            if section.startswith("group "):
+                group = section.removeprefix("group ")
+                rules = conf["groups"][group] = []
+                if comment:
+                    conf["group_comments"][group] = comment
+            elif section == "RULES":
+                rules = conf["rules"]
+        elif section == "OPTIONS":
+            key, _, value = line.partition(":")
+            conf["options"][key.strip()] = value.strip()
+        else:
+            rules.append(parse_rule(line))

@@ -39,6 +39,8 @@ class Node:
     cloudinit_applied: dict[int, dict[str, str]] = field(default_factory=dict)
     #: Per VM, `qm guest exec` results not yet collected by `exec-status`, by pid.
     agent_execs: dict[int, dict[int, dict[str, object]]] = field(default_factory=dict)
+    #: systemd-run's transient timers not yet elapsed, by unit name (transient.py).
+    transient_timers: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if self.host is None:

@@ -20,7 +20,7 @@ from typing import Any
 from fakepve import FakePve
 from fakepve.certs import make_cert
 
-from . import clusterfiles, dispatch, protocol, seed, shim, usercfg
+from . import clusterfiles, dispatch, protocol, seed, shim, transient, usercfg
 from .api import Api
 from .faults import MutationFault
 from .guestfs import Script
@@ -129,6 +129,8 @@ class Owner:
         if op == "remote_file":
             node.remote_files[message["url"]] = bytes.fromhex(message["content"])
             return {"ok": True}
+        if op == "elapse_timers":
+            return {"elapsed": await transient.elapse_all(node)}
         if op == "clear_faults":
             node.faults.clear()
             self.set_latency(0.0)

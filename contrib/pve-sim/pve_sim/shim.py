@@ -21,7 +21,7 @@ HOST_TOOLS = (
     "zpool", "zfs", "blkid", "apt-get", "dpkg-query", "systemctl", "exportfs", "getent",
     "useradd", "usermod", "smbpasswd", "pdbedit", "lspci", "nvidia-smi", "modinfo",
     "update-initramfs", "update-grub", "visudo", "curl", "timedatectl", "apparmor_parser",
-    "pve-firewall", "testparm", "tee",
+    "pve-firewall", "testparm", "tee", "systemd-run",
 )  # fmt: skip
 #: Tools that read stdin (a password): only these shims read it, so no other command waits
 #: on a terminal or on an inherited pipe.

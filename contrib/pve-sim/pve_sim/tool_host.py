@@ -12,7 +12,7 @@ import os
 import re
 from pathlib import Path
 
-from . import apparmor, aptsources, zfsarc
+from . import apparmor, aptsources, transient, zfsarc
 from .argv import Args
 from .common import Verb, call
 from .hoststate import Account, HostState, Unit
@@ -135,6 +135,8 @@ async def systemctl(node: Node, args: Args) -> Result:
         return Result()
     out, rc, any_active = [], 0, False
     for name in names:
+        if verb == "stop" and transient.stop(node, name):
+            continue
         unit = _unit(node, name)
         if verb == "is-enabled":
             if unit is None:
@@ -504,7 +506,13 @@ async def testparm(node: Node, args: Args) -> Result:
     return Result(0, lines(out[:-1]), err)
 
 
+async def systemd_run(node: Node, args: Args) -> Result:
+    """`systemd-run --unit=NAME --on-active=SECONDS -- COMMAND...` (transient.py)."""
+    return transient.run(node, args.positional)
+
+
 APT_GET: dict[str, Verb] = {"": Verb(apt_get, True, raw=True)}
+SYSTEMD_RUN: dict[str, Verb] = {"": Verb(systemd_run, True, raw=True)}
 DPKG_QUERY: dict[str, Verb] = {"": Verb(dpkg_query, False, raw=True)}
 SYSTEMCTL: dict[str, Verb] = {"": Verb(systemctl, True, raw=True, mutates=_systemctl_mutating)}
 GETENT: dict[str, Verb] = {"": Verb(getent, False, ("database",), raw=True)}

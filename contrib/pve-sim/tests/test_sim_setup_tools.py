@@ -431,3 +431,45 @@ def test_zfs_arc_limit_takes_only_values_in_range(host: SimNode, tmp_path: Path)
     conf.unlink()
     host._ctl(op="reboot")
     assert c_max() == 32 * gib
+
+
+def test_a_transient_timer_runs_its_command_when_it_elapses_unless_stopped(
+    host: SimNode, tmp_path: Path
+) -> None:
+    """systemd-run(1) (field report): with a timer option only NAME.timer starts; NAME.service
+    runs the command when it elapses; `systemctl stop NAME.timer` unloads both. The restored
+    cluster.fw is the datacenter firewall again (pve-firewall load_clusterfw_conf)."""
+    options, rules = "/cluster/firewall/options", "/cluster/firewall/rules"
+    host.run(["pvesh", "set", options, "--policy_in", "ACCEPT"], check=True)
+    host.run(["pvesh", "create", rules, "--type", "in", "--action", "ACCEPT", "--proto", "tcp",
+              "--dport", "22", "--comment", "ssh # in", "--enable", "1"], check=True)  # fmt: skip
+    cluster = host.pve_etc / "firewall" / "cluster.fw"
+    saved = host.dir / "run" / "phoenix" / "cluster.fw.before"
+    saved.parent.mkdir(parents=True, exist_ok=True)
+    saved.write_text(cluster.read_text())
+    restore = ["cp", "--", "/run/phoenix/cluster.fw.before", "/etc/pve/firewall/cluster.fw"]
+    arm = ["systemd-run", "--unit=revert", "--on-active=120", "--", *restore]
+    armed = host.run(arm)
+    assert armed.returncode == 0, armed.stderr
+    assert "Running timer as unit: revert.timer" in armed.stderr
+    again = host.run(arm)
+    assert again.returncode == 1
+    assert "revert.timer already exists" in again.stderr
+    assert host.run(["systemctl", "is-active", "revert.timer"]).stdout == "active\n"
+    host.run(["pvesh", "set", options, "--policy_in", "DROP"], check=True)
+    host.run(["pvesh", "delete", f"{rules}/0"], check=True)
+    assert host.elapse_timers() == ["revert"]
+    assert cluster.read_text() == saved.read_text()
+    got = json.loads(host.run(["pvesh", "get", options, "--output-format", "json"]).stdout)
+    assert got["policy_in"] == "ACCEPT"
+    listed = json.loads(host.run(["pvesh", "get", rules, "--output-format", "json"]).stdout)
+    assert [(r["dport"], r["comment"], r["enable"]) for r in listed] == [("22", "ssh # in", 1)]
+    assert host.run(["systemctl", "is-active", "revert.timer"]).stdout == "inactive\n"
+    # Stopped before it elapses: the command never runs.
+    assert host.run(arm).returncode == 0
+    host.run(["systemctl", "stop", "revert.timer"], check=True)
+    host.run(["pvesh", "set", options, "--policy_in", "DROP"], check=True)
+    assert host.elapse_timers() == []
+    assert "policy_in: DROP" in cluster.read_text()
+    stopped = host.run(["systemctl", "stop", "revert.timer"])
+    assert stopped.returncode == 5

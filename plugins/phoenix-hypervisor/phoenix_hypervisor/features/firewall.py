@@ -30,8 +30,6 @@ REVERT_UNIT = "phoenix-firewall-revert"
 CLUSTER_FW = "/etc/pve/firewall/cluster.fw"
 #: The file's copy for the revert, in the run lock's directory (phoenix's own, 0700).
 SAVED = "cluster.fw.before"
-#: pve-firewall src/PVE/Firewall.pm $clusterfw_conf_filename.
-CLUSTER_FW = "/etc/pve/firewall/cluster.fw"
 
 
 class Datacenter:
