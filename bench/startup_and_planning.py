@@ -96,6 +96,7 @@ def synthetic(directory: Path, guests: int) -> Path:
             vm = {"vmid": 500_000 + index, "name": f"vm-{index}", "dependencies": [str(ident - 1)]}
             # A VM needs something to be created from (phoenix-vm checks it at load).
             vm["template_image"] = "noble-server-cloudimg-amd64.img"
+            vm["storage_pool"] = "local-lvm"
             vms.append(vm)
             continue
         lxc[str(ident)] = guest

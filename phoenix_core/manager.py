@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import threading
-from collections.abc import Callable, Hashable, Iterator, Sequence
+from collections.abc import Callable, Hashable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar, runtime_checkable
 
 import attrs
@@ -23,6 +23,8 @@ from phoenix_core.names import DEFAULT_NODE
 from phoenix_core.verbs import StepVerb
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from phoenix_core.config.diagnostics import Diagnostics
     from phoenix_core.config.models import Config, TargetConfig
     from phoenix_core.hosts.base import Host
@@ -78,6 +80,18 @@ class HostNeed:
     value: str
 
 
+@attrs.frozen
+class Claim:
+    """Something a target holds that no other target may hold too: ``namespace`` names what
+    (``IP``, ``MAC``, ``port``), ``value`` which one, ``path`` the JSON path in the target's
+    file where it is written. The core reports two targets claiming one (namespace, value),
+    whatever their kinds, naming both files and paths."""
+
+    namespace: str
+    value: str
+    path: str
+
+
 #: :meth:`RunContext.holding`, as a step takes it: hold a resource around one operation.
 Holding = Callable[[Resource], "contextlib.AbstractContextManager[None]"]
 
@@ -102,6 +116,14 @@ class ManagerSpec:
     config: GuestFile | HostTargets
     description: str = ""
     node_probe: NodeProbe | None = None
+    #: Top-level keys of the hypervisor file the manager reads (two managers may share one);
+    #: the core declares none of them. Its :meth:`Manager.parse_settings` types them. A key
+    #: no installed manager declares is an error when a :class:`HostTargets` manager (which
+    #: owns the file) is installed, else a warning. Optional: added in API version 2.
+    sections: frozenset[str] = attrs.field(default=frozenset(), converter=frozenset)
+    #: Keys of the hypervisor file's ``core_paths`` the manager reads (its layout's
+    #: ``path_key`` is its own already). Optional, like :attr:`sections`.
+    paths: frozenset[str] = attrs.field(default=frozenset(), converter=frozenset)
 
 
 @attrs.frozen
@@ -258,6 +280,20 @@ class Manager(Protocol):
         search path, an address another guest uses too)."""
         ...
 
+    def parse_settings(
+        self, file: Path, sections: Mapping[str, Any], diagnostics: Diagnostics
+    ) -> Any:
+        """Validate the hypervisor-file sections the manager's spec declares
+        (:attr:`ManagerSpec.sections`, those present) and return its typed settings, kept in
+        ``Config.settings`` under the manager's kind. Called once per load, before
+        :meth:`parse`."""
+        ...
+
+    def claims(self, target: TargetConfig) -> Sequence[Claim]:
+        """What the target holds that must be unique among all targets (an IP address, a
+        published port), once parsed; the core reports duplicates across every kind."""
+        ...
+
     def host_needs(self, target: TargetConfig, config: Config) -> Sequence[HostNeed]:
         """What the target needs its node's host to provide (its storages, GPU driver,
         AppArmor profile ...), read from its configuration at load time."""
@@ -303,6 +339,21 @@ class BaseManager:
     """
 
     config_model: type | None = None
+    #: The attrs class of the hypervisor-file sections the spec declares: the default
+    #: :meth:`parse_settings` structures them with it (unknown keys are errors).
+    settings_model: type | None = None
+
+    def parse_settings(
+        self, file: Path, sections: Mapping[str, Any], diagnostics: Diagnostics
+    ) -> Any:
+        """The declared sections structured as :attr:`settings_model`; None without one."""
+        if self.settings_model is None:
+            return None
+        return diagnostics.structure(file, "", dict(sections), self.settings_model)
+
+    def claims(self, target: TargetConfig) -> Sequence[Claim]:
+        """Nothing unique by default."""
+        return []
 
     def parse(self, target: TargetConfig, diagnostics: Diagnostics) -> Any:
         """The target's own keys (not the ones every guest has) structured as

@@ -333,13 +333,18 @@ def test_broken_configuration_exits_2_naming_file_and_path(
     mutate: Callable[[Path], None],
     expected: list[str],
 ) -> None:
-    """``config validate`` names the problem; ``converge`` on a node runs not one command."""
+    """``config validate`` names the problem; ``converge`` on a node runs not one command.
+
+    With the installed managers: what each owns (an address two guests claim, a GPU without
+    its driver, the hypervisor file's sections) only its manager checks."""
     from phoenix_core.hosts.pool import HostPool
+    from phoenix_core.plugins import Plugins
 
     monkeypatch.setattr(HostPool, "_connect", lambda self, address: node)
     mutate(etc)
+    plugins = Plugins().discover()
     for verb in ("config validate", "converge"):
-        result = cli("--config-dir", str(etc), *verb.split())
+        result = cli("--config-dir", str(etc), *verb.split(), plugins=plugins)
         assert result.exit_code == 2, result.output
         assert "Traceback" not in result.output and "internal error" not in result.output
         for fragment in expected:

@@ -242,14 +242,43 @@ def test_without_a_host_manager_there_are_no_host_targets(etc: Path, node: FakeN
         Engine(config, plugins, HostPool()).run("converge", ["host"])
 
 
-def test_a_section_owned_by_a_plugin_is_not_an_unknown_key_of_the_hypervisor_file(
+def test_a_section_whose_manager_is_missing_is_a_warning_without_the_files_owner(
     etc: Path,
 ) -> None:
     plugins = Plugins(strict=True, disabled=set())
     plugins.add(FakePlugin("lxc"), "fake")
+    config = load_config(etc, plugins)
+    assert (
+        "phoenix_hypervisor_config.json: no installed manager reads motd "
+        "(install phoenix-hypervisor or the manager that does)"
+    ) in config.warnings
+
+
+class HostOnly:
+    @hookimpl
+    def phoenix_register_managers(self, register: Callable[[ManagerSpec], None]) -> None:
+        register(
+            ManagerSpec(
+                name="hypervisor",
+                kind="hypervisor",
+                factory=MarkerManager,
+                api_version=API_VERSION,
+                config=HostTargets(),
+                sections={"mood"},
+            )
+        )
+
+
+def test_with_the_files_owner_installed_an_unread_section_is_a_typo(etc: Path) -> None:
+    """The host manager owns the hypervisor file: a key no installed manager declares is an
+    error, with the nearest declared key."""
+    plugins = Plugins(strict=True, disabled=set())
+    plugins.add(FakePlugin("lxc"), "fake")
+    plugins.add(HostOnly(), "host")
     with pytest.raises(ConfigError) as error:
         load_config(etc, plugins)
-    assert "phoenix_hypervisor_config.json: motd: unknown key" in str(error.value.problems)
+    problems = [str(p) for p in error.value.problems]
+    assert problems == ['phoenix_hypervisor_config.json: motd: unknown key (did you mean "mood"?)']
 
 
 def test_typos_in_a_registered_file_name_file_and_path(etc: Path, plugins: Plugins) -> None:

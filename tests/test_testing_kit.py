@@ -107,12 +107,12 @@ def test_the_config_dir_builder_writes_loadable_files(
     phoenix_config_dir: Callable[..., Path],
 ) -> None:
     directory = phoenix_config_dir(
-        {"pve_etc": "/tmp/pve"},
+        {"nodes": {"pve2": {"address": "10.0.0.2"}}},
         {"phoenix_lxc_configs.json": {"lxc_configs": {"101": {"name": "one"}}}},
     )
     assert (directory / HYPERVISOR_FILE).is_file()
     config = load_config(directory, make_plugins([FakePlugin("lxc")]))
-    assert config.hypervisor.pve_etc == "/tmp/pve"
+    assert config.hypervisor.nodes["pve2"].address == "10.0.0.2"
     assert [g.name for g in config.guests.values()] == ["one"]
     assert phoenix_config_dir(name="empty").name == "empty"
 
@@ -163,7 +163,7 @@ def test_the_kit_fixtures_reach_a_third_party_test_file(pytester: pytest.Pyteste
                         """Touch a file on the node."""
                         app = click.get_current_context().obj
                         app.hosts.for_node(None).change(["touch", "/srv/mark"]).check()
-                        click.echo(f"touched on {app.config.hypervisor.domain_name}")
+                        click.echo(f"touched on {app.config.hypervisor.version}")
 
 
             @pytest.fixture
@@ -177,7 +177,7 @@ def test_the_kit_fixtures_reach_a_third_party_test_file(pytester: pytest.Pyteste
 
 
             def test_verb(phoenix_cli, phoenix_host, phoenix_config_dir):
-                directory = phoenix_config_dir({"domain_name": "lab"})
+                directory = phoenix_config_dir({"version": "lab"})
                 result = phoenix_cli("touch", config_dir=directory)
                 assert (result.exit_code, result.stdout) == (0, "touched on lab\\n"), result.output
                 assert phoenix_host.mutations == [("touch", "/srv/mark")]

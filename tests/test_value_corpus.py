@@ -36,7 +36,22 @@ CASES: list[tuple[str, Callable[[Path], None], list[str]]] = [
     (
         "storage-id-option",
         edit(HV, lambda d: d["proxmox_storage_ids"].update(fastData_shared_iso="-rf")),
-        [HV, "proxmox_storage_ids.fastData_shared_iso: must not start with '-'"],
+        [HV, "proxmox_storage_ids.fastData_shared_iso: not a Proxmox storage id", "'-rf'"],
+    ),
+    (
+        "host-interface-name",
+        edit(HV, lambda d: d["network"]["interfaces"].update(name="vmbr0 up; reboot")),
+        [HV, "network.interfaces.name: not a Linux interface name"],
+    ),
+    (
+        "host-interface-name-too-long",
+        edit(HV, lambda d: d["network"]["interfaces"].update(name="v" * 16)),
+        [HV, "network.interfaces.name: not a Linux interface name"],
+    ),
+    (
+        "hypervisor-section-not-an-object",
+        edit(HV, lambda d: d.update(docker=["registry"])),
+        [HV, 'docker: expected an object, got ["registry"]'],
     ),
     (
         "storage-id-illegal",

@@ -9,7 +9,7 @@ import click
 from phoenix_core.config.models import Config, GuestCommon, HypervisorConfig
 from phoenix_core.config.schema import ID_SCHEMA, document, model_schema, type_schema
 from phoenix_core.errors import ConfigError, UsageError
-from phoenix_core.layout import GuestFile
+from phoenix_core.layout import GuestFile, HostTargets
 from phoenix_core.names import HYPERVISOR_FILE
 from phoenix_core.plugins import Plugins
 from phoenix_core.render import document as json_document
@@ -104,9 +104,18 @@ def print_schema(kind: str, plugins: Plugins) -> None:
         root = model_schema(HypervisorConfig, defs)
         for spec in plugins.specs():
             layout = spec.config
+            # The sections a manager declares: typed by its settings model when it has one.
+            model = getattr(plugins.manager(spec.kind), "settings_model", None)
+            typed = model_schema(model, defs)["properties"] if model is not None else {}
+            for key in sorted(spec.sections):
+                root["properties"].setdefault(key, typed.get(key, {}))
             if isinstance(layout, GuestFile) and layout.file is None:
                 guest = _guest_schema(spec.kind, plugins, defs)
                 root["properties"][layout.key] = layout_schema(layout, guest)
+        if not any(isinstance(s.config, HostTargets) for s in plugins.specs()):
+            # Without the file's owner installed, a key no manager reads is allowed (a
+            # warning at load), as the manager reading it may be installed later.
+            root["additionalProperties"] = True
         emit_json(document(HYPERVISOR_FILE, root, defs))
         return
     registered = plugins.by_kind.get(kind)

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from pathlib import Path
+from typing import Any
 
 from phoenix_core.config.diagnostics import Diagnostics
 from phoenix_core.config.models import TargetConfig
@@ -78,68 +79,23 @@ def check_cycles(graph: Graph, guests: dict[Id, TargetConfig], diagnostics: Diag
         diagnostics.error(first.file, first.path, f"dependency cycle: {format_cycle(cycle)}")
 
 
-def static_ip(guest: TargetConfig) -> str | None:
-    """The guest's static IPv4 address (``network_config.ip`` without its prefix), if any."""
-    net = guest.raw.get("network_config")
-    ip = net.get("ip") if isinstance(net, dict) else None
-    if not isinstance(ip, str) or ip.lower() in ("", "dhcp", "manual", "auto"):
-        return None
-    return ip.split("/")[0]
-
-
-def _macs(guest: TargetConfig) -> list[tuple[str, str]]:
-    found = []
-    mac = guest.raw.get("mac_address")
-    if isinstance(mac, str) and mac:
-        found.append(("mac_address", mac.lower()))
-    net = guest.raw.get("network_config")
-    if isinstance(net, dict):
-        for key in ("hwaddr", "macaddr", "mac_address"):
-            if isinstance(net.get(key), str) and net[key]:
-                found.append((f"network_config.{key}", net[key].lower()))
-    return found
-
-
-def check_unique_addresses(guests: dict[Id, TargetConfig], diagnostics: Diagnostics) -> None:
-    """Two guests with one static IP or one MAC address break each other's networking."""
+def check_claims(
+    targets: Iterable[TargetConfig], managers: Mapping[str, Any], diagnostics: Diagnostics
+) -> None:
+    """Two targets claiming one thing (an IP or MAC address, a published port: each
+    manager's :meth:`~phoenix_core.manager.Manager.claims`) break each other, whatever their
+    kinds. One pass over the targets, a dict per run: linear in their number."""
     seen: dict[tuple[str, str], TargetConfig] = {}
-    for guest in guests.values():
-        items = [("network_config.ip", static_ip(guest)), *_macs(guest)]
-        for key, value in items:
-            if value is None:
-                continue
-            kind = "IP" if key.endswith(".ip") else "MAC"
-            other = seen.setdefault((kind, value), guest)
-            if other is not guest and other.id != guest.id:
-                diagnostics.error(
-                    guest.file,
-                    f"{guest.path}.{key}",
-                    f"{kind} {value} is also used by {other.kind} {other.id} ({other.file.name}: {other.path})",
-                )
-
-
-def _has_feature(guest: TargetConfig, feature: str, guests: dict[Id, TargetConfig]) -> bool:
-    """True when the guest or a guest it was cloned from installs ``feature``."""
-    seen: set[Id] = set()
-    current: TargetConfig | None = guest
-    while current is not None and current.id not in seen:
-        seen.add(current.id)
-        features = current.raw.get("features")
-        if isinstance(features, list) and feature in features:
-            return True
-        current = guests.get(current.clone_from) if current.clone_from is not None else None
-    return False
-
-
-def check_gpu_features(guests: dict[Id, TargetConfig], diagnostics: Diagnostics) -> None:
-    """A GPU passed through without the nvidia feature (here or up the clone chain) has no driver."""
-    for guest in guests.values():
-        gpu = guest.raw.get("gpu_assignment")
-        if not isinstance(gpu, str) or gpu.strip().lower() in ("", "none"):
+    for target in targets:
+        claims = getattr(managers.get(target.kind), "claims", None)
+        if claims is None:
             continue
-        if not _has_feature(guest, "nvidia", guests):
-            diagnostics.error(
-                guest.file,
-                f"{guest.path}.gpu_assignment",
-                f'GPU "{gpu}" is assigned but neither this guest nor its clone source installs the "nvidia" feature',
-            )
+        for claim in claims(target):
+            other = seen.setdefault((claim.namespace, claim.value), target)
+            if other is not target and other.id != target.id:
+                diagnostics.error(
+                    target.file,
+                    claim.path,
+                    f"{claim.namespace} {claim.value} is also used by {other.kind} {other.id} "
+                    f"({other.file.name}: {other.path})",
+                )

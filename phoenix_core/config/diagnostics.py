@@ -36,12 +36,20 @@ class Diagnostics:
     """
 
     problems: list[Problem] = attrs.Factory(list)
+    #: Each problem is reported once: two managers reading one shared section (or one host
+    #: file parsed per node) find the same ones.
+    _seen: set[Problem] = attrs.field(factory=set, init=False, repr=False)
 
     def error(self, file: str | Path, path: str, message: str) -> None:
-        self.problems.append(Problem(_name(file), path, message))
+        self._add(Problem(_name(file), path, message))
 
     def warn(self, file: str | Path, path: str, message: str) -> None:
-        self.problems.append(Problem(_name(file), path, message, fatal=False))
+        self._add(Problem(_name(file), path, message, fatal=False))
+
+    def _add(self, problem: Problem) -> None:
+        if problem not in self._seen:
+            self._seen.add(problem)
+            self.problems.append(problem)
 
     def structure(self, file: str | Path, path: str, data: Any, cls: type[T]) -> T | None:
         """Structure ``data`` into ``cls`` with the shared converter; record errors, return None."""

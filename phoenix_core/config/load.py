@@ -13,16 +13,15 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
-import attrs
-
 from phoenix_core.config import checks
+from phoenix_core.config.convert import suggest
 from phoenix_core.config.diagnostics import Diagnostics
 from phoenix_core.config.guests import read_guests
 from phoenix_core.config.jsonfile import read_json
 from phoenix_core.config.locate import guest_file
 from phoenix_core.config.models import (
+    CORE_SECTIONS,
     Config,
-    CorePaths,
     GuestCommon,
     HypervisorConfig,
     TargetConfig,
@@ -39,7 +38,6 @@ if TYPE_CHECKING:
 #: Guest files of the layout convention: ``phoenix_<kind>_configs.json``, managed by the
 #: distribution ``phoenix-<kind>``; a present one no installed manager reads is named.
 _CONVENTIONAL = re.compile(r"^phoenix_(\w+)_configs\.json$")
-_CORE_PATHS = {f.name for f in attrs.fields(CorePaths)}
 
 
 class Registry(Protocol):
@@ -67,9 +65,10 @@ def load_config(
     hypervisor_path = directory / HYPERVISOR_FILE
     raw = read_json(hypervisor_path, diagnostics)
     register_secrets(raw)
-    hypervisor = _hypervisor(hypervisor_path, raw, layouts.values(), diagnostics)
+    hypervisor = _hypervisor(hypervisor_path, raw, specs, diagnostics)
     diagnostics.raise_if_errors()
     assert hypervisor is not None and isinstance(raw, dict)
+    settings = _settings(hypervisor_path, raw, specs, registry, diagnostics)
 
     files = {HYPERVISOR_FILE: hypervisor_path}
     paths = raw.get("core_paths") or {}
@@ -96,8 +95,6 @@ def load_config(
     index = checks.check_duplicate_ids(guests, diagnostics)
     clone_keys = {k: v.clone_key for k, v in layouts.items() if v.clone_key}
     checks.check_references(index, clone_keys, diagnostics, unread=", ".join(unread))
-    checks.check_unique_addresses(index, diagnostics)
-    checks.check_gpu_features(index, diagnostics)
     checks.check_cycles(Graph({i: g.requires for i, g in index.items()}), index, diagnostics)
 
     hosts: dict[str, TargetConfig] = {}
@@ -114,6 +111,7 @@ def load_config(
     for target in hosts.values():
         if target.part is not None:
             target.spec = hosts[host_target(target.common.node)].spec
+    checks.check_claims(index.values(), managers, diagnostics)
     broken = _set_aside(diagnostics, targets) if lenient else {}
     diagnostics.raise_if_errors()
 
@@ -123,6 +121,7 @@ def load_config(
         guests=index,
         files=files,
         hosts=hosts,
+        settings=settings,
         unread=unread,
     )
     if host_spec is not None:
@@ -167,21 +166,74 @@ def _set_aside(diagnostics: Diagnostics, targets: Sequence[TargetConfig]) -> dic
 
 
 def _hypervisor(
-    path: Path, raw: Any, layouts: Iterable[GuestFile], diagnostics: Diagnostics
+    path: Path, raw: Any, specs: Sequence[ManagerSpec], diagnostics: Diagnostics
 ) -> HypervisorConfig | None:
-    """The core's model of the hypervisor file, without the sections and ``core_paths`` keys
-    that registered layouts own (the core's model cannot know them)."""
+    """The core's model of the hypervisor file (:class:`HypervisorConfig`); every other key
+    must be declared by an installed manager (:func:`_check_owned`)."""
     if raw is None:
         return None
     if not isinstance(raw, dict):
         diagnostics.error(path, "", "expected a JSON object at the top")
         return None
-    owned = {layout.key for layout in layouts if layout.file is None}
-    own_paths = {layout.path_key for layout in layouts if layout.path_key} - _CORE_PATHS
-    data = {k: v for k, v in raw.items() if k not in owned}
-    if own_paths and isinstance(data.get("core_paths"), dict):
-        data["core_paths"] = {k: v for k, v in data["core_paths"].items() if k not in own_paths}
+    _check_owned(path, raw, specs, diagnostics)
+    data = {k: v for k, v in raw.items() if k in CORE_SECTIONS}
     return diagnostics.structure(path, "", data, HypervisorConfig)
+
+
+def _check_owned(
+    path: Path, raw: dict[str, Any], specs: Sequence[ManagerSpec], diagnostics: Diagnostics
+) -> None:
+    """Each top-level key and ``core_paths`` key must be the core's or an installed manager's.
+
+    With a manager of :class:`HostTargets` installed, the file is its own: an unknown key is a
+    typo (an error, with the nearest known key). Otherwise an unread key is only a warning:
+    the manager reading it is not installed (the file's distribution, by the naming
+    convention, is named).
+    """
+    layouts = [s.config for s in specs if isinstance(s.config, GuestFile)]
+    keys = CORE_SECTIONS | {lay.key for lay in layouts if lay.file is None}
+    keys |= {key for spec in specs for key in spec.sections}
+    paths = {key for spec in specs for key in spec.paths}
+    paths |= {lay.path_key for lay in layouts if lay.path_key}
+    owned = any(isinstance(s.config, HostTargets) for s in specs)
+    unread = [key for key in raw if key not in keys]
+    core_paths = raw.get("core_paths")
+    if isinstance(core_paths, dict):
+        # ``<kind>_config_file`` locates a guest file by convention, read or not (_unread).
+        unread += [
+            f"core_paths.{key}"
+            for key in core_paths
+            if key not in paths and not key.endswith("_config_file")
+        ]
+    if owned:
+        for key in unread:
+            parent, _, leaf = key.rpartition(".")
+            known = sorted(paths if parent else keys)
+            diagnostics.error(path, key, "unknown key" + suggest(leaf, known))
+    elif unread:
+        dist = HYPERVISOR_FILE.removesuffix("_config.json").replace("_", "-")
+        what = ", ".join(unread)
+        diagnostics.warn(
+            path, "", f"no installed manager reads {what} (install {dist} or the manager that does)"
+        )
+
+
+def _settings(
+    path: Path,
+    raw: dict[str, Any],
+    specs: Sequence[ManagerSpec],
+    registry: Registry | None,
+    diagnostics: Diagnostics,
+) -> dict[str, Any]:
+    """Each manager's typed hypervisor-file sections (its ``parse_settings``), by kind."""
+    settings: dict[str, Any] = {}
+    for spec in specs:
+        manager = registry.manager(spec.kind) if registry is not None and spec.sections else None
+        parse = getattr(manager, "parse_settings", None)
+        if parse is not None:
+            sections = {k: v for k, v in raw.items() if k in spec.sections}
+            settings[spec.kind] = parse(path, sections, diagnostics)
+    return settings
 
 
 def _unread(

@@ -1,7 +1,8 @@
-"""The configuration the core owns: the hypervisor file and the pieces every guest shares.
+"""The configuration the core owns: the few keys of the hypervisor file it reads itself and
+the pieces every target shares.
 
-Manager-specific keys (memory, disks, features ...) are modelled by the manager plugins;
-sections only host-setup scripts read are kept as plain JSON for the hypervisor plugin.
+Everything else is a manager's: the keys of its targets (memory, disks, features ...) and the
+hypervisor-file sections its :class:`~phoenix_core.manager.ManagerSpec` declares.
 """
 
 from __future__ import annotations
@@ -13,30 +14,9 @@ from typing import Annotated, Any
 import attrs
 
 from phoenix_core.config.types import Id, TargetId
-from phoenix_core.config.validate import absolute_path, hostname, in_range, not_option
+from phoenix_core.config.validate import hostname, in_range, not_option
 
 JSON = Any
-
-
-@attrs.frozen
-class CorePaths:
-    lxc_config_file: str | None = None
-    vm_config_file: str | None = None
-    lxc_config_schema_file: str | None = None
-    vm_config_schema_file: str | None = None
-    hf_token_file: str | None = None
-    docker_token_file: str | None = None
-    docker_images_path: str | None = None
-    hypervisor_marker_dir: str | None = None
-    hypervisor_marker: str | None = None
-
-
-@attrs.frozen
-class Users:
-    username: str = "phoenix_admin"
-    password_hash: str = ""
-    sudo_access: bool = False
-    ssh_public_key: str = ""
 
 
 @attrs.frozen
@@ -51,49 +31,24 @@ class NodeConfig:
 
 
 @attrs.frozen
-class ProxmoxDefaults:
-    zfs_lxc_pool: str | None = None
-    lxc: dict[str, JSON] = attrs.Factory(dict)
-    vm: dict[str, JSON] = attrs.Factory(dict)
-
-
-@attrs.frozen
 class HypervisorConfig:
-    """``phoenix_hypervisor_config.json``. Unknown top-level keys are errors (typos)."""
+    """What the core itself reads of ``phoenix_hypervisor_config.json``: the nodes it reaches
+    and ``core_paths``, the files it locates (each key owned by a layout's ``path_key`` or a
+    manager's :attr:`~phoenix_core.manager.ManagerSpec.paths`).
+
+    Every other top-level key is a manager's (:attr:`~phoenix_core.manager.ManagerSpec.sections`),
+    typed by that manager into ``Config.settings``.
+    """
 
     schema_ref: str | None = attrs.field(default=None, metadata={"json": "$schema"})
     version: str | None = None
     author: str | None = None
-    domain_name: str | None = None
-    users: Users | None = None
-    core_paths: CorePaths = attrs.Factory(CorePaths)
-    timezone: str | None = None
+    core_paths: dict[str, str] = attrs.Factory(dict)
     nodes: dict[str, NodeConfig] = attrs.Factory(dict)
-    #: Where the node keeps guest config files (``/etc/pve`` on a real node).
-    pve_etc: Annotated[str, absolute_path()] = "/etc/pve"
-    #: The old tool's ``bin`` directory on the node, searched for the scripts the configuration
-    #: names after its own (default ``/usr/local/phoenix_hypervisor/bin`` when it exists).
-    legacy_scripts_dir: Annotated[str, absolute_path()] | None = None
-    proxmox_defaults: ProxmoxDefaults = attrs.Factory(ProxmoxDefaults)
-    mount_point_base: Annotated[str, absolute_path()] = "/mnt/pve"
-    # Sections read by host setup (phoenix-hypervisor) and its scripts, kept as JSON.
-    network: dict[str, JSON] | None = None
-    docker: dict[str, JSON] | None = None
-    nfs: dict[str, JSON] | None = None
-    samba: dict[str, JSON] | None = None
-    zfs: dict[str, JSON] | None = None
-    #: Storage ids reach command lines (a template listing of the storage): never option-like; their full
-    #: format is the managers' to check.
-    proxmox_storage_ids: dict[str, Annotated[str, not_option()]] = attrs.Factory(dict)
-    tests: dict[str, JSON] | None = None
-    nvidia_driver: dict[str, JSON] | None = None
-    behavior: dict[str, JSON] | None = None
-    shared_volumes: dict[str, JSON] | None = None
-    portainer_api: dict[str, JSON] | None = None
-    vm_defaults: dict[str, JSON] | None = None
-    dns_server: dict[str, JSON] | None = None
-    vfio: dict[str, JSON] | None = None
-    step_ca: dict[str, JSON] | None = None
+
+
+#: The top-level keys of the hypervisor file the core reads (:class:`HypervisorConfig`).
+CORE_SECTIONS = frozenset(f.metadata.get("json", f.name) for f in attrs.fields(HypervisorConfig))
 
 
 @attrs.frozen
@@ -190,6 +145,9 @@ class Config:
     guests: dict[Id, TargetConfig]
     files: dict[str, Path]
     hosts: dict[str, TargetConfig] = attrs.Factory(dict)
+    #: Each manager's typed hypervisor-file sections, by kind
+    #: (:meth:`~phoenix_core.manager.Manager.parse_settings`).
+    settings: dict[str, Any] = attrs.Factory(dict)
     unread: dict[str, str] = attrs.Factory(dict)
     warnings: list[str] = attrs.Factory(list)
     #: Guests whose own entry has errors, each with them (a lenient load only).

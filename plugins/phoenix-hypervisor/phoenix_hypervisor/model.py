@@ -14,16 +14,17 @@ from typing import Annotated, Any, Literal
 import attrs
 
 from phoenix_core.config.diagnostics import Diagnostics
-from phoenix_core.config.models import TargetConfig, Users
+from phoenix_core.config.models import TargetConfig
 from phoenix_core.config.validate import (
     Check,
     absolute_path,
     absolute_path_problem,
     hostname,
+    ifname_problem,
     ip_address,
     network_client,
 )
-from phoenix_pve.formats import storage_id_problem
+from phoenix_pve.formats import storage_id
 from phoenix_pve.model import Firewall, SuiteCase
 
 #: The ZFS properties setup reconciles, with the values zfs(8) accepts (zfsprops(7)).
@@ -212,6 +213,44 @@ class StepCa:
 
 
 @attrs.frozen
+class Users:
+    """``users``: the node's administrator account."""
+
+    username: str = "phoenix_admin"
+    password_hash: str = ""
+    sudo_access: bool = False
+    ssh_public_key: str = ""
+
+
+@attrs.frozen
+class Interfaces:
+    """``network.interfaces``: the node's own interface (the rest is read by scripts)."""
+
+    name: Annotated[str, Check(ifname_problem)] | None = None
+
+
+@attrs.frozen
+class Plain:
+    """The file's sections that setup or its scripts read as JSON objects, and its plain
+    values: each typed here (the core declares none of them)."""
+
+    domain_name: Annotated[str, hostname()] | None = None
+    mount_point_base: Annotated[str, absolute_path()] = "/mnt/pve"
+    #: Storage ids reach command lines (``pvesm``): never option-like.
+    proxmox_storage_ids: dict[str, Annotated[str, storage_id()]] = attrs.Factory(dict)
+    network: dict[str, Any] | None = None
+    docker: dict[str, Any] | None = None
+    behavior: dict[str, Any] | None = None
+    shared_volumes: dict[str, Any] | None = None
+    portainer_api: dict[str, Any] | None = None
+    # The guest managers' sections (phoenix_pve.settings types them when they are installed).
+    pve_etc: Annotated[str, absolute_path()] | None = None
+    legacy_scripts_dir: Annotated[str, absolute_path()] | None = None
+    proxmox_defaults: dict[str, Any] | None = None
+    vm_defaults: dict[str, Any] | None = None
+
+
+@attrs.frozen
 class HostSpec:
     """What setup converges on one node."""
 
@@ -271,6 +310,9 @@ def parse_spec(target: TargetConfig, diagnostics: Diagnostics) -> HostSpec | Non
     raw: dict[str, Any] = dict(target.raw)
     file = target.file
     before = len(diagnostics.errors)
+    plain_keys = {f.name for f in attrs.fields(Plain)}
+    diagnostics.structure(file, "", {k: v for k, v in raw.items() if k in plain_keys}, Plain)
+    _interface(file, raw.get("network"), diagnostics)
     parsed: dict[str, Any] = {}
     for key, cls in SECTIONS.items():
         if isinstance(raw.get(key), dict):
@@ -296,12 +338,6 @@ def parse_spec(target: TargetConfig, diagnostics: Diagnostics) -> HostSpec | Non
     for index, pool in enumerate(zfs.pools):
         if pool.raid_level == "mirror" and len(pool.disks) < 2:
             diagnostics.error(file, f"zfs.pools[{index}].disks", "a mirror needs two disks")
-    storage_ids = raw.get("proxmox_storage_ids") or {}
-    for name, value in storage_ids.items() if isinstance(storage_ids, dict) else ():
-        # Not a string, or option-like: the core reports it already (HypervisorConfig).
-        problem = storage_id_problem(value) if isinstance(value, str) else None
-        if problem and not value.startswith("-"):
-            diagnostics.error(file, f"proxmox_storage_ids.{name}", problem)
     timezone = raw.get("timezone")
     if timezone is not None and not (isinstance(timezone, str) and _TIMEZONE.match(timezone)):
         diagnostics.error(file, "timezone", f"not a time zone name: {timezone!r}")
@@ -332,6 +368,15 @@ def parse_spec(target: TargetConfig, diagnostics: Diagnostics) -> HostSpec | Non
         step_ca=parsed.get("step_ca") or StepCa(),
         tests=suites or {},
     )
+
+
+def _interface(file: Any, network: Any, diagnostics: Diagnostics) -> None:
+    """``network.interfaces.name`` is a Linux interface name (it reaches ``ip`` and the
+    interfaces file); the section's other keys are the scripts'."""
+    interfaces = network.get("interfaces") if isinstance(network, dict) else None
+    if isinstance(interfaces, dict) and "name" in interfaces:
+        picked = {"name": interfaces["name"]}
+        diagnostics.structure(file, "network.interfaces", picked, Interfaces)
 
 
 def _items(file: Any, path: str, data: Any, cls: type, diagnostics: Diagnostics) -> list[Any]:

@@ -14,6 +14,8 @@ from phoenix_core.hookspecs import hookimpl
 from phoenix_core.layout import HostTargets
 from phoenix_core.manager import Manager, ManagerSpec
 from phoenix_hypervisor.order import NEEDS
+from phoenix_hypervisor.sections import HOST_SECTIONS, PATHS
+from phoenix_pve.guestfiles import VM_SECTIONS
 from phoenix_pve.nodeprobe import PROXMOX_NODE
 
 
@@ -38,6 +40,8 @@ def phoenix_register_managers(register: Callable[[ManagerSpec], None]) -> None:
             config=HostTargets(parts=NEEDS, apply_hint="phoenix setup {parts}"),
             description="the Proxmox node itself: phoenix setup",
             node_probe=PROXMOX_NODE,
+            sections=HOST_SECTIONS | VM_SECTIONS,
+            paths=PATHS,
         )
     )
 

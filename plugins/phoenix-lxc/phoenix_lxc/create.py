@@ -17,7 +17,7 @@ from phoenix_core.manager import Holding, Resource
 from phoenix_core.steps import Change, Step
 from phoenix_lxc import options
 from phoenix_lxc.model import LxcSpec
-from phoenix_pve import errors, secrets
+from phoenix_pve import errors, secrets, settings
 from phoenix_pve.live import Live
 from phoenix_pve.options import option_args
 from phoenix_pve.parse import parse_pvesm_status
@@ -70,7 +70,7 @@ def template_of(spec: LxcSpec, config: Config) -> Template:
         return Template(storage, spec.template)
     storage = (
         spec.template_storage
-        or config.hypervisor.proxmox_storage_ids.get("fastData_shared_iso")
+        or settings.of(config).proxmox_storage_ids.get("fastData_shared_iso")
         or "local"
     )
     return Template(storage, f"{storage}:vztmpl/{spec.template.rstrip('/').split('/')[-1]}")

@@ -23,7 +23,7 @@ from phoenix_core.steps import Step
 from phoenix_lxc import checks as lxc_checks
 from phoenix_lxc import create, describe, disk, mounts, options, rawconf, subids
 from phoenix_lxc.model import LxcSpec, ignored_host_defaults, parse_spec, with_host_defaults
-from phoenix_pve import power
+from phoenix_pve import power, settings
 from phoenix_pve.guest import CONTAINER
 from phoenix_pve.live import Live
 from phoenix_pve.manager import Build, GuestManager
@@ -62,7 +62,7 @@ class LxcManager(GuestManager):
 
     def validate(self, guest: TargetConfig, config: Config, diagnostics: Diagnostics) -> None:
         super().validate(guest, config, diagnostics)
-        spec = guest.spec and with_host_defaults(guest.spec, guest, config.hypervisor)
+        spec = guest.spec and with_host_defaults(guest.spec, guest, settings.of(config))
         creatable = spec is not None and (spec.template or spec.clone_from_ctid) is not None
         if creatable and spec.storage_pool is None:  # pct create and clone both need one
             diagnostics.error(
@@ -79,7 +79,7 @@ class LxcManager(GuestManager):
     def host_needs(self, guest: TargetConfig, config: Config) -> list[HostNeed]:
         """Its storages (root disk, volumes, the template's download), its GPU driver and its
         AppArmor profile."""
-        spec = with_host_defaults(guest.spec, guest, config.hypervisor)
+        spec = with_host_defaults(guest.spec, guest, settings.of(config))
         storages = {spec.storage_pool, *(v.pool for v in [*spec.volumes, *spec.zfs_volumes])}
         if spec.template is not None and spec.clone_from_ctid is None:
             storages.add(create.template_of(spec, config).storage)
@@ -107,7 +107,7 @@ class LxcManager(GuestManager):
 
     def spec_for(self, guest: TargetConfig, ctx: RunContext) -> LxcSpec:
         """The guest's spec with ``proxmox_defaults.lxc`` filled in (the lowest defaults layer)."""
-        hypervisor = ctx.config.hypervisor
+        hypervisor = settings.of(ctx.config)
         ignored = ignored_host_defaults(hypervisor)
         key = ",".join(ignored)
         if ignored and key not in self._warned:

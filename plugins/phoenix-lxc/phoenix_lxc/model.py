@@ -15,7 +15,7 @@ from typing import Annotated, Any, Literal
 import attrs
 
 from phoenix_core.config.diagnostics import Diagnostics
-from phoenix_core.config.models import HypervisorConfig, TargetConfig
+from phoenix_core.config.models import TargetConfig
 from phoenix_core.config.types import Id
 from phoenix_core.config.validate import (
     MULTILINE,
@@ -33,6 +33,7 @@ from phoenix_lxc import rawkeys
 from phoenix_pve import formats
 from phoenix_pve.manage import with_file_defaults
 from phoenix_pve.model import JSON, Firewall, HealthCheck, LegacyHealthCheck, SuiteCase, doc
+from phoenix_pve.settings import PveSettings
 
 # Ranges and formats follow pve-container src/PVE/LXC/Config.pm (snapshot 94f55852): memory
 # minimum 16, swap minimum 0, cores 1-8192, net tag 1-4094, mtu 64-65535, hwaddr mac-addr,
@@ -377,7 +378,7 @@ def _raw_key_problems(spec: LxcSpec) -> list[tuple[str, str, bool]]:
     return found
 
 
-def with_host_defaults(spec: LxcSpec, guest: TargetConfig, hypervisor: HypervisorConfig) -> LxcSpec:
+def with_host_defaults(spec: LxcSpec, guest: TargetConfig, hypervisor: PveSettings) -> LxcSpec:
     """Fill keys the container leaves unset from ``proxmox_defaults.lxc`` (the lowest layer).
 
     Only keys with the model's own shape are used; the rest (``network_config`` as an
@@ -398,6 +399,6 @@ def with_host_defaults(spec: LxcSpec, guest: TargetConfig, hypervisor: Hyperviso
     return attrs.evolve(spec, **typed) if typed else spec
 
 
-def ignored_host_defaults(hypervisor: HypervisorConfig) -> list[str]:
+def ignored_host_defaults(hypervisor: PveSettings) -> list[str]:
     """The ``proxmox_defaults.lxc`` keys :func:`with_host_defaults` does not use."""
     return sorted(k for k in hypervisor.proxmox_defaults.lxc if k not in _HOST_DEFAULT_KEYS)

@@ -12,7 +12,7 @@ from collections.abc import Callable
 
 from phoenix_core.hookspecs import hookimpl
 from phoenix_core.manager import Manager, ManagerSpec
-from phoenix_pve.guestfiles import CONTAINERS
+from phoenix_pve.guestfiles import CONTAINERS, GUEST_SECTIONS
 from phoenix_pve.nodeprobe import PROXMOX_NODE
 
 
@@ -36,5 +36,6 @@ def phoenix_register_managers(register: Callable[[ManagerSpec], None]) -> None:
             config=CONTAINERS,
             description="Proxmox LXC containers through pct",
             node_probe=PROXMOX_NODE,
+            sections=GUEST_SECTIONS,
         )
     )

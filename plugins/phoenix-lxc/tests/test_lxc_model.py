@@ -11,13 +11,13 @@ import pytest
 from lxc_support import EXAMPLE_ETC
 
 from phoenix_core.config import load_config
-from phoenix_core.config.models import HypervisorConfig, ProxmoxDefaults
 from phoenix_core.errors import ConfigError
 from phoenix_core.plugins import Plugins
 from phoenix_lxc import plugin, rawconf, rawkeys
 from phoenix_lxc.manager import SHIPPED
 from phoenix_lxc.model import IdMap, LxcSpec, with_host_defaults
 from phoenix_pve import scripts
+from phoenix_pve.settings import ProxmoxDefaults, PveSettings
 
 
 def _load(directory: Path):
@@ -60,7 +60,7 @@ def test_proxmox_defaults_are_the_lowest_layer() -> None:
     config = _load(EXAMPLE_ETC)
     guest = config.guests[101]
     spec = guest.spec
-    hyp = HypervisorConfig(
+    hyp = PveSettings(
         proxmox_defaults=ProxmoxDefaults(lxc={"cores": 7, "swap_mb": 1024, "features": "nesting=1"})
     )
     merged = with_host_defaults(spec, guest, hyp)

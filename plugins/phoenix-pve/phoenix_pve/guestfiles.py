@@ -36,6 +36,12 @@ VIRTUAL_MACHINES = GuestFile(
     clone_key="clone_from_vmid",
 )
 LAYOUTS = {"lxc": CONTAINERS, "vm": VIRTUAL_MACHINES}
+#: The hypervisor-file sections both guest managers read (typed by
+#: :class:`phoenix_pve.settings.PveSettings`); phoenix-vm reads ``vm_defaults`` as well.
+GUEST_SECTIONS = frozenset(
+    {"pve_etc", "legacy_scripts_dir", "proxmox_defaults", "proxmox_storage_ids"}
+)
+VM_SECTIONS = GUEST_SECTIONS | {"vm_defaults"}
 
 
 def described(config: Config) -> list[TargetConfig]:
@@ -53,7 +59,7 @@ def described(config: Config) -> list[TargetConfig]:
         if layout.file in config.files:
             continue
         quiet = Diagnostics()
-        named = getattr(config.hypervisor.core_paths, layout.path_key, None)
+        named = config.hypervisor.core_paths.get(layout.path_key)
         path = guest_file(config.directory, layout.path_key, named, layout.file, quiet)
         data = None if path is None else read_json(path, quiet)
         if path is not None and data is not None:

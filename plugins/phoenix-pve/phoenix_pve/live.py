@@ -19,7 +19,7 @@ from typing import Any, TypeVar
 
 from phoenix_core.hosts.base import CommandResult, Host
 from phoenix_core.manager import RunContext
-from phoenix_pve import errors, etcpve, parse, snapshot
+from phoenix_pve import errors, etcpve, parse, settings, snapshot
 from phoenix_pve.guest import GuestKind
 from phoenix_pve.parse import GuestConfigText, Snapshot
 from phoenix_pve.snapshot import NodeSnapshot
@@ -55,7 +55,7 @@ class Live:
         cls, ctx: RunContext, kind: GuestKind, vmid: int, *, lock_timeout: float | None = None
     ) -> Live:
         """The guest as the run ``ctx`` reads it: through the run's snapshot of its node."""
-        pve_etc = ctx.config.hypervisor.pve_etc
+        pve_etc = settings.of(ctx.config).pve_etc
         node = snapshot.of(ctx)
         return cls(ctx.host, kind, vmid, pve_etc, lock_timeout=lock_timeout, node=node)
 

@@ -23,6 +23,7 @@ from phoenix_core.errors import PhoenixError
 from phoenix_core.manager import (
     ADDRESSES,
     BaseManager,
+    Claim,
     FoundGuest,
     GuestState,
     Resource,
@@ -32,6 +33,7 @@ from phoenix_core.manager import (
 from phoenix_core.steps import Change, Step
 from phoenix_pve import (
     built,
+    claims,
     describe,
     firewall,
     health,
@@ -41,6 +43,7 @@ from phoenix_pve import (
     pending,
     power,
     scripts,
+    settings,
     snapshot,
     snapshots,
     template,
@@ -120,6 +123,9 @@ class Build:
 
 class GuestManager(BaseManager):
     """A Proxmox guest kind (``pct``, ``qm``): set the class attributes, write the hooks."""
+
+    #: The hypervisor-file sections it reads (its spec declares them).
+    settings_model = settings.PveSettings
 
     #: The tool and the directory of its conf files.
     guest: GuestKind
@@ -222,19 +228,24 @@ class GuestManager(BaseManager):
         return Live.of(ctx, self.guest, guest.id, lock_timeout=ctx.options.lock_timeout)
 
     def paths(self, config: Config) -> scripts.SearchPath:
-        legacy = config.hypervisor.legacy_scripts_dir or scripts.LEGACY_DIR
+        legacy = settings.of(config).legacy_scripts_dir or scripts.LEGACY_DIR
         return scripts.SearchPath(
             Path(config.directory), self.script_kind, self.shipped, legacy.rstrip("/")
         )
 
     def validate(self, guest: TargetConfig, config: Config, diagnostics: Diagnostics) -> None:
         manage.warn_missing_scripts(guest, self.paths(config), diagnostics)
+        claims.check_gpu_driver(guest, config, diagnostics)
+
+    def claims(self, guest: TargetConfig) -> Sequence[Claim]:
+        """Its static IP and MAC addresses: no other guest, of any kind, may use them."""
+        return claims.claims(guest)
 
     def node_facts(self, guest: TargetConfig, ctx: RunContext) -> NodeFacts | None:
         """The name and memory of the guest's node (``status``'s NODE, the memory check),
         asked as a run begins: the run's snapshot starts reading the node lists meanwhile."""
         snapshot.of(ctx).read_ahead()
-        return node.facts(ctx.host, guest.common.node, ctx.config.hypervisor.pve_etc)
+        return node.facts(ctx.host, guest.common.node, settings.of(ctx.config).pve_etc)
 
     def memory(self, guest: TargetConfig) -> int | None:
         """Bytes the guest commits while it runs: its ``memory_mb``, else Proxmox's default

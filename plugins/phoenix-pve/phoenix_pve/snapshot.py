@@ -35,7 +35,7 @@ from typing import Any
 
 from phoenix_core.hosts.base import Host
 from phoenix_core.manager import RunContext
-from phoenix_pve import errors, etcpve
+from phoenix_pve import errors, etcpve, settings
 from phoenix_pve.guest import CONTAINER, VIRTUAL_MACHINE, GuestKind
 
 #: Not read yet (None is "read, and pmxcfs's files cannot tell").
@@ -202,4 +202,4 @@ class NodeSnapshot:
 def of(ctx: RunContext) -> NodeSnapshot:
     """The run's snapshot of the node ``ctx.host`` is."""
     key = ("phoenix_pve.snapshot", id(ctx.host))
-    return ctx.scope.get(key, lambda: NodeSnapshot(ctx.host, ctx.config.hypervisor.pve_etc))
+    return ctx.scope.get(key, lambda: NodeSnapshot(ctx.host, settings.of(ctx.config).pve_etc))

@@ -22,7 +22,7 @@ import attrs
 from phoenix_core.config.models import Config
 from phoenix_core.errors import PhoenixError
 from phoenix_core.logs import logger
-from phoenix_pve import errors
+from phoenix_pve import errors, settings
 from phoenix_pve.live import Live
 from phoenix_vm import storages
 from phoenix_vm.model import VmSpec
@@ -108,12 +108,12 @@ def of(spec: VmSpec, config: Config) -> Image:
     assert spec.template_image is not None
     storage = (
         spec.image_storage
-        or config.hypervisor.proxmox_storage_ids.get("fastData_shared_iso")
+        or settings.of(config).proxmox_storage_ids.get("fastData_shared_iso")
         or "local"
     )
     release = (
         spec.ubuntu_release
-        or (config.hypervisor.vm_defaults or {}).get("ubuntu_release")
+        or (settings.of(config).vm_defaults or {}).get("ubuntu_release")
         or "noble"
     )
     url = spec.template_image_url or UBUNTU_IMAGES.format(release=release, file=spec.template_image)

@@ -12,7 +12,7 @@ from collections.abc import Callable
 
 from phoenix_core.hookspecs import hookimpl
 from phoenix_core.manager import Manager, ManagerSpec
-from phoenix_pve.guestfiles import VIRTUAL_MACHINES
+from phoenix_pve.guestfiles import VIRTUAL_MACHINES, VM_SECTIONS
 from phoenix_pve.nodeprobe import PROXMOX_NODE
 
 
@@ -36,5 +36,6 @@ def phoenix_register_managers(register: Callable[[ManagerSpec], None]) -> None:
             config=VIRTUAL_MACHINES,
             description="Proxmox virtual machines through qm, the guest agent and cloud-init",
             node_probe=PROXMOX_NODE,
+            sections=VM_SECTIONS,
         )
     )

@@ -12,10 +12,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from phoenix_core.config.checks import static_ip
 from phoenix_core.steps import Change, Step
 from phoenix_hypervisor.features import HostContext
 from phoenix_hypervisor.hostfs import HEADER
+from phoenix_pve.claims import static_ip
 from phoenix_pve.guestfiles import described
 
 CONF = "/etc/dnsmasq.d/phoenix.conf"

@@ -12,11 +12,11 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 
-from phoenix_core.config.models import Users
 from phoenix_core.steps import Change, Step
 from phoenix_hypervisor.features import FeatureFailed, HostContext
 from phoenix_hypervisor.features.packages import installed
 from phoenix_hypervisor.hostfs import HEADER, with_block
+from phoenix_hypervisor.model import Users
 from phoenix_pve import etcpve
 
 ROLE = "Administrator"
