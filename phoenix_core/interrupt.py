@@ -25,7 +25,7 @@ _received: int | None = None
 _active = False
 #: Set by the first signal: wakes every :func:`pause` at once.
 _woken = threading.Event()
-#: A pipe the first signal writes a byte to: wakes a :func:`readable` blocked in select(2)
+#: A pipe the first signal writes a byte to: wakes a :func:`readable` blocked in poll(2)
 #: (a file descriptor cannot wait on an Event). Made by the first :func:`handling`.
 _wakeup: tuple[int, int] | None = None
 
@@ -59,14 +59,16 @@ def readable(fileno: int, what: str) -> None:
     """Wait until ``fileno`` has something to read (another run's lock came free), but raise
     :class:`Interrupted` at once when the run is interrupted first: a wait with no command
     of ours running on the node has nothing to let finish."""
-    watched = [fileno] if _wakeup is None else [fileno, _wakeup[0]]
+    # poll(2), not select(2): a long run's descriptors may pass select's FD_SETSIZE.
+    watched = select.poll()
+    for fd in [fileno] if _wakeup is None else [fileno, _wakeup[0]]:
+        watched.register(fd, select.POLLIN)
     while True:
         if _received is not None:
             raise Interrupted(f"{describe(_received)} while {what}")
-        # A signal between the test above and select() still wakes it: its byte stays in the
-        # pipe until the next run. select() resumes by itself after the handler (PEP 475).
-        ready, _, _ = select.select(watched, [], [])
-        if fileno in ready:
+        # A signal between the test above and poll() still wakes it: its byte stays in the
+        # pipe until the next run. poll() resumes by itself after the handler (PEP 475).
+        if any(fd == fileno for fd, _ in watched.poll()):
             return
 
 

@@ -131,8 +131,8 @@ def test_one_signal_ends_any_verb_on_a_slow_node_with_the_summary_in_bounded_tim
     assert "not started: interrupted by" in stdout
     assert "830" in stdout
     assert "831" in stdout
-    # Nothing began after the signal but the command it came during (ts: when each ended).
-    assert [e["argv"] for e in cli.node.journal() if e["ts"] > signalled + TOOL_COST + 1] == []
+    # No command began after the signal (ts: when each began; a second's margin).
+    assert [e["argv"] for e in cli.node.journal() if e["ts"] > signalled + 1.0] == []
     assert not [e["argv"] for e in cli.node.journal() if e["mutating"]]
 
 
