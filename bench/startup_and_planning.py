@@ -94,7 +94,8 @@ def synthetic(directory: Path, guests: int) -> Path:
             guest["dependencies"] = [str(ident - 20)]
         if index % 10 == 9:
             vm = {"vmid": 500_000 + index, "name": f"vm-{index}", "dependencies": [str(ident - 1)]}
-            # A VM needs something to be created from (phoenix-vm checks it at load).
+            # A VM needs something to be created from and a storage for its disks (phoenix-vm
+            # checks both at load).
             vm["template_image"] = "noble-server-cloudimg-amd64.img"
             vm["storage_pool"] = "local-lvm"
             vms.append(vm)

@@ -1,17 +1,36 @@
 """A node's storage definitions, as ``pvesh get /storage[/<id>]`` prints them, read once per
-guest: what content a storage holds decides where the cloud image and the vendor snippet go."""
+guest: what content a storage holds decides where the cloud image and the vendor snippet go.
+
+Read from ``/etc/pve/storage.cfg`` (a file read, no Perl start-up; parsed by
+:func:`phoenix_pve.etcpve.parse_storage_cfg` as pve-storage parses it), and from ``pvesh``
+only when the file is missing, leaves a storage's content to its plugin's default, or does not
+hold the storage asked for (then the API's own error is the message)."""
 
 from __future__ import annotations
 
 import json
 
 from phoenix_core.errors import PhoenixError
-from phoenix_pve import errors
+from phoenix_pve import errors, etcpve
 from phoenix_pve.live import Live
+
+
+def _from_file(live: Live) -> list[dict[str, object]] | None:
+    def read() -> list[dict[str, object]] | None:
+        try:
+            text = live.host.read_file(f"{live.pve_etc}/storage.cfg").decode()
+        except FileNotFoundError:
+            return None
+        return etcpve.parse_storage_cfg(text)
+
+    return live.memo("storage.cfg", read)
 
 
 def config(live: Live, storage: str) -> dict[str, object]:
     """One storage's definition (``content``, ``path`` ...), read once until the next change."""
+    found = next((s for s in _from_file(live) or [] if s.get("storage") == storage), None)
+    if found is not None:
+        return found
 
     def read() -> dict[str, object]:
         argv = ["pvesh", "get", f"/storage/{storage}", "--output-format", "json"]
@@ -64,9 +83,11 @@ def listing(live: Live) -> list[dict[str, object]]:
     """Every storage's definition, sorted by id (``pvesh get /storage``), read once."""
 
     def read() -> list[dict[str, object]]:
-        argv = ["pvesh", "get", "/storage", "--output-format", "json"]
-        data = json.loads(errors.check(live.query(argv)).stdout or "[]")
-        found = [d for d in data if isinstance(d, dict)] if isinstance(data, list) else []
+        found = _from_file(live)
+        if found is None:
+            argv = ["pvesh", "get", "/storage", "--output-format", "json"]
+            data = json.loads(errors.check(live.query(argv)).stdout or "[]")
+            found = [d for d in data if isinstance(d, dict)] if isinstance(data, list) else []
         return sorted(found, key=lambda d: str(d.get("storage", "")))
 
     return live.memo("storages", read)
