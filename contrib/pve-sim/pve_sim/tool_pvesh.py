@@ -133,6 +133,16 @@ def _content_dir(store: dict[str, Any], storage: str, content: str, filename: st
     return folder
 
 
+def _with_node_memory(node: Node, entry: Any) -> Any:
+    """This node's ``maxmem`` is its ``MemTotal`` (DIR/proc/meminfo), as on a node: pve-manager
+    PVE/API2Tools.pm extract_node_stats reports the rrd data that PVE/Service/pvestatd.pm
+    update_node_status fills with pve-common ProcFSTools.pm read_meminfo's ``memtotal``
+    (fakepve answers a fixed 8 GiB)."""
+    if isinstance(entry, dict) and entry.get("type") == "node" and entry.get("node") == node.name:
+        return {**entry, "maxmem": node.host.memory}
+    return entry
+
+
 def _verb(method: str):
     async def run(node: Node, args: Args) -> Result:
         path = args.positional[0]
@@ -144,6 +154,8 @@ def _verb(method: str):
         if download:
             return await download_url(node, download.group(1), params)
         data = await call(node, method, "/" + "/".join(parts), params)
+        if parts == ["cluster", "resources"] and isinstance(data, list):
+            data = [_with_node_memory(node, entry) for entry in data]
         fmt = args.get("output-format", "text")
         if fmt == "json":
             return Result(0, json.dumps(data, separators=(",", ":")) + "\n")

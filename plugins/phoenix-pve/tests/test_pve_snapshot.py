@@ -4,6 +4,7 @@ the changed guest."""
 
 from __future__ import annotations
 
+import json
 import shutil
 import time
 from collections.abc import Iterator
@@ -14,6 +15,7 @@ import pytest
 from phoenix_core.hosts.base import node_path
 from phoenix_core.hosts.nodedir import NodeDirHost
 from phoenix_pve import applied, etcpve
+from phoenix_pve import node as node_facts
 from phoenix_pve.guest import CONTAINER, VIRTUAL_MACHINE
 from phoenix_pve.live import Live
 from phoenix_pve.snapshot import NodeSnapshot
@@ -224,8 +226,6 @@ def test_a_node_copy_that_cannot_be_written_is_only_a_warning(node: SimNode) -> 
 
 def test_pmxcfs_files_list_what_the_api_lists(node: SimNode) -> None:
     """.vmlist/.members and storage.cfg, read as files, say what pvesh answers."""
-    import json
-
     resources = json.loads(
         node.run(
             ["pvesh", "get", "/cluster/resources", "--type", "vm", "--output-format", "json"]
@@ -293,3 +293,13 @@ def test_a_guest_vmlist_does_not_place_on_the_node_costs_no_tool(node: SimNode) 
     assert _tools(node, mark) == []
     assert Live(host, VIRTUAL_MACHINE, 130, str(node.pve_etc), node=snap).exists
     assert len(_tools(node, mark)) == 2  # the node lists, for the status of a listed guest
+
+
+def test_the_node_name_and_memory_read_as_files_match_the_api(node: SimNode) -> None:
+    host = _host(node)
+    mark = node.mark()
+    from_files = node_facts.facts(host, None, str(node.pve_etc))
+    assert _tools(node, mark) == []  # .members and /proc/meminfo: no tool
+    assert from_files == node_facts.facts(host, None, str(node.dir / "no-pmxcfs"))  # pvesh
+    assert from_files is not None and from_files.name == node.node and from_files.memory > 0
+    assert node_facts.facts(host, "elsewhere", str(node.pve_etc)) is None
