@@ -2,7 +2,8 @@
 """The datacenter firewall changed over SSH, end to end: refused without
 ``--allow-network-change``; with it, ``cluster.fw`` saved on the node, a revert armed with
 ``systemd-run``, the change made, a **new** SSH connection proven, the revert disarmed; and
-when phoenix dies between arming and disarming, the revert puts the file back.
+when phoenix dies between arming and disarming, or the node takes no new connection after
+the change, the revert puts the file back.
 
 The node is the simulator behind a real sshd (tests/ssh/test_ssh_cli.py), whose sessions also
 see the simulated node's /etc/pve at /etc/pve (an overlay of /etc in sshd's own mount
@@ -13,6 +14,7 @@ the test says so (``SimNode.elapse_timers``).
 from __future__ import annotations
 
 import json
+import os
 import signal
 import subprocess
 import time
@@ -134,3 +136,37 @@ def test_the_firewall_over_ssh_is_guarded_reverted_and_disarmed(
     assert [e["argv"] for e in sim.since(mark) if e["mutating"]] == []
     # Every command shape sent is in docs/pve-sim.md's conformance table, citing its source.
     assert conformance.unlisted(sim.journal(), conformance.documented()) == []
+
+
+def test_a_node_refusing_new_connections_after_the_change_keeps_the_revert_armed(
+    sim: Any, server: SSHServer, home: Path, etc: Path
+) -> None:
+    """What the guard is for: after the change the node still serves the connection phoenix
+    holds but accepts no new one (here: sshd's listener is gone). setup fails saying so, the
+    revert stays armed, and when it elapses the file is back."""
+    sim.run(["pvesh", "set", "/cluster/firewall/options", "--policy_in", "ACCEPT"], check=True)
+    before = cluster_fw(sim)
+    sim.set_tool_cost(1.0)  # each change takes a second: time to take the listener away
+    mark = sim.mark()
+    run = setup(sim, server, home, etc, "--allow-network-change")
+    deadline = time.monotonic() + 60
+    while not any(e["argv"][0] == "systemd-run" for e in sim.since(mark)):
+        assert run.poll() is None and time.monotonic() < deadline, finished(run)
+        time.sleep(0.05)
+    assert server.proc is not None
+    os.kill(server.proc.pid, signal.SIGKILL)  # the listener only: sessions live on
+    try:
+        code, text = finished(run)
+    finally:
+        sim.set_tool_cost(0)
+        server.kill()
+        server.start()
+    assert code == 1, text
+    assert "after the firewall change the node refused a new SSH connection" in text
+    assert "undone within 120 s by phoenix-firewall-revert" in text
+    changes = [e["argv"] for e in sim.since(mark) if e["mutating"]]
+    assert any(argv[:3] == ["pvesh", "set", "/cluster/firewall/options"] for argv in changes)
+    assert REVERT not in changes
+    assert cluster_fw(sim) != before
+    assert sim.elapse_timers() == ["phoenix-firewall-revert"]
+    assert cluster_fw(sim) == before
