@@ -61,6 +61,16 @@ def setup(sim: Any, server: SSHServer, home: Path, etc: Path, *flags: str) -> su
     )
 
 
+def armed(sim: Any, server: SSHServer, home: Path, etc: Path, mark: int) -> subprocess.Popen[str]:
+    """``setup firewall --allow-network-change`` started, once it armed the revert."""
+    run = setup(sim, server, home, etc, "--allow-network-change")
+    deadline = time.monotonic() + 60
+    while not any(e["argv"][0] == "systemd-run" for e in sim.since(mark)):
+        assert run.poll() is None and time.monotonic() < deadline, finished(run)
+        time.sleep(0.05)
+    return run
+
+
 def finished(run: subprocess.Popen[str]) -> tuple[int, str]:
     out, err = run.communicate(timeout=120)
     assert "Traceback" not in err
@@ -95,11 +105,7 @@ def test_the_firewall_over_ssh_is_guarded_reverted_and_disarmed(
     # takes 2 s): the timer, left armed, puts cluster.fw back when it elapses.
     sim.set_tool_cost(2.0)
     mark = sim.mark()
-    run = setup(sim, server, home, etc, "--allow-network-change")
-    deadline = time.monotonic() + 60
-    while not any(e["argv"][0] == "systemd-run" for e in sim.since(mark)):
-        assert run.poll() is None and time.monotonic() < deadline, finished(run)
-        time.sleep(0.05)
+    run = armed(sim, server, home, etc, mark)
     time.sleep(0.5)  # phoenix's next command, the first change, is running on the node
     run.send_signal(signal.SIGKILL)
     run.communicate(timeout=30)
@@ -148,11 +154,7 @@ def test_a_node_refusing_new_connections_after_the_change_keeps_the_revert_armed
     before = cluster_fw(sim)
     sim.set_tool_cost(1.0)  # each change takes a second: time to take the listener away
     mark = sim.mark()
-    run = setup(sim, server, home, etc, "--allow-network-change")
-    deadline = time.monotonic() + 60
-    while not any(e["argv"][0] == "systemd-run" for e in sim.since(mark)):
-        assert run.poll() is None and time.monotonic() < deadline, finished(run)
-        time.sleep(0.05)
+    run = armed(sim, server, home, etc, mark)
     assert server.proc is not None
     os.kill(server.proc.pid, signal.SIGKILL)  # the listener only: sessions live on
     try:
