@@ -86,7 +86,15 @@ def snapshot() -> dict[Path, list[str] | None]:
 
 @pytest.mark.parametrize(
     "verb",
-    [["converge"], ["plan"], ["converge", "--dry-run"], ["create", "101"], ["setup"], ["status"]],
+    [
+        ["converge"],
+        ["plan"],
+        ["converge", "--dry-run"],
+        ["create", "101"],
+        ["setup"],
+        ["status"],
+        ["import", "870", "--write"],
+    ],
 )
 def test_a_machine_without_proxmox_is_refused_before_anything_runs(
     world: Path, verb: list[str]

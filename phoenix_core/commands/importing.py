@@ -61,9 +61,20 @@ def _file_of(engine: Engine, layout: GuestFile) -> Path:
     return engine.config.files.get(layout.file) or engine.config.directory / layout.file
 
 
+def _context(engine: Engine) -> RunContext:
+    """The default node, confirmed by the node probe of every guest manager that declares one
+    (``import --write`` changes the guest it adopts), in the run's scope."""
+    host = engine.hosts.for_node(None)
+    for kind, _ in engine.guest_managers():
+        probe = engine.plugins.by_kind[kind].spec.node_probe
+        if probe is not None:
+            engine.hosts.confirm(host, probe)
+    return RunContext(host, engine.config, scope=engine.scope)
+
+
 def describe(engine: Engine, ident: int) -> Imported:
     """Ask every guest manager that can describe guests which one ``ident`` is."""
-    ctx = RunContext(engine.hosts.for_node(None), engine.config, scope=engine.scope)
+    ctx = _context(engine)
     for kind, manager in engine.guest_managers():
         entry = manager.describe(ident, ctx) if hasattr(manager, "describe") else None
         if entry is None:
@@ -85,7 +96,7 @@ def _manager(engine: Engine, kind: str) -> Manager:
 def run_import(engine: Engine, values: Sequence[str], write: bool, output: str) -> None:
     found = [describe(engine, ident) for ident in _ids(values, engine)]
     if write:
-        ctx = RunContext(engine.hosts.for_node(None), engine.config, scope=engine.scope)
+        ctx = _context(engine)
         for item in found:
             append_entry(item.file, item.key, item.entry, item.member)
             adopt = getattr(_manager(engine, item.kind), "adopt", None)

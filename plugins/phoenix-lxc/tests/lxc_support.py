@@ -159,11 +159,11 @@ def proxmox_tools(entries: list[dict[str, Any]]) -> list[list[str]]:
     return [e["argv"] for e in entries if e["argv"][0] in PROXMOX_TOOLS]
 
 
-#: What a run reads of the node whatever the number of guests: the node probe, then both
-#: node lists (the rest comes from files under /etc/pve).
+#: What a run reads of a node holding containers only, whatever their number (sorted): the
+#: node probe and the containers' node list; /etc/pve/.vmlist lists no VM, so the VMs' list is
+#: not read (the rest comes from files under /etc/pve).
 NODE_READS = [
     ["pvesh", "get", "/nodes/localhost/lxc", "--output-format", "json"],
-    ["pvesh", "get", "/nodes/localhost/qemu", "--output-format", "json"],
     ["pveversion"],
 ]
 

@@ -72,8 +72,9 @@ def test_import_write_then_plan_is_empty(cli: Cli, etc: Path) -> None:
     mark = cli.node.mark()
     printed = cli.subprocess("--config-dir", str(etc), "import", "870")
     assert printed.returncode == 0, printed.stderr
-    # Its kind from .vmlist, its entry from its files, its state from the two node lists.
-    assert len(proxmox_tools(cli.node.since(mark))) == 2
+    # The node probe; its kind from .vmlist, its entry from its files, its state from the
+    # containers' list.
+    assert sorted(proxmox_tools(cli.node.since(mark))) == NODE_READS
     assert '"870": {' in printed.stdout and '"/dev/dri/renderD128"' in printed.stdout
     assert lxc_file.read_text() == before and mutations(cli.node.since(mark)) == []
 

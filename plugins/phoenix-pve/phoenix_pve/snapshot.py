@@ -105,8 +105,8 @@ class NodeSnapshot:
     def runtime(self, kind: GuestKind, vmid: int) -> dict[str, Any] | None:
         """The guest's entry in its kind's node list (None: not on this node). A guest that
         ``.vmlist`` does not place here is not looked for; otherwise the first call reads the
-        lists of both kinds at once (two calls side by side: one start-up's wait), or waits
-        for the read :meth:`read_ahead` started."""
+        lists of both kinds at once (two calls side by side: one start-up's wait; only the
+        kinds ``.vmlist`` has guests of), or waits for the read :meth:`read_ahead` started."""
         if self.listed(kind, vmid) is False:
             return None
         self._load_lists()
@@ -133,12 +133,19 @@ class NodeSnapshot:
         with self._lists_lock:
             if self._lists:
                 return
-            with ThreadPoolExecutor(len(KINDS)) as pool:
-                listed = dict(zip(KINDS, pool.map(self._list, KINDS), strict=True))
+            guests = self.guests()
+            # A kind of which .vmlist places no guest here has nothing to list.
+            kinds = [
+                api
+                for api in KINDS
+                if guests is None or any(g.type == api for g in guests.values())
+            ]
+            with ThreadPoolExecutor(max(len(kinds), 1)) as pool:
+                listed = dict(zip(kinds, pool.map(self._list, kinds), strict=True))
             now = time.time()
-            for api, entries in listed.items():
+            for api in KINDS:
                 self._listed_at[api] = now
-                self._lists[api] = {int(e["vmid"]): e for e in entries}
+                self._lists[api] = {int(e["vmid"]): e for e in listed.get(api, [])}
 
     def _list(self, api: str) -> list[dict[str, Any]]:
         argv = ["pvesh", "get", f"/nodes/localhost/{api}", "--output-format", "json"]
