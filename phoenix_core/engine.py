@@ -20,7 +20,7 @@ import attrs
 from phoenix_core import interrupt, runlock
 from phoenix_core.boot import BootGate
 from phoenix_core.config.models import Config, TargetConfig
-from phoenix_core.config.types import Id, TargetId, parse_target
+from phoenix_core.config.types import TargetId, is_host_target, parse_target
 from phoenix_core.errors import ConfigError, PhoenixError, UsageError
 from phoenix_core.executor import Executor, Lease
 from phoenix_core.graph import Graph
@@ -97,7 +97,8 @@ class Engine:
                 ident = parse_target(text)
             except ValueError:
                 raise UsageError(
-                    f"{text!r} is not a target (expected a guest id like 101, host or host:NODE)"
+                    f"{text!r} is not a target (expected a guest id like 101, a target name, "
+                    "host or host:NODE)"
                 ) from None
             if ident not in self.config:
                 raise UsageError(self._undefined(ident))
@@ -106,7 +107,7 @@ class Engine:
         return result
 
     def _undefined(self, ident: TargetId) -> str:
-        if isinstance(ident, str):
+        if is_host_target(ident):
             if not self.config.hosts:
                 return f"{ident}: no installed manager handles host targets (install a host manager such as phoenix-hypervisor)"
             return f"{ident} is not a node of this configuration (known: {', '.join(self.config.hosts)})"
@@ -116,7 +117,7 @@ class Engine:
     def all_ids(self) -> list[TargetId]:
         """Every target: host targets, then each kind's guests (by id in files keyed by id,
         in file order in files that list them), kinds by name."""
-        by_kind: dict[str, list[Id]] = {}
+        by_kind: dict[str, list[TargetId]] = {}
         for guest in self.config.guests.values():
             by_kind.setdefault(guest.kind, []).append(guest.id)
         # A host's parts come with it (it requires them).
@@ -180,7 +181,7 @@ class Engine:
         for ident in targets:
             for need in self.config.target(ident).requires:
                 # Host features are checked by the guests' own steps, as without --only.
-                if need in wanted or isinstance(need, str):
+                if need in wanted or self.config.is_host(need):
                     continue
                 if need not in seen:
                     required = self.config.target(need)
@@ -281,16 +282,17 @@ class Engine:
         in sync needs no look at the packages it was once set up with), and the checked ones.
         A host target asked for, and all it requires, is applied.
         """
-        applied = set(self.graph.order([t for t in targets if isinstance(t, str)]))
+        is_host = self.config.is_host
+        applied = set(self.graph.order([t for t in targets if is_host(t)]))
         direct = {
             need
             for ident in ordered
-            if not isinstance(ident, str)
+            if not is_host(ident)
             for need in self.config.target(ident).requires
-            if isinstance(need, str)
+            if is_host(need)
         }
-        kept = [i for i in ordered if not isinstance(i, str) or i in applied or i in direct]
-        return kept, {i for i in kept if isinstance(i, str) and i not in applied}
+        kept = [i for i in ordered if not is_host(i) or i in applied or i in direct]
+        return kept, {i for i in kept if is_host(i) and i not in applied}
 
     def ready(self, plan: Plan) -> None:
         """Open and confirm every host the plan acts on, before any action starts: a host

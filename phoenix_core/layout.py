@@ -7,6 +7,10 @@ from collections.abc import Mapping
 
 import attrs
 
+#: Target names when a layout names its targets (``id_pattern``): an RFC 1123 label starting
+#: with a letter (``web``, ``db-1``), at most 63 characters.
+NAME_PATTERN = r"[A-Za-z]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+
 
 @attrs.frozen(kw_only=True)
 class GuestFile:
@@ -21,6 +25,7 @@ class GuestFile:
     File-wide defaults: the object under ``defaults_key`` (``vm_defaults``), or with
     ``root_defaults`` every other top-level key (the LXC file's ``nvidia_driver_version``).
     ``clone_key`` is the guest key naming its clone source (a build-time dependency).
+    ``id_pattern`` says how ids are written (guest ids, or names).
     """
 
     key: str
@@ -30,6 +35,11 @@ class GuestFile:
     defaults_key: str | None = None
     root_defaults: bool = False
     clone_key: str | None = None
+    #: The shape of the ids. None: guest ids (whole numbers 100-999999999, as Proxmox numbers
+    #: guests). A regular expression (:data:`NAME_PATTERN`): the targets are named (``web``,
+    #: ``db``), each name matching it in full. A name is never all digits, ``host`` nor holds
+    #: ``:``, so it never reads as a guest id or a host target; one defined twice is an error.
+    id_pattern: str | None = None
 
 
 @attrs.frozen(kw_only=True)

@@ -14,6 +14,7 @@ from typing import Any
 import click
 
 from phoenix_core import interrupt
+from phoenix_core.config.types import is_host_target
 from phoenix_core.outcome import LABELS, Outcome, RunResult
 from phoenix_core.steps import Change
 
@@ -62,7 +63,7 @@ def marker(change: Change) -> tuple[str, str]:
 def target_label(outcome: Outcome) -> str:
     """``lxc 101 (Nginx)`` for a guest; a host target by its own name (``host``,
     ``host:pve2``)."""
-    if isinstance(outcome.id, str):
+    if is_host_target(outcome.id):
         return outcome.id
     return f"{outcome.kind} {outcome.id} ({outcome.name})"
 

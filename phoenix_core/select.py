@@ -108,6 +108,9 @@ def chosen(engine: Engine, ids: Sequence[str | int], selector: Selector) -> list
     """The targets of a verb given ``ids``: those ids (checked), narrowed by the selectors
     over every target when none was given. Empty: no ids and no selectors, the verb's "all"."""
     asked = engine.resolve(ids)
+    for ident in sorted(selector.exclude, key=str):
+        if ident not in engine.config:
+            raise UsageError(f"--exclude {ident!r}: not a target of the configuration")
     if not selector.narrows:
         return asked
     return select(engine.config, asked, engine.all_ids(), selector)

@@ -218,8 +218,12 @@ def test_the_installed_console_script(etc: Path) -> None:
         env=env,
         timeout=60,
     )
-    assert validate.returncode == 0 and "valid (0 guests; no guests; 2 warnings)" in validate.stdout
+    assert validate.returncode == 0 and "valid (0 guests; no guests; 3 warnings)" in validate.stdout
     assert "phoenix_vm_configs.json: not read (install phoenix-vm)" in validate.stdout
+    # The hypervisor file's sections are its managers': none is installed to read them.
+    assert "phoenix_hypervisor_config.json: no installed manager reads domain_name" in (
+        validate.stdout
+    )
 
 
 #: Runs phoenix with paramiko unimportable, as on a machine without the ``ssh`` extra.

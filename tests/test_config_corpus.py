@@ -131,11 +131,26 @@ CASES: list[tuple[str, Callable[[Path], None], list[str]]] = [
         [LXC, 'lxc_configs.101.dependencies: expected a list, got "103"'],
     ),
     (
-        "dependency-bad-id",
+        # A name may be a dependency (a target a manager names): this one is not defined.
+        "dependency-unknown-name",
         ct("101", dependencies=["nginx"]),
+        [LXC, "lxc_configs.101.dependencies[0]: nginx is not defined in any guest file"],
+    ),
+    (
+        "dependency-bad-id",
+        ct("101", dependencies=["nginx proxy"]),
         [
             LXC,
-            'lxc_configs.101.dependencies[0]: expected a guest id (a whole number like 101), got "nginx"',
+            "lxc_configs.101.dependencies[0]: expected a guest id (a whole number like 101) "
+            'or a target name, got "nginx proxy"',
+        ],
+    ),
+    (
+        "dependency-on-host",
+        ct("101", dependencies=["host"]),
+        [
+            LXC,
+            'lxc_configs.101.dependencies[0]: expected a guest id (a whole number like 101) or a target name, got "host"',
         ],
     ),
     (

@@ -207,8 +207,10 @@ def test_unknown_and_malformed_ids_are_usage_errors(
     engine = make_engine(chain)
     with pytest.raises(UsageError, match="4242 is not defined"):
         engine.run("start", ["4242"])
-    with pytest.raises(UsageError, match="'abc' is not a target"):
+    with pytest.raises(UsageError, match="abc is not defined"):  # a name no target has
         engine.run("start", ["abc"])
+    with pytest.raises(UsageError, match="'a b' is not a target"):
+        engine.run("start", ["a b"])
 
 
 def test_start_walks_runtime_dependencies_never_clone_sources(

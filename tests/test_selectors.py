@@ -87,7 +87,8 @@ def test_power_verbs_take_selectors_instead_of_ids(cli: Any, tagged: Path, node:
     [
         (["plan", "--tag", "nope"], "no target of the configuration matches --tag nope"),
         (["plan", "101", "--kind", "vm"], "no target of 101 matches --kind vm"),
-        (["plan", "--exclude", "abc"], "--exclude 'abc': not a target id"),
+        (["plan", "--exclude", "a:b"], "--exclude 'a:b': not a target id"),
+        (["plan", "--exclude", "abc"], "--exclude 'abc': not a target of the configuration"),
     ],
 )
 def test_a_selection_of_nothing_is_a_usage_error(

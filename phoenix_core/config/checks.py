@@ -8,15 +8,15 @@ from typing import Any
 
 from phoenix_core.config.diagnostics import Diagnostics
 from phoenix_core.config.models import TargetConfig
-from phoenix_core.config.types import Id
+from phoenix_core.config.types import TargetId
 from phoenix_core.graph import Graph, format_cycle
 
 
 def check_duplicate_ids(
     guests: Iterable[TargetConfig], diagnostics: Diagnostics
-) -> dict[Id, TargetConfig]:
+) -> dict[TargetId, TargetConfig]:
     """Index guests by id; an id defined twice (in one file or across files) is an error."""
-    index: dict[Id, TargetConfig] = {}
+    index: dict[TargetId, TargetConfig] = {}
     for guest in guests:
         first = index.get(guest.id)
         if first is None:
@@ -31,7 +31,7 @@ def check_duplicate_ids(
 
 
 def check_references(
-    guests: dict[Id, TargetConfig],
+    guests: dict[TargetId, TargetConfig],
     clone_keys: dict[str, str],
     diagnostics: Diagnostics,
     *,
@@ -43,7 +43,7 @@ def check_references(
     may be defined there: a warning, and the guests that need it wait for that manager.
     """
 
-    def dangling(file: Path, path: str, ident: Id) -> None:
+    def dangling(file: Path, path: str, ident: TargetId) -> None:
         if unread:
             diagnostics.warn(
                 file, path, f"{ident} is not defined in the files read ({unread} is not read)"
@@ -72,7 +72,9 @@ def check_references(
                 dangling(guest.file, where, dep)
 
 
-def check_cycles(graph: Graph, guests: dict[Id, TargetConfig], diagnostics: Diagnostics) -> None:
+def check_cycles(
+    graph: Graph, guests: dict[TargetId, TargetConfig], diagnostics: Diagnostics
+) -> None:
     cycle = graph.find_cycle()
     if cycle:
         first = guests[cycle[0]]

@@ -11,7 +11,7 @@ from __future__ import annotations
 import difflib
 import json
 import typing
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import attrs
@@ -20,7 +20,7 @@ from cattrs.cols import list_structure_factory
 from cattrs.errors import ClassValidationError, ForbiddenExtraKeysError, IterableValidationError
 from cattrs.gen import make_dict_structure_fn, make_mapping_structure_fn, override
 
-from phoenix_core.config.types import Id, parse_id
+from phoenix_core.config.types import Id, TargetId, parse_id, parse_ref
 from phoenix_core.config.validate import MULTILINE, Check, control_problem, problems
 
 _NAMES = {int: "an integer", str: "a string", bool: "a boolean (true or false)", float: "a number"}
@@ -60,13 +60,16 @@ def _text(value: Any, _: type) -> str:
     return value
 
 
-def _structure_id(value: Any, _: type) -> Id:
-    try:
-        return parse_id(value)
-    except ValueError:
-        raise ValueProblem(
-            f"expected a guest id (a whole number like 101), got {show(value)}"
-        ) from None
+def _parsed(parse: Callable[[Any], Any], expected: str) -> Any:
+    """A structure hook of ``parse`` (ValueError: the value is not ``expected``)."""
+
+    def structure(value: Any, _: type) -> Any:
+        try:
+            return parse(value)
+        except ValueError:
+            raise ValueProblem(f"expected {expected}, got {show(value)}") from None
+
+    return structure
 
 
 def _structure_any(value: Any, _: type) -> Any:
@@ -140,7 +143,11 @@ def make_converter() -> cattrs.Converter:
     converter = cattrs.Converter(detailed_validation=True, forbid_extra_keys=True)
     for kind in (int, str, bool, float):
         converter.register_structure_hook(kind, _strict(kind))
-    converter.register_structure_hook(Id, _structure_id)
+    guest_id = "a guest id (a whole number like 101)"
+    converter.register_structure_hook(Id, _parsed(parse_id, guest_id))
+    # A reference to a target (a dependency): a guest id, or a target's name.
+    references = _parsed(parse_ref, f"{guest_id} or a target name")
+    converter.register_structure_hook_func(lambda t: t == TargetId, references)
     converter.register_structure_hook(Any, _structure_any)
     converter.register_structure_hook_factory(
         attrs.has, lambda cls: _forbid_extra_keys(converter, cls)

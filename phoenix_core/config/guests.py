@@ -10,10 +10,10 @@ from typing import Any
 from phoenix_core.config.convert import show, suggest
 from phoenix_core.config.diagnostics import Diagnostics
 from phoenix_core.config.models import COMMON_KEYS, GuestCommon, TargetConfig
-from phoenix_core.config.types import Id, parse_id
+from phoenix_core.config.types import MAX_ID, MIN_ID, TargetId, parse_id, parse_name
 from phoenix_core.layout import GuestFile
 
-_ID_RANGE = "a whole number 100-999999999"
+_ID_RANGE = f"a whole number {MIN_ID}-{MAX_ID}"
 
 
 def read_guests(
@@ -92,7 +92,7 @@ def _guest(
     diagnostics: Diagnostics,
 ) -> TargetConfig | None:
     id_path = path if layout.id_key is None else f"{path}.{layout.id_key}"
-    ident = _id(key, file, id_path, diagnostics)
+    ident = _id(layout, key, file, id_path, diagnostics)
     if ident is None:
         return None
     if not isinstance(raw, dict):
@@ -100,7 +100,8 @@ def _guest(
         return None
     clone_from = None
     if layout.clone_key is not None and raw.get(layout.clone_key) is not None:
-        clone_from = _id(raw[layout.clone_key], file, f"{path}.{layout.clone_key}", diagnostics)
+        where = f"{path}.{layout.clone_key}"
+        clone_from = _id(layout, raw[layout.clone_key], file, where, diagnostics)
     picked = {k: v for k, v in raw.items() if k in COMMON_KEYS}
     common = diagnostics.structure(file, path, picked, GuestCommon)
     if common is None:
@@ -108,7 +109,16 @@ def _guest(
     return TargetConfig(ident, kind, file, path, common, raw, defaults, clone_from)
 
 
-def _id(value: Any, file: Path, path: str, diagnostics: Diagnostics) -> Id | None:
+def _id(
+    layout: GuestFile, value: Any, file: Path, path: str, diagnostics: Diagnostics
+) -> TargetId | None:
+    """The target id as the layout writes them (guest ids, or names), or None (an error)."""
+    if layout.id_pattern is not None:
+        try:
+            return parse_name(value, layout.id_pattern)
+        except ValueError as problem:
+            diagnostics.error(file, path, str(problem))
+            return None
     try:
         return parse_id(value)
     except ValueError:

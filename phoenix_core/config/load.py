@@ -279,7 +279,9 @@ def _host_targets(
         common = GuestCommon(name=node or "default", node=node)
         ident = host_target(node)
         parts = [host_target(node, part) for part in layout.parts]
-        hosts[ident] = TargetConfig(ident, spec.kind, path, where, common, raw, needs=parts)
+        hosts[ident] = TargetConfig(
+            ident, spec.kind, path, where, common, raw, needs=parts, host=True
+        )
         for part, needs in layout.parts.items():
             hosts[host_target(node, part)] = TargetConfig(
                 host_target(node, part),
@@ -290,6 +292,7 @@ def _host_targets(
                 raw,
                 needs=[host_target(node, n) for n in needs],
                 part=part,
+                host=True,
             )
     return hosts
 

@@ -13,7 +13,7 @@ from typing import Annotated, Any
 
 import attrs
 
-from phoenix_core.config.types import Id, TargetId
+from phoenix_core.config.types import TargetId
 from phoenix_core.config.validate import hostname, in_range, not_option
 
 JSON = Any
@@ -62,7 +62,9 @@ class GuestCommon:
 
     #: The guest's host name (containers) or name (VMs): an RFC 1123 host name either way.
     name: Annotated[str, hostname()]
-    dependencies: list[Id] = attrs.Factory(list)
+    #: Guest ids, or names of targets whose manager names them (a stack needing CT 101, or
+    #: a container needing the stack ``db``).
+    dependencies: list[TargetId] = attrs.Factory(list)
     boot_order: Annotated[int, in_range(0)] | None = None
     boot_delay: Annotated[int, in_range(0)] = 0
     start_at_boot: bool = False
@@ -94,10 +96,12 @@ class TargetConfig:
     common: GuestCommon
     raw: Mapping[str, JSON]
     file_defaults: Mapping[str, JSON] = attrs.Factory(dict)
-    clone_from: Id | None = None
+    clone_from: TargetId | None = None
     needs: list[TargetId] = attrs.Factory(list)
     part: str | None = None
     spec: Any = None
+    #: A host target or part (its manager registered :class:`~phoenix_core.layout.HostTargets`).
+    host: bool = False
 
     @property
     def name(self) -> str:
@@ -105,7 +109,7 @@ class TargetConfig:
 
     @property
     def is_host(self) -> bool:
-        return isinstance(self.id, str)
+        return self.host
 
     @property
     def is_template(self) -> bool:
@@ -142,7 +146,7 @@ class Config:
 
     directory: Path
     hypervisor: HypervisorConfig
-    guests: dict[Id, TargetConfig]
+    guests: dict[TargetId, TargetConfig]
     files: dict[str, Path]
     hosts: dict[str, TargetConfig] = attrs.Factory(dict)
     #: Each manager's typed hypervisor-file sections, by kind
@@ -154,7 +158,11 @@ class Config:
     broken: dict[TargetId, list[str]] = attrs.Factory(dict)
 
     def target(self, ident: TargetId) -> TargetConfig:
-        return self.hosts[ident] if isinstance(ident, str) else self.guests[ident]
+        return self.hosts[ident] if ident in self.hosts else self.guests[ident]
+
+    def is_host(self, ident: TargetId) -> bool:
+        """Is ``ident`` a host target (or part) of this configuration?"""
+        return ident in self.hosts
 
     def __contains__(self, ident: object) -> bool:
         return ident in self.hosts or ident in self.guests

@@ -16,7 +16,7 @@ import attrs
 
 from phoenix_core.config.diagnostics import Diagnostics
 from phoenix_core.config.models import TargetConfig
-from phoenix_core.config.types import Id
+from phoenix_core.config.types import Id, TargetId
 from phoenix_core.config.validate import (
     MULTILINE,
     Check,
@@ -231,7 +231,7 @@ class LxcSpec:
     zfs_volumes: list[Volume] = attrs.Factory(list)
     volumes: list[Volume] = attrs.Factory(list)
     firewall: Firewall | None = None
-    dependencies: list[Id] = attrs.Factory(list)
+    dependencies: list[TargetId] = attrs.Factory(list)
     application_script: Annotated[str, contained_name()] | None = None
     bootstrap_ca_url: str | None = None
     health_check: LegacyHealthCheck | None = None

@@ -14,7 +14,7 @@ import attrs
 
 from phoenix_core.config.diagnostics import Diagnostics
 from phoenix_core.config.models import TargetConfig
-from phoenix_core.config.types import Id
+from phoenix_core.config.types import Id, TargetId
 from phoenix_core.config.validate import (
     MULTILINE,
     Check,
@@ -229,7 +229,7 @@ class VmSpec:
     application_script: Annotated[str, contained_name()] | None = None
     volumes: list[NfsVolume] = attrs.Factory(list)
     firewall: Firewall | None = None
-    dependencies: list[Id] = attrs.Factory(list)
+    dependencies: list[TargetId] = attrs.Factory(list)
     snapshots: Snapshots | None = None
     enable_lifecycle_snapshots: bool = False
     health_check: LegacyHealthCheck | None = None
