@@ -103,6 +103,8 @@ def _guest(
         where = f"{path}.{layout.clone_key}"
         clone_from = _id(layout, raw[layout.clone_key], file, where, diagnostics)
     picked = {k: v for k, v in raw.items() if k in COMMON_KEYS}
+    if layout.id_pattern is not None:
+        picked.setdefault("name", ident)  # a named target is called by its name
     common = diagnostics.structure(file, path, picked, GuestCommon)
     if common is None:
         return None

@@ -1,0 +1,1 @@
+"""phoenix-stacks: Docker Compose stacks as phoenix targets, named (``web``, ``db``)."""
