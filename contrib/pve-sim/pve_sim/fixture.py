@@ -98,6 +98,10 @@ class SimNode:
             times=times,
         )
 
+    def clear_scripts(self) -> None:
+        """Forget every script_exec answer: guests answer as their simulated system does."""
+        self._ctl(op="clear_scripts")
+
     def fail_nth_mutation(self, n: int, message: str | None = None) -> None:
         """Make the nth mutating command from now fail with rc 255 (1 = the next one)."""
         self._ctl(op="fail_nth_mutation", n=n, message=message)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import xml.etree.ElementTree as ET
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -18,12 +19,12 @@ from lxc_support import (  # noqa: F401 - fixtures
     SEED,
     Cli,
     base_ct,
-    cli,
     original,
     write_lxc,
 )
 
 from phoenix_core.testing import schema_file
+from pve_sim.fixture import SimNode
 
 pytestmark = pytest.mark.pve_sim(seed=str(SEED))
 
@@ -37,12 +38,9 @@ def _script(path: Path, body: str) -> None:
     path.chmod(0o755)
 
 
-@pytest.fixture
-def homelab(cli: Cli, tmp_path: Path) -> Path:
-    """103 and 101 (which depends on 103), converged and running; their address and name are
-    what the simulated containers answer from their configuration, as a started container
-    does (no scripted answers); 101 has a nameserver, a host-side check script and a test
-    suite."""
+def write_homelab(etc: Path) -> Path:
+    """103 and 101 (which depends on 103); 101 has a nameserver, a host-side check script and
+    a test suite."""
     checks = [{"name": "web", "script": "check_web.sh", "retries": 1}]
     configs = {
         "103": base_ct("ca", ADDRESSES["103"], "52:54:00:00:09:13"),
@@ -66,14 +64,46 @@ def homelab(cli: Cli, tmp_path: Path) -> Path:
             },
         },
     }
-    etc = write_lxc(tmp_path / "etc", configs)
+    write_lxc(etc, configs)
     _script(etc / "health_checks" / "check_web.sh", 'echo "web of CT $1 answers"\n')
     _script(etc / "tests" / "smoke" / "answers.sh", 'echo "CT $1 answers"\n')
     _script(etc / "tests" / "smoke" / "inside.sh", "true\n")
     _script(etc / "tests" / "load" / "load.sh", 'echo "slow"; echo "p99 4.2 s > 1 s"; exit 1\n')
-    result = cli("--config-dir", str(etc), "converge", "101")
-    assert result.exit_code == 0, result.output
     return etc
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SimNode]:
+    """One node for the module, the homelab converged and running once; the containers'
+    address and name are what the simulated containers answer from their configuration, as a
+    started container does (no scripted answers)."""
+    tmp = tmp_path_factory.mktemp("lxc-health")
+    node = SimNode.start(tmp / "node", seed=SEED)
+    etc = write_homelab(tmp / "etc")
+    with pytest.MonkeyPatch.context() as patch:
+        result = Cli(node, patch, tmp)("--config-dir", str(etc), "converge", "101")
+    assert result.exit_code == 0, result.output
+    yield node
+    node.stop()
+
+
+@pytest.fixture
+def cli(built: SimNode, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Cli:
+    """The CLI on the module's node, first put back as built: no scripted answers, 103 and
+    101 running (tests stop them), so no test sees another's leftovers."""
+    node = built
+    node.clear_scripts()
+    for ctid in ("103", "101"):
+        if node.run(["pct", "status", ctid]).stdout != "status: running\n":
+            node.run(["pct", "start", ctid], check=True)
+    return Cli(node, monkeypatch, tmp_path)
+
+
+@pytest.fixture
+def homelab(cli: Cli, tmp_path: Path) -> Path:
+    """The configuration the module's node was converged from, written anew for the test to
+    edit."""
+    return write_homelab(tmp_path / "etc")
 
 
 def _document(proc: Any, shape: str) -> dict[str, Any]:
@@ -303,10 +333,14 @@ def test_a_test_that_could_not_run_is_an_error_in_junit(
     assert error is not None and error.get("message") == "not run: dependencies failed"
 
 
-def test_the_old_configuration_after_converge_passes_its_checks(cli: Cli, original: Path) -> None:
+def test_the_old_configuration_after_converge_passes_its_checks(
+    pve_node: SimNode, monkeypatch: pytest.MonkeyPatch, tmp_path: Path, original: Path
+) -> None:
     """103's old singular ``health_check`` (its script found on the search path by file name,
     run on the host with the id) and every shipped check pass on the built stack, nothing
-    scripted: the containers answer `ip` and `getent` from what Proxmox wrote at start."""
+    scripted: the containers answer `ip` and `getent` from what Proxmox wrote at start. (A
+    node of its own: its 101 and 103 are the old configuration's.)"""
+    cli = Cli(pve_node, monkeypatch, tmp_path)
     assert cli("--config-dir", str(original), "converge", *ACCEPTANCE_IDS).exit_code == 0
     configs = json.loads((original / "phoenix_lxc_configs.json").read_text())["lxc_configs"]
     # Those desired running: Copy-Base (start_at_boot false) is stopped again after its build.

@@ -1,4 +1,3 @@
-# ruff: noqa: F811 - pytest fixtures imported from vm_support are used as arguments
 """``phoenix health-check`` and ``phoenix test`` on VM 1001 of the old configuration, converged on
 the simulator, the CLI run as a subprocess: the checks phoenix-vm ships pass, and each fails with
 a clear reason when the VM is stopped, its agent is silent, cloud-init is not done or failed, or
@@ -7,21 +6,18 @@ its address is not the configured one; configured checks and test suites run as 
 from __future__ import annotations
 
 import json
+import shutil
+import time
 import xml.etree.ElementTree as ET
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import jsonschema
 import pytest
-from vm_support import (  # noqa: F401 - fixtures
-    REPO,
-    Cli,
-    cli,
-    edit_vm,
-    mutations,
-    original,
-    vm_node,
-)
+from vm_support import AGENT_DELAY, REPO, Cli, copy_original, edit_vm, mutations, node_seed
+
+from pve_sim.fixture import SimNode
 
 SHIPPED = ["running", "guest agent", "cloud-init", "address"]
 #: What `cloud-init status --long` prints in a guest whose first boot finished (cloud-init 24.1).
@@ -32,13 +28,45 @@ DONE = (
 CLOUD_INIT = r"cloud-init status --long$"
 
 
-@pytest.fixture
-def converged(cli: Cli, original: Path) -> Path:
-    """1001 (and what it depends on) converged. Nothing is scripted: the simulated cloud image
-    answers `cloud-init status --long` and the agent's interfaces as a booted one does."""
-    result = cli("--config-dir", str(original), "converge", "1001")
+@pytest.fixture(scope="module")
+def built(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[SimNode, Path]]:
+    """One node for the module: 1001 (and what it depends on) converged once from the old
+    configuration. Nothing is scripted: the simulated cloud image answers `cloud-init status
+    --long` and the agent's interfaces as a booted one does."""
+    tmp = tmp_path_factory.mktemp("vm-health")
+    node = SimNode.start(tmp / "node", seed=node_seed(tmp))
+    node.set_agent_delay(AGENT_DELAY)
+    etc = copy_original(tmp)
+    with pytest.MonkeyPatch.context() as patch:
+        result = Cli(node, patch, tmp)("--config-dir", str(etc), "converge", "1001")
     assert result.exit_code == 0, result.output
-    return original
+    yield node, etc
+    node.stop()
+
+
+def restore(node: SimNode) -> None:
+    """Undo on the shared node what a test of this module may leave: scripted answers, a silent
+    agent, 1001 stopped. Done before each test, so no test sees another's leftovers."""
+    node.clear_scripts()
+    node.set_agent_delay(AGENT_DELAY)  # the agent answers this long after the VM's start
+    if node.run(["qm", "status", "1001"]).stdout != "status: running\n":
+        node.run(["qm", "start", "1001"], check=True)
+    deadline = time.monotonic() + 30
+    while node.run(["qm", "guest", "cmd", "1001", "ping"]).returncode != 0:
+        assert time.monotonic() < deadline, "the guest agent of 1001 does not answer"
+        time.sleep(AGENT_DELAY / 4)
+
+
+@pytest.fixture
+def cli(built: tuple[SimNode, Path], monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Cli:
+    restore(built[0])
+    return Cli(built[0], monkeypatch, tmp_path)
+
+
+@pytest.fixture
+def converged(built: tuple[SimNode, Path], cli: Cli, tmp_path: Path) -> Path:
+    """A copy of the configuration 1001 was converged from, for the test to edit."""
+    return Path(shutil.copytree(built[1], tmp_path / "etc"))
 
 
 def test_the_simulated_image_answers_as_cloud_init_does(cli: Cli, converged: Path) -> None:
