@@ -33,6 +33,20 @@ class Write:
     content: bytes
 
 
+@attrs.frozen
+class HelloSection:
+    """``hello`` of the hypervisor file: what every greeting shares."""
+
+    signature: str | None = None
+
+
+@attrs.frozen
+class HelloSettings:
+    """The hypervisor-file sections the spec declares, one field each."""
+
+    hello: HelloSection = attrs.Factory(HelloSection)
+
+
 class HelloManager(BaseManager):
     """Keeps each greeting's file on the node holding its message.
 
@@ -43,6 +57,9 @@ class HelloManager(BaseManager):
     #: The base manager structures a target's own keys (those every guest has excepted) with
     #: it; ``phoenix config schema hello`` describes it.
     config_model = HelloSpec
+    #: The base manager structures the declared sections of the hypervisor file with it, once
+    #: per load; the result is ``config.settings["hello"]``.
+    settings_model = HelloSettings
 
     def parse(self, target: TargetConfig, diagnostics: Diagnostics) -> HelloSpec | None:
         spec = super().parse(target, diagnostics)
@@ -74,8 +91,12 @@ class HelloManager(BaseManager):
         def make_directory(changes: Sequence[Change]) -> None:
             host.change(["mkdir", "-p", "--", changes[0].data]).check()
 
+        settings: HelloSettings = ctx.config.settings.get(target.kind) or HelloSettings()
+        signature = settings.hello.signature
+
         def message() -> list[Change]:
-            wanted = (spec.message + "\n").encode()
+            text = spec.message if signature is None else f"{spec.message}\n{signature}"
+            wanted = (text + "\n").encode()
             try:
                 current: bytes | None = host.read_file(spec.path)
             except FileNotFoundError:
@@ -83,7 +104,7 @@ class HelloManager(BaseManager):
             if current == wanted:
                 return []
             before = None if current is None else current.decode(errors="replace").rstrip("\n")
-            return [Change("message", before, spec.message, data=Write(spec.path, wanted))]
+            return [Change("message", before, text, data=Write(spec.path, wanted))]
 
         def write(changes: Sequence[Change]) -> None:
             for change in changes:

@@ -19,6 +19,8 @@ if TYPE_CHECKING:
 
 #: Where hello targets are configured: ``{"greetings": {"120": {...}}}`` in their own file.
 LAYOUT = GuestFile(file="phoenix_hello_configs.json", key="greetings")
+#: The section of ``phoenix_hypervisor_config.json`` the manager owns (``{"hello": {...}}``).
+SECTION = "hello"
 
 #: Where the observer appends one JSON line per finished action (unset: it does nothing).
 ENV_EVENTS = "PHOENIX_HELLO_EVENTS"
@@ -43,6 +45,8 @@ def phoenix_register_managers(register: Any) -> None:
             api_version=2,
             config=LAYOUT,
             description="greeting files on the node",
+            # Optional: the hypervisor-file sections it reads; its settings_model types them.
+            sections={SECTION},
         )
     )
 

@@ -88,6 +88,32 @@ def test_a_typo_names_file_path_and_nearest_key_and_runs_nothing(
     assert phoenix_host.journal == []
 
 
+def test_the_hypervisor_file_section_it_owns_signs_every_greeting(
+    phoenix_cli: PhoenixCli, node: RecordingHost, phoenix_config_dir: Callable[..., Path]
+) -> None:
+    etc = phoenix_config_dir(
+        {"hello": {"signature": "-- the admins"}}, files={CONFIG: {"greetings": {"120": MOTD}}}
+    )
+    result = phoenix_cli("converge", config_dir=etc)
+    assert result.exit_code == 0, result.output
+    assert node.files["/srv/hello/motd"] == b"welcome\n-- the admins\n"
+
+
+def test_a_bad_value_in_its_section_names_the_hypervisor_file(
+    phoenix_cli: PhoenixCli, phoenix_host: RecordingHost, phoenix_config_dir: Callable[..., Path]
+) -> None:
+    etc = phoenix_config_dir(
+        {"hello": {"signatur": "x"}}, files={CONFIG: {"greetings": {"120": MOTD}}}
+    )
+    result = phoenix_cli("converge", config_dir=etc)
+    assert result.exit_code == 2
+    assert (
+        'phoenix_hypervisor_config.json: hello.signatur: unknown key (did you mean "signature"?)'
+        in result.stderr
+    )
+    assert phoenix_host.journal == []
+
+
 def test_a_relative_path_is_refused(
     phoenix_cli: PhoenixCli, phoenix_config_dir: Callable[..., Path]
 ) -> None:
