@@ -23,7 +23,7 @@ from phoenix_core.engine import Engine
 from phoenix_core.errors import ConfigError, UsageError
 from phoenix_core.hookspecs import hookimpl
 from phoenix_core.hosts.pool import HostPool
-from phoenix_core.layout import GuestFile, HostTargets
+from phoenix_core.layout import NAME_PATTERN, GuestFile, HostTargets
 from phoenix_core.manager import (
     API_VERSION,
     MISSING,
@@ -322,3 +322,58 @@ def test_schema_of_a_registered_kind_and_of_a_hypervisor_section(
     assert hypervisor["properties"]["motd"]["type"] == "object"
     unknown = cli("config", "schema", "nope", plugins=plugins)
     assert unknown.exit_code == 2 and "expected hypervisor or a kind" in unknown.stderr
+
+
+class NamedKinds:
+    """Two kinds whose targets are named (``id_pattern``), each in its own file."""
+
+    @hookimpl
+    def phoenix_register_managers(self, register: Callable[[ManagerSpec], None]) -> None:
+        for kind in ("stack", "zone"):
+            layout = GuestFile(
+                file=f"phoenix_{kind}s_configs.json", key=f"{kind}s", id_pattern=NAME_PATTERN
+            )
+            register(
+                ManagerSpec(
+                    name=kind,
+                    kind=kind,
+                    factory=MarkerManager,
+                    api_version=API_VERSION,
+                    config=layout,
+                )
+            )
+
+
+def named(etc: Path, stacks: dict[str, Any], zones: dict[str, Any] | None = None) -> Plugins:
+    (etc / "phoenix_stacks_configs.json").write_text(json.dumps({"stacks": stacks}))
+    (etc / "phoenix_zones_configs.json").write_text(json.dumps({"zones": zones or {}}))
+    plugins = Plugins(strict=True, disabled=set())
+    plugins.add(FakePlugin("lxc"), "fake")
+    plugins.add(KindsPlugin(), "kinds")
+    plugins.add(NamedKinds(), "named")
+    return plugins
+
+
+def test_a_named_target_is_resolved_ordered_after_a_guest_and_completed(
+    etc: Path, node: FakeNode
+) -> None:
+    from phoenix_core.completion import ids
+
+    plugins = named(etc, {"db": {"text": "d"}, "app": {"text": "a", "dependencies": [901, "db"]}})
+    run = engine(etc, plugins, node)
+    order = run.order("converge", run.resolve(["app"]))
+    assert order.index(901) < order.index("app") and order.index("db") < order.index("app")
+    assert not run.config.target("app").is_host and run.config.target("host").is_host
+    assert ("app", "stack app") in ids(run.config)
+    with pytest.raises(UsageError, match="ap is not defined"):
+        run.resolve(["ap"])
+
+
+def test_one_name_in_two_kinds_is_an_error_naming_both_places(etc: Path) -> None:
+    plugins = named(etc, {"web": {"text": "w"}}, {"web": {"text": "z"}})
+    with pytest.raises(ConfigError) as error:
+        load_config(etc, plugins)
+    assert [str(p) for p in error.value.problems] == [
+        "phoenix_zones_configs.json: zones.web: id web is already defined as stack in "
+        "phoenix_stacks_configs.json: stacks.web"
+    ]
