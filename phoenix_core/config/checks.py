@@ -88,8 +88,9 @@ def check_claims(
     manager's :meth:`~phoenix_core.manager.Manager.claims`) break each other, whatever their
     kinds. One pass over the targets, a dict per run: linear in their number."""
     seen: dict[tuple[str, str], TargetConfig] = {}
+    of_kind = {kind: getattr(manager, "claims", None) for kind, manager in managers.items()}
     for target in targets:
-        claims = getattr(managers.get(target.kind), "claims", None)
+        claims = of_kind.get(target.kind)
         if claims is None:
             continue
         for claim in claims(target):
