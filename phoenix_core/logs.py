@@ -9,6 +9,7 @@ run id, so the lines of one run can be found in a shared file. Files are private
 
 from __future__ import annotations
 
+import functools
 import os
 import pwd
 import re
@@ -49,7 +50,9 @@ logger.remove()
 logger.configure(extra={"run_id": "-", "manager": "core", "prefix": ""})
 
 
+@functools.lru_cache(maxsize=4096)
 def is_secret_key(key: str) -> bool:
+    """Cached: a configuration of 10,000 guests repeats a few dozen keys 100,000 times."""
     lowered = key.lower()
     return any(word in lowered for word in _SECRET_WORDS) and not lowered.endswith("_file")
 
@@ -74,7 +77,7 @@ def register_secrets(data: Any) -> None:
                     stack.append(value)
         elif isinstance(item, list):
             stack.extend(item)
-        elif isinstance(item, str):
+        elif isinstance(item, str) and "://" in item:  # no URL, no credentials in one
             _secrets.update(m["password"] for m in _URL_PASSWORD.finditer(item) if m["password"])
 
 

@@ -115,7 +115,8 @@ def _cycles(graph: dict[str, list[str]]) -> list[list[str]]:
 
 def test_help_imports_no_engine_config_or_logging() -> None:
     """``phoenix --help`` runs on every completion and typo (150 ms budget, performance.md):
-    the engine, its executor, the config loader, cattrs and loguru load when a verb needs them."""
+    the engine, its executor, the config loader, cattrs and loguru load when a verb needs them,
+    and the hosts (``subprocess``) when a command first runs."""
     code = (
         "import sys\n"
         "from phoenix_core.cli import main\n"
@@ -124,7 +125,7 @@ def test_help_imports_no_engine_config_or_logging() -> None:
         "except SystemExit:\n"
         "    pass\n"
         "heavy = ('phoenix_core.engine', 'phoenix_core.executor', 'phoenix_core.config.load',\n"
-        "         'email.parser',\n"
+        "         'email.parser', 'phoenix_core.hosts.local', 'subprocess',\n"
         "         'cattrs', 'loguru', 'paramiko')\n"
         "sys.stderr.write('loaded:' + ','.join(m for m in heavy if m in sys.modules))\n"
     )

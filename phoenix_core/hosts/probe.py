@@ -23,7 +23,6 @@ import attrs
 
 from phoenix_core.errors import HostError, PhoenixError
 from phoenix_core.hosts.base import CommandResult, Host
-from phoenix_core.hosts.local import LocalHost
 
 #: The kernel's table of mounted file systems, as ``mount(8)`` and ``findmnt`` read it.
 MOUNTS = "/proc/mounts"
@@ -158,6 +157,9 @@ def _remote_problems(host: Host, probe: NodeProbe) -> list[str]:
 
 def confirm(host: Host, probe: NodeProbe) -> None:
     """Raise :class:`NotANode` unless ``host`` passes ``probe``."""
+    # Imported here: plugins import this module at start-up, which needs no subprocess.
+    from phoenix_core.hosts.local import LocalHost
+
     local = isinstance(host, LocalHost)
     problems = (_local_problems if local else _remote_problems)(host, probe)
     if problems:
