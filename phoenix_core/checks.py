@@ -103,7 +103,9 @@ def run_check(
 ) -> CheckResult:
     """Try ``check`` until it passes or its retries are spent; never raises for a failing
     check: an exception in ``attempt`` is a failed attempt with its message (a bug in one
-    manager's check must not lose the report of all the others)."""
+    manager's check must not lose the report of all the others). Once the run is interrupted
+    (SIGINT/SIGTERM) no further attempt starts: the check is ``skipped``, saying so."""
+    from phoenix_core import interrupt
     from phoenix_core.errors import PhoenixError
 
     started = time.monotonic()
@@ -120,6 +122,10 @@ def run_check(
         if attempt.passed or count == tries:
             break
         sleep(check.interval)
+        signum = interrupt.received()
+        if signum is not None:
+            reason = f"{interrupt.describe(signum)} after {count} of {tries} attempts"
+            return attrs.evolve(skipped(target, check, reason), attempts=count)
     return CheckResult(
         target=target,
         name=check.name,
@@ -136,10 +142,17 @@ def run_check(
 def run_checks(
     target: TargetId, checks: Sequence[Check], sleep: Callable[[float], None] = time.sleep
 ) -> list[CheckResult]:
-    """Run ``checks`` in order; after a failed ``required`` check, the rest are skipped."""
+    """Run ``checks`` in order; after a failed ``required`` check, or once the run is
+    interrupted, the rest are skipped."""
+    from phoenix_core import interrupt
+
     results: list[CheckResult] = []
     blocker: CheckResult | None = None
     for check in checks:
+        signum = interrupt.received()
+        if signum is not None:
+            results.append(skipped(target, check, f"not run: {interrupt.describe(signum)}"))
+            continue
         if blocker is not None:
             results.append(skipped(target, check, f"not run: {blocker.name} failed"))
             continue

@@ -657,11 +657,15 @@ JUNIT = click.option(
 
 
 def _checks(ids: tuple[str, ...], method: str, junit: Path | None, output: str, **kw: Any) -> None:
-    """``health-check`` and ``test``: run, write JUnit XML when asked, show, exit 0 or 1."""
+    """``health-check`` and ``test``: run, write JUnit XML when asked, show, exit 0 or 1
+    (130/143 when a signal ended the run)."""
+    from phoenix_core import interrupt
     from phoenix_core.commands import health
 
     app: App = click.get_current_context().obj
-    results = health.run(app.engine(), ids, method, jobs=app.jobs, selector=app.selector, **kw)  # type: ignore[arg-type]
+    # From cron a SIGTERM must still leave the report (and its JUnit file) behind.
+    with interrupt.handling():
+        results = health.run(app.engine(), ids, method, jobs=app.jobs, selector=app.selector, **kw)  # type: ignore[arg-type]
     from phoenix_core.logs import record_counts
 
     record_counts(health.counts(results))

@@ -9,12 +9,12 @@ pool (``--jobs``); a target's checks run in order. Results are printed in target
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
+from phoenix_core import interrupt
 from phoenix_core.checks import Attempt, Check, CheckResult, run_checks
 from phoenix_core.errors import PhoenixError, UsageError
 from phoenix_core.names import DEFAULT_JOBS
@@ -125,9 +125,12 @@ def run(
     jobs: int = DEFAULT_JOBS,
     suite: str | None = None,
     selector: Selector | None = None,
-    sleep: Callable[[float], None] = time.sleep,
+    sleep: Callable[[float], None] = interrupt.pause,
 ) -> list[CheckResult]:
-    """Every selected target's checks (or tests of ``suite``), targets ``jobs`` at a time."""
+    """Every selected target's checks (or tests of ``suite``), targets ``jobs`` at a time.
+
+    A signal (under :func:`phoenix_core.interrupt.handling`) wakes the retries' waits; the
+    checks not started yet are reported skipped, so the report is whole."""
     chosen = targets(engine, ids, selector)
     plans = [(t.id, checks_of(engine, t, method, suite)) for t in chosen]
     if suite is not None and not any(found for _, found in plans):
@@ -137,7 +140,7 @@ def run(
         futures = [pool.submit(_run_target, label, found, sleep) for label, found in plans]
         return [result for future in futures for result in future.result()]
     finally:
-        # Interrupted (Ctrl-C), targets not started yet are dropped; running checks end
+        # A manager's bug raising here drops the targets not started yet; running checks end
         # within their time limit.
         pool.shutdown(wait=True, cancel_futures=True)
 
@@ -166,7 +169,11 @@ def counts(results: Sequence[CheckResult]) -> dict[str, int]:
 
 
 def exit_code(results: Sequence[CheckResult]) -> int:
-    """0 when every check passed; 1 when one failed or could not run."""
+    """0 when every check passed; 1 when one failed or could not run; 128 + the signal
+    (130, 143) when the run was interrupted."""
+    signum = interrupt.received()
+    if signum is not None:
+        return 128 + signum
     return 0 if all(r.passed for r in results) else 1
 
 
@@ -206,6 +213,11 @@ def show(results: Sequence[CheckResult], output: str, shape: str, verb: str) -> 
             print("\n".join(f"  | {line}" for line in r.output.splitlines()))
     tally = counts(results)
     print(f"\n{verb}: " + ", ".join(f"{n} {state}" for state, n in tally.items()))
+    signum = interrupt.received()
+    if signum is not None:
+        print(
+            f"{interrupt.describe(signum)}: running checks were let finish, no further one was started"
+        )
 
 
 def junit(results: Sequence[CheckResult], path: Path, verb: str = "test") -> None:

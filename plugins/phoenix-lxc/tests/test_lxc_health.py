@@ -6,6 +6,8 @@ scripts with retries, dependencies first, test suites and their JUnit XML."""
 from __future__ import annotations
 
 import json
+import signal
+import time
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 from pathlib import Path
@@ -196,6 +198,49 @@ def test_retries_3_passing_on_the_third_attempt_shows_3_attempts(
     assert proc.returncode == 1
     row = _rows(_document(proc, "health"))[(101, "flaky")]
     assert (row["result"], row["attempts"], row["output"]) == ("failed", 2, "attempt 2")
+
+
+@pytest.mark.parametrize(("signum", "code"), [(signal.SIGTERM, 143), (signal.SIGINT, 130)])
+def test_a_signal_during_a_check_s_retries_ends_the_run_with_the_whole_report(
+    cli: Cli, homelab: Path, tmp_path: Path, signum: int, code: int
+) -> None:
+    """A check retried every 30 s is waiting when cron's SIGTERM comes: the run ends at once
+    with every row (the waiting check and the ones after it skipped, saying why), the JUnit
+    file and 128 + the signal, not after ten minutes and not without a report."""
+    started = tmp_path / "attempts"
+    _script(homelab / "health_checks" / "down.sh", 'echo "attempt" >> "$2"; echo down; exit 1\n')
+    down = {"name": "down", "script": "down.sh", "args": [str(started)]}
+    _configure(
+        homelab,
+        "101",
+        health_checks=[
+            {**down, "retries": 20, "interval": 30},
+            {"name": "web", "script": "check_web.sh"},
+        ],
+    )
+    junit = tmp_path / "junit.xml"
+    run = cli.popen("--config-dir", str(homelab), "health-check", "101", "--junit", str(junit))
+    deadline = time.monotonic() + 60
+    while not started.exists():
+        assert run.poll() is None and time.monotonic() < deadline, run.communicate()
+        time.sleep(0.05)
+    signalled = time.monotonic()
+    run.send_signal(signum)
+    stdout, stderr = run.communicate(timeout=60)
+    assert run.returncode == code, stdout + stderr
+    assert time.monotonic() - signalled < 10, "the 30 s wait between attempts was not woken"
+    assert "Traceback" not in stderr
+    name = signal.Signals(signum).name
+    rows = {tuple(line.split()[:2]): line for line in stdout.splitlines() if line[:3] == "101"}
+    assert rows[("101", "down")].split()[2:4] == ["skipped", "1"]
+    assert f"interrupted by {name} after 1 of 20 attempts" in rows[("101", "down")]
+    assert f"not run: interrupted by {name}" in rows[("101", "web")], stdout
+    assert stdout.rstrip().splitlines()[-1] == (
+        f"interrupted by {name}: running checks were let finish, no further one was started"
+    )
+    assert started.read_text() == "attempt\n"
+    root = ET.parse(junit).getroot()
+    assert root.get("errors") == "2"
 
 
 def test_a_dependency_not_running_is_reported_instead_of_the_checks(
