@@ -18,13 +18,13 @@ from __future__ import annotations
 import functools
 import os
 from collections.abc import Callable
-from importlib.metadata import EntryPoint, entry_points
 from typing import TYPE_CHECKING, Any
 
 import attrs
 import pluggy
 
 from phoenix_core import hookspecs
+from phoenix_core.entrypoints import EntryPoint, entry_points
 from phoenix_core.errors import PluginError
 from phoenix_core.manager import API_VERSION, SUPPORTED_API_VERSIONS, Manager, ManagerSpec
 
@@ -70,18 +70,6 @@ class PluginInfo:
         if self._known is None:
             self._known = self.about()
         return self._known
-
-
-def _about(ep: EntryPoint) -> Callable[[], tuple[str, str]]:
-    """Name and version of the distribution an entry point comes from (one metadata read)."""
-
-    def read() -> tuple[str, str]:
-        if ep.dist is None:
-            return "?", "?"
-        metadata = ep.dist.metadata
-        return metadata["Name"], metadata["Version"]
-
-    return read
 
 
 @attrs.define
@@ -140,7 +128,7 @@ class Plugins:
             if (ep.name, ep.value) in seen:
                 continue
             seen.add((ep.name, ep.value))
-            info = PluginInfo(ep.name, ep.value, _about(ep))
+            info = PluginInfo(ep.name, ep.value, ep.distribution)
             # A plugin is blocked by its entry point's name or its distribution's.
             if ep.name in self.disabled or (self.disabled and info.distribution in self.disabled):
                 continue

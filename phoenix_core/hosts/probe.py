@@ -18,11 +18,14 @@ there, so a machine that is not a node still runs nothing but ``cat``.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import attrs
 
 from phoenix_core.errors import HostError, PhoenixError
-from phoenix_core.hosts.base import CommandResult, Host
+
+if TYPE_CHECKING:  # plugins import this module at start-up (`phoenix --help`): no hosts yet
+    from phoenix_core.hosts.base import CommandResult, Host
 
 #: The kernel's table of mounted file systems, as ``mount(8)`` and ``findmnt`` read it.
 MOUNTS = "/proc/mounts"
@@ -150,14 +153,13 @@ def _remote_problems(host: Host, probe: NodeProbe) -> list[str]:
         return problems
     if result.returncode == NOT_FOUND:
         return [f"`{' '.join(probe.command)}` is not installed"]
-    ran = CommandResult(tuple(probe.command), result.returncode, out, result.stderr)
+    ran = attrs.evolve(result, argv=probe.command, stdout=out)
     problem = _command_problem(probe.command, ran)
     return [problem] if problem else []
 
 
 def confirm(host: Host, probe: NodeProbe) -> None:
     """Raise :class:`NotANode` unless ``host`` passes ``probe``."""
-    # Imported here: plugins import this module at start-up, which needs no subprocess.
     from phoenix_core.hosts.local import LocalHost
 
     local = isinstance(host, LocalHost)
