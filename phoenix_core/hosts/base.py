@@ -94,6 +94,17 @@ class Host(Protocol):
 
 
 @runtime_checkable
+class ReadingMany(Protocol):
+    """A host that reads several files in one round trip (a node over SSH), where reading them
+    one by one costs a round trip or more each."""
+
+    def read_files(self, paths: Sequence[str]) -> dict[str, bytes | None]:
+        """Each of ``paths``: its bytes, or None when it does not exist. Raises what
+        :meth:`Host.read_file` raises for a file that exists but cannot be read."""
+        ...
+
+
+@runtime_checkable
 class Reconnecting(Protocol):
     """A host reached over a connection, which can prove the node still accepts new ones."""
 

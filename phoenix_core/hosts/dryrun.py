@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import attrs
 
-from phoenix_core.hosts.base import CommandResult, Host
+from phoenix_core.hosts.base import CommandResult, Host, ReadingMany
 
 
 @attrs.frozen
@@ -21,12 +21,17 @@ class PlannedCommand:
 class DryRunHost:
     """Wraps any :class:`Host`: queries go through, changes are recorded and answered with success."""
 
+    #: Set only when the wrapped host reads many files at once (it is then :class:`ReadingMany`).
+    read_files: Callable[[Sequence[str]], dict[str, bytes | None]]
+
     def __init__(self, inner: Host) -> None:
         self.inner = inner
         self.name = inner.name
         #: The node's ``/`` as commands name it (see :func:`~phoenix_core.hosts.base.node_path`).
         self.root: str = getattr(inner, "root", "/")
         self.planned: list[PlannedCommand] = []
+        if isinstance(inner, ReadingMany):
+            self.read_files = inner.read_files
 
     def query(
         self, argv: Sequence[str], *, timeout: float | None = None, input: str | None = None

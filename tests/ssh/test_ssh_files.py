@@ -1,4 +1,5 @@
-"""write_file/read_file over SFTP: round trip, mode, atomic replace, errors, sudo path."""
+"""write_file/read_file over SFTP: round trip, mode, atomic replace, errors, sudo path; read_files,
+many files in one command."""
 
 from __future__ import annotations
 
@@ -9,6 +10,9 @@ import stat
 import pytest
 
 from phoenix_core.errors import HostError
+from phoenix_core.hosts.base import ReadingMany
+from phoenix_core.hosts.dryrun import DryRunHost
+from phoenix_core.hosts.local import LocalHost
 
 
 def leftovers(directory) -> list[str]:
@@ -44,6 +48,57 @@ def test_replace_is_a_rename_so_readers_see_old_or_new(sshd, connect, tmp_path):
 def test_missing_file_raises_file_not_found(sshd, connect, tmp_path):
     with pytest.raises(FileNotFoundError):
         connect(sshd).read_file(str(tmp_path / "absent"))
+
+
+def test_read_files_reads_many_files_in_one_command_as_read_file_reads_each(
+    sshd, connect, tmp_path
+):
+    deep = tmp_path / ("d" * 120) / ("f" * 150)  # past tar's 100-byte name field
+    deep.parent.mkdir()
+    deep.write_bytes(b"long name\n")
+    binary = tmp_path / "binary"
+    binary.write_bytes(bytes(range(256)) * 300)
+    (tmp_path / "real").mkdir()
+    (tmp_path / "real" / "101.conf").write_text("memory: 512\n")
+    (tmp_path / "lxc").symlink_to(tmp_path / "real")  # as /etc/pve/lxc links to nodes/NODE/lxc
+    empty = tmp_path / "empty"
+    empty.write_bytes(b"")
+    paths = [str(p) for p in (deep, binary, tmp_path / "lxc" / "101.conf", empty)]
+    absent = str(tmp_path / "absent.fw")
+    host = connect(sshd)
+    read = host.read_files([*paths, absent, paths[0]])
+    assert read == {**{path: host.read_file(path) for path in paths}, absent: None}
+    assert read[paths[2]] == b"memory: 512\n"
+    assert host.queries == 1
+
+
+def test_read_files_of_absent_files_only_is_one_command_and_nothing_found(sshd, connect, tmp_path):
+    host = connect(sshd)
+    assert host.read_files([str(tmp_path / "a"), str(tmp_path / "b")]) == {
+        str(tmp_path / "a"): None,
+        str(tmp_path / "b"): None,
+    }
+    assert (host.queries, host._sftp) == (1, None)
+
+
+def test_read_files_falls_back_to_one_read_each_when_the_archive_cannot_speak(
+    sshd, connect, tmp_path
+):
+    """A directory is archived as one, not as a file: each path is read on its own, and the
+    directory fails as read_file fails."""
+    (tmp_path / "plain").write_text("x\n")
+    (tmp_path / "adir").mkdir()
+    host = connect(sshd)
+    with pytest.raises(HostError, match=r"cannot read .*/adir on 127\.0\.0\.1"):
+        host.read_files([str(tmp_path / "plain"), str(tmp_path / "adir")])
+
+
+def test_a_dry_run_reads_many_files_at_once_only_where_its_host_does(sshd, connect, tmp_path):
+    (tmp_path / "a").write_text("a\n")
+    over_ssh = DryRunHost(connect(sshd))
+    assert isinstance(over_ssh, ReadingMany)
+    assert over_ssh.read_files([str(tmp_path / "a")]) == {str(tmp_path / "a"): b"a\n"}
+    assert not isinstance(DryRunHost(LocalHost()), ReadingMany)
 
 
 def test_write_into_missing_directory_is_a_one_line_host_error(sshd, connect, tmp_path):

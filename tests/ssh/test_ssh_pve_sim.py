@@ -108,3 +108,36 @@ def test_killed_sshd_mid_converge_then_rerun_reaches_the_state(sim, connect, tmp
     finally:
         sim.clear_faults()
         server.stop()
+
+
+def test_the_node_snapshot_reads_every_guest_file_in_two_round_trips(sim, sim_sshd, connect):
+    """``.members`` and ``.vmlist`` in one command, then every listed guest's conf and
+    firewall file in one more, whatever the number of guests; a changed guest's files in one."""
+    snapshot = pytest.importorskip("phoenix_pve.snapshot")
+    guest = pytest.importorskip("phoenix_pve.guest")
+    for vmid in (230, 231):
+        sim.run(["pct", "create", str(vmid), TEMPLATE, "--storage", "local-lvm"], check=True)
+    sim.run(["qm", "create", "232", "--name", "vm232"], check=True)
+    sim.run(["pvesh", "set", "/nodes/localhost/lxc/231/firewall/options", "--enable", "1"])
+    pve_etc = str(sim.pve_etc)
+    host = connect(sim_sshd)
+    node = snapshot.NodeSnapshot(host, pve_etc)
+    listed = node.guests()
+    assert {230, 231, 232} <= set(listed)
+    files = [
+        path
+        for vmid, entry in sorted(listed.items())
+        for path in (
+            guest.BY_API[entry.type].conf_path(pve_etc, vmid),
+            guest.firewall_path(pve_etc, vmid),
+        )
+    ]
+    for path in files:
+        local = Path(path).read_text() if Path(path).exists() else None
+        assert node.file(path) == local
+    assert "enable: 1" in node.file(guest.firewall_path(pve_etc, 231))
+    assert (host.queries, host._sftp) == (2, None)
+    node.forget(231, tuple(files[2:4]))
+    sim.run(["pct", "set", "231", "--memory", "640"], check=True)
+    assert "memory: 640\n" in node.file(files[2])
+    assert (host.queries, host._sftp) == (3, None)

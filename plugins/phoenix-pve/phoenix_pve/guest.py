@@ -30,6 +30,15 @@ class GuestKind:
     def lock_path(self, vmid: int) -> str:
         return self.config_lock.format(vmid=vmid)
 
+    def conf_path(self, pve_etc: str, vmid: int) -> str:
+        """The guest's conf file: ``/etc/pve/lxc/101.conf``, ``/etc/pve/qemu-server/9000.conf``."""
+        return f"{pve_etc}/{self.conf_dir}/{vmid}.conf"
+
+
+def firewall_path(pve_etc: str, vmid: int) -> str:
+    """pve-firewall src/PVE/Firewall.pm load_vmfw_conf: ``/etc/pve/firewall/<vmid>.fw``."""
+    return f"{pve_etc}/firewall/{vmid}.fw"
+
 
 CONTAINER = GuestKind(
     tool="pct",
@@ -47,3 +56,5 @@ VIRTUAL_MACHINE = GuestKind(
     label="virtual machine",
     config_lock="/var/lock/qemu-server/lock-{vmid}.conf",
 )
+#: Each kind by its ``.vmlist`` type and API segment (``lxc``, ``qemu``).
+BY_API = {kind.api: kind for kind in (CONTAINER, VIRTUAL_MACHINE)}

@@ -20,7 +20,7 @@ from typing import Any, TypeVar
 from phoenix_core.hosts.base import CommandResult, Host
 from phoenix_core.manager import RunContext
 from phoenix_pve import errors, etcpve, parse, settings, snapshot
-from phoenix_pve.guest import GuestKind
+from phoenix_pve.guest import GuestKind, firewall_path
 from phoenix_pve.parse import GuestConfigText, Snapshot
 from phoenix_pve.snapshot import NodeSnapshot
 
@@ -108,12 +108,11 @@ class Live:
     # -- reads -----------------------------------------------------------------------------
     @property
     def conf_path(self) -> str:
-        return f"{self.pve_etc}/{self.kind.conf_dir}/{self.vmid}.conf"
+        return self.kind.conf_path(self.pve_etc, self.vmid)
 
     @property
     def firewall_path(self) -> str:
-        """pve-firewall src/PVE/Firewall.pm load_vmfw_conf: ``/etc/pve/firewall/<vmid>.fw``."""
-        return f"{self.pve_etc}/firewall/{self.vmid}.fw"
+        return firewall_path(self.pve_etc, self.vmid)
 
     @property
     def api_path(self) -> str:

@@ -18,7 +18,13 @@ action of a run (kept in the run's :class:`~phoenix_core.manager.RunScope`) and 
   creates every guest, ``import`` of a guest of another kind). Without those files (pmxcfs
   not answering) the node lists decide, as before;
 - each guest's conf and firewall files under ``/etc/pve`` (file reads over the host's file
-  channel, no tool), when a step first asks, parsed by :mod:`phoenix_pve.etcpve`.
+  channel, no tool), when a step first asks, parsed by :mod:`phoenix_pve.etcpve`. Over a host
+  that reads many files in one round trip (:class:`~phoenix_core.hosts.base.ReadingMany`, a
+  node over SSH), ``.members`` and ``.vmlist`` come in one, and the first file a step asks
+  for comes with every file of every guest ``.vmlist`` places here that is not read yet: two
+  round trips for the whole node, where one file each costs a round trip or more (a node far
+  away: tens of milliseconds each). On this machine a file costs no round trip, so each is
+  read only when asked.
 
 A change to a guest (:meth:`forget`) drops only that guest: its files are read again and its
 status comes from its own ``pct status``/``qm status`` for the rest of the run.
@@ -33,10 +39,10 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from phoenix_core.hosts.base import Host
+from phoenix_core.hosts.base import Host, ReadingMany
 from phoenix_core.manager import RunContext
 from phoenix_pve import errors, etcpve, settings
-from phoenix_pve.guest import CONTAINER, VIRTUAL_MACHINE, GuestKind
+from phoenix_pve.guest import BY_API, CONTAINER, VIRTUAL_MACHINE, GuestKind, firewall_path
 
 #: Not read yet (None is "read, and pmxcfs's files cannot tell").
 MISSING = object()
@@ -59,6 +65,8 @@ class NodeSnapshot:
         self._vmlist: Any = MISSING
         #: Held while the node lists are read (by a guest, or by :meth:`read_ahead`'s thread).
         self._lists_lock = threading.Lock()
+        #: Held while files are read in one round trip, so that two steps do not read them twice.
+        self._files_lock = threading.Lock()
         self._ahead: threading.Thread | None = None
 
     def listed(self, kind: GuestKind, vmid: int) -> bool | None:
@@ -91,8 +99,9 @@ class NodeSnapshot:
         return self._vmlist  # type: ignore[no-any-return]
 
     def _read_vmlist(self) -> tuple[str, dict[int, etcpve.ListedGuest]] | None:
-        members = self.file(f"{self.pve_etc}/.members")
-        vmlist = self.file(f"{self.pve_etc}/.vmlist")
+        paths = (f"{self.pve_etc}/.members", f"{self.pve_etc}/.vmlist")
+        self._read(paths)
+        members, vmlist = map(self.file, paths)
         if members is None or vmlist is None:
             return None
         try:
@@ -182,16 +191,55 @@ class NodeSnapshot:
             return vmid in self._changed
 
     def file(self, path: str) -> str | None:
-        """A file under ``/etc/pve``, read once until its guest changes (None: absent)."""
+        """A file of the node, read once until its guest changes (None: absent); over a host
+        that reads many at once, with every guest file not read yet."""
         with self._lock:
             if path in self._files:
                 return self._files[path]
-        try:
-            text: str | None = self.host.read_file(path).decode(errors="surrogateescape")
-        except FileNotFoundError:
-            text = None
+        self._read((path, *self._unread_guest_files()))
         with self._lock:
-            return self._files.setdefault(path, text)
+            return self._files[path]
+
+    def _read(self, paths: tuple[str, ...]) -> None:
+        if not isinstance(self.host, ReadingMany):
+            for path in paths:
+                try:
+                    data: bytes | None = self.host.read_file(path)
+                except FileNotFoundError:
+                    data = None
+                self._keep(path, data)
+            return
+        with self._files_lock:
+            with self._lock:
+                unread = [path for path in paths if path not in self._files]
+            if unread:
+                for path, data in self.host.read_files(unread).items():
+                    self._keep(path, data)
+
+    def _keep(self, path: str, data: bytes | None) -> None:
+        text = None if data is None else data.decode(errors="surrogateescape")
+        with self._lock:
+            self._files.setdefault(path, text)
+
+    def _unread_guest_files(self) -> list[str]:
+        """The conf and firewall files of this node's guests (by ``.vmlist``, once read) not
+        read yet; none when the host reads a file per round trip anyway."""
+        if not isinstance(self.host, ReadingMany):
+            return []
+        with self._lock:
+            placed = None if self._vmlist is MISSING else self._vmlist
+            if placed is None:
+                return []
+            paths = [
+                path
+                for vmid, entry in placed[1].items()
+                if entry.type in BY_API
+                for path in (
+                    BY_API[entry.type].conf_path(self.pve_etc, vmid),
+                    firewall_path(self.pve_etc, vmid),
+                )
+            ]
+            return [path for path in paths if path not in self._files]
 
     def put(self, path: str, text: str) -> None:
         """What this run just wrote to ``path``."""
