@@ -30,3 +30,18 @@ def _bytecode_for_subprocesses(tmp_path_factory: pytest.TempPathFactory) -> Iter
         patch.delenv("PYTHONDONTWRITEBYTECODE")
         patch.setenv("PYTHONPYCACHEPREFIX", str(tmp_path_factory.mktemp("pycache")))
         yield
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _logs_stay_in_the_session(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """No phoenix a test runs writes this machine's ``/var/log``: the default log directory,
+    in this process (a test driving the engine without ``--log-dir``) and in every phoenix the
+    suite starts (``PHOENIX_LOG_DIR``), is a directory of the session's. A test of the default
+    itself points it elsewhere again."""
+    from phoenix_core import logs
+
+    directory = tmp_path_factory.mktemp("var-log") / "phoenix_hypervisor"
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("PHOENIX_LOG_DIR", str(directory))
+        patch.setattr(logs, "SYSTEM_LOG_DIR", directory)
+        yield

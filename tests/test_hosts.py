@@ -113,6 +113,7 @@ def test_guests_reach_their_node_from_the_nodes_map(
 ) -> None:
     import json
 
+    from phoenix_core import logs
     from phoenix_core.app import App
     from phoenix_core.plugins import Plugins
     from tests.conftest import write_guests
@@ -135,12 +136,19 @@ def test_guests_reach_their_node_from_the_nodes_map(
     plugins = Plugins(strict=True, disabled=set())
     plugins.add(FakePlugin("lxc"), "fake")
 
-    engine = App(plugins=plugins, config_dir=str(directory), host="root@pve1").engine()
-    engine.run("converge", ["101", "102"])
-    assert reached == [NodeAddress("pve1", "root"), NodeAddress("10.0.0.14", "admin", 2222, True)]
-
-    reached.clear()
-    App(plugins=plugins, config_dir=str(directory), host="pve2").engine().run("converge", ["101"])
+    log_dir = tmp_path / "logs"
+    try:
+        app = App(plugins=plugins, config_dir=str(directory), host="root@pve1", log_dir=log_dir)
+        app.engine().run("converge", ["101", "102"])
+        assert reached == [
+            NodeAddress("pve1", "root"),
+            NodeAddress("10.0.0.14", "admin", 2222, True),
+        ]
+        reached.clear()
+        app = App(plugins=plugins, config_dir=str(directory), host="pve2", log_dir=log_dir)
+        app.engine().run("converge", ["101"])
+    finally:
+        logs.setup()  # the runs' log files are this test's only
     assert reached == [
         NodeAddress("10.0.0.14", "admin", 2222, True)
     ]  # --host names a configured node
