@@ -46,11 +46,13 @@ def _rules(cli: Cli) -> list[str]:
 
 def test_firewall_is_reconciled_rule_by_rule(cli: Cli, tmp_path: Path) -> None:
     etc = _etc(cli, tmp_path, firewall=FIREWALL)
-    _converge(cli, etc)
+    base = "/nodes/localhost/lxc/800/firewall/rules"
+    made = [a[:3] for a in _converge(cli, etc) if a[0] == "pvesh" and a[2].startswith(base)]
     assert _rules(cli) == ["ssh", "https", "dns"]
+    # Each new rule lands first (Rules.pm unshifts it): created last one first, none moved.
+    assert made == [["pvesh", "create", base]] * 3
     assert "firewall=1" in cli.node.run(["pct", "config", "800"]).stdout
     assert _converge(cli, etc) == []
-    base = "/nodes/localhost/lxc/800/firewall/rules"
     cli.node.run(["pvesh", "delete", f"{base}/1"], check=True)  # https gone
     cli.node.run(
         [

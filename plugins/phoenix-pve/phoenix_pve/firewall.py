@@ -161,6 +161,13 @@ def rule_changes(fw: Firewall, live: Live) -> list[Change]:
     return changes
 
 
+def create_argv(path: str, insert: InsertRule) -> list[str]:
+    argv = ["pvesh", "create", f"{path}/rules"]
+    for name, value in insert.params.items():
+        argv += [f"--{name}", value]
+    return argv
+
+
 def step(fw: Firewall, live: Live) -> Step:
     def check() -> list[Change]:
         return option_changes(fw, live) + rule_changes(fw, live)
@@ -178,14 +185,16 @@ def step(fw: Firewall, live: Live) -> Step:
         for pos in deletes:
             live.change(["pvesh", "delete", f"{path}/rules/{pos}"])
         inserts = sorted((d for d in data if isinstance(d, InsertRule)), key=lambda d: d.index)
-        for insert in inserts:
-            # Proxmox puts a new rule first whatever `pos` says (Rules.pm unshifts it), then
-            # `moveto` places it in front of the rule that is at that index before the move.
-            argv = ["pvesh", "create", f"{path}/rules"]
-            for name, value in insert.params.items():
-                argv += [f"--{name}", value]
-            live.change(argv)
-            if insert.index:
-                live.change(["pvesh", "set", f"{path}/rules/0", "--moveto", str(insert.index + 1)])
+        # Proxmox puts a new rule first whatever `pos` says (pve-firewall
+        # src/PVE/API2/Firewall/Rules.pm register_create_rule unshifts it). The rules wanted in
+        # front of every kept one (all of them on a new guest) are created last one first, so
+        # each lands in front of the one before: one call a rule. Each later one is created,
+        # then moved (`moveto`) in front of the rule at its index before the move.
+        front = next((n for n, d in enumerate(inserts) if d.index != n), len(inserts))
+        for insert in reversed(inserts[:front]):
+            live.change(create_argv(path, insert))
+        for insert in inserts[front:]:
+            live.change(create_argv(path, insert))
+            live.change(["pvesh", "set", f"{path}/rules/0", "--moveto", str(insert.index + 1)])
 
     return Step("firewall", check, apply)
