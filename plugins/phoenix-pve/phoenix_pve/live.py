@@ -27,6 +27,38 @@ from phoenix_pve.snapshot import NodeSnapshot
 T = TypeVar("T")
 
 
+#: Not in the cache (None is a status: the guest does not exist).
+_UNREAD = object()
+#: Changes that cannot create, remove, start or stop a guest: a config edit (pve-container
+#: src/PVE/API2/LXC/Config.pm update_vm hands the running state to update_pct_config, which
+#: applies or holds each value, and starts or stops nothing), a resize, a snapshot (only a
+#: rollback may stop or start: src/PVE/API2/LXC/Snapshot.pm rollback), a pushed file, the
+#: cloud-init drive, and the node's own directories. After any other change the guest's
+#: status is asked again.
+_KEEPING_STATUS = frozenset(
+    {
+        ("pct", "set"),
+        ("qm", "set"),
+        ("pct", "resize"),
+        ("qm", "disk"),
+        ("pct", "snapshot"),
+        ("qm", "snapshot"),
+        ("pct", "push"),
+        ("qm", "cloudinit"),
+        ("mkdir",),
+        ("chown",),
+    }
+)
+
+
+def keeps_status(argv: Sequence[str]) -> bool:
+    """Does ``argv`` leave the guest existing and running (or not) as it was? A ``pvesh``
+    call only when it edits the guest's firewall (a file of its own)."""
+    if argv[0] == "pvesh":
+        return len(argv) > 2 and "/firewall/" in argv[2]
+    return (argv[0],) in _KEEPING_STATUS or tuple(argv[:2]) in _KEEPING_STATUS
+
+
 class Live:
     """Cached reads for one guest on one host, shared by all its steps in a run."""
 
@@ -73,9 +105,13 @@ class Live:
         """``[tool, verb, vmid, *args]``: the shape of nearly every pct/qm command."""
         return [self.kind.tool, verb, str(self.vmid), *args]
 
-    def invalidate(self) -> None:
-        """Forget what was read of this guest, here and in the run's snapshot."""
+    def invalidate(self, *, keep_status: bool = False) -> None:
+        """Forget what was read of this guest, here and in the run's snapshot (with
+        ``keep_status``, all but its status, which the change could not alter)."""
+        status = self._cache.get("status", _UNREAD) if keep_status else _UNREAD
         self._cache.clear()
+        if status is not _UNREAD:
+            self._cache["status"] = status
         if self.node is not None:
             self.node.forget(self.vmid, (self.conf_path, self.firewall_path))
 
@@ -96,7 +132,7 @@ class Live:
                 lock_timeout=self.lock_timeout,
             )
         finally:
-            self.invalidate()
+            self.invalidate(keep_status=keeps_status(argv))
 
     def memo(self, key: str, read: Callable[[], T]) -> T:
         """``read()`` once until the next change: for reads a manager adds of its own."""

@@ -278,7 +278,7 @@ class Runner:
         try:
             self.shell.push(data, inner, mode=mode)
         finally:
-            self.live.invalidate()
+            self.live.invalidate(keep_status=True)  # a file in the guest: it still runs
 
     def prepare(self) -> None:
         if self._prepared:
