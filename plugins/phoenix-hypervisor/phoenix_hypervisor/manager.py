@@ -25,7 +25,7 @@ from phoenix_core.config.models import Config, TargetConfig
 from phoenix_core.errors import PhoenixError
 from phoenix_core.hosts.local import LocalHost
 from phoenix_core.manager import BaseManager, GuestState, HostNeed, Resource, RunContext, StepVerb
-from phoenix_core.steps import Step
+from phoenix_core.steps import Change, Step
 from phoenix_hypervisor import checks as host_checks
 from phoenix_hypervisor.features import (
     Feature,
@@ -49,6 +49,7 @@ from phoenix_hypervisor.features import (
 from phoenix_hypervisor.hostfs import NodeFiles
 from phoenix_hypervisor.model import HostSpec, parse_spec
 from phoenix_pve import health
+from phoenix_pve import storages as node_storages
 from phoenix_pve.scripts import SearchPath
 from phoenix_pve.shell import HostShell
 
@@ -149,7 +150,9 @@ class HypervisorManager(BaseManager):
         """A feature's steps; a host has none of its own (it requires its features)."""
         if verb != "converge" or target.part is None:
             return []
-        return BY_NAME[target.part].steps(self.context(target, ctx))
+        return [
+            _rereads_storages(s, ctx) for s in BY_NAME[target.part].steps(self.context(target, ctx))
+        ]
 
     def provides(self, need: HostNeed, host: TargetConfig) -> str | None:
         """The feature that makes what a guest needs, or None when phoenix does not make it
@@ -169,6 +172,22 @@ class HypervisorManager(BaseManager):
         if need.what == "apparmor":
             return "apparmor" if need.value in apparmor.shipped() else None
         return {"gpu": "nvidia", "pci": "vfio"}.get(need.what)
+
+
+def _rereads_storages(step: Step, ctx: RunContext) -> Step:
+    """``step``, after whose apply the run reads the node's storages again: a feature may add
+    or reconfigure a storage, or what one rests on (a pool, a dataset, an NFS mount), and a
+    guest created later in the run must see it (``pvesm status``, ``pveam list`` and ``pvesm
+    list`` are read once per run and node, :mod:`phoenix_pve.storages`). Also after a failed
+    apply: part of it may have been made."""
+
+    def apply(changes: Sequence[Change]) -> None:
+        try:
+            step.apply(changes)
+        finally:
+            node_storages.changed(ctx)
+
+    return attrs.evolve(step, apply=apply)
 
 
 def test_entries(spec: HostSpec, config_dir: Path) -> list[health.Entry]:

@@ -1,8 +1,11 @@
 """The ``exists`` step: ``pct create`` from a template or ``pct clone`` from the clone source.
 
 Preconditions are checked in ``check`` (so ``plan`` reports them): the storage pool must exist
-and be active, the template must be on its storage or downloadable. ``--unprivileged`` is
-always passed, because PVE 9 changed its default.
+and be active, the template must be on its storage or downloadable. Both are read from the
+run's :class:`~phoenix_pve.storages.NodeStorages` (``pvesm status`` and ``pveam list`` once
+per run and node, not per container); a download is recorded there, so the next container
+from the same template sees it. ``--unprivileged`` is always passed, because PVE 9 changed
+its default.
 """
 
 from __future__ import annotations
@@ -17,11 +20,11 @@ from phoenix_core.manager import Holding, Resource
 from phoenix_core.steps import Change, Step
 from phoenix_lxc import options
 from phoenix_lxc.model import LxcSpec
-from phoenix_pve import errors, secrets, settings
+from phoenix_pve import secrets, settings
 from phoenix_pve.live import Live
 from phoenix_pve.options import option_args
-from phoenix_pve.parse import parse_pvesm_status
 from phoenix_pve.shell import private_file
+from phoenix_pve.storages import NodeStorages
 
 
 @attrs.frozen
@@ -76,10 +79,10 @@ def template_of(spec: LxcSpec, config: Config) -> Template:
     return Template(storage, f"{storage}:vztmpl/{spec.template.rstrip('/').split('/')[-1]}")
 
 
-def _require_pool(live: Live, pool: str | None, vmid: int) -> None:
+def _require_pool(live: Live, storages: NodeStorages, pool: str | None, vmid: int) -> None:
     if pool is None:
         raise PhoenixError(f"CT {vmid}: storage_pool is not set (needed to create it)")
-    rows = parse_pvesm_status(errors.check(live.query(["pvesm", "status"])).stdout)
+    rows = storages.status()
     row = rows.get(pool)
     if row is None:
         raise PhoenixError(
@@ -90,11 +93,13 @@ def _require_pool(live: Live, pool: str | None, vmid: int) -> None:
         raise PhoenixError(f"CT {vmid}: storage pool {pool!r} is {row.status}")
 
 
-def _template_present(live: Live, template: Template) -> bool:
-    listing = errors.check(live.query(["pveam", "list", template.storage])).stdout
-    return any(
-        line.split()[0] == template.volid for line in listing.splitlines()[1:] if line.strip()
-    )
+def _download(live: Live, storages: NodeStorages, template: Template) -> None:
+    """``pveam download``, unless another container of this run already did; recorded in
+    ``storages`` (see :meth:`~phoenix_pve.storages.NodeStorages.download`)."""
+    if template.volid in storages.templates(template.storage):
+        return
+    argv = ["pveam", "download", template.storage, template.file]
+    storages.download(template.storage, template.volid, lambda: live.change(argv, timeout=3600))
 
 
 def create_argv(
@@ -173,15 +178,17 @@ def step(
     live: Live,
     config: Config,
     holding: Holding,
+    storages: NodeStorages,
 ) -> Step:
     """Create or clone the container when it does not exist. ``holding`` is the run's
     :meth:`~phoenix_core.manager.RunContext.holding`: the clone holds its source (Proxmox
-    locks it for the whole copy), a download the template's storage."""
+    locks it for the whole copy), a download the template's storage. ``storages`` is the
+    run's record of the node's storages (:func:`phoenix_pve.storages.of`)."""
 
     def check() -> list[Change]:
         if live.exists:
             return []
-        _require_pool(live, spec.storage_pool, live.vmid)
+        _require_pool(live, storages, spec.storage_pool, live.vmid)
         if spec.clone_from_ctid is not None:
             source_id = spec.clone_from_ctid
             source = config.guests[source_id].spec
@@ -196,7 +203,7 @@ def step(
         secrets.check_files(spec)
         template = template_of(spec, config)
         changes = []
-        if not _template_present(live, template):
+        if template.volid not in storages.templates(template.storage):
             if not spec.download_template:
                 raise PhoenixError(
                     f"CT {live.vmid}: template {template.volid} is not on storage "
@@ -219,10 +226,10 @@ def step(
         for change in changes:
             match change.data:
                 case Download(template):
+                    # Held while checked again: containers checked side by side may all
+                    # have planned this download; the first one makes it.
                     with holding(Resource.storage(spec.node, template.storage)):
-                        live.change(
-                            ["pveam", "download", template.storage, template.file], timeout=3600
-                        )
+                        _download(live, storages, template)
                 case Create(template):
                     _create(live, spec, template)
                 case Clone(source, source_id):

@@ -24,6 +24,7 @@ from phoenix_lxc import checks as lxc_checks
 from phoenix_lxc import create, describe, disk, mounts, options, rawconf, subids
 from phoenix_lxc.model import LxcSpec, ignored_host_defaults, parse_spec, with_host_defaults
 from phoenix_pve import power, settings
+from phoenix_pve import storages as node_storages
 from phoenix_pve.guest import CONTAINER
 from phoenix_pve.live import Live
 from phoenix_pve.manager import Build, GuestManager
@@ -123,7 +124,7 @@ class LxcManager(GuestManager):
         self, spec: LxcSpec, guest: TargetConfig, ctx: RunContext, live: Live, build: Build
     ) -> list[Step]:
         return [
-            create.step(spec, live, ctx.config, ctx.holding),
+            create.step(spec, live, ctx.config, ctx.holding, node_storages.of(ctx)),
             options.step(spec, live),
             rawconf.step(spec, live),
             subids.step(spec, live),

@@ -16,6 +16,8 @@ from lxc_support import SEED, Cli, base_ct, cli, write_lxc  # noqa: F401
 from pve_sim import journal
 
 pytestmark = pytest.mark.pve_sim(seed=str(SEED))
+#: The OS template every container of base_ct is created from, as the seed holds it.
+TEMPLATE = "fastData-shared-iso:vztmpl/ubuntu-24.04-standard_24.04-2_amd64.tar.zst"
 
 
 def _clone(ident: int, source: int, **extra: Any) -> dict[str, Any]:
@@ -27,6 +29,11 @@ def _clone(ident: int, source: int, **extra: Any) -> dict[str, Any]:
 def test_clones_of_one_source_never_overlap_and_a_guest_never_has_two_changes_at_once(
     cli: Cli, tmp_path: Path
 ) -> None:
+    """Also what creating them reads (issue 19): the pools and the template's storage once
+    for the run, not per container; the template, missing, downloaded once and seen by the
+    other four containers created from it."""
+    cli.node.run(["pvesm", "free", TEMPLATE], check=True)
+    start = cli.node.mark()
     guests = {
         "930": base_ct("tpl", "10.0.5.30/24", "52:54:00:00:05:30", is_template=True),
         **{str(i): _clone(i, 930) for i in range(931, 935)},
@@ -47,6 +54,13 @@ def test_clones_of_one_source_never_overlap_and_a_guest_never_has_two_changes_at
     # It did run in parallel: independent creates overlapped.
     creates = [r for r in records if r["argv"][:2] == ["pct", "create"]]
     assert journal.overlapping(creates)
+    assert [r["argv"][3] for r in creates] == [TEMPLATE] * 5
+    reads = [r["argv"] for r in cli.node.since(start) if r["argv"][0] in ("pvesm", "pveam")]
+    assert sorted(reads) == [
+        ["pveam", "download", "fastData-shared-iso", TEMPLATE.split("/")[-1]],
+        ["pveam", "list", "fastData-shared-iso"],
+        ["pvesm", "status"],
+    ]
     mark = cli.node.mark()
     again = cli.subprocess("--config-dir", str(etc), "converge", "--jobs", "8")
     assert again.returncode == 0 and not [e for e in cli.node.since(mark) if e["mutating"]]

@@ -23,6 +23,7 @@ from phoenix_core.steps import Change, Step
 from phoenix_pve.live import Live
 from phoenix_pve.options import option_args
 from phoenix_pve.parse import format_props, parse_props, size_bytes
+from phoenix_pve.storages import NodeStorages
 from phoenix_vm import cloudinit, image, options, storages
 from phoenix_vm.model import VmSpec
 
@@ -125,10 +126,12 @@ def step(
     live: Live,
     config: Config,
     holding: Holding,
+    storages: NodeStorages,
 ) -> Step:
     """Create or clone the VM when it does not exist. ``holding`` is the run's
     :meth:`~phoenix_core.manager.RunContext.holding`, around each command of
-    :func:`brief_resources`."""
+    :func:`brief_resources`; ``storages`` the run's record of the node's storages
+    (:func:`phoenix_pve.storages.of`), where a download is recorded for the next VM."""
 
     def check() -> list[Change]:
         if live.exists:
@@ -149,7 +152,7 @@ def step(
             )
         placed = image.place(live, image.of(spec, config))
         changes = []
-        if not image.present(live, placed):
+        if not image.present(storages, placed):
             checked = " (checksum verified)" if placed.image.checksum else ""
             what = f"download {placed.volid}{checked}"
             changes.append(Change("image", None, what, data=Download(placed)))
@@ -163,8 +166,10 @@ def step(
         for change in changes:
             match change.data:
                 case Download(placed):
+                    # Held while checked again: VMs checked side by side may all have
+                    # planned this download; the first one makes it.
                     with holding(Resource.storage(spec.node, placed.image.storage)):
-                        image.download(live, placed)
+                        image.download(live, storages, placed)
                 case Create(placed):
                     with holding(Resource.storage(spec.node, _pool(spec, live.vmid))):
                         argv = create_argv(spec, live.vmid, placed, vendor)

@@ -24,6 +24,7 @@ from phoenix_core.errors import PhoenixError
 from phoenix_core.logs import logger
 from phoenix_pve import errors, settings
 from phoenix_pve.live import Live
+from phoenix_pve.storages import NodeStorages
 from phoenix_vm import storages
 from phoenix_vm.model import VmSpec
 
@@ -124,20 +125,18 @@ def of(spec: VmSpec, config: Config) -> Image:
     return Image(storage, spec.template_image, url, checksum)
 
 
-def present(live: Live, placed: Placement) -> bool:
-    """Is the image on its storage? (``pvesm list``, read once per run.)"""
-
-    def read() -> bool:
-        listing = errors.check(live.query(["pvesm", "list", placed.image.storage])).stdout
-        return any(
-            line.split()[0] == placed.volid for line in listing.splitlines()[1:] if line.strip()
-        )
-
-    return live.memo(f"image:{placed.volid}", read)
+def present(storages: NodeStorages, placed: Placement) -> bool:
+    """Is the image on its storage? (``pvesm list --content``, read once per run and node.)"""
+    return placed.volid in storages.volumes(placed.image.storage, placed.content)
 
 
-def download(live: Live, placed: Placement) -> None:
-    """``download-url`` on the node; the node verifies the checksum and drops a bad file."""
+def download(live: Live, storages: NodeStorages, placed: Placement) -> None:
+    """``download-url`` on the node, unless another VM of this run already did; the node
+    verifies the checksum and drops a bad file. Recorded in ``storages`` (download_url writes
+    the file under the content's directory of the storage: pve-storage
+    src/PVE/API2/Storage/Status.pm)."""
+    if present(storages, placed):
+        return
     image = placed.image
     if image.checksum is None:
         logger.warning(
@@ -151,8 +150,14 @@ def download(live: Live, placed: Placement) -> None:
     ]  # fmt: skip
     if image.checksum is not None:
         argv += ["--checksum-algorithm", image.checksum[0], "--checksum", image.checksum[1]]
-    result = live.host.change(argv, timeout=DOWNLOAD_TIMEOUT)
-    live.invalidate()
+    try:
+        result = storages.download(
+            image.storage,
+            placed.volid,
+            lambda: live.host.change(argv, timeout=DOWNLOAD_TIMEOUT),
+        )
+    finally:
+        live.invalidate()
     if not result.ok:
         raise PhoenixError(
             f"the node could not download {image.url} to {image.storage}: "

@@ -20,6 +20,7 @@ from phoenix_core.config.models import Config, TargetConfig
 from phoenix_core.manager import HostNeed, Resource, RunContext
 from phoenix_core.steps import Step
 from phoenix_pve import power, scripts, snapshots
+from phoenix_pve import storages as node_storages
 from phoenix_pve.guest import VIRTUAL_MACHINE
 from phoenix_pve.live import Live
 from phoenix_pve.manager import Build, GuestManager
@@ -98,7 +99,7 @@ class VmManager(GuestManager):
         self, spec: VmSpec, guest: TargetConfig, ctx: RunContext, live: Live, build: Build
     ) -> list[Step]:
         return [
-            create.step(spec, live, ctx.config, ctx.holding),
+            create.step(spec, live, ctx.config, ctx.holding, node_storages.of(ctx)),
             create.disk_step(spec, live),
             options.step(spec, live),
             *(

@@ -37,6 +37,8 @@ def template(checksum: str) -> dict[str, Any]:
 
 
 def test_download_verified_then_reused_and_a_linked_clone(cli: Cli, original: Path) -> None:
+    """Two templates from the same image: the storage is listed once and the image downloaded
+    once for the run (issue 19), the second template sees the first one's download."""
     node = cli.node
     node.add_remote_file(URL, IMAGE)
     digest = hashlib.sha256(IMAGE).hexdigest()
@@ -49,7 +51,8 @@ def test_download_verified_then_reused_and_a_linked_clone(cli: Cli, original: Pa
         "network_config": {"ip": "10.0.0.91/24", "gw": "10.0.0.1", "searchdomain": "lab"},
         "user_data": "local:snippets/users.yaml",
     }
-    write_vms(original, [template(f"sha256:{digest}"), clone])
+    second = {**template(f"sha256:{digest}"), "vmid": 9102, "name": "jammy-template-2"}
+    write_vms(original, [template(f"sha256:{digest}"), clone, second])
     # The user's own user data is theirs to put on the snippets storage.
     snippets = node.dir / "var" / "lib" / "vz" / "snippets"
     snippets.mkdir(parents=True)
@@ -61,8 +64,11 @@ def test_download_verified_then_reused_and_a_linked_clone(cli: Cli, original: Pa
         in plan.output
     )
     assert mutations(node.since(mark)) == []
-    first = cli("--config-dir", str(original), "converge", "9100", "9101")
+    mark = node.mark()
+    first = cli("--config-dir", str(original), "converge", "9100", "9101", "9102")
     assert first.exit_code == 0, first.output
+    listed = [e["argv"] for e in node.since(mark) if e["argv"][:2] == ["pvesm", "list"]]
+    assert listed == [["pvesm", "list", "fastData-shared-iso", "--content", "iso"]]
     download = [a for a in mutations(node.since(mark)) if a[:2] == ["pvesh", "create"]]
     assert download == [
         [
@@ -96,7 +102,7 @@ def test_download_verified_then_reused_and_a_linked_clone(cli: Cli, original: Pa
     custom = "cicustom: user=local:snippets/users.yaml,vendor=local:snippets/phoenix-vm-vendor.yaml"
     assert custom in linked.splitlines()
     mark = node.mark()
-    again = cli("--config-dir", str(original), "converge", "9100", "9101")
+    again = cli("--config-dir", str(original), "converge", "9100", "9101", "9102")
     assert again.exit_code == 0, again.output
     assert mutations(node.since(mark)) == []
 

@@ -1,0 +1,153 @@
+"""The node's storages as one run reads them: ``pvesm status`` once, each storage's listing
+once, on first need, whatever the number of guests the run creates.
+
+Creating a guest asks whether its pool is an active storage and whether its OS template or
+cloud image is already on its storage; every one of those answers is a Proxmox tool (a Perl
+start-up on a node), so asking per guest made a run that creates ten guests pay ten times.
+A :class:`NodeStorages` is shared by every action of a run (kept in the run's
+:class:`~phoenix_core.manager.RunScope`, like :mod:`phoenix_pve.snapshot`) and follows what
+changes each answer (read in pve-storage and pve-manager):
+
+- ``pvesm status``: pve-storage src/PVE/API2/Storage/Status.pm ``index`` over
+  src/PVE/Storage.pm ``storage_info``: a row per storage of ``storage.cfg``, ``active`` when
+  activating it and asking its plugin succeed now. It changes when ``storage.cfg`` does
+  (``pvesm add/set/remove``) or when activation does (a pool imported, a dataset or NFS share
+  mounted): host setup's work, after which :func:`changed` drops the whole record. Creating a
+  guest changes only the sizes, which phoenix does not read;
+- ``pveam list S``: pve-manager PVE/CLI/pveam.pm ``index``, Storage.pm ``volume_list(S,
+  vztmpl)``, the template files on S now. ``pveam download S T`` (PVE/API2/Nodes.pm
+  ``apl_download``) writes ``T`` into S's template directory, i.e. ``S:vztmpl/T``, which
+  :meth:`NodeStorages.added` records;
+- ``pvesm list S --content C``: pve-storage src/PVE/API2/Storage/Content.pm ``index``,
+  ``volume_list(S, undef, C)``. Asked per content type (``import`` or ``iso``, where a cloud
+  image goes) so that the guests' own disks (``images``, ``rootdir``), which every create
+  adds, are not part of it. ``download-url`` (Status.pm ``download_url``) writes the file into
+  the content's directory of S, recorded the same way.
+
+A dry run makes no change, so it records none: each answer stays what the node says.
+Thread-safe: actions run in worker threads, and one read of each answer is made at a time
+(the others wait for it rather than asking the node too).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from typing import TypeVar, cast
+
+from phoenix_core.hosts.base import CommandResult, Host
+from phoenix_core.manager import RunContext
+from phoenix_pve import errors
+from phoenix_pve.parse import StorageRow, parse_pvesm_status
+
+T = TypeVar("T")
+#: What an answer is kept under: ``("status",)``, ``("pveam", S)``, ``("pvesm", S, C)``.
+Key = tuple[str, ...]
+
+
+def volids(listing: str) -> frozenset[str]:
+    """The volume ids of ``pveam list`` or ``pvesm list`` output: the first column of each
+    line after the header (pveam.pm ``$print_list``, pvesm.pm ``$print_content``)."""
+    return frozenset(line.split()[0] for line in listing.splitlines()[1:] if line.strip())
+
+
+def content_of(volid: str) -> str:
+    """``local:vztmpl/debian.tar.zst`` -> ``vztmpl``: the content type a volume id names."""
+    return volid.split(":", 1)[-1].split("/", 1)[0]
+
+
+class NodeStorages:
+    """What one run knows of one node's storages; thread-safe."""
+
+    def __init__(self, host: Host) -> None:
+        self.host = host
+        self._lock = threading.Lock()
+        self._answers: dict[Key, object] = {}
+        #: One lock per answer, held while it is read, so that it is read once at a time.
+        self._reading: dict[Key, threading.Lock] = {}
+        #: Counts changes; a read that a change overtook is not kept (it may predate it).
+        self._generation = 0
+
+    def status(self) -> dict[str, StorageRow]:
+        """``pvesm status``'s rows by storage id."""
+        return self._answer(("status",), ["pvesm", "status"], parse_pvesm_status)
+
+    def templates(self, storage: str) -> frozenset[str]:
+        """The container templates on ``storage`` (``pveam list``), by volume id."""
+        return self._answer(("pveam", storage), ["pveam", "list", storage], volids)
+
+    def volumes(self, storage: str, content: str) -> frozenset[str]:
+        """The volumes of one content type on ``storage`` (``pvesm list --content``)."""
+        argv = ["pvesm", "list", storage, "--content", content]
+        return self._answer(("pvesm", storage, content), argv, volids)
+
+    def added(self, storage: str, volid: str) -> None:
+        """``volid`` was just written to ``storage`` (a download that succeeded)."""
+        content = content_of(volid)
+        keys = [("pvesm", storage, content)] + ([("pveam", storage)] if content == "vztmpl" else [])
+        with self._lock:
+            self._generation += 1
+            for key in keys:
+                known = self._answers.get(key)
+                if isinstance(known, frozenset):
+                    self._answers[key] = known | {volid}
+
+    def download(self, storage: str, volid: str, run: Callable[[], CommandResult]) -> CommandResult:
+        """Run ``run``, a command that downloads ``volid`` to ``storage``, and record what it
+        left: the volume when it exited 0 with nothing on stderr, else the storage is read
+        again. The exit status alone does not tell: pveam.pm's ``download`` has no
+        ``$upid_exit``, so a failed ``pveam download`` exits 0, and a synchronous worker's
+        ``TASK ERROR`` (or its warnings) goes to STDERR, its own output to stdout (pve-common
+        src/PVE/RESTEnvironment.pm ``fork_worker``)."""
+        try:
+            result = run()
+        except BaseException:
+            self.forget(storage)
+            raise
+        if result.ok and not result.stderr.strip():
+            self.added(storage, volid)
+        else:
+            self.forget(storage)
+        return result
+
+    def forget(self, storage: str) -> None:
+        """What is on ``storage`` is read again (a download whose outcome is unknown)."""
+        self._drop(lambda key: key[0] != "status" and key[1] == storage)
+
+    def forget_all(self) -> None:
+        """Everything is read again: the storages themselves may have changed."""
+        self._drop(lambda key: True)
+
+    def _drop(self, which: Callable[[Key], bool]) -> None:
+        with self._lock:
+            self._generation += 1
+            for key in [k for k in self._answers if which(k)]:
+                del self._answers[key]
+
+    def _answer(self, key: Key, argv: list[str], parse: Callable[[str], T]) -> T:
+        with self._lock:
+            if key in self._answers:
+                return cast(T, self._answers[key])
+            reading = self._reading.setdefault(key, threading.Lock())
+        with reading:
+            with self._lock:
+                if key in self._answers:
+                    return cast(T, self._answers[key])
+                generation = self._generation
+            value = parse(errors.check(self.host.query(argv)).stdout)
+            with self._lock:
+                if self._generation == generation:
+                    self._answers[key] = value
+            return value
+
+
+def of(ctx: RunContext) -> NodeStorages:
+    """The run's record of the storages of the node ``ctx.host`` is."""
+    key = ("phoenix_pve.storages", id(ctx.host))
+    return ctx.scope.get(key, lambda: NodeStorages(ctx.host))
+
+
+def changed(ctx: RunContext) -> None:
+    """A manager changed the storages of ``ctx.host``'s node, or what they rest on (added or
+    reconfigured a storage, imported a pool, mounted a share): the run reads them again."""
+    of(ctx).forget_all()
