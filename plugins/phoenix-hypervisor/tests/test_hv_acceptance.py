@@ -192,28 +192,56 @@ def test_a_guest_needs_only_its_features_and_checks_them(node: SimNode, tmp_path
     assert mutating(node, mark) == []
 
 
+#: A container on a storage the installer made (local-lvm), from a template on ``local``.
+EARLY = {
+    "name": "early",
+    "memory_mb": 512,
+    "cores": 1,
+    "template": "local:vztmpl/ubuntu-24.04-standard_24.04-2_amd64.tar.zst",
+    "storage_pool": "local-lvm",
+    "storage_size_gb": 4,
+    "network_config": {"name": "eth0", "bridge": "vmbr0", "ip": "10.0.0.250/24", "gw": "10.0.0.1"},
+    "mac_address": "52:54:00:AA:BB:D0",
+    "unprivileged": True,
+}
+
+
 def test_converge_sets_up_the_host_then_builds_a_guest_on_its_storage(
     node: SimNode, tmp_path: Path
 ) -> None:
     """With consent in the file (zfs.settings.allow_destructive_operations), converge of a
     container on a fresh node refuses (nothing changed), and with --with-host sets up the
     features it needs (zfs, storage) and nothing else, then builds the container on the
-    storage setup made; a second converge, which only checks them, changes nothing."""
+    storage setup made; a second converge, which only checks them, changes nothing.
+
+    950, on a storage the node already has, is created first (one worker: the plan's order)
+    and reads the node's storages before setup adds 900's; 900, created in the same run,
+    sees them (the run reads ``pvesm status`` again after a host feature changed the node)."""
     etc = configure(tmp_path)
     path = etc / "phoenix_hypervisor_config.json"
     data = json.loads(path.read_text())
     data["zfs"]["settings"] = {"allow_destructive_operations": True}
     path.write_text(json.dumps(data))
+    guests = etc / "phoenix_lxc_configs.json"
+    lxc = json.loads(guests.read_text())
+    lxc["lxc_configs"]["950"] = EARLY
+    guests.write_text(json.dumps(lxc))
     mark = node.mark()
     refused = phoenix(node, etc, "converge", "900")
     assert refused.returncode == 1
     assert "phoenix setup zfs storage" in refused.stdout
     assert mutating(node, mark) == []
-    result = phoenix(node, etc, "converge", "900", "--with-host", "-o", "json")
+    mark = node.mark()
+    run = ("converge", "950", "900", "--with-host", "--jobs", "1", "-o", "json")
+    result = phoenix(node, etc, *run)
     assert result.returncode == 0, result.stderr
     outcomes = json.loads(result.stdout)["outcomes"]
-    assert [o["id"] for o in outcomes] == ["host:zfs", "host:storage", 900]
+    assert [o["id"] for o in outcomes] == [950, "host:zfs", "host:storage", 900]
     assert "rootfs: quickOS-lxc-disks:" in node.conf(900).read_text()
+    storages = [e["argv"][:3] for e in node.since(mark) if e["argv"][0] in ("pvesm", "pveam")]
+    added = storages.index(["pvesm", "add", "zfspool"])
+    reads = [i for i, argv in enumerate(storages) if argv == ["pvesm", "status"]]
+    assert len(reads) == 2 and reads[0] < added < reads[1], storages
     assert not any(e["argv"][0] == "apt-get" for e in node.journal())
     mark = node.mark()
     again = phoenix(node, etc, "converge", "900", "-o", "json")
