@@ -1,6 +1,7 @@
 """The node snapshot: what a run reads from /etc/pve and the node lists equals what the guest's
 own commands print, costs one Proxmox tool call per guest kind, and a change re-reads only
-the changed guest."""
+the changed guest. The node's storages: each answer read once, however many threads ask, and
+read again after what changes it."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import json
 import shutil
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -19,6 +21,7 @@ from phoenix_pve import node as node_facts
 from phoenix_pve.guest import CONTAINER, VIRTUAL_MACHINE
 from phoenix_pve.live import Live
 from phoenix_pve.snapshot import NodeSnapshot
+from phoenix_pve.storages import NodeStorages
 from pve_sim import fwfile
 from pve_sim.faults import PROXMOX_TOOLS
 from pve_sim.fixture import SimNode
@@ -303,3 +306,36 @@ def test_the_node_name_and_memory_read_as_files_match_the_api(node: SimNode) -> 
     assert from_files == node_facts.facts(host, None, str(node.dir / "no-pmxcfs"))  # pvesh
     assert from_files is not None and from_files.name == node.node and from_files.memory > 0
     assert node_facts.facts(host, "elsewhere", str(node.pve_etc)) is None
+
+
+def test_the_storages_are_read_once_and_again_after_what_changes_them(node: SimNode) -> None:
+    host = _host(node)
+    node.run(["pvesm", "free", TEMPLATE], check=True)
+    storages = NodeStorages(host)
+    mark = node.mark()
+    with ThreadPoolExecutor(8) as pool:
+        rows = list(pool.map(lambda _: storages.status(), range(8)))
+        listed = list(pool.map(lambda _: storages.templates("local"), range(8)))
+    assert all(r == rows[0] for r in rows) and rows[0]["local-lvm"].active
+    assert all(t == listed[0] for t in listed) and TEMPLATE not in listed[0]
+    assert sorted(_tools(node, mark)) == [["pveam", "list", "local"], ["pvesm", "status"]]
+    # A download that succeeded is recorded: the next guest sees it without asking.
+    mark = node.mark()
+    name = TEMPLATE.split("/")[-1]
+    storages.download("local", TEMPLATE, lambda: host.change(["pveam", "download", "local", name]))
+    assert storages.templates("local") == listed[0] | {TEMPLATE}
+    assert _tools(node, mark) == [["pveam", "download", "local", name]]
+    # One that failed leaves the storage to be read again; host setup, everything.
+    storages.download(
+        "local",
+        "local:vztmpl/x.tar.zst",
+        lambda: host.change(["pveam", "download", "local", "x.tar.zst"]),
+    )
+    assert storages.templates("local") == listed[0] | {TEMPLATE}
+    storages.forget_all()
+    storages.status()
+    assert _tools(node, mark)[1:] == [
+        ["pveam", "download", "local", "x.tar.zst"],
+        ["pveam", "list", "local"],
+        ["pvesm", "status"],
+    ]
