@@ -6,7 +6,9 @@ machine stretches it less than wall time):
 
 - the median CPU of a node's owner process from its start to ready and stopped, alternating
   two environments: as ``pve_sim.daemon`` starts it (OpenSSL's default CA store pointed at
-  nothing) and with the system's CA store, which aiohttp would load twice at import;
+  nothing) and with the system's CA store, which aiohttp would load twice at import; then
+  an owner forked by the launcher the test session uses (``pve_sim.preload``, which imported
+  the owner once), and that launcher's own cost (best of three sessions);
 - the CPU of importing each library a ``phoenix plan`` imports, and of everything a ``plan``
   imports, over ``python -c pass`` (best of the runs).
 
@@ -65,6 +67,22 @@ def owner_cpu(top: Path, env: dict[str, str]) -> float:
     return children_cpu() - before
 
 
+def launcher_session_cpu(top: Path, owners: int) -> float:
+    """CPU of a launcher (:mod:`pve_sim.preload`, as the pytest plugin has it) and of
+    ``owners`` owners forked from it, each started, ready and stopped."""
+    from pve_sim import daemon
+
+    stop = daemon.preload_owners()
+    before = children_cpu()
+    for n in range(owners):
+        sim_dir = top / f"forked{n}"
+        shutil.rmtree(sim_dir, ignore_errors=True)
+        daemon.up(sim_dir)
+        daemon.down(sim_dir)
+    stop()
+    return children_cpu() - before
+
+
 def import_cpu(code: str, env: dict[str, str], runs: int) -> float:
     best = float("inf")
     for _ in range(runs):
@@ -91,6 +109,12 @@ def main() -> None:
         print(f"owner process, median CPU of {args.runs} starts:")
         for name, values in samples.items():
             print(f"  {statistics.median(values) * 1e3:5.0f} ms  {name}")
+        os.environ.update(no_store)
+        one = min(launcher_session_cpu(Path(top), 1) for _ in range(3))
+        many = min(launcher_session_cpu(Path(top), args.runs + 1) for _ in range(3))
+        forked = (many - one) / args.runs
+        print(f"  {forked * 1e3:5.0f} ms  forked by the test session's launcher, each")
+        print(f"  {(one - forked) * 1e3:5.0f} ms  the launcher itself, once per session")
         idle = import_cpu("pass", base, args.runs)
         print(f"imports, CPU over python -c pass ({idle * 1e3:.0f} ms), best of {args.runs}:")
         for names in IMPORTS:

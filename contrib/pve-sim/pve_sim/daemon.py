@@ -8,10 +8,11 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from . import protocol
+from . import preload, protocol
 from . import seed as seeds
 from .profile import DEFAULT
 
@@ -71,29 +72,54 @@ def up(
     ]
     if seed is not None:
         cmd += ["--seed", str(seeds.locate(seed))]
-    with open(sim_dir / "owner.log", "ab") as logfile:
-        proc = subprocess.Popen(
-            cmd,
-            stdin=subprocess.DEVNULL,
-            stdout=logfile,
-            stderr=logfile,
-            start_new_session=True,
-            cwd=sim_dir,
-            env=_owner_env(),
-        )
-    (sim_dir / "owner.pid").write_text(f"{proc.pid}\n")
+    log = sim_dir / "owner.log"
+    if _launcher is not None:
+        pid = _launcher.spawn(cmd[3:], sim_dir, log, _owner_env())
+        ended: Callable[[], bool] = lambda: not _alive(pid)  # noqa: E731
+    else:
+        with open(log, "ab") as logfile:
+            proc = subprocess.Popen(
+                cmd,
+                stdin=subprocess.DEVNULL,
+                stdout=logfile,
+                stderr=logfile,
+                start_new_session=True,
+                cwd=sim_dir,
+                env=_owner_env(),
+            )
+        pid = proc.pid
+        ended = lambda: proc.poll() is not None  # noqa: E731
+    (sim_dir / "owner.pid").write_text(f"{pid}\n")
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            tail = (sim_dir / "owner.log").read_text()[-2000:]
-            raise RuntimeError(f"pve-sim owner exited with {proc.returncode}:\n{tail}")
+        if ended():
+            raise RuntimeError(f"pve-sim owner exited:\n{log.read_text()[-2000:]}")
         if (sim_dir / protocol.STATE_FILE).exists():
             state = protocol.read_state(sim_dir)
-            if state.get("pid") == proc.pid:
+            if state.get("pid") == pid:
                 return state
         time.sleep(0.02)
-    proc.terminate()
+    os.kill(pid, signal.SIGTERM)
     raise RuntimeError(f"pve-sim owner did not become ready within {timeout}s")
+
+
+#: Set by :func:`preload_owners`: owners are forked by a launcher that imported them once.
+_launcher: preload.Launcher | None = None
+
+
+def preload_owners() -> Callable[[], None]:
+    """From now on, :func:`up` forks each owner from one launcher process started at the
+    first node (:mod:`pve_sim.preload`), instead of starting a Python that imports them
+    again; what to call to stop the launcher once no node is started any more."""
+    global _launcher
+    launcher = _launcher = preload.Launcher(_owner_env())
+
+    def stop() -> None:
+        global _launcher
+        _launcher = None
+        launcher.stop()
+
+    return stop
 
 
 def _owner_env() -> dict[str, str]:

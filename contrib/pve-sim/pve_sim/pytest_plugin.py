@@ -12,14 +12,28 @@ from pathlib import Path
 
 import pytest
 
+from . import daemon
 from .fixture import SimNode
 from .profile import DEFAULT
 
+_stop_launcher: Callable[[], None] | None = None
+
 
 def pytest_configure(config: pytest.Config) -> None:
+    """Register the marker; nodes of this session are forked from one launcher that imported
+    the owner once (:mod:`pve_sim.preload`), started with the first node."""
+    global _stop_launcher
     config.addinivalue_line(
         "markers", "pve_sim(seed=None, node='pve1', time_scale=0, pve=8): options for pve_node"
     )
+    _stop_launcher = daemon.preload_owners()
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    global _stop_launcher
+    if _stop_launcher is not None:
+        _stop_launcher()
+        _stop_launcher = None
 
 
 @pytest.fixture
