@@ -112,11 +112,14 @@ def preload_owners() -> Callable[[], None]:
     first node (:mod:`pve_sim.preload`), instead of starting a Python that imports them
     again; what to call to stop the launcher once no node is started any more."""
     global _launcher
+    previous = _launcher
     launcher = _launcher = preload.Launcher(_owner_env())
 
     def stop() -> None:
+        # A session run inside another (pytester's inline runs) gives the outer one's back.
         global _launcher
-        _launcher = None
+        if _launcher is launcher:
+            _launcher = previous
         launcher.stop()
 
     return stop

@@ -140,8 +140,13 @@ def _stop(signum: int, frame: object) -> None:
 
 def serve(path: Path) -> None:
     """Answer fork requests on the Unix socket ``path`` until SIGTERM."""
+    from fakepve.certs import make_cert
+
     import pve_sim.owner  # noqa: F401 - the imports every owner forked from here shares
 
+    # Each owner makes its API certificate: the libraries that needs load here, once.
+    with tempfile.TemporaryDirectory() as scratch:
+        make_cert(scratch)
     signal.signal(signal.SIGTERM, _stop)
     listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     listener.bind(str(path) + ".tmp")

@@ -16,24 +16,24 @@ from . import daemon
 from .fixture import SimNode
 from .profile import DEFAULT
 
-_stop_launcher: Callable[[], None] | None = None
+#: What stops the session's launcher of owners, kept with the session's configuration: a
+#: session run inside another (pytester) has its own.
+_STOP_LAUNCHER = pytest.StashKey[Callable[[], None]]()
 
 
 def pytest_configure(config: pytest.Config) -> None:
     """Register the marker; nodes of this session are forked from one launcher that imported
     the owner once (:mod:`pve_sim.preload`), started with the first node."""
-    global _stop_launcher
     config.addinivalue_line(
         "markers", "pve_sim(seed=None, node='pve1', time_scale=0, pve=8): options for pve_node"
     )
-    _stop_launcher = daemon.preload_owners()
+    config.stash[_STOP_LAUNCHER] = daemon.preload_owners()
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
-    global _stop_launcher
-    if _stop_launcher is not None:
-        _stop_launcher()
-        _stop_launcher = None
+    stop = config.stash.get(_STOP_LAUNCHER, None)
+    if stop is not None:
+        stop()
 
 
 @pytest.fixture
