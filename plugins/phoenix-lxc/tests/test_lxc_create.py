@@ -22,6 +22,10 @@ pytestmark = pytest.mark.pve_sim(seed=str(SEED))
 #: Mutating commands of ``create 101`` on an empty node (the chain 900, 103, 101). When a change
 #: elsewhere adds or removes one, the first test below says the new count to write here.
 CREATE_101_MUTATIONS = 62
+#: ``pct status`` calls of that create: a change that says what it leaves the guest as (a
+#: create, a start, a config edit ...) is not followed by one (``Live.change``): 17 when only
+#: the edits kept the status read before them.
+CREATE_101_STATUS_READS = 11
 #: The fault points run by default: 900's snapshot final-form (a clone source left unfinished,
 #: the old "snapshot 'final-form' does not exist"), 103's clone (a missing dependency), 101's
 #: clone (the target) and 101's build mark. PHOENIX_FAULT_SWEEP=1 runs every point (~15 s each).
@@ -41,6 +45,8 @@ def test_a_clean_create_of_101_is_built_and_counted(cli: Cli, original: Path) ->
     assert result.exit_code == 0, result.output
     count = len(mutations(node.journal()))
     assert count == CREATE_101_MUTATIONS, f"set CREATE_101_MUTATIONS = {count}"
+    reads = sum(e["argv"][:2] == ["pct", "status"] for e in node.journal())
+    assert reads == CREATE_101_STATUS_READS, f"set CREATE_101_STATUS_READS = {reads}"
     assert built(cli, original, "900", "103", "101") == {"900": True, "103": True, "101": True}
     assert "phoenix-built-101" in node.run(["pct", "config", "101"]).stdout
     table = cli("--config-dir", str(original), "status", "101").stdout.splitlines()

@@ -51,6 +51,30 @@ _KEEPING_STATUS = frozenset(
 )
 
 
+#: What a successful command leaves the guest as, so its status need not be asked: a new guest
+#: starts only with ``--start`` (pve-container src/PVE/API2/LXC.pm create_vm, qemu-server
+#: src/PVE/API2/Qemu.pm create_vm; clone_vm of neither starts one), ``pct start`` returns once
+#: the container's unit has started (src/PVE/LXC.pm vm_start: ``systemctl start
+#: pve-container@ID``) and ``qm start`` once QEMU runs (PVE/API2/Qemu.pm vm_start), a stop
+#: or shutdown once it is stopped, and ``destroy`` leaves nothing.
+_STATUS_AFTER: dict[str, str | None] = {
+    "create": "stopped",
+    "clone": "stopped",
+    "start": "running",
+    "stop": "stopped",
+    "shutdown": "stopped",
+    "destroy": None,
+}
+
+
+def _status_after(argv: Sequence[str]) -> object:
+    """The guest's status once ``argv`` (a pct/qm command) succeeded; :data:`_UNREAD` when
+    the command does not say."""
+    if argv[0] not in ("pct", "qm") or len(argv) < 2 or "--start" in argv:
+        return _UNREAD
+    return _STATUS_AFTER.get(argv[1], _UNREAD)
+
+
 def keeps_status(argv: Sequence[str]) -> bool:
     """Does ``argv`` leave the guest existing and running (or not) as it was? A ``pvesh``
     call only when it edits the guest's firewall (a file of its own)."""
@@ -124,15 +148,21 @@ class Live:
         """A mutating command, retried on lock errors, raised classified on failure.
         ``input`` is its stdin (a password: never on the command line, never logged)."""
         try:
-            return errors.change_retrying(
+            result = errors.change_retrying(
                 self.host,
                 list(argv),
                 timeout=timeout,
                 input=input,
                 lock_timeout=self.lock_timeout,
             )
-        finally:
-            self.invalidate(keep_status=keeps_status(argv))
+        except BaseException:
+            self.invalidate()
+            raise
+        self.invalidate(keep_status=keeps_status(argv))
+        status = _status_after(argv)
+        if status is not _UNREAD:
+            self._cache["status"] = status
+        return result
 
     def memo(self, key: str, read: Callable[[], T]) -> T:
         """``read()`` once until the next change: for reads a manager adds of its own."""
