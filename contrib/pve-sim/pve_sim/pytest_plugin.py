@@ -1,6 +1,7 @@
 """pytest plugin (entry point `pytest11: pve_sim`): the `pve_node` fixtures.
 
-`pve_node` brings a fresh node up in tmp_path and down afterwards (about 0.4 s). Choose a seed
+`pve_node` brings a fresh node up in tmp_path and down afterwards (about 0.15 s: the owner is
+forked from the session's launcher, :mod:`pve_sim.preload`). Choose a seed
 with `@pytest.mark.pve_sim(seed="path/to/seed.json", node="pve1")`. `pve_node_factory` starts
 further nodes within a test; `pve_node_session` is one node shared by a whole session.
 """
