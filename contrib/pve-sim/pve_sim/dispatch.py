@@ -15,6 +15,7 @@ from . import (
     getopts,
     journal,
     pmxcfs,
+    storagefiles,
     tool_host,
     tool_misc,
     tool_pct,
@@ -166,6 +167,7 @@ async def run(node: Node, argv: list[str], cwd: str, stdin: str | None = None) -
             if argv[0] == "pvesh" and CLUSTER_FIREWALL.match(args.positional[0]):
                 fwfile.write_cluster(node.pve_etc, node.pve.firewall_config("cluster"))
             clusterfiles.write_all(node)
+            storagefiles.sync(node)
     except UsageError as exc:
         result = Result(255, "", str(exc))
     except CliError as exc:

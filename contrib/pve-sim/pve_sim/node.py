@@ -41,6 +41,8 @@ class Node:
     agent_execs: dict[int, dict[int, dict[str, object]]] = field(default_factory=dict)
     #: systemd-run's transient timers not yet elapsed, by unit name (transient.py).
     transient_timers: dict[str, Any] = field(default_factory=dict)
+    #: Per storage, the template files storagefiles.sync wrote in the node directory.
+    template_files: dict[str, set[Path]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if self.host is None:

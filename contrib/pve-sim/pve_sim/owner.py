@@ -20,7 +20,7 @@ from typing import Any
 from fakepve import FakePve
 from fakepve.certs import make_cert
 
-from . import clusterfiles, dispatch, protocol, seed, shim, transient, usercfg
+from . import clusterfiles, dispatch, protocol, seed, shim, storagefiles, transient, usercfg
 from .api import Api
 from .faults import MutationFault
 from .guestfs import Script
@@ -173,6 +173,7 @@ async def serve(
     usercfg.write(node)
     node.sync_all()
     clusterfiles.write_all(node)
+    storagefiles.sync(node)
     token = secrets.token_hex(16)
     owner = Owner(node, token)
     server = await asyncio.start_server(owner.handle, "127.0.0.1", 0)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from . import storagefiles
 from .argv import Args
 from .common import Verb, call, task
 from .node import Node
@@ -76,12 +77,8 @@ async def pveam_download(node: Node, args: Args) -> Result:
             ("url", f"http://download.proxmox.com/images/system/{name}"),
         ],
     )
-    store = node.pve.storages.get(storage, {})
-    base = store.get("path") or ("/var/lib/vz" if storage == "local" else f"/mnt/pve/{storage}")
-    head = [
-        f"downloading http://download.proxmox.com/images/system/{name} to "
-        f"{base}/template/cache/{name}"
-    ]
+    target = f"{storagefiles.template_dir(storage, node.pve.storages.get(storage, {}))}/{name}"
+    head = [f"downloading http://download.proxmox.com/images/system/{name} to {target}"]
     # pveam.pm's cmddef for download has no $upid_exit: a failed task still exits 0.
     result = await task(node, upid, head, upid_exit=False)
     result.stdout = "".join(
@@ -93,7 +90,7 @@ async def pveam_download(node: Node, args: Args) -> Result:
     if not result.stderr:
         result.stdout += (
             f"download of 'http://download.proxmox.com/images/system/{name}' to "
-            f"'{base}/template/cache/{name}' finished\n"
+            f"'{target}' finished\n"
         )
     return result
 

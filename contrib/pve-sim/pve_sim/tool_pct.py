@@ -5,7 +5,7 @@ from __future__ import annotations
 import copy
 from pathlib import Path
 
-from . import ctsetup, formats, guest_verbs, subid
+from . import ctsetup, formats, guest_verbs, storagefiles, subid
 from .argv import Args
 from .common import Handler, Verb, call, task, vmid_of
 from .node import Node
@@ -48,11 +48,10 @@ async def create(node: Node, args: Args) -> Result:
             node.guestfs.path(vmid, "/"), secrets.get("password"), secrets.get("ssh-public-keys")
         )
         sid, _, volname = ostemplate.partition(":")
-        store = node.pve.storages.get(sid, {})
-        base = store.get("path") or ("/var/lib/vz" if sid == "local" else f"/mnt/pve/{sid}")
+        directory = storagefiles.template_dir(sid, node.pve.storages.get(sid, {}))
         arch = (node.guest(vmid).config.get("arch") if node.guest(vmid) else None) or "amd64"
         head = [
-            f"extracting archive '{base}/template/cache/{volname.split('/')[-1]}'",
+            f"extracting archive '{directory}/{volname.split('/')[-1]}'",
             "Total bytes read: 524288000 (500MiB, 512MiB/s)",
             f"Detected container architecture: {arch}",
         ]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from . import formats, storage_activation
+from . import formats, storage_activation, storagefiles
 from .argv import Args
 from .common import Verb, call, task
 from .node import Node
@@ -71,8 +71,8 @@ async def add(node: Node, args: Args) -> Result:
     The storage is activated first and not added when that fails (storage_activation)."""
     kind, storage = args.positional[:2]
     given = dict(args.params())
-    if kind == "nfs" and "path" not in given:
-        given["path"] = f"/mnt/pve/{storage}"  # NFSPlugin check_config
+    if kind in ("nfs", "cifs", "cephfs") and "path" not in given:
+        given["path"] = storagefiles.default_path(storage)  # their plugins' check_config
     if storage not in node.pve.storages:  # a duplicate id is the API's own refusal
         storage_activation.activate(node.host, node.name, kind, storage, given)
     params = [("type", kind), ("storage", storage), *given.items()]
