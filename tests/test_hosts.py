@@ -12,7 +12,7 @@ import pytest
 
 from phoenix_core.errors import CommandFailed, HostError
 from phoenix_core.hosts import DryRunHost, LocalHost
-from phoenix_core.hosts.base import node_path
+from phoenix_core.hosts.base import Statting, node_path
 from phoenix_core.hosts.nodedir import NodeDirHost
 from phoenix_core.hosts.pool import HostPool, NodeAddress, parse_address
 from phoenix_core.hosts.probe import Mount, NodeProbe, NotANode, confirm
@@ -186,6 +186,25 @@ def test_a_node_directory_runs_its_own_tools_and_keeps_files_inside(tmp_path: Pa
             host.query([program, "--version"])
     script = host.query(["/bin/sh", "-c", "pvetool a; apt-get update"])
     assert script.stdout == "node a\n" and script.returncode == 127
+
+
+def test_hosts_stat_a_file_by_its_node_path_without_running_anything(tmp_path: Path) -> None:
+    root = node_dir(tmp_path)
+    cache = root / "var/lib/vz/template/cache"
+    cache.mkdir(parents=True)
+    (cache / "debian.tar.zst").write_bytes(b"")
+    (cache / "linked.tar.zst").symlink_to(cache / "debian.tar.zst")
+    (cache / "dangling.tar.zst").symlink_to(cache / "gone")
+    host = NodeDirHost(str(root))
+    assert isinstance(host, Statting) and isinstance(DryRunHost(host), Statting)
+    for where in (host, DryRunHost(host)):
+        assert where.is_file("/var/lib/vz/template/cache/debian.tar.zst")
+        assert where.is_file("/var/lib/vz/template/cache/linked.tar.zst")
+        assert not where.is_file("/var/lib/vz/template/cache/dangling.tar.zst")
+        assert not where.is_file("/var/lib/vz/template/cache")  # a directory
+        assert not where.is_file("/var/lib/vz/template/cache/absent.tar.zst")
+    assert LocalHost().is_file(str(cache / "debian.tar.zst"))
+    assert (host.queries, host.changes) == (0, 0)
 
 
 def test_a_missing_node_directory_is_a_usage_error(tmp_path: Path) -> None:

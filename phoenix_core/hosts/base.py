@@ -105,6 +105,17 @@ class ReadingMany(Protocol):
 
 
 @runtime_checkable
+class Statting(Protocol):
+    """A host that tells whether a file is there without reading it or running a Proxmox tool:
+    a stat, where the answer a tool gives would cost a Perl start-up."""
+
+    def is_file(self, path: str) -> bool:
+        """Whether ``path`` is a regular file, following symbolic links. False when it is not,
+        or when the host cannot tell (no permission): a caller asks Proxmox then."""
+        ...
+
+
+@runtime_checkable
 class Reconnecting(Protocol):
     """A host reached over a connection, which can prove the node still accepts new ones."""
 

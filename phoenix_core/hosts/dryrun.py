@@ -6,7 +6,7 @@ from collections.abc import Callable, Sequence
 
 import attrs
 
-from phoenix_core.hosts.base import CommandResult, Host, ReadingMany
+from phoenix_core.hosts.base import CommandResult, Host, ReadingMany, Statting
 
 
 @attrs.frozen
@@ -23,6 +23,8 @@ class DryRunHost:
 
     #: Set only when the wrapped host reads many files at once (it is then :class:`ReadingMany`).
     read_files: Callable[[Sequence[str]], dict[str, bytes | None]]
+    #: Set only when the wrapped host stats files (it is then :class:`Statting`).
+    is_file: Callable[[str], bool]
 
     def __init__(self, inner: Host) -> None:
         self.inner = inner
@@ -32,6 +34,8 @@ class DryRunHost:
         self.planned: list[PlannedCommand] = []
         if isinstance(inner, ReadingMany):
             self.read_files = inner.read_files
+        if isinstance(inner, Statting):
+            self.is_file = inner.is_file
 
     def query(
         self, argv: Sequence[str], *, timeout: float | None = None, input: str | None = None

@@ -96,6 +96,10 @@ class LocalHost(BaseHost):
         with open(path, "rb") as fh:
             return fh.read()
 
+    def is_file(self, path: str) -> bool:
+        """See :class:`~phoenix_core.hosts.base.Statting`."""
+        return os.path.isfile(path)
+
     def write_file(self, path: str, data: bytes, *, mode: int = 0o644) -> None:
         """A new temporary file beside ``path``, created with ``mode`` by the ``open`` itself
         (never chmodded afterwards: a secret is not readable for a moment, and pmxcfs refuses

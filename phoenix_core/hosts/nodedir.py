@@ -95,5 +95,8 @@ class NodeDirHost(LocalHost):
     def read_file(self, path: str) -> bytes:
         return super().read_file(node_path(self, path))
 
+    def is_file(self, path: str) -> bool:
+        return super().is_file(node_path(self, path))
+
     def write_file(self, path: str, data: bytes, *, mode: int = 0o644) -> None:
         super().write_file(node_path(self, path), data, mode=mode)

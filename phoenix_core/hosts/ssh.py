@@ -23,6 +23,7 @@ import re
 import secrets
 import select
 import shlex
+import stat
 import tarfile
 import threading
 import time
@@ -376,6 +377,23 @@ class SSHHost(BaseHost):
             return self.read_file(path)
         except FileNotFoundError:
             return None
+
+    def is_file(self, path: str) -> bool:
+        """An SFTP stat (one round trip on the open session), or ``sudo -n test -f PATH`` when
+        the login user is not root (``test`` with two arguments takes the second as the path,
+        whatever it looks like). A path that cannot be stated is "not a file" (see
+        :class:`~phoenix_core.hosts.base.Statting`); a lost connection raises."""
+        if self.sudo:
+            rc, _, _ = self._run(["test", "-f", path], self.timeout, None)
+            return rc == 0
+        try:
+            return stat.S_ISREG(self._sftp_client().stat(path).st_mode or 0)
+        except OSError as exc:
+            if not self.transport.is_active():
+                raise self._file_error("stat", path, exc) from None
+            return False
+        except (EOFError, paramiko.SSHException) as exc:
+            raise self._file_error("stat", path, exc) from None
 
     def write_file(self, path: str, data: bytes, *, mode: int = 0o644) -> None:
         """Upload to a temporary name beside ``path`` and rename it over: readers never see half.

@@ -10,7 +10,7 @@ import stat
 import pytest
 
 from phoenix_core.errors import HostError
-from phoenix_core.hosts.base import ReadingMany
+from phoenix_core.hosts.base import ReadingMany, Statting
 from phoenix_core.hosts.dryrun import DryRunHost
 from phoenix_core.hosts.local import LocalHost
 
@@ -99,6 +99,32 @@ def test_a_dry_run_reads_many_files_at_once_only_where_its_host_does(sshd, conne
     assert isinstance(over_ssh, ReadingMany)
     assert over_ssh.read_files([str(tmp_path / "a")]) == {str(tmp_path / "a"): b"a\n"}
     assert not isinstance(DryRunHost(LocalHost()), ReadingMany)
+
+
+def test_is_file_is_an_sftp_stat_that_follows_links_and_runs_no_command(sshd, connect, tmp_path):
+    (tmp_path / "debian.tar.zst").write_bytes(b"")
+    (tmp_path / "linked.tar.zst").symlink_to(tmp_path / "debian.tar.zst")
+    (tmp_path / "adir").mkdir()
+    host = connect(sshd)
+    assert isinstance(host, Statting) and isinstance(DryRunHost(host), Statting)
+    assert host.is_file(str(tmp_path / "debian.tar.zst"))
+    assert DryRunHost(host).is_file(str(tmp_path / "linked.tar.zst"))
+    assert not host.is_file(str(tmp_path / "adir"))
+    assert not host.is_file(str(tmp_path / "absent.tar.zst"))
+    assert (host.queries, host.changes) == (0, 0)
+
+
+@pytest.mark.skipif(shutil.which("sudo") is None, reason="sudo is not installed")
+def test_is_file_with_sudo_is_test_f_with_a_fixed_argv(sshd, connect, tmp_path):
+    """As root sudo is skipped, so force it on to run the non-root code path for real."""
+    (tmp_path / "debian.tar.zst").write_bytes(b"")
+    (tmp_path / "adir").mkdir()
+    host = connect(sshd)
+    host.sudo = True
+    assert host.is_file(str(tmp_path / "debian.tar.zst"))
+    assert not host.is_file(str(tmp_path / "adir"))
+    assert not host.is_file(str(tmp_path / "absent.tar.zst"))
+    assert host._sftp is None
 
 
 def test_write_into_missing_directory_is_a_one_line_host_error(sshd, connect, tmp_path):
