@@ -4,10 +4,10 @@ has started and its ``boot_delay`` has passed (DESIGN §6).
 A manager starts a guest inside the gate's :meth:`BootGate.turn`, during provisioning as
 well as in the final start, so the order holds even when a guest must run to be set up. A
 group may start once every guest of the groups before it has either started (its start
-returned, the guest answering) or will not start in this run (its last action ended,
-failed or was skipped). Guests of one group start
-together; a started guest's ``boot_delay`` holds back the later groups, as the old tool's
-sleep after each start did.
+returned; for a guest with work inside, once it answered) or will not start in this run
+(its last action ended, failed or was skipped). Guests of one group start together; a
+started guest's ``boot_delay`` holds back the later groups, as the old tool's sleep after
+each start did.
 
 One exception keeps the gate from waiting for itself: a guest that must be built before an
 earlier-group guest (its clone source, say) and runs while it is set up does not wait for

@@ -65,3 +65,34 @@ def test_letsgo_runs_only_what_boots_and_converge_keeps_power_as_configured(
         assert run.returncode == 0, run.stdout + run.stderr
     assert (status(cli, 960), status(cli, 961)) == ("running", "running")
     assert mutating_since(cli, mark) == []
+
+
+def readiness_probes(cli: Cli, mark: int = 0) -> list[str]:
+    """The containers ``pct exec <id> -- true`` asked whether they answer."""
+    return [
+        e["argv"][2]
+        for e in cli.node.since(mark)
+        if e["argv"][:2] == ["pct", "exec"] and e["argv"][3:] == ["--", "true"]
+    ]
+
+
+def test_only_work_inside_or_an_operator_start_waits_for_the_container_to_answer(
+    cli: Cli, etc: Path
+) -> None:
+    result = cli("--config-dir", str(etc), "converge")
+    assert result.exit_code == 0, result.output
+    # 960 runs its feature, so its start waits for the answer before it; 961 has nothing to
+    # run inside: `pct start` returning is its whole start (one Perl start-up less).
+    probes = readiness_probes(cli)
+    assert probes and set(probes) == {"960"}
+    journal = [e["argv"] for e in cli.node.journal()]
+    first_probe = journal.index(["pct", "exec", "960", "--", "true"])
+    first_push = next(i for i, a in enumerate(journal) if a[:3] == ["pct", "push", "960"])
+    assert first_probe < first_push
+    assert status(cli, 961) == "running"
+    # An operator's `start` is done when the container answers, work inside or not.
+    cli.node.run(["pct", "stop", "961"], check=True)
+    mark = cli.node.mark()
+    started = cli("--config-dir", str(etc), "start", "961")
+    assert started.exit_code == 0, started.output
+    assert readiness_probes(cli, mark) == ["961"]

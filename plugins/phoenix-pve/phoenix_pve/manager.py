@@ -334,12 +334,13 @@ class GuestManager(BaseManager):
         if spec.firewall is not None:
             steps.append(firewall.step(spec.firewall, live))
         steps += self.before_start(spec, ctx, live, shell, build)
+        # Only work inside waits for the guest to answer (see phoenix_pve.power).
         running = power.running_step(
             live,
-            self.probe(live),
+            self.probe(live) if build.inside else None,
             spec.ready_timeout,
             skip=build.stays_stopped,
-            settle=self.settle(live, shell, spec),
+            settle=self.settle(live, shell, spec) if build.inside else None,
             starting=ctx.starting,
         )
         steps.append(build.power_step(running))

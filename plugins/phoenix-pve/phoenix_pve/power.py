@@ -1,9 +1,14 @@
 """Power: start and wait until the guest answers, clean shutdown then stop, destroy.
 
-A start is finished only when the manager's readiness probe succeeds: ``pct start`` returns as
-soon as LXC has launched init and ``qm start`` as soon as QEMU runs, both before the guest can
-run anything, and the scripts that follow need it to. The probe is the manager's (``pct exec
-<id> -- true`` for a container, a guest-agent ping for a VM): one try, its result.
+``pct start`` returns once LXC reports the container started (pve-container src/PVE/LXC.pm
+``vm_start``: ``systemctl start pve-container@ID``, then ``monitor_start``) and ``qm start``
+once QEMU runs, both before the guest can run anything. Where something needs the guest to
+answer (scripts that follow, an operator's ``start``), the start is finished only when the
+manager's readiness probe succeeds (``pct exec <id> -- true`` for a container, a guest-agent
+ping for a VM): one try, its result. A converge with no work inside the guest does not wait
+for it, as Proxmox's own boot order does not (pve-manager PVE/API2/Nodes.pm ``startall``
+starts each guest's task and waits only its ``up`` delay): on a node the probe is one more
+Perl start-up per guest that nothing needs.
 """
 
 from __future__ import annotations
@@ -31,18 +36,20 @@ Settle = Callable[[], None]
 
 def start(
     live: Live,
-    probe: Probe,
+    probe: Probe | None,
     ready_timeout: float,
     sleep: Callable[[float], None] = interrupt.pause,
     settle: Settle | None = None,
 ) -> None:
     """``start`` (an "already running" answer is fine), wait until ``probe`` succeeds, then
-    ``settle``."""
+    ``settle``; with no ``probe``, the start is done when the tool returns."""
     try:
         live.change(live.tool("start"))
     except errors.ProxmoxError as exc:
         if "already running" not in str(exc):
             raise
+    if probe is None:
+        return
     wait_ready(live, probe, ready_timeout, sleep)
     if settle is not None:
         settle()
@@ -85,14 +92,15 @@ def shutdown(live: Live, timeout: int) -> None:
 
 def running_step(
     live: Live,
-    probe: Probe,
+    probe: Probe | None,
     ready_timeout: float,
     *,
     skip: Callable[[], bool],
     starting: Callable[[], AbstractContextManager[None]] = nullcontext,
     settle: Settle | None = None,
 ) -> Step:
-    """Converge/start: the guest should run (``skip`` says when it should not, e.g. a template).
+    """Converge/start: the guest should run (``skip`` says when it should not, e.g. a template);
+    ``probe`` None: nothing waits for it to answer (see :func:`start`).
 
     ``starting`` is the run's :attr:`~phoenix_core.manager.RunContext.starting`: the start
     (until the guest answers) happens in the guest's turn (``LetsGo``'s boot order)."""
