@@ -2,9 +2,10 @@
 
 Preconditions are checked in ``check`` (so ``plan`` reports them): the storage pool must exist
 and be active, the template must be on its storage or downloadable. Both are read from the
-run's :class:`~phoenix_pve.storages.NodeStorages` (``pvesm status`` and ``pveam list`` once
-per run and node, not per container); a download is recorded there, so the next container
-from the same template sees it. ``--unprivileged`` is always passed, because PVE 9 changed
+run's :class:`~phoenix_pve.storages.NodeStorages` (``pvesm status`` once per run and node, not
+per container; the template's file stated where its storage keeps templates in a directory,
+``pveam list`` only when it is not found there); a download is recorded there, so the next
+container from the same template sees it. ``--unprivileged`` is always passed, because PVE 9 changed
 its default.
 """
 
@@ -96,7 +97,7 @@ def _require_pool(live: Live, storages: NodeStorages, pool: str | None, vmid: in
 def _download(live: Live, storages: NodeStorages, template: Template) -> None:
     """``pveam download``, unless another container of this run already did; recorded in
     ``storages`` (see :meth:`~phoenix_pve.storages.NodeStorages.download`)."""
-    if template.volid in storages.templates(template.storage):
+    if storages.has_template(template.storage, template.volid):
         return
     argv = ["pveam", "download", template.storage, template.file]
     storages.download(template.storage, template.volid, lambda: live.change(argv, timeout=3600))
@@ -203,7 +204,7 @@ def step(
         secrets.check_files(spec)
         template = template_of(spec, config)
         changes = []
-        if template.volid not in storages.templates(template.storage):
+        if not storages.has_template(template.storage, template.volid):
             if not spec.download_template:
                 raise PhoenixError(
                     f"CT {live.vmid}: template {template.volid} is not on storage "

@@ -12,9 +12,12 @@ import pytest
 from lxc_support import (  # noqa: F401 - fixtures
     SEED,
     Cli,
+    base_ct,
     cli,
     mutations,
     original,
+    proxmox_tools,
+    write_lxc,
 )
 
 pytestmark = pytest.mark.pve_sim(seed=str(SEED))
@@ -144,3 +147,63 @@ def test_the_health_check_runs_on_the_host_with_the_guest_id(
     plan = cli("--config-dir", str(original), "plan", "103")
     assert plan.exit_code == 1
     assert "health-check script 'check_step_ca.sh' not found" in plan.output
+
+
+TEMPLATE_FILE = "ubuntu-24.04-standard_24.04-2_amd64.tar.zst"
+
+
+def templates_read(entries: list[dict[str, object]]) -> list[list[str]]:
+    return [argv for argv in proxmox_tools(entries) if argv[0] == "pveam"]
+
+
+def test_a_template_on_its_storage_is_found_by_its_file_with_no_listing(
+    cli: Cli, tmp_path: Path
+) -> None:
+    """The seeded template is a file of fastData-shared-iso's template/cache: a stat finds it,
+    where ``pveam list`` cost a Perl start-up per run and storage."""
+    etc = write_lxc(
+        tmp_path / "etc", {"245": base_ct("ct245", "10.0.5.45/24", "52:54:00:00:05:45")}
+    )
+    mark = cli.node.mark()
+    result = cli("--config-dir", str(etc), "create", "245")
+    assert result.exit_code == 0, result.output
+    tools = proxmox_tools(cli.node.since(mark))
+    assert templates_read(cli.node.since(mark)) == []
+    assert ["pvesm", "status"] in tools and any(argv[:2] == ["pct", "create"] for argv in tools)
+
+
+def test_a_missing_template_is_not_downloaded_when_download_template_is_false(
+    cli: Cli, tmp_path: Path
+) -> None:
+    """Its file gone, ``pveam list`` (the truth then) says it is missing, and plan names it."""
+    volid = f"fastData-shared-iso:vztmpl/{TEMPLATE_FILE}"
+    cli.node.run(["pvesm", "free", volid], check=True)
+    guest = base_ct("ct246", "10.0.5.46/24", "52:54:00:00:05:46", download_template=False)
+    etc = write_lxc(tmp_path / "etc", {"246": guest})
+    mark = cli.node.mark()
+    plan = cli("--config-dir", str(etc), "plan", "246")
+    assert plan.exit_code == 1
+    assert f"CT 246: template {volid} is not on storage fastData-shared-iso and " in plan.output
+    assert templates_read(cli.node.since(mark)) == [["pveam", "list", "fastData-shared-iso"]]
+    assert mutations(cli.node.since(mark)) == []
+
+
+def test_a_storage_with_content_dirs_is_looked_at_where_it_keeps_templates(
+    cli: Cli, tmp_path: Path
+) -> None:
+    """pve-storage Plugin.pm get_subdir: ``content-dirs vztmpl=ct`` puts templates in
+    ``<path>/ct``, not ``<path>/template/cache``; the stat looks there."""
+    add = ["pvesm", "add", "dir", "tpl", "--path", "/srv/tpl", "--content", "vztmpl"]
+    cli.node.run([*add, "--content-dirs", "vztmpl=ct"], check=True)
+    cli.node.run(["pveam", "download", "tpl", TEMPLATE_FILE], check=True)
+    guest = base_ct("ct247", "10.0.5.47/24", "52:54:00:00:05:47", template_storage="tpl")
+    guest["template"] = TEMPLATE_FILE
+    etc = write_lxc(tmp_path / "etc", {"247": guest})
+    mark = cli.node.mark()
+    result = cli("--config-dir", str(etc), "create", "247")
+    assert result.exit_code == 0, result.output
+    assert templates_read(cli.node.since(mark)) == []
+    created = [
+        argv[:4] for argv in mutations(cli.node.since(mark)) if argv[:2] == ["pct", "create"]
+    ]
+    assert created == [["pct", "create", "247", f"tpl:vztmpl/{TEMPLATE_FILE}"]]

@@ -17,7 +17,12 @@ changes each answer (read in pve-storage and pve-manager):
 - ``pveam list S``: pve-manager PVE/CLI/pveam.pm ``index``, Storage.pm ``volume_list(S,
   vztmpl)``, the template files on S now. ``pveam download S T`` (PVE/API2/Nodes.pm
   ``apl_download``) writes ``T`` into S's template directory, i.e. ``S:vztmpl/T``, which
-  :meth:`NodeStorages.added` records;
+  :meth:`NodeStorages.added` records. Whether one template is there is first asked of its
+  file (:meth:`NodeStorages.has_template`): where S keeps templates in a directory
+  (:mod:`phoenix_pve.templatefile`, from ``/etc/pve/storage.cfg``, read once) and is active,
+  the file being there is what makes ``pveam list`` list it, and a stat costs no Perl
+  start-up. Only a template not found there is asked of ``pveam list``, and then a download
+  follows anyway;
 - ``pvesm list S --content C``: pve-storage src/PVE/API2/Storage/Content.pm ``index``,
   ``volume_list(S, undef, C)``. Asked per content type (``import`` or ``iso``, where a cloud
   image goes) so that the guests' own disks (``images``, ``rootdir``), which every create
@@ -35,13 +40,14 @@ import threading
 from collections.abc import Callable
 from typing import TypeVar, cast
 
-from phoenix_core.hosts.base import CommandResult, Host
+from phoenix_core.hosts.base import CommandResult, Host, Statting
 from phoenix_core.manager import RunContext
-from phoenix_pve import errors
+from phoenix_pve import errors, etcpve, settings, templatefile
 from phoenix_pve.parse import StorageRow, parse_pvesm_status
 
 T = TypeVar("T")
-#: What an answer is kept under: ``("status",)``, ``("pveam", S)``, ``("pvesm", S, C)``.
+#: What an answer is kept under: ``("status",)``, ``("storage.cfg",)``, ``("pveam", S)``,
+#: ``("pvesm", S, C)``, ``("file", S, volid)`` (whether a template's file is there).
 Key = tuple[str, ...]
 
 
@@ -59,8 +65,9 @@ def content_of(volid: str) -> str:
 class NodeStorages:
     """What one run knows of one node's storages; thread-safe."""
 
-    def __init__(self, host: Host) -> None:
+    def __init__(self, host: Host, pve_etc: str = "/etc/pve") -> None:
         self.host = host
+        self.pve_etc = pve_etc.rstrip("/")
         self._lock = threading.Lock()
         self._answers: dict[Key, object] = {}
         #: One lock per answer, held while it is read, so that it is read once at a time.
@@ -70,16 +77,56 @@ class NodeStorages:
 
     def status(self) -> dict[str, StorageRow]:
         """``pvesm status``'s rows by storage id."""
-        return self._answer(("status",), ["pvesm", "status"], parse_pvesm_status)
+        return self._answer(("status",), self._tool(["pvesm", "status"], parse_pvesm_status))
 
     def templates(self, storage: str) -> frozenset[str]:
         """The container templates on ``storage`` (``pveam list``), by volume id."""
-        return self._answer(("pveam", storage), ["pveam", "list", storage], volids)
+        return self._answer(("pveam", storage), self._tool(["pveam", "list", storage], volids))
+
+    def has_template(self, storage: str, volid: str) -> bool:
+        """Whether the template ``volid`` is on ``storage``: what ``pveam list`` said if this
+        run read it, else whether its file is there (see the module doc), else ``pveam
+        list``. A file not found proves nothing (a storage mounted by the listing itself,
+        an unusual layout): the listing is the truth then."""
+        with self._lock:
+            listed = self._answers.get(("pveam", storage))
+        if isinstance(listed, frozenset):
+            return volid in listed
+        path = self._template_file(storage, volid)
+        if path is not None and isinstance(self.host, Statting):
+            stat = self.host.is_file
+            if self._answer(("file", storage, volid), lambda: stat(path)):
+                return True
+        return volid in self.templates(storage)
 
     def volumes(self, storage: str, content: str) -> frozenset[str]:
         """The volumes of one content type on ``storage`` (``pvesm list --content``)."""
         argv = ["pvesm", "list", storage, "--content", content]
-        return self._answer(("pvesm", storage, content), argv, volids)
+        return self._answer(("pvesm", storage, content), self._tool(argv, volids))
+
+    def _template_file(self, storage: str, volid: str) -> str | None:
+        """The node path of ``volid``'s file where ``pveam list`` would see it, if ``storage``
+        keeps templates in a directory and is active (``pvesm status``: enabled on this node,
+        not disabled, and activated, i.e. mounted; pve-storage src/PVE/Storage.pm
+        ``storage_info``), which is also what ``pveam list`` asks first."""
+        conf = self._storage_cfg().get(storage)
+        row = self.status().get(storage)
+        if conf is None or row is None or not row.active:
+            return None
+        return templatefile.template_path(conf, volid)
+
+    def _storage_cfg(self) -> dict[str, dict[str, object]]:
+        """``storage.cfg``'s sections by storage id (a file read, no Perl start-up); empty when
+        the file is missing or leaves a storage's content to its plugin's default."""
+
+        def read() -> dict[str, dict[str, object]]:
+            try:
+                text = self.host.read_file(f"{self.pve_etc}/storage.cfg").decode()
+            except FileNotFoundError:
+                return {}
+            return {str(s["storage"]): s for s in etcpve.parse_storage_cfg(text) or []}
+
+        return self._answer(("storage.cfg",), read)
 
     def added(self, storage: str, volid: str) -> None:
         """``volid`` was just written to ``storage`` (a download that succeeded)."""
@@ -112,7 +159,7 @@ class NodeStorages:
 
     def forget(self, storage: str) -> None:
         """What is on ``storage`` is read again (a download whose outcome is unknown)."""
-        self._drop(lambda key: key[0] != "status" and key[1] == storage)
+        self._drop(lambda key: key[0] in ("pveam", "pvesm", "file") and key[1] == storage)
 
     def forget_all(self) -> None:
         """Everything is read again: the storages themselves may have changed."""
@@ -124,7 +171,11 @@ class NodeStorages:
             for key in [k for k in self._answers if which(k)]:
                 del self._answers[key]
 
-    def _answer(self, key: Key, argv: list[str], parse: Callable[[str], T]) -> T:
+    def _tool(self, argv: list[str], parse: Callable[[str], T]) -> Callable[[], T]:
+        """Reading by running ``argv`` (a read-only Proxmox tool) and parsing its output."""
+        return lambda: parse(errors.check(self.host.query(argv)).stdout)
+
+    def _answer(self, key: Key, read: Callable[[], T]) -> T:
         with self._lock:
             if key in self._answers:
                 return cast(T, self._answers[key])
@@ -134,7 +185,7 @@ class NodeStorages:
                 if key in self._answers:
                     return cast(T, self._answers[key])
                 generation = self._generation
-            value = parse(errors.check(self.host.query(argv)).stdout)
+            value = read()
             with self._lock:
                 if self._generation == generation:
                     self._answers[key] = value
@@ -144,7 +195,8 @@ class NodeStorages:
 def of(ctx: RunContext) -> NodeStorages:
     """The run's record of the storages of the node ``ctx.host`` is."""
     key = ("phoenix_pve.storages", id(ctx.host))
-    return ctx.scope.get(key, lambda: NodeStorages(ctx.host))
+    pve_etc = settings.of(ctx.config).pve_etc
+    return ctx.scope.get(key, lambda: NodeStorages(ctx.host, pve_etc))
 
 
 def changed(ctx: RunContext) -> None:

@@ -339,3 +339,19 @@ def test_the_storages_are_read_once_and_again_after_what_changes_them(node: SimN
         ["pveam", "list", "local"],
         ["pvesm", "status"],
     ]
+
+
+def test_a_template_is_found_by_its_file_and_only_a_missing_one_is_listed(node: SimNode) -> None:
+    """``local`` keeps templates in /var/lib/vz/template/cache: a stat answers for one that is
+    there, however many threads ask; ``pveam list`` only for one that is not."""
+    storages = NodeStorages(_host(node))
+    present = "local:vztmpl/ubuntu-24.04-standard_24.04-2_amd64.tar.zst"
+    mark = node.mark()
+    with ThreadPoolExecutor(8) as pool:
+        found = list(pool.map(lambda _: storages.has_template("local", present), range(8)))
+    assert all(found)
+    assert _tools(node, mark) == [["pvesm", "status"]]
+    assert not storages.has_template("local", "local:vztmpl/absent.tar.zst")
+    assert _tools(node, mark)[1:] == [["pveam", "list", "local"]]
+    # Listed once, the listing answers from then on.
+    assert storages.has_template("local", present) and len(_tools(node, mark)) == 2
