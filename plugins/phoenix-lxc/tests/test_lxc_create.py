@@ -165,6 +165,10 @@ def test_a_template_on_its_storage_is_found_by_its_file_with_no_listing(
         tmp_path / "etc", {"245": base_ct("ct245", "10.0.5.45/24", "52:54:00:00:05:45")}
     )
     mark = cli.node.mark()
+    plan = cli.json("--config-dir", str(etc), "plan", "245")
+    planned = [c["what"] for o in plan["outcomes"] for c in o["changes"]]
+    assert "container" in planned and "template" not in planned
+    assert templates_read(cli.node.since(mark)) == []  # the dry run states the file too
     result = cli("--config-dir", str(etc), "create", "245")
     assert result.exit_code == 0, result.output
     tools = proxmox_tools(cli.node.since(mark))

@@ -36,6 +36,7 @@ Thread-safe: actions run in worker threads, and one read of each answer is made 
 
 from __future__ import annotations
 
+import functools
 import threading
 from collections.abc import Callable
 from typing import TypeVar, cast
@@ -92,10 +93,10 @@ class NodeStorages:
             listed = self._answers.get(("pveam", storage))
         if isinstance(listed, frozenset):
             return volid in listed
-        path = self._template_file(storage, volid)
-        if path is not None and isinstance(self.host, Statting):
-            stat = self.host.is_file
-            if self._answer(("file", storage, volid), lambda: stat(path)):
+        if isinstance(self.host, Statting):
+            path = self._template_file(storage, volid)
+            stat = functools.partial(self.host.is_file, path) if path is not None else None
+            if stat is not None and self._answer(("file", storage, volid), stat):
                 return True
         return volid in self.templates(storage)
 

@@ -355,3 +355,15 @@ def test_a_template_is_found_by_its_file_and_only_a_missing_one_is_listed(node: 
     assert _tools(node, mark)[1:] == [["pveam", "list", "local"]]
     # Listed once, the listing answers from then on.
     assert storages.has_template("local", present) and len(_tools(node, mark)) == 2
+
+
+def test_a_host_that_cannot_stat_asks_pveam_list() -> None:
+    """The testing kit's RecordingHost reads files but states none: ``pveam list`` answers."""
+    from phoenix_core.testing.host import RecordingHost
+
+    present = "local:vztmpl/ubuntu-24.04-standard_24.04-2_amd64.tar.zst"
+    host = RecordingHost(files={"/etc/pve/storage.cfg": "dir: local\n\tpath /var/lib/vz\n"})
+    host.on(["pvesm", "status"], stdout="Name Type Status Total Used Available %\n")
+    host.on(["pveam", "list"], stdout=f"NAME SIZE\n{present} 130.00MB\n")
+    assert NodeStorages(host).has_template("local", present)
+    assert host.queries == [("pveam", "list", "local")]
