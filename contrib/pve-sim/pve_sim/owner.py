@@ -52,7 +52,11 @@ class Owner:
 
     async def handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         try:
-            message = json.loads(await reader.read())
+            first = await reader.readline()
+            if first.startswith(protocol.SHIM_REQUEST.encode()):
+                message = await protocol.read_shim_request(first, reader)
+            else:
+                message = json.loads(first + await reader.read())
             if message.get("token") != self.token:
                 answer: dict[str, Any] = {"error": "bad token"}
             else:
@@ -176,7 +180,8 @@ async def serve(
     storagefiles.sync(node)
     token = secrets.token_hex(16)
     owner = Owner(node, token)
-    server = await asyncio.start_server(owner.handle, "127.0.0.1", 0)
+    # A shim's arguments are read whole (a long `--description`): more than asyncio's 64 KiB.
+    server = await asyncio.start_server(owner.handle, "127.0.0.1", 0, limit=2**24)
     port = server.sockets[0].getsockname()[1]
     shim.write_shims(sim_dir, port, token)
     state = {

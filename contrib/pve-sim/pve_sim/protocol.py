@@ -1,20 +1,27 @@
 """The control channel between shims, the `pve-sim` CLI, the pytest fixture and the owner.
 
-One JSON object per connection each way, newline-terminated, over loopback TCP; a shim's
-command (``"frame": 1``) is answered with a frame instead (:func:`frame`), which the shim reads
-without a JSON decoder. A random token in DIR/state.json keeps stray local clients from driving
-the node by accident. Standard library only, because the pytest fixture and the CLI import
-this module.
+One JSON object per connection each way, newline-terminated, over loopback TCP. A shim (a
+bash script, which has no JSON encoder and cannot half-close its socket) sends its command
+line as :data:`SHIM_REQUEST` instead, which says its own length, and is answered with a frame
+(:func:`frame`). A random token in DIR/state.json keeps stray local clients from driving the
+node by accident. Standard library only, because the pytest fixture and the CLI import this
+module.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 import socket
 from pathlib import Path
 from typing import Any
 
 STATE_FILE = "state.json"
+
+
+#: A shim's request: ``pve-sim-run <token> <argc> <stdin bytes, -1: none>\n``, then the working
+#: directory and each argument (the tool's name first), each ending in a NUL byte, then stdin.
+SHIM_REQUEST = "pve-sim-run"
 
 
 class NodeDown(RuntimeError):
@@ -27,6 +34,19 @@ def frame(answer: dict[str, Any]) -> bytes:
     out = str(answer["stdout"]).encode(errors="surrogateescape")
     err = str(answer["stderr"]).encode(errors="surrogateescape")
     return b"%d %d %d\n" % (int(answer["rc"]), len(out), len(err)) + out + err
+
+
+async def read_shim_request(header: bytes, reader: asyncio.StreamReader) -> dict[str, Any]:
+    """The rest of a shim's request whose first line is ``header``, as the message a JSON
+    client sends for a command (``op`` ``run``, framed answer)."""
+    _, token, argc, size = header.decode().split()
+    fields = [await reader.readuntil(b"\0") for _ in range(int(argc) + 1)]
+    cwd, *argv = (field[:-1].decode(errors="surrogateescape") for field in fields)
+    message: dict[str, Any] = {"op": "run", "frame": 1, "token": token, "cwd": cwd, "argv": argv}
+    if int(size) >= 0:
+        stdin = await reader.readexactly(int(size))
+        message["stdin"] = stdin.decode(errors="surrogateescape")
+    return message
 
 
 def read_state(sim_dir: Path) -> dict[str, Any]:
