@@ -138,15 +138,31 @@ def _stop(signum: int, frame: object) -> None:
     raise SystemExit(0)
 
 
-def serve(path: Path) -> None:
-    """Answer fork requests on the Unix socket ``path`` until SIGTERM."""
+def _warm_up() -> None:
+    """Do once here what every owner's start would otherwise repeat: the libraries its API
+    certificate needs, fakepve's API schema (a gzipped JSON file, parsed into a cached
+    object) and the regular expressions of its routes (in ``re``'s cache, which a fork
+    keeps), by starting and stopping one API server."""
+    import asyncio
+
+    from fakepve import FakePve
     from fakepve.certs import make_cert
 
+    async def start_and_stop(certfile: str, keyfile: str) -> None:
+        fake = FakePve(host="127.0.0.1", port=0)
+        await fake.start(certfile, keyfile)
+        await fake.stop()
+
+    with tempfile.TemporaryDirectory() as scratch:
+        certfile, keyfile, _ = make_cert(scratch)
+        asyncio.run(start_and_stop(certfile, keyfile))
+
+
+def serve(path: Path) -> None:
+    """Answer fork requests on the Unix socket ``path`` until SIGTERM."""
     import pve_sim.owner  # noqa: F401 - the imports every owner forked from here shares
 
-    # Each owner makes its API certificate: the libraries that needs load here, once.
-    with tempfile.TemporaryDirectory() as scratch:
-        make_cert(scratch)
+    _warm_up()
     signal.signal(signal.SIGTERM, _stop)
     listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     listener.bind(str(path) + ".tmp")
