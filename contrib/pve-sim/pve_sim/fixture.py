@@ -144,6 +144,11 @@ class SimNode:
     def clear_faults(self) -> None:
         self._ctl(op="clear_faults")
 
+    def wait_idle(self) -> None:
+        """Return once the node answers no command: what a caller that died (a killed SSH
+        session) had sent is finished, so it cannot land in the middle of the next run."""
+        self._ctl(op="wait_idle")
+
     def conf(self, vmid: int, kind: str = "lxc") -> Path:
         """The guest's config file, DIR/etc/pve/{lxc,qemu-server}/<id>.conf."""
         return self.pve_etc / ("lxc" if kind == "lxc" else "qemu-server") / f"{vmid}.conf"

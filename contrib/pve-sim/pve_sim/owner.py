@@ -49,6 +49,11 @@ class Owner:
         self.node = node
         self.token = token
         self.base_time_scale = node.pve.time_scale
+        #: Commands being answered; a command whose caller is gone (its SSH session killed)
+        #: still runs to its end, as the node's task would.
+        self.running = 0
+        self.idle = asyncio.Event()
+        self.idle.set()
 
     async def handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         try:
@@ -76,10 +81,20 @@ class Owner:
         op = message["op"]
         node = self.node
         if op == "run":
-            result = await dispatch.run(
-                node, message["argv"], message.get("cwd", "/"), message.get("stdin")
-            )
+            self.running += 1
+            self.idle.clear()
+            try:
+                result = await dispatch.run(
+                    node, message["argv"], message.get("cwd", "/"), message.get("stdin")
+                )
+            finally:
+                self.running -= 1
+                if not self.running:
+                    self.idle.set()
             return {"rc": result.rc, "stdout": result.stdout, "stderr": result.stderr}
+        if op == "wait_idle":
+            await self.idle.wait()
+            return {"ok": True}
         if op == "reboot":
             node.host.reboot()
             return {"ok": True}
