@@ -9,9 +9,10 @@ Prints, in one run on this machine:
 
 With ``--baseline DIR`` (a checkout of an older commit, e.g. ``git worktree add /tmp/old
 6f4215d``), ``phoenix --help`` and planning 10,000 guests are also timed side by side with
-that checkout's core and plugins (``PYTHONPATH``, this venv's dependencies), runs alternating
-(which side goes first too), with only the plugins both have (the others disabled), and the
-median ratio is printed; for planning also the ratio of its CPU time (``time.process_time`` in
+that checkout's core and plugins: with its own ``DIR/.venv`` when it has one (``make dev``
+there: this venv's editable installs would shadow it on ``PYTHONPATH``), else on
+``PYTHONPATH`` with this venv's dependencies. Runs alternate (which side goes first too),
+with only the plugins both have (the others disabled), and the median ratio is printed; for planning also the ratio of its CPU time (``time.process_time`` in
 the planning interpreter), which a busy machine disturbs less than the wall time.
 
 Usage: python bench/startup_and_planning.py [--runs N] [--baseline DIR]
@@ -149,7 +150,12 @@ def side_by_side(baseline: Path, runs: int, directory: Path) -> None:
         if p.name not in shared
     ]
     env = {**ENV, "PHOENIX_DISABLE_PLUGINS": ",".join([*disabled, "hello"])}
+    own = baseline / ".venv" / "bin" / "python"
     sides = {"this": {**env, "PYTHONPATH": ""}, "baseline": {**env, "PYTHONPATH": old_path}}
+    python = {"this": sys.executable, "baseline": sys.executable}
+    if own.exists():
+        sides["baseline"]["PYTHONPATH"] = ""
+        python["baseline"] = str(own)
     plan = PLAN_CODE.format(bench=str(ROOT / "bench"), directory=str(directory))
     for what, code, count in (
         ("phoenix --help", HELP_CODE, runs),
@@ -157,14 +163,14 @@ def side_by_side(baseline: Path, runs: int, directory: Path) -> None:
     ):
         samples: dict[str, list[float]] = {"this": [], "baseline": []}
         cpu: dict[str, list[float]] = {"this": [], "baseline": []}
-        for side_env in sides.values():  # writes each side's bytecode
-            subprocess.run([sys.executable, "-c", code], env=side_env, capture_output=True)
+        for side, side_env in sides.items():  # writes each side's bytecode
+            subprocess.run([python[side], "-c", code], env=side_env, capture_output=True)
         for run in range(count):
             # Which side goes first alternates: a busy machine then slows both alike.
             for side in ("this", "baseline")[:: 1 if run % 2 == 0 else -1]:
                 started = time.perf_counter()
                 out = subprocess.run(
-                    [sys.executable, "-c", code],
+                    [python[side], "-c", code],
                     env=sides[side],
                     capture_output=True,
                     text=True,

@@ -113,20 +113,20 @@ def _walk(data: Any, strings: bool) -> Iterator[tuple[str, str]]:
         if depth > MAX_DEPTH:
             yield _path(parts), f"nested too deeply (at most {MAX_DEPTH} levels are read)"
             continue
+        # A value's path is built only for a container or a problem: most values are neither.
         for key, item in value.items() if isinstance(value, dict) else enumerate(value):
-            where = (*parts, key) if depth else ()
             if strings and isinstance(key, str) and (problem := _string_problem(key)):
                 yield _path(parts), f"key {key!r}: {problem}"
             elif isinstance(item, dict | list):
                 if item:
-                    stack.append((where, depth + 1, item))
+                    stack.append(((*parts, key) if depth else (), depth + 1, item))
             elif isinstance(item, str):
                 if strings and (problem := _string_problem(item)):
-                    yield _path(where), problem
+                    yield _path((*parts, key) if depth else ()), problem
             elif isinstance(item, _Unreadable):
-                yield _path(where), item.problem
+                yield _path((*parts, key) if depth else ()), item.problem
             elif isinstance(item, float) and not math.isfinite(item):
-                yield _path(where), "number out of range"
+                yield _path((*parts, key) if depth else ()), "number out of range"
 
 
 def _path(parts: tuple[str | int, ...]) -> str:
