@@ -160,6 +160,21 @@ def test_short_integer_and_url_secrets_are_registered_and_masked(fresh_secrets: 
     assert logs.scrub("True ftp://u:other@h") == f"True ftp://u:{logs.MASK}@h"
 
 
+def test_secrets_are_found_at_any_depth_and_nothing_else_is(fresh_secrets: None) -> None:
+    logs.register_secrets(None)  # a file that could not be read
+    logs.register_secrets(
+        {
+            "users": [{"samba_password": "pw-in-a-list"}, {"samba_password": ""}],
+            "mirrors": ["https://u:url-in-a-list@mirror", "https://no-credentials/"],
+            "api_token": {"value": "not-a-string-value"},
+            "root_password_file": "/etc/phoenix/root.pw",
+            "secret_enabled": True,
+            "password_length": 3.5,
+        }
+    )
+    assert logs._secrets == {"pw-in-a-list", "url-in-a-list"}
+
+
 def test_short_and_url_secrets_never_reach_a_log_or_the_terminal(
     etc: Path, cli: Any, tmp_path: Path, node: FakeNode, fresh_secrets: None
 ) -> None:
