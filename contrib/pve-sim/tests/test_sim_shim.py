@@ -47,7 +47,9 @@ def test_only_tools_that_read_stdin_wait_for_it(node: SimNode, tmp_path: Path) -
 
 
 def test_a_stopped_node_is_exit_255_with_the_reason(tmp_path: Path) -> None:
-    sim = SimNode.start(tmp_path / "node")
+    # A directory name a shell or printf would read as code is only ever data to the shims.
+    sim = SimNode.start(tmp_path / "node 100% 'quoted' $(false)")
+    assert sim.run(["pveversion"]).returncode == 0
     sim.stop()
     result = sim.run(["pct", "list"])
     assert result.returncode == 255
