@@ -380,7 +380,9 @@ async def tee(node: Node, args: Args) -> Result:
     opts, files = _options(args.positional, "ai", "")
     data = args.stdin or ""
     for name in files:
-        path = Path(args.cwd, name)
+        # The node's own file system: an absolute path outside the node directory is the
+        # node's path, never this machine's.
+        path = state.path(str(Path(args.cwd, name)))
         if path == state.path(f"/{zfsarc.PARAM}"):
             value = data.strip()
             if not value.isdigit():

@@ -40,10 +40,14 @@ def test_only_tools_that_read_stdin_wait_for_it(node: SimNode, tmp_path: Path) -
         never_closed.kill()
     assert status.returncode == 0 and status.stdout.startswith("pve-manager/")
     data = "first\n\nlast % line\n\n"
+    # An absolute path is the node's: it lands in the node's directory, not on this machine
+    # (a path under the test's own directory, so that a regression writes nowhere else).
     target = tmp_path / "written"
+    (node.dir / str(tmp_path).lstrip("/")).mkdir(parents=True)
     written = node.run(["tee", str(target)], input=data)
     assert (written.returncode, written.stdout) == (0, data)
-    assert target.read_text() == data
+    assert (node.dir / str(target).lstrip("/")).read_text() == data
+    assert not target.exists()
 
 
 def test_a_stopped_node_is_exit_255_with_the_reason(tmp_path: Path) -> None:
